@@ -1,0 +1,59 @@
+#pragma once
+#include <cstdint>
+
+namespace mladec {
+
+enum class KvDtype {
+  kBf16,          // 1152 bytes per token
+  kFp8E4m3,       // 576 bytes per token, one float32 scale for the tensor
+  kFp8Blockwise,  // 656 bytes per token, see kBlockwiseTokenBytes
+};
+
+enum class SchedulePolicy {
+  // Persistent split-KV: every worker gets about total_cost / workers.
+  kBalanced,
+  // Batch-invariant: a request's KV is split at multiples of
+  // fixed_chunk_tokens whatever else is in the batch, so its output is
+  // bit-identical however it is batched.
+  kFixedChunk,
+};
+
+// The shape of one decode step: everything that sizes buffers and picks the
+// kernel. Per-request lengths are data (they change every step) and are passed
+// to the planner separately, so one plan layout serves a whole decode loop.
+struct DecodeProblem {
+  int batch = 0;                  // requests, >= 1
+  int num_heads = 0;              // query heads h_q, 1..kMaxHeads
+  int max_q_len = 1;              // query tokens per request (uniform s_q, or
+                                  // the bound when ragged), 1..kMaxQLen
+  bool ragged_q = false;          // per-request query lengths via qo_indptr
+  int64_t total_q = 0;            // rows of q: batch*max_q_len when uniform
+  int page_size = 64;             // tokens per KV page, >= 1
+  int64_t num_pages = 0;          // pages in the KV cache, >= 1
+  int max_pages_per_request = 0;  // block_table columns, >= 1
+  KvDtype kv_dtype = KvDtype::kBf16;
+  bool causal = true;             // MTP mask (bottom-right aligned)
+  float softmax_scale = 0.f;      // > 0 and finite; usually 1/sqrt(192)
+  SchedulePolicy policy = SchedulePolicy::kBalanced;
+  int fixed_chunk_tokens = 0;     // kFixedChunk: 0 = the config's default
+
+  // Longest KV sequence the block table can address.
+  int64_t max_kv_len() const {
+    return int64_t(max_pages_per_request) * page_size;
+  }
+};
+
+// A DecodeProblem for the common uniform case.
+DecodeProblem make_uniform_problem(int batch, int num_heads, int q_len,
+                                   int page_size, int64_t num_pages,
+                                   int max_pages_per_request, KvDtype kv_dtype,
+                                   float softmax_scale);
+
+// Throws mladec::Error naming the first bad field, its value and its limit.
+void validate_problem(const DecodeProblem& problem);
+
+const char* kv_dtype_name(KvDtype dtype);
+const char* policy_name(SchedulePolicy policy);
+int kv_token_bytes(KvDtype dtype);
+
+}  // namespace mladec

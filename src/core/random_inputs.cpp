@@ -1,0 +1,158 @@
+#include "mladec/random_inputs.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <random>
+
+#include "mladec/constants.h"
+#include "src/core/numeric_formats.h"
+#include "src/core/require.h"
+
+namespace mladec {
+
+namespace {
+
+// Fills one token's cache bytes with random values in the problem's format.
+void fill_token(KvDtype dtype, float kv_scale, std::mt19937_64& rng,
+                uint8_t* bytes) {
+  std::normal_distribution<float> normal(0.f, 1.f);
+  switch (dtype) {
+    case KvDtype::kBf16:
+      for (int d = 0; d < kHeadDim; ++d) {
+        uint16_t bits = detail::float_to_bf16(normal(rng));
+        std::memcpy(bytes + 2 * d, &bits, 2);
+      }
+      break;
+    case KvDtype::kFp8E4m3:
+      for (int d = 0; d < kHeadDim; ++d) {
+        bytes[d] = detail::float_to_fp8_e4m3(normal(rng) / kv_scale);
+      }
+      break;
+    case KvDtype::kFp8Blockwise: {
+      std::uniform_real_distribution<float> scale_dist(0.002f, 0.02f);
+      float scales[kBlockwiseScales];
+      for (float& s : scales) s = scale_dist(rng);
+      for (int d = 0; d < kLatentDim; ++d) {
+        bytes[d] = detail::float_to_fp8_e4m3(normal(rng) /
+                                             scales[d / kBlockwiseGroup]);
+      }
+      std::memcpy(bytes + kLatentDim, scales, sizeof(scales));
+      uint8_t* rope = bytes + kLatentDim + sizeof(scales);
+      for (int d = 0; d < kRopeDim; ++d) {
+        uint16_t bits = detail::float_to_bf16(normal(rng));
+        std::memcpy(rope + 2 * d, &bits, 2);
+      }
+      break;
+    }
+  }
+}
+
+// NaN in every format: bf16 0x7fc0, e4m3 0x7f, blockwise scales NaN too.
+void poison_token(KvDtype dtype, uint8_t* bytes) {
+  const int size = kv_token_bytes(dtype);
+  if (dtype == KvDtype::kBf16) {
+    for (int d = 0; d < kHeadDim; ++d) {
+      bytes[2 * d] = 0xc0;
+      bytes[2 * d + 1] = 0x7f;
+    }
+  } else {
+    std::memset(bytes, 0x7f, size);
+  }
+}
+
+}  // namespace
+
+RandomStep make_random_step(const RandomStepSpec& spec) {
+  using detail::require;
+  const int batch = int(spec.seqlens.size());
+  require(batch >= 1, ErrorCode::kBadBatch, "seqlens must name >= 1 request");
+  require(spec.q_lens.size() == size_t(batch), ErrorCode::kBadQLen,
+          "q_lens must have one entry per request (", batch, "), got ",
+          spec.q_lens.size());
+  require(spec.page_size >= 1, ErrorCode::kBadPageSize,
+          "page_size must be >= 1, got ", spec.page_size);
+  const int max_q = std::max(1, *std::max_element(spec.q_lens.begin(),
+                                                  spec.q_lens.end()));
+  const bool uniform =
+      !spec.ragged_q && std::all_of(spec.q_lens.begin(), spec.q_lens.end(),
+                                    [&](int32_t q) { return q == max_q; });
+  require(spec.ragged_q || uniform, ErrorCode::kBadQLen,
+          "unequal q_lens need ragged_q");
+
+  RandomStep step;
+  DecodeProblem& p = step.problem;
+  p.batch = batch;
+  p.num_heads = spec.num_heads;
+  p.max_q_len = max_q;
+  p.ragged_q = spec.ragged_q;
+  p.total_q = std::accumulate(spec.q_lens.begin(), spec.q_lens.end(), int64_t(0));
+  p.page_size = spec.page_size;
+  p.kv_dtype = spec.kv_dtype;
+  p.causal = spec.causal;
+  p.policy = spec.policy;
+  p.softmax_scale = 1.0f / std::sqrt(float(kHeadDim));
+
+  std::vector<int> pages_needed(batch);
+  int64_t total_pages = 0;
+  int max_pages = 0;
+  for (int b = 0; b < batch; ++b) {
+    pages_needed[b] = (spec.seqlens[b] + spec.page_size - 1) / spec.page_size;
+    total_pages += pages_needed[b];
+    max_pages = std::max(max_pages, pages_needed[b]);
+  }
+  // A few unused pages so that stray reads land on NaN, not on real data.
+  p.num_pages = total_pages + 3;
+  p.max_pages_per_request = max_pages + spec.spare_pages_per_request;
+  validate_problem(p);
+
+  std::mt19937_64 rng(spec.seed);
+  HostDecodeInputs& in = step.inputs;
+  std::normal_distribution<float> normal(0.f, 1.f);
+  in.q.resize(size_t(p.total_q) * p.num_heads * kHeadDim);
+  for (uint16_t& value : in.q) value = detail::float_to_bf16(normal(rng));
+  in.kv_scale = std::uniform_real_distribution<float>(0.005f, 0.05f)(rng);
+
+  std::vector<int32_t> page_order(p.num_pages);
+  std::iota(page_order.begin(), page_order.end(), 0);
+  std::shuffle(page_order.begin(), page_order.end(), rng);
+  const size_t token_bytes = size_t(kv_token_bytes(p.kv_dtype));
+  in.kv_cache.resize(size_t(p.num_pages) * p.page_size * token_bytes);
+  for (size_t slot = 0; slot < size_t(p.num_pages) * p.page_size; ++slot) {
+    poison_token(p.kv_dtype, in.kv_cache.data() + slot * token_bytes);
+  }
+  in.block_table.assign(size_t(batch) * p.max_pages_per_request,
+                        std::numeric_limits<int32_t>::max() - 7);
+  int64_t next_page = 0;
+  for (int b = 0; b < batch; ++b) {
+    for (int i = 0; i < pages_needed[b]; ++i) {
+      const int32_t page = page_order[next_page++];
+      in.block_table[size_t(b) * p.max_pages_per_request + i] = page;
+      const int tokens = std::min(spec.page_size,
+                                  spec.seqlens[b] - i * spec.page_size);
+      for (int t = 0; t < tokens; ++t) {
+        fill_token(p.kv_dtype, in.kv_scale, rng,
+                   in.kv_cache.data() +
+                       (size_t(page) * p.page_size + t) * token_bytes);
+      }
+    }
+  }
+  in.seqlens = spec.seqlens;
+  in.qo_indptr.assign(batch + 1, 0);
+  for (int b = 0; b < batch; ++b) in.qo_indptr[b + 1] = in.qo_indptr[b] + spec.q_lens[b];
+  return step;
+}
+
+std::vector<int32_t> random_varlen(int batch, int mean, int min_len,
+                                   int max_len, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(mean, mean / 2.0);
+  std::vector<int32_t> lengths(batch);
+  for (int32_t& len : lengths) {
+    len = int32_t(std::clamp<double>(std::round(normal(rng)), min_len, max_len));
+  }
+  return lengths;
+}
+
+}  // namespace mladec

@@ -1,0 +1,274 @@
+#include "mladec/reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "mladec/constants.h"
+#include "src/core/numeric_formats.h"
+#include "src/core/require.h"
+
+namespace mladec {
+
+namespace {
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+int64_t request_q_start(const DecodeProblem& p, const HostDecodeInputs& in,
+                        int b) {
+  return p.ragged_q ? in.qo_indptr[b] : int64_t(b) * p.max_q_len;
+}
+int request_q_len(const DecodeProblem& p, const HostDecodeInputs& in, int b) {
+  return p.ragged_q ? in.qo_indptr[b + 1] - in.qo_indptr[b] : p.max_q_len;
+}
+
+// KV positions [0, visible) are seen by query token t of a request with
+// q_len tokens and kv_len keys (causal: bottom-right aligned).
+int64_t visible_keys(const DecodeProblem& p, int kv_len, int q_len, int t) {
+  if (!p.causal) return kv_len;
+  return std::clamp<int64_t>(int64_t(kv_len) - q_len + t + 1, 0, kv_len);
+}
+
+// The dequantized KV of one request, [kv_len, 576].
+std::vector<double> load_request_kv(const DecodeProblem& p,
+                                    const HostDecodeInputs& in, int b) {
+  const int kv_len = in.seqlens[b];
+  std::vector<double> kv(size_t(kv_len) * kHeadDim);
+  for (int j = 0; j < kv_len; ++j) {
+    load_kv_token(p, in, b, j, kv.data() + size_t(j) * kHeadDim);
+  }
+  return kv;
+}
+
+std::vector<double> load_query(const HostDecodeInputs& in, const DecodeProblem& p,
+                               int64_t token, int head) {
+  std::vector<double> q(kHeadDim);
+  const uint16_t* src =
+      in.q.data() + (size_t(token) * p.num_heads + head) * kHeadDim;
+  for (int d = 0; d < kHeadDim; ++d) q[d] = detail::bf16_to_float(src[d]);
+  return q;
+}
+
+double score(const double* q, const double* k, double scale) {
+  double dot = 0;
+  for (int d = 0; d < kHeadDim; ++d) dot += q[d] * k[d];
+  return dot * scale;
+}
+
+// Softmax attention of one query over keys [begin, end): normalized output
+// (512 values) and LSE; out = 0 and lse = -inf when the range is empty.
+void attend(const double* q, const std::vector<double>& kv, int64_t begin,
+            int64_t end, double scale, double* out, double* lse) {
+  std::fill(out, out + kLatentDim, 0.0);
+  if (end <= begin) {
+    *lse = kNegInf;
+    return;
+  }
+  std::vector<double> s(end - begin);
+  double max_score = kNegInf;
+  for (int64_t j = begin; j < end; ++j) {
+    s[j - begin] = score(q, kv.data() + j * kHeadDim, scale);
+    max_score = std::max(max_score, s[j - begin]);
+  }
+  double sum = 0;
+  for (int64_t j = begin; j < end; ++j) {
+    double weight = std::exp(s[j - begin] - max_score);
+    sum += weight;
+    const double* v = kv.data() + j * kHeadDim;
+    for (int d = 0; d < kLatentDim; ++d) out[d] += weight * v[d];
+  }
+  for (int d = 0; d < kLatentDim; ++d) out[d] /= sum;
+  *lse = max_score + std::log(sum);
+}
+
+void require_inputs(const DecodeProblem& p, const HostDecodeInputs& in) {
+  validate_problem(p);
+  using detail::require;
+  const size_t token_bytes = size_t(kv_token_bytes(p.kv_dtype));
+  require(in.q.size() == size_t(p.total_q) * p.num_heads * kHeadDim,
+          ErrorCode::kBadTensor, "q holds ", in.q.size(), " values, expected ",
+          size_t(p.total_q) * p.num_heads * kHeadDim);
+  require(in.kv_cache.size() == size_t(p.num_pages) * p.page_size * token_bytes,
+          ErrorCode::kBadTensor, "kv_cache holds ", in.kv_cache.size(),
+          " bytes, expected ", size_t(p.num_pages) * p.page_size * token_bytes);
+  require(in.block_table.size() == size_t(p.batch) * p.max_pages_per_request,
+          ErrorCode::kBadTensor, "block_table holds ", in.block_table.size(),
+          " entries, expected ", size_t(p.batch) * p.max_pages_per_request);
+  require(in.seqlens.size() == size_t(p.batch), ErrorCode::kBadTensor,
+          "seqlens holds ", in.seqlens.size(), " entries, expected ", p.batch);
+  require(in.qo_indptr.size() == size_t(p.batch) + 1, ErrorCode::kBadTensor,
+          "qo_indptr holds ", in.qo_indptr.size(), " entries, expected ",
+          p.batch + 1);
+  validate_lengths(p, in.lengths(p));
+  for (int b = 0; b < p.batch; ++b) {
+    const int pages = int((int64_t(in.seqlens[b]) + p.page_size - 1) / p.page_size);
+    for (int i = 0; i < pages; ++i) {
+      int32_t page = in.block_table[size_t(b) * p.max_pages_per_request + i];
+      require(page >= 0 && page < p.num_pages, ErrorCode::kBadBlockTable,
+              "block_table[", b, "][", i, "] must be in [0, num_pages = ",
+              p.num_pages, "), got ", page);
+    }
+  }
+}
+
+}  // namespace
+
+RequestLengths HostDecodeInputs::lengths(const DecodeProblem& problem) const {
+  return RequestLengths{seqlens.data(),
+                        problem.ragged_q ? qo_indptr.data() : nullptr};
+}
+
+void load_kv_token(const DecodeProblem& p, const HostDecodeInputs& in,
+                   int request, int token, double* values) {
+  const int32_t page = in.block_table[size_t(request) * p.max_pages_per_request +
+                                      token / p.page_size];
+  const size_t slot = size_t(page) * p.page_size + token % p.page_size;
+  const uint8_t* bytes =
+      in.kv_cache.data() + slot * size_t(kv_token_bytes(p.kv_dtype));
+  switch (p.kv_dtype) {
+    case KvDtype::kBf16: {
+      for (int d = 0; d < kHeadDim; ++d) {
+        uint16_t bits;
+        std::memcpy(&bits, bytes + 2 * d, 2);
+        values[d] = detail::bf16_to_float(bits);
+      }
+      break;
+    }
+    case KvDtype::kFp8E4m3: {
+      for (int d = 0; d < kHeadDim; ++d) {
+        values[d] = double(detail::fp8_e4m3_to_float(bytes[d])) * in.kv_scale;
+      }
+      break;
+    }
+    case KvDtype::kFp8Blockwise: {
+      float scales[kBlockwiseScales];
+      std::memcpy(scales, bytes + kLatentDim, sizeof(scales));
+      for (int d = 0; d < kLatentDim; ++d) {
+        values[d] = double(detail::fp8_e4m3_to_float(bytes[d])) *
+                    scales[d / kBlockwiseGroup];
+      }
+      const uint8_t* rope = bytes + kLatentDim + sizeof(scales);
+      for (int d = 0; d < kRopeDim; ++d) {
+        uint16_t bits;
+        std::memcpy(&bits, rope + 2 * d, 2);
+        values[kLatentDim + d] = detail::bf16_to_float(bits);
+      }
+      break;
+    }
+  }
+}
+
+HostDecodeOutputs reference_decode(const DecodeProblem& p,
+                                   const HostDecodeInputs& in) {
+  require_inputs(p, in);
+  // Rows of q that belong to no request (ragged, total_q > qo_indptr[batch])
+  // have no defined result: NaN marks them.
+  HostDecodeOutputs result;
+  result.out.assign(size_t(p.total_q) * p.num_heads * kLatentDim,
+                    std::numeric_limits<double>::quiet_NaN());
+  result.lse.assign(size_t(p.total_q) * p.num_heads,
+                    std::numeric_limits<double>::quiet_NaN());
+  for (int b = 0; b < p.batch; ++b) {
+    const std::vector<double> kv = load_request_kv(p, in, b);
+    const int q_len = request_q_len(p, in, b);
+    for (int t = 0; t < q_len; ++t) {
+      const int64_t token = request_q_start(p, in, b) + t;
+      const int64_t visible = visible_keys(p, in.seqlens[b], q_len, t);
+      for (int h = 0; h < p.num_heads; ++h) {
+        const size_t row = size_t(token) * p.num_heads + h;
+        std::vector<double> q = load_query(in, p, token, h);
+        attend(q.data(), kv, 0, visible, p.softmax_scale,
+               result.out.data() + row * kLatentDim, &result.lse[row]);
+      }
+    }
+  }
+  return result;
+}
+
+HostDecodeOutputs execute_plan(const DecodeProblem& p, HostPlan& plan,
+                               const HostDecodeInputs& in) {
+  require_inputs(p, in);
+  validate_plan(p, plan.config, plan.layout, in.lengths(p), plan.buffer.data());
+  HostDecodeOutputs result;
+  result.out.assign(size_t(p.total_q) * p.num_heads * kLatentDim,
+                    std::numeric_limits<double>::quiet_NaN());
+  result.lse.assign(size_t(p.total_q) * p.num_heads,
+                    std::numeric_limits<double>::quiet_NaN());
+  const PlanLayout& layout = plan.layout;
+  const size_t slot_rows = size_t(layout.slot_rows);
+  std::vector<double> partial_out(size_t(layout.max_split_slots) * slot_rows *
+                                  kLatentDim);
+  std::vector<double> partial_lse(size_t(layout.max_split_slots) * slot_rows);
+
+  std::vector<std::vector<double>> kv_cache(p.batch);
+  const PlanHeader& header = plan.header();
+  const PlanPiece* pieces = plan.pieces();
+  const PlanUnit* units = plan.units();
+  const int32_t* worker_begin = plan.worker_piece_begin();
+  for (int w = 0; w < layout.workers; ++w) {
+    for (int i = worker_begin[w]; i < worker_begin[w + 1]; ++i) {
+      const PlanPiece& piece = pieces[i];
+      const PlanUnit& unit = units[piece.unit];
+      std::vector<double>& kv = kv_cache[unit.request];
+      if (kv.empty() && unit.kv_len > 0) kv = load_request_kv(p, in, unit.request);
+      for (int r = 0; r < unit.row_count; ++r) {
+        const int row_in_request = unit.row_begin + r;
+        const int t = row_in_request / p.num_heads;
+        const int h = row_in_request % p.num_heads;
+        const int64_t token = unit.q_start + t;
+        const int64_t end = std::min<int64_t>(
+            piece.kv_end, visible_keys(p, unit.kv_len, unit.q_len, t));
+        std::vector<double> q = load_query(in, p, token, h);
+        double* out;
+        double* lse;
+        if (piece.slot < 0) {
+          const size_t row = size_t(token) * p.num_heads + h;
+          out = result.out.data() + row * kLatentDim;
+          lse = &result.lse[row];
+        } else {
+          const size_t slot_row = size_t(piece.slot) * slot_rows + r;
+          out = partial_out.data() + slot_row * kLatentDim;
+          lse = &partial_lse[slot_row];
+        }
+        attend(q.data(), kv, piece.kv_begin, end, p.softmax_scale, out, lse);
+      }
+    }
+  }
+
+  // Combine: merge each split unit's pieces in slot (= KV) order.
+  const int32_t* combine = plan.combine();
+  for (int c = 0; c < header.num_combine; ++c) {
+    const PlanUnit& unit = units[combine[c]];
+    for (int r = 0; r < unit.row_count; ++r) {
+      const int row_in_request = unit.row_begin + r;
+      const size_t row =
+          size_t(unit.q_start + row_in_request / p.num_heads) * p.num_heads +
+          row_in_request % p.num_heads;
+      double max_lse = kNegInf;
+      for (int k = 0; k < unit.num_splits; ++k) {
+        max_lse = std::max(
+            max_lse, partial_lse[size_t(unit.first_slot + k) * slot_rows + r]);
+      }
+      double* out = result.out.data() + row * kLatentDim;
+      std::fill(out, out + kLatentDim, 0.0);
+      if (max_lse == kNegInf) {
+        result.lse[row] = kNegInf;
+        continue;
+      }
+      double sum = 0;
+      for (int k = 0; k < unit.num_splits; ++k) {
+        const size_t slot_row = size_t(unit.first_slot + k) * slot_rows + r;
+        const double weight = std::exp(partial_lse[slot_row] - max_lse);
+        sum += weight;
+        const double* part = partial_out.data() + slot_row * kLatentDim;
+        for (int d = 0; d < kLatentDim; ++d) out[d] += weight * part[d];
+      }
+      for (int d = 0; d < kLatentDim; ++d) out[d] /= sum;
+      result.lse[row] = max_lse + std::log(sum);
+    }
+  }
+  return result;
+}
+
+}  // namespace mladec
