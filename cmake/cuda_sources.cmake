@@ -3,8 +3,22 @@ target_sources(mladec PRIVATE
   src/cuda/device_info.cu
   src/cuda/plan_kernel.cu
   src/cuda/validate_args.cu
+  src/cuda/decode.cu
+  src/cuda/decode_bf16.cu
+  src/cuda/combine_kernel.cu
+  src/cuda/device_step.cu
 )
 target_compile_definitions(mladec PUBLIC MLADEC_WITH_CUDA=1)
 target_link_libraries(mladec PUBLIC CUDA::cudart)
 target_compile_options(mladec PRIVATE
   $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo -Xptxas=-warn-spills>)
+
+# CuTe/CUTLASS headers, installed by scripts/install-deps.sh.
+set(MLADEC_CUTLASS_DIR "${PROJECT_SOURCE_DIR}/.deps/cutlass/include" CACHE PATH
+    "CUTLASS/CuTe include directory (holds cute/ and cutlass/)")
+if(EXISTS "${MLADEC_CUTLASS_DIR}/cute/tensor.hpp")
+  target_include_directories(mladec PRIVATE "${MLADEC_CUTLASS_DIR}")
+else()
+  message(STATUS "mladec: no CUTLASS headers at ${MLADEC_CUTLASS_DIR} "
+                 "(run scripts/install-deps.sh or set MLADEC_CUTLASS_DIR)")
+endif()

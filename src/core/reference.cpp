@@ -1,9 +1,11 @@
 #include "mladec/reference.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <thread>
 
 #include "mladec/constants.h"
 #include "src/core/numeric_formats.h"
@@ -80,6 +82,20 @@ void attend(const double* q, const std::vector<double>& kv, int64_t begin,
   }
   for (int d = 0; d < kLatentDim; ++d) out[d] /= sum;
   *lse = max_score + std::log(sum);
+}
+
+template <typename Fn>
+void for_each_request_parallel(int batch, Fn&& fn) {
+  const int threads = std::clamp<int>(int(std::thread::hardware_concurrency()), 1,
+                                      std::max(1, batch));
+  std::atomic<int> next{0};
+  auto work = [&] {
+    for (int b = next++; b < batch; b = next++) fn(b);
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
 }
 
 void require_inputs(const DecodeProblem& p, const HostDecodeInputs& in) {
@@ -169,7 +185,9 @@ HostDecodeOutputs reference_decode(const DecodeProblem& p,
                     std::numeric_limits<double>::quiet_NaN());
   result.lse.assign(size_t(p.total_q) * p.num_heads,
                     std::numeric_limits<double>::quiet_NaN());
-  for (int b = 0; b < p.batch; ++b) {
+  // Requests are independent: spread them over the cores (GPU checks run
+  // large reference problems).
+  for_each_request_parallel(p.batch, [&](int b) {
     const std::vector<double> kv = load_request_kv(p, in, b);
     const int q_len = request_q_len(p, in, b);
     for (int t = 0; t < q_len; ++t) {
@@ -182,7 +200,7 @@ HostDecodeOutputs reference_decode(const DecodeProblem& p,
                result.out.data() + row * kLatentDim, &result.lse[row]);
       }
     }
-  }
+  });
   return result;
 }
 

@@ -1,0 +1,36 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "mladec/reference.h"
+
+namespace mladec {
+
+// How far a result is from the reference (DESIGN §7), over the rows that
+// belong to a request (ragged q may have trailing rows that belong to none).
+struct Comparison {
+  double relative_error = 0;  // ||out - ref|| / ||ref||
+  double max_lse_error = 0;   // over rows with a visible key
+  int64_t bad_rows = 0;       // NaN anywhere, or a row with no visible key
+                              // whose out is not 0 or lse not -inf
+  std::string first_bad;      // description of the first bad row
+};
+
+struct Tolerance {
+  double relative;
+  double lse;
+};
+// bf16 outputs of the GPU kernels against the float64 reference.
+inline constexpr Tolerance kGpuTolerance{1e-2, 1e-3};
+// The CPU executor computes in float64 like the reference.
+inline constexpr Tolerance kCpuTolerance{1e-9, 1e-9};
+
+Comparison compare_outputs(const DecodeProblem& problem,
+                           const HostDecodeInputs& inputs,
+                           const HostDecodeOutputs& reference,
+                           const HostDecodeOutputs& result);
+
+// False for any bad row or NaN error, so a poisoned output never passes.
+bool within(const Comparison& comparison, const Tolerance& tolerance);
+
+}  // namespace mladec

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# One device-machine call: build with every core, run the GPU tests, a
+# compute-sanitizer pass and (when built) the benchmark. Logs and JSON go to
+# $OUT; a short table comes last. Usage: scripts/gpu-check.sh [tests|sanitize|bench|all]...
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-$PWD/gpu-out}
+mkdir -p "$OUT"
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(all)
+want() { for s in "${steps[@]}"; do [ "$s" = all ] || [ "$s" = "$1" ] && return 0; done; return 1; }
+summary=()
+
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv \
+  | tee "$OUT/gpu.txt"
+start=$(date +%s)
+# CMAKE_ARGS / BUILD_TARGETS (environment) narrow the build when needed.
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release ${CMAKE_ARGS:-} \
+    >"$OUT/configure.log" 2>&1 &&
+  cmake --build build-gpu -j"$(nproc)" ${BUILD_TARGETS:+--target $BUILD_TARGETS} \
+    >"$OUT/build.log" 2>&1
+build_rc=$?
+summary+=("build rc=$build_rc $(( $(date +%s) - start ))s")
+if [ $build_rc -ne 0 ]; then tail -40 "$OUT/build.log"; printf '%s\n' "${summary[@]}"; exit 1; fi
+
+sass="$OUT/decode_sass.txt"
+cuobjdump -sass build-gpu/libmladec.a >"$sass" 2>/dev/null
+summary+=("sass: HGMMA=$(grep -c HGMMA "$sass") HMMA=$(grep -c 'HMMA' "$sass") LDL/STL=$(grep -cE '\bLDL|\bSTL' "$sass")")
+
+if want tests; then
+  start=$(date +%s)
+  ctest --test-dir build-gpu -L gpu --output-on-failure --timeout 900 >"$OUT/gpu_tests.log" 2>&1
+  rc=$?
+  grep -E "cases, worst|tests passed|Failed|Passed|\*\*\*" "$OUT/gpu_tests.log" | head -20
+  summary+=("gpu tests rc=$rc $(( $(date +%s) - start ))s")
+fi
+
+if want sanitize; then
+  for tool in memcheck racecheck; do
+    start=$(date +%s)
+    MLADEC_GPU_QUICK=1 compute-sanitizer --tool $tool --error-exitcode 1 \
+      build-gpu/tests/gpu/decode_matrix_gpu_test >"$OUT/sanitize_$tool.log" 2>&1
+    rc=$?
+    summary+=("sanitizer $tool rc=$rc $(tail -1 "$OUT/sanitize_$tool.log") $(( $(date +%s) - start ))s")
+  done
+fi
+
+if want bench && [ -x build-gpu/bench/mladec_bench ]; then
+  build-gpu/bench/mladec_bench --json "$OUT/bench.json" --markdown "$OUT/bench.md" \
+    >"$OUT/bench.log" 2>&1
+  summary+=("bench rc=$?")
+  cat "$OUT/bench.md" 2>/dev/null | head -80
+fi
+
+echo "==== summary"
+printf '%s\n' "${summary[@]}"

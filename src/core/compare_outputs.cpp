@@ -1,0 +1,52 @@
+#include "mladec/compare.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "mladec/constants.h"
+
+namespace mladec {
+
+Comparison compare_outputs(const DecodeProblem& p, const HostDecodeInputs& in,
+                           const HostDecodeOutputs& ref,
+                           const HostDecodeOutputs& got) {
+  Comparison c;
+  double diff2 = 0, ref2 = 0;
+  const int64_t covered_tokens = in.qo_indptr[p.batch];
+  for (int64_t row = 0; row < covered_tokens * p.num_heads; ++row) {
+    const double ref_lse = ref.lse[row];
+    const double got_lse = got.lse[row];
+    bool bad = std::isnan(got_lse);
+    double row_diff2 = 0;
+    for (int d = 0; d < kLatentDim; ++d) {
+      const double r = ref.out[row * kLatentDim + d];
+      const double g = got.out[row * kLatentDim + d];
+      bad = bad || std::isnan(g);
+      row_diff2 += (g - r) * (g - r);
+      ref2 += r * r;
+    }
+    diff2 += row_diff2;
+    if (std::isinf(ref_lse)) {
+      bad = bad || !(std::isinf(got_lse) && got_lse < 0) || row_diff2 != 0;
+    } else if (!bad) {
+      c.max_lse_error = std::max(c.max_lse_error, std::fabs(got_lse - ref_lse));
+    }
+    if (bad && c.bad_rows++ == 0) {
+      std::ostringstream s;
+      s << "row " << row << " (token " << row / p.num_heads << ", head "
+        << row % p.num_heads << "): lse " << got_lse << " vs " << ref_lse
+        << ", out[0] " << got.out[row * kLatentDim] << " vs "
+        << ref.out[row * kLatentDim];
+      c.first_bad = s.str();
+    }
+  }
+  c.relative_error = ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2);
+  return c;
+}
+
+bool within(const Comparison& c, const Tolerance& t) {
+  return c.bad_rows == 0 && c.relative_error < t.relative &&
+         c.max_lse_error < t.lse;
+}
+
+}  // namespace mladec

@@ -1,0 +1,70 @@
+#include <cmath>
+
+#include "mladec/constants.h"
+#include "mladec/decode.h"
+#include "src/core/planner_params.h"
+#include "src/cuda/cuda_check.h"
+#include "src/cuda/decode_kernel.cuh"
+#include "src/cuda/launchers.h"
+
+namespace mladec {
+
+void decode(const DecodeProblem& problem, const KernelConfig& config,
+            const PlanLayout& layout, const void* plan_buffer, void* workspace,
+            const DecodeArgs& args, cudaStream_t stream) {
+  using detail::require;
+  namespace kernel = detail::decode_layout;
+  validate_args(problem, args);
+  detail::require_matching_layout(problem, config, layout);
+  require(config.tile_rows == kernel::kTileRows &&
+              config.kv_block_tokens == kernel::kBlockTokens,
+          ErrorCode::kBadConfig, "the sm_90a kernel runs tile_rows = ",
+          kernel::kTileRows, " and kv_block_tokens = ", kernel::kBlockTokens,
+          ", got ", config.tile_rows, " and ", config.kv_block_tokens);
+  require(problem.kv_dtype == KvDtype::kBf16, ErrorCode::kBadKvDtype,
+          "GPU decode supports kv_dtype bf16 so far, got ",
+          kv_dtype_name(problem.kv_dtype));
+  require(plan_buffer != nullptr, ErrorCode::kNullPointer,
+          "plan_buffer must not be null");
+  require(workspace != nullptr || layout.workspace_bytes == 0,
+          ErrorCode::kNullPointer, "workspace must not be null (",
+          layout.workspace_bytes, " bytes needed)");
+
+  const PlanView plan = plan_view(layout, const_cast<void*>(plan_buffer));
+  auto* workspace_bytes = static_cast<std::byte*>(workspace);
+  const int64_t kv_element = scalar_size(args.kv_cache.dtype);
+  detail::DecodeParams params{};
+  params.q = static_cast<const uint16_t*>(args.q.data);
+  params.q_token_stride = args.q.stride[0];
+  params.q_head_stride = args.q.stride[1];
+  params.kv = static_cast<const uint8_t*>(args.kv_cache.data);
+  params.kv_page_stride_bytes = args.kv_cache.stride[0] * kv_element;
+  params.kv_token_stride_bytes = args.kv_cache.stride[1] * kv_element;
+  params.block_table = static_cast<const int32_t*>(args.block_table.data);
+  params.block_table_stride = args.block_table.stride[0];
+  params.out = static_cast<uint16_t*>(args.out.data);
+  params.out_token_stride = args.out.stride[0];
+  params.out_head_stride = args.out.stride[1];
+  params.lse = static_cast<float*>(args.lse.data);
+  params.lse_token_stride = args.lse.stride[0];
+  params.lse_head_stride = args.lse.stride[1];
+  params.partial_out =
+      reinterpret_cast<float*>(workspace_bytes + layout.partial_out_offset);
+  params.partial_lse =
+      reinterpret_cast<float*>(workspace_bytes + layout.partial_lse_offset);
+  params.slot_rows = layout.slot_rows;
+  params.num_heads = problem.num_heads;
+  params.page_size = problem.page_size;
+  params.causal = problem.causal ? 1 : 0;
+  params.scale_log2 = float(double(problem.softmax_scale) * M_LOG2E);
+  params.header = plan.header;
+  params.worker_piece_begin = plan.worker_piece_begin;
+  params.pieces = plan.pieces;
+  params.units = plan.units;
+  params.combine = plan.combine;
+
+  detail::launch_decode_bf16(params, layout.workers, stream);
+  detail::launch_combine(params, layout.max_combine, stream);
+}
+
+}  // namespace mladec

@@ -1,0 +1,39 @@
+#pragma once
+#include <cstdint>
+
+#include "mladec/plan.h"
+
+namespace mladec::detail {
+
+// Everything the decode and combine kernels read, by value. Strides are in
+// elements of the tensor's own type.
+struct DecodeParams {
+  const uint16_t* q;       // bf16 bits
+  int64_t q_token_stride;
+  int64_t q_head_stride;
+  const uint8_t* kv;       // cache bytes
+  int64_t kv_page_stride_bytes;
+  int64_t kv_token_stride_bytes;
+  const int32_t* block_table;
+  int64_t block_table_stride;
+  uint16_t* out;           // bf16 bits
+  int64_t out_token_stride;
+  int64_t out_head_stride;
+  float* lse;
+  int64_t lse_token_stride;
+  int64_t lse_head_stride;
+  float* partial_out;      // [slots, slot_rows, 512]
+  float* partial_lse;      // [slots, slot_rows]
+  int slot_rows;
+  int num_heads;
+  int page_size;
+  int causal;
+  float scale_log2;        // softmax_scale * log2(e)
+  const PlanHeader* header;
+  const int32_t* worker_piece_begin;
+  const PlanPiece* pieces;
+  const PlanUnit* units;
+  const int32_t* combine;
+};
+
+}  // namespace mladec::detail

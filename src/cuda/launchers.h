@@ -1,0 +1,17 @@
+#pragma once
+#include <cuda_runtime_api.h>
+
+#include "src/cuda/decode_params.h"
+
+namespace mladec::detail {
+
+// One persistent CTA per worker over the plan's pieces (bf16 KV).
+void launch_decode_bf16(const DecodeParams& params, int workers,
+                        cudaStream_t stream);
+
+// One CTA per combine-list capacity entry; entries past the plan's
+// num_combine return at once, so the grid never depends on the lengths.
+void launch_combine(const DecodeParams& params, int max_combine,
+                    cudaStream_t stream);
+
+}  // namespace mladec::detail

@@ -1,0 +1,158 @@
+// The GPU decode against the float64 CPU reference over every head count of
+// every TP split (and odd ones) × s_q × page size × length pattern × batch,
+// with NaN-poisoned unused KV slots, huge block-table tails and NaN-poisoned
+// outputs. MLADEC_GPU_QUICK=1 runs every 8th case (for compute-sanitizer).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <sstream>
+
+#include "mladec/compare.h"
+#include "mladec/device_step.h"
+#include "mladec/random_inputs.h"
+
+namespace mladec {
+namespace {
+
+enum class Lengths { kFixed, kVarlen, kSomeZero };
+
+struct MatrixCase {
+  int heads, q_len, page_size, batch, workers;
+  Lengths lengths;
+  SchedulePolicy policy;
+  bool ragged;
+  uint64_t seed;
+
+  std::string describe() const {
+    std::ostringstream s;
+    s << "h_q=" << heads << " s_q=" << q_len << " page=" << page_size
+      << " batch=" << batch << " workers=" << workers << " lengths="
+      << (lengths == Lengths::kFixed ? "fixed"
+          : lengths == Lengths::kVarlen ? "varlen" : "some_zero")
+      << " policy=" << policy_name(policy) << (ragged ? " ragged" : "")
+      << " seed=" << seed;
+    return s.str();
+  }
+};
+
+constexpr int kHeads[] = {1, 3, 8, 16, 20, 32, 40, 63, 64, 96, 127, 128};
+constexpr int kQLens[] = {1, 2, 3, 4, 8};
+constexpr int kPageSizes[] = {1, 16, 64, 128};
+constexpr int kBatches[] = {1, 3, 64, 300};
+// query rows × KV tokens per case, so the float64 reference stays fast.
+constexpr int64_t kRowTokenBudget = 3'000'000;
+
+std::vector<MatrixCase> matrix_cases() {
+  std::vector<MatrixCase> cases;
+  int i = 0;
+  for (int heads : kHeads) {
+    for (int q_len : kQLens) {
+      for (int page_size : kPageSizes) {
+        MatrixCase c;
+        c.heads = heads;
+        c.q_len = q_len;
+        c.page_size = page_size;
+        c.lengths = Lengths(i % 3);
+        c.batch = kBatches[(i / 3 + i) % 4];
+        c.workers = i % 7 == 3 ? 7 : i % 7 == 5 ? 264 : 0;
+        c.policy = i % 5 == 4 ? SchedulePolicy::kFixedChunk
+                              : SchedulePolicy::kBalanced;
+        c.ragged = q_len > 1 && i % 4 == 1;
+        c.seed = 1000 + i;
+        cases.push_back(c);
+        ++i;
+      }
+    }
+  }
+  return cases;
+}
+
+RandomStep make_case_step(const MatrixCase& c) {
+  RandomStepSpec spec;
+  spec.num_heads = c.heads;
+  spec.page_size = c.page_size;
+  spec.policy = c.policy;
+  spec.seed = c.seed;
+  const int64_t mean = std::clamp<int64_t>(
+      kRowTokenBudget / (int64_t(c.batch) * c.q_len * c.heads), 4, 5000);
+  switch (c.lengths) {
+    case Lengths::kFixed:
+      spec.seqlens.assign(c.batch, int32_t(mean));
+      break;
+    case Lengths::kVarlen:
+      spec.seqlens = random_varlen(c.batch, int(mean), c.q_len, 4 * int(mean),
+                                   c.seed);
+      break;
+    case Lengths::kSomeZero:
+      spec.seqlens = random_varlen(c.batch, int(mean), 0, 4 * int(mean), c.seed);
+      for (int b = 0; b < c.batch; b += 4) spec.seqlens[b] = 0;
+      for (int b = 1; b < c.batch; b += 7) spec.seqlens[b] = 1;
+      break;
+  }
+  spec.q_lens.assign(c.batch, c.q_len);
+  if (c.ragged) {
+    std::mt19937 rng(uint32_t(c.seed));
+    for (int32_t& q : spec.q_lens) q = int32_t(rng() % (c.q_len + 1));
+    spec.q_lens[0] = c.q_len;
+    spec.ragged_q = true;
+  }
+  RandomStep step = make_random_step(spec);
+  // Small chunks so that batch-invariant plans really split.
+  if (c.policy == SchedulePolicy::kFixedChunk) step.problem.fixed_chunk_tokens = 256;
+  return step;
+}
+
+// The device planner runs the host planner's code: the plans must agree.
+void expect_same_plan(const HostPlan& host, const std::vector<std::byte>& device) {
+  const PlanLayout& l = host.layout;
+  const PlanHeader& h = host.header();
+  auto same = [&](size_t offset, size_t bytes) {
+    return std::memcmp(host.buffer.data() + offset, device.data() + offset, bytes) == 0;
+  };
+  EXPECT_TRUE(same(l.header_offset, sizeof(PlanHeader))) << "plan headers differ";
+  EXPECT_TRUE(same(l.worker_piece_begin_offset, sizeof(int32_t) * (l.workers + 1)))
+      << "worker ranges differ";
+  EXPECT_TRUE(same(l.pieces_offset, sizeof(PlanPiece) * h.num_pieces))
+      << "pieces differ";
+  EXPECT_TRUE(same(l.units_offset, sizeof(PlanUnit) * h.num_units)) << "units differ";
+  EXPECT_TRUE(same(l.combine_offset, sizeof(int32_t) * h.num_combine))
+      << "combine lists differ";
+}
+
+TEST(DecodeMatrix, Bf16MatchesReferenceForEveryShape) {
+  const bool quick = std::getenv("MLADEC_GPU_QUICK") != nullptr;
+  const std::vector<MatrixCase> cases = matrix_cases();
+  double worst_error = 0, worst_lse = 0;
+  int run = 0;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    if (quick && i % 8 != 0) continue;
+    const MatrixCase& c = cases[i];
+    SCOPED_TRACE(c.describe());
+    RandomStep step = make_case_step(c);
+    DeviceStep device(step.problem, step.inputs, c.workers);
+    device.poison_outputs(nullptr);
+    device.plan(nullptr);
+    device.decode(nullptr);
+    const HostDecodeOutputs got = device.download_outputs();
+    const HostPlan host_plan =
+        make_host_plan(step.problem, device.config(), device.layout().workers,
+                       step.inputs.lengths(step.problem));
+    expect_same_plan(host_plan, device.download_plan());
+    const HostDecodeOutputs ref = reference_decode(step.problem, step.inputs);
+    const Comparison cmp = compare_outputs(step.problem, step.inputs, ref, got);
+    EXPECT_TRUE(within(cmp, kGpuTolerance))
+        << "relative error " << cmp.relative_error << ", max lse error "
+        << cmp.max_lse_error << ", bad rows " << cmp.bad_rows << " ("
+        << cmp.first_bad << ")";
+    worst_error = std::max(worst_error, cmp.relative_error);
+    worst_lse = std::max(worst_lse, cmp.max_lse_error);
+    ++run;
+  }
+  std::printf("%d cases, worst relative error %.3g, worst lse error %.3g\n", run,
+              worst_error, worst_lse);
+}
+
+}  // namespace
+}  // namespace mladec
