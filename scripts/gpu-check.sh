@@ -29,16 +29,18 @@ summary+=("sass: HGMMA=$(grep -c HGMMA "$sass") HMMA=$(grep -c 'HMMA' "$sass") L
 
 if want tests; then
   start=$(date +%s)
-  ctest --test-dir build-gpu -L gpu --output-on-failure --timeout 900 >"$OUT/gpu_tests.log" 2>&1
+  ctest --test-dir build-gpu -L gpu -V --timeout 900 >"$OUT/gpu_tests.log" 2>&1
   rc=$?
   grep -E "cases, worst|tests passed|Failed|Passed|\*\*\*" "$OUT/gpu_tests.log" | head -20
   summary+=("gpu tests rc=$rc $(( $(date +%s) - start ))s")
 fi
 
 if want sanitize; then
+  # MLADEC_GPU_QUICK=N runs every N-th matrix case: racecheck is ~10x slower.
   for tool in memcheck racecheck; do
     start=$(date +%s)
-    MLADEC_GPU_QUICK=1 compute-sanitizer --tool $tool --error-exitcode 1 \
+    stride=8; [ $tool = racecheck ] && stride=40
+    MLADEC_GPU_QUICK=$stride compute-sanitizer --tool $tool --error-exitcode 1 \
       build-gpu/tests/gpu/decode_matrix_gpu_test >"$OUT/sanitize_$tool.log" 2>&1
     rc=$?
     summary+=("sanitizer $tool rc=$rc $(tail -1 "$OUT/sanitize_$tool.log") $(( $(date +%s) - start ))s")
@@ -46,8 +48,9 @@ if want sanitize; then
 fi
 
 if want bench && [ -x build-gpu/bench/mladec_bench ]; then
-  build-gpu/bench/mladec_bench --json "$OUT/bench.json" --markdown "$OUT/bench.md" \
-    >"$OUT/bench.log" 2>&1
+  MLADEC_COMMIT=${MLADEC_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)} \
+    build-gpu/bench/mladec_bench --json "$OUT/bench.json" --markdown "$OUT/bench.md" \
+    ${BENCH_ARGS:-} >"$OUT/bench.log" 2>&1
   summary+=("bench rc=$?")
   cat "$OUT/bench.md" 2>/dev/null | head -80
 fi

@@ -1,7 +1,7 @@
 // The GPU decode against the float64 CPU reference over every head count of
 // every TP split (and odd ones) × s_q × page size × length pattern × batch,
 // with NaN-poisoned unused KV slots, huge block-table tails and NaN-poisoned
-// outputs. MLADEC_GPU_QUICK=1 runs every 8th case (for compute-sanitizer).
+// outputs. MLADEC_GPU_QUICK=N runs every N-th case (for compute-sanitizer).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -42,7 +42,7 @@ constexpr int kQLens[] = {1, 2, 3, 4, 8};
 constexpr int kPageSizes[] = {1, 16, 64, 128};
 constexpr int kBatches[] = {1, 3, 64, 300};
 // query rows × KV tokens per case, so the float64 reference stays fast.
-constexpr int64_t kRowTokenBudget = 3'000'000;
+constexpr int64_t kRowTokenBudget = 1'500'000;
 
 std::vector<MatrixCase> matrix_cases() {
   std::vector<MatrixCase> cases;
@@ -122,12 +122,13 @@ void expect_same_plan(const HostPlan& host, const std::vector<std::byte>& device
 }
 
 TEST(DecodeMatrix, Bf16MatchesReferenceForEveryShape) {
-  const bool quick = std::getenv("MLADEC_GPU_QUICK") != nullptr;
+  const char* quick_env = std::getenv("MLADEC_GPU_QUICK");
+  const size_t stride = quick_env ? std::max(1, std::atoi(quick_env)) : 1;
   const std::vector<MatrixCase> cases = matrix_cases();
   double worst_error = 0, worst_lse = 0;
   int run = 0;
   for (size_t i = 0; i < cases.size(); ++i) {
-    if (quick && i % 8 != 0) continue;
+    if (i % stride != 0) continue;
     const MatrixCase& c = cases[i];
     SCOPED_TRACE(c.describe());
     RandomStep step = make_case_step(c);

@@ -1,0 +1,141 @@
+#include "bench/decode_timing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "bench/device_fill.h"
+#include "mladec/constants.h"
+#include "mladec/device_step.h"
+#include "mladec/random_inputs.h"
+#include "src/cuda/cuda_check.h"
+
+namespace mladec::bench {
+namespace {
+
+using detail::cuda_check;
+
+// Enough distinct KV bytes per graph replay that the 60 MB L2 holds none of
+// the next decode's data.
+constexpr double kMinRotatedBytes = 512e6;
+constexpr int kMaxCopies = 64;
+constexpr int kRepeats = 15;
+
+}  // namespace
+
+BenchResult time_decode(const BenchCase& c) {
+  const std::vector<int32_t> seqlens =
+      c.varlen ? random_varlen(c.batch, c.seqlen, c.q_len, 3 * c.seqlen,
+                               uint64_t(c.batch) * 7919 + c.seqlen + c.heads)
+               : std::vector<int32_t>(c.batch, c.seqlen);
+  const int token_bytes = kv_token_bytes(c.kv_dtype);
+  int max_pages = 1;
+  int64_t pages_per_copy = 0;
+  double kv_bytes = 0, row_tokens = 0;
+  for (int32_t len : seqlens) {
+    const int pages = (len + c.page_size - 1) / c.page_size;
+    max_pages = std::max(max_pages, pages);
+    pages_per_copy += pages;
+    kv_bytes += double(len) * token_bytes;
+    for (int t = 0; t < c.q_len; ++t) {  // causal: token t sees len - s_q + t + 1
+      row_tokens += double(c.heads) * std::max(0, len - c.q_len + t + 1);
+    }
+  }
+  const int copies = std::clamp(int(std::ceil(kMinRotatedBytes / kv_bytes)), 1,
+                                kMaxCopies);
+
+  DecodeProblem problem = make_uniform_problem(
+      c.batch, c.heads, c.q_len, c.page_size, pages_per_copy * copies, max_pages,
+      c.kv_dtype, 1.f / std::sqrt(float(kHeadDim)));
+  const KernelConfig config = select_config(problem);
+  const PlanLayout layout = plan_layout(problem, config, device_worker_count());
+
+  const size_t pool_bytes = size_t(problem.num_pages) * c.page_size * token_bytes;
+  DeviceBuffer kv(pool_bytes);
+  fill_random_bf16(kv.get(), pool_bytes / 2, 5);
+  const int64_t rows = problem.total_q * c.heads;
+  DeviceBuffer q(size_t(rows) * kHeadDim * 2), out(size_t(rows) * kLatentDim * 2),
+      lse(size_t(rows) * 4);
+  fill_random_bf16(q.get(), size_t(rows) * kHeadDim, 6);
+
+  // Copy r's requests live on their own shuffled pages.
+  std::vector<int32_t> pages(problem.num_pages);
+  std::iota(pages.begin(), pages.end(), 0);
+  std::shuffle(pages.begin(), pages.end(), std::mt19937(42));
+  std::vector<int32_t> tables(size_t(copies) * c.batch * max_pages, 0);
+  size_t next = 0;
+  for (int r = 0; r < copies; ++r) {
+    for (int b = 0; b < c.batch; ++b) {
+      const int count = (seqlens[b] + c.page_size - 1) / c.page_size;
+      for (int i = 0; i < count; ++i) {
+        tables[(size_t(r) * c.batch + b) * max_pages + i] = pages[next++];
+      }
+    }
+  }
+  DeviceBuffer block_tables(tables.size() * 4), lengths(seqlens.size() * 4);
+  block_tables.upload(tables.data(), tables.size() * 4);
+  lengths.upload(seqlens.data(), seqlens.size() * 4);
+  DeviceBuffer plan(layout.plan_bytes), workspace(layout.workspace_bytes);
+
+  const ScalarType kv_type =
+      c.kv_dtype == KvDtype::kBf16 ? ScalarType::kBf16
+      : c.kv_dtype == KvDtype::kFp8E4m3 ? ScalarType::kFp8E4m3 : ScalarType::kUint8;
+  DecodeArgs args;
+  args.q = contiguous_view(q.get(), ScalarType::kBf16, {problem.total_q, c.heads, kHeadDim});
+  args.kv_cache = contiguous_view(kv.get(), kv_type,
+                                  {problem.num_pages, c.page_size,
+                                   token_bytes / scalar_size(kv_type)});
+  args.seqlens = contiguous_view(lengths.get(), ScalarType::kInt32, {c.batch});
+  args.out = contiguous_view(out.get(), ScalarType::kBf16, {problem.total_q, c.heads, kLatentDim});
+  args.lse = contiguous_view(lse.get(), ScalarType::kFloat32, {problem.total_q, c.heads});
+  args.kv_scale = 0.02f;
+
+  cudaStream_t stream;
+  cuda_check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "stream");
+  plan_on_device(problem, config, layout, args, plan.get(), stream);
+  cuda_check(cudaStreamSynchronize(stream), "plan");
+
+  cudaGraph_t graph;
+  cudaGraphExec_t exec;
+  cuda_check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "capture");
+  for (int r = 0; r < copies; ++r) {
+    args.block_table = contiguous_view(
+        static_cast<int32_t*>(block_tables.get()) + size_t(r) * c.batch * max_pages,
+        ScalarType::kInt32, {c.batch, max_pages});
+    decode(problem, config, layout, plan.get(), workspace.get(), args, stream);
+  }
+  cuda_check(cudaStreamEndCapture(stream, &graph), "end capture");
+  cuda_check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
+
+  cudaEvent_t start, stop;
+  cuda_check(cudaEventCreate(&start), "event");
+  cuda_check(cudaEventCreate(&stop), "event");
+  for (int i = 0; i < 3; ++i) cuda_check(cudaGraphLaunch(exec, stream), "launch");
+  std::vector<float> ms;
+  for (int i = 0; i < kRepeats; ++i) {
+    cuda_check(cudaEventRecord(start, stream), "record");
+    cuda_check(cudaGraphLaunch(exec, stream), "launch");
+    cuda_check(cudaEventRecord(stop, stream), "record");
+    cuda_check(cudaEventSynchronize(stop), "sync");
+    float elapsed = 0;
+    cuda_check(cudaEventElapsedTime(&elapsed, start, stop), "elapsed");
+    ms.push_back(elapsed / copies);
+  }
+  std::nth_element(ms.begin(), ms.begin() + kRepeats / 2, ms.end());
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
+  cudaStreamDestroy(stream);
+
+  BenchResult result;
+  result.us = ms[kRepeats / 2] * 1e3;
+  result.bytes = kv_bytes + double(rows) * (kHeadDim * 2 + kLatentDim * 2 + 4);
+  result.flops = kFlopsPerRowToken * row_tokens;
+  result.copies = copies;
+  return result;
+}
+
+}  // namespace mladec::bench

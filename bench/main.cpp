@@ -1,0 +1,178 @@
+// mladec_bench: the DESIGN §8 matrix, the small-batch CUDA-graph table and
+// the page-size cases, next to ceilings measured in the same run and
+// FlashMLA's times. Writes JSON and markdown.
+//   mladec_bench [--json FILE] [--markdown FILE] [--quick] [--filter GROUP]
+#include <cuda_runtime_api.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bench/ceilings.h"
+#include "bench/decode_timing.h"
+#include "bench/flashmla_reference.h"
+#include "mladec/error.h"
+
+namespace mladec::bench {
+namespace {
+
+std::vector<BenchCase> all_cases() {
+  std::vector<BenchCase> cases;
+  for (const FlashMlaTime& f : kFlashMlaLarge) {
+    for (bool varlen : {false, true}) {
+      cases.push_back({"large", f.batch, f.seqlen, f.q_len, f.heads, 64, varlen,
+                       KvDtype::kBf16, varlen ? f.varlen_us : f.fixed_us});
+    }
+  }
+  for (int page_size : {1, 16}) {
+    for (int heads : {16, 128}) {
+      cases.push_back({"page_size", 128, 4096, 1, heads, page_size, false,
+                       KvDtype::kBf16, 0});
+    }
+  }
+  for (const FlashMlaTime& f : kFlashMlaSmallBatch) {
+    cases.push_back({"small_batch", f.batch, f.seqlen, f.q_len, f.heads, 64, false,
+                     KvDtype::kBf16, f.fixed_us});
+  }
+  return cases;
+}
+
+struct Row {
+  BenchCase c;
+  BenchResult r;
+};
+
+std::string case_name(const BenchCase& c) {
+  std::ostringstream s;
+  s << c.batch << "x" << c.seqlen << " s_q=" << c.q_len << " h_q=" << c.heads
+    << " page=" << c.page_size << (c.varlen ? " varlen" : " fixed") << " "
+    << kv_dtype_name(c.kv_dtype);
+  return s.str();
+}
+
+std::string gpu_name() {
+  cudaDeviceProp properties{};
+  cudaGetDeviceProperties(&properties, 0);
+  return properties.name + std::string(" (") +
+         std::to_string(properties.multiProcessorCount) + " SMs)";
+}
+
+std::string today() {
+  const std::time_t now = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  return text;
+}
+
+void write_json(const std::string& path, const std::string& header_json,
+                const Ceilings& ceilings, const std::vector<Row>& rows) {
+  std::ofstream f(path);
+  f << "{\n" << header_json << "  \"ceilings\": {\"copy_tb_per_s\": "
+    << ceilings.copy_bytes_per_s * 1e-12 << ", \"gemm_bf16_tflops\": "
+    << ceilings.gemm_flops_per_s * 1e-12 << "},\n  \"cases\": [\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const BenchCase& c = rows[i].c;
+    const BenchResult& r = rows[i].r;
+    f << "    {\"group\": \"" << c.group << "\", \"batch\": " << c.batch
+      << ", \"seqlen\": " << c.seqlen << ", \"q_len\": " << c.q_len
+      << ", \"heads\": " << c.heads << ", \"page_size\": " << c.page_size
+      << ", \"varlen\": " << (c.varlen ? "true" : "false") << ", \"kv_dtype\": \""
+      << kv_dtype_name(c.kv_dtype) << "\", \"us\": " << r.us
+      << ", \"tb_per_s\": " << r.bytes / r.us * 1e-6
+      << ", \"tflops\": " << r.flops / r.us * 1e-6
+      << ", \"kv_copies\": " << r.copies
+      << ", \"flashmla_us\": " << c.flashmla_us << "}"
+      << (i + 1 < rows.size() ? ",\n" : "\n");
+  }
+  f << "  ]\n}\n";
+}
+
+void write_markdown(const std::string& path, const std::string& title,
+                    const Ceilings& ceilings, const std::vector<Row>& rows) {
+  std::ofstream f(path);
+  f << title << "\n\nCeilings measured in this run: device copy "
+    << ceilings.copy_bytes_per_s * 1e-12 << " TB/s, cuBLAS bf16 GEMM 8192³ "
+    << ceilings.gemm_flops_per_s * 1e-12 << " TFLOPS.\n";
+  std::string group;
+  for (const Row& row : rows) {
+    if (row.c.group != group) {
+      group = row.c.group;
+      f << "\n## " << group << "\n\n| case | µs | TB/s | % copy | TFLOPS | % GEMM |"
+        << " FlashMLA µs | speedup |\n|---|---|---|---|---|---|---|---|\n";
+    }
+    const double tbps = row.r.bytes / row.r.us * 1e-6;
+    const double tflops = row.r.flops / row.r.us * 1e-6;
+    char line[512];
+    std::snprintf(line, sizeof(line),
+                  "| %s | %.1f | %.2f | %.0f%% | %.0f | %.0f%% | %s | %s |\n",
+                  case_name(row.c).c_str(), row.r.us, tbps,
+                  100 * tbps * 1e12 / ceilings.copy_bytes_per_s, tflops,
+                  100 * tflops * 1e12 / ceilings.gemm_flops_per_s,
+                  row.c.flashmla_us > 0 ? std::to_string(int(row.c.flashmla_us)).c_str() : "-",
+                  row.c.flashmla_us > 0
+                      ? (std::to_string(row.c.flashmla_us / row.r.us).substr(0, 4) + "×").c_str()
+                      : "-");
+    f << line;
+  }
+}
+
+int run(int argc, char** argv) {
+  std::string json_path = "bench.json", markdown_path = "bench.md", filter;
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--json" && i + 1 < argc) json_path = argv[++i];
+    else if (arg == "--markdown" && i + 1 < argc) markdown_path = argv[++i];
+    else if (arg == "--filter" && i + 1 < argc) filter = argv[++i];
+    else if (arg == "--quick") quick = true;
+    else {
+      std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
+                           "[--quick] [--filter large|page_size|small_batch]\n");
+      return 2;
+    }
+  }
+  const Ceilings ceilings = measure_ceilings();
+  std::printf("ceilings: copy %.2f TB/s, bf16 GEMM %.0f TFLOPS\n",
+              ceilings.copy_bytes_per_s * 1e-12, ceilings.gemm_flops_per_s * 1e-12);
+  std::vector<Row> rows;
+  int index = 0;
+  for (const BenchCase& c : all_cases()) {
+    if (!filter.empty() && c.group != filter) continue;
+    if (quick && index++ % 4 != 0) continue;
+    const BenchResult r = time_decode(c);
+    std::printf("%-52s %8.1f us %6.2f TB/s %5.0f TFLOPS  FlashMLA %5.0f us\n",
+                case_name(c).c_str(), r.us, r.bytes / r.us * 1e-6,
+                r.flops / r.us * 1e-6, c.flashmla_us);
+    std::fflush(stdout);
+    rows.push_back({c, r});
+  }
+  const char* commit = std::getenv("MLADEC_COMMIT");
+  const std::string date = today(), gpu = gpu_name();
+  std::ostringstream header;
+  header << "  \"date\": \"" << date << "\",\n  \"gpu\": \"" << gpu
+         << "\",\n  \"commit\": \"" << (commit ? commit : "unknown") << "\",\n";
+  write_json(json_path, header.str(), ceilings, rows);
+  write_markdown(markdown_path,
+                 "# mladec decode benchmark\n\n" + date + ", " + gpu + ", commit " +
+                     (commit ? commit : "unknown"),
+                 ceilings, rows);
+  return 0;
+}
+
+}  // namespace
+}  // namespace mladec::bench
+
+int main(int argc, char** argv) {
+  try {
+    return mladec::bench::run(argc, argv);
+  } catch (const mladec::Error& e) {
+    std::fprintf(stderr, "mladec_bench: %s\n", e.what());
+    return 1;
+  }
+}
