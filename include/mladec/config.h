@@ -15,8 +15,9 @@ enum class KvLoadPath {
 struct KernelConfig {
   int tile_rows = 64;               // query rows per tile (wgmma M)
   int kv_block_tokens = 64;         // KV tokens per kernel iteration
-  int split_align_tokens = 16;      // Balanced splits fall on multiples of this
+  int split_align_tokens = 8;       // Balanced splits fall on multiples of this
   int split_overhead_tokens = 32;   // planner cost of starting a piece
+  int min_worker_share_tokens = 128;  // fewer workers below this cost each
   int fixed_chunk_tokens = 2048;    // FixedChunk split size
   KvLoadPath kv_load = KvLoadPath::kGather;
 };

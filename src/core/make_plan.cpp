@@ -30,6 +30,7 @@ PlannerParams planner_params(const DecodeProblem& problem,
                       : 0;
   p.split_align = config.split_align_tokens;
   p.split_overhead = config.split_overhead_tokens;
+  p.min_worker_share = config.min_worker_share_tokens;
   p.max_units = layout.max_units;
   p.max_items = layout.max_items;
   p.max_pieces = layout.max_pieces;

@@ -38,6 +38,7 @@ struct PlannerParams {
   int fixed_chunk;  // 0 for Balanced, else chunk tokens (items indivisible)
   int split_align;
   int split_overhead;
+  int min_worker_share;
   int max_units;
   int max_items;
   int max_pieces;
@@ -150,13 +151,17 @@ MLADEC_HD void phase_item_cost(const PlannerParams& p, const PlanView& v,
 MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
                                 int num_units, int num_items, int w) {
   int32_t* cut = v.worker_cut + 2 * w;
-  int64_t total = v.item_cost_prefix[num_items];
-  if (w == p.workers || num_items == 0) {
+  const int64_t total = v.item_cost_prefix[num_items];
+  // Shares below min_worker_share cost more in fixed overhead and combine
+  // traffic than they save: small batches use fewer workers.
+  const int64_t useful = total / p.min_worker_share;
+  const int workers = useful < 1 ? 1 : useful < p.workers ? int(useful) : p.workers;
+  if (w >= workers || num_items == 0) {
     cut[0] = w == 0 ? 0 : num_items;
     cut[1] = 0;
     return;
   }
-  int64_t position = int64_t(w) * total / p.workers;
+  int64_t position = int64_t(w) * total / workers;
   int item = upper_bound_index(v.item_cost_prefix, num_items, position);
   int64_t into = position - v.item_cost_prefix[item];
   int64_t item_cost = v.item_cost_prefix[item + 1] - v.item_cost_prefix[item];
@@ -165,17 +170,21 @@ MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
     cut[1] = 0;
     return;
   }
-  ItemRange r = item_range(p, v, num_units, item);
-  int64_t token = (into - p.split_overhead) / p.split_align * p.split_align;
-  if (into <= p.split_overhead || token <= 0) {
+  // Inside the overhead part of an item the cut moves to the item's start;
+  // further in, the item is split at the nearest split_align boundary and the
+  // worker pays the overhead of a second piece.
+  const ItemRange r = item_range(p, v, num_units, item);
+  const int64_t aligned = (into - p.split_overhead + p.split_align / 2) /
+                          p.split_align * p.split_align;
+  if (into <= p.split_overhead || aligned <= 0) {
     cut[0] = item;
     cut[1] = 0;
-  } else if (token >= r.kv_end - r.kv_begin) {
+  } else if (aligned >= r.kv_end - r.kv_begin) {
     cut[0] = item + 1;
     cut[1] = 0;
   } else {
     cut[0] = item;
-    cut[1] = int32_t(token);
+    cut[1] = int32_t(aligned);
   }
 }
 

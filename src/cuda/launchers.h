@@ -9,7 +9,7 @@ namespace mladec::detail {
 void launch_decode_bf16(const DecodeParams& params, int workers,
                         cudaStream_t stream);
 
-// One CTA per combine-list capacity entry; entries past the plan's
+// Covers the combine list's capacity; entries past the plan's
 // num_combine return at once, so the grid never depends on the lengths.
 void launch_combine(const DecodeParams& params, int max_combine,
                     cudaStream_t stream);

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command of README and CI: installs the dependencies, builds, and
+# runs every test. Tests labelled gpu report "skipped" without an sm_90 GPU.
+# Arguments go to ctest, e.g. scripts/test.sh -L cpu for the CPU tests only.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"${repo_root}/scripts/install-deps.sh"
+"${repo_root}/scripts/build.sh"
+# --no-tests=error: a filter that matches nothing must not pass.
+ctest --test-dir "${repo_root}/build" --output-on-failure --no-tests=error \
+  --parallel "$(nproc)" "$@"

@@ -1,0 +1,315 @@
+// The float64 reference means what DESIGN §2 says: no visible key gives
+// out = 0 and lse = -inf; causal MTP token t of s_q sees exactly positions
+// j <= L - s_q + t; non-causal sees all; NaN-poisoned unused KV slots never
+// reach a result; the math (scale, softmax, natural-log LSE, dequantization)
+// matches an independent recomputation.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "mladec/config.h"
+#include "mladec/constants.h"
+#include "mladec/random_inputs.h"
+#include "mladec/reference.h"
+#include "src/core/numeric_formats.h"
+#include "tests/support/output_match.h"
+
+namespace mladec::test {
+namespace {
+
+constexpr KvDtype kDtypes[] = {KvDtype::kBf16, KvDtype::kFp8E4m3,
+                               KvDtype::kFp8Blockwise};
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+RandomStep make_step(int num_heads, KvDtype dtype, bool causal, int page_size,
+                     std::vector<int32_t> seqlens, int q_len, uint64_t seed) {
+  RandomStepSpec spec;
+  spec.num_heads = num_heads;
+  spec.kv_dtype = dtype;
+  spec.causal = causal;
+  spec.page_size = page_size;
+  spec.q_lens.assign(seqlens.size(), q_len);
+  spec.seqlens = std::move(seqlens);
+  spec.seed = seed;
+  return make_random_step(spec);
+}
+
+// The cache bytes of KV token `token` of request `request`.
+uint8_t* token_bytes(RandomStep& step, int request, int token) {
+  const DecodeProblem& p = step.problem;
+  const int32_t page =
+      step.inputs.block_table[size_t(request) * p.max_pages_per_request +
+                              token / p.page_size];
+  const size_t size = size_t(kv_token_bytes(p.kv_dtype));
+  return step.inputs.kv_cache.data() +
+         (size_t(page) * p.page_size + token % p.page_size) * size;
+}
+
+// Output row (token, head) of `result`: 512 values then the LSE.
+std::vector<double> row_of(const DecodeProblem& p,
+                           const HostDecodeOutputs& result, int64_t token,
+                           int head) {
+  const size_t row = size_t(token) * p.num_heads + head;
+  std::vector<double> values(result.out.begin() + row * kLatentDim,
+                             result.out.begin() + (row + 1) * kLatentDim);
+  values.push_back(result.lse[row]);
+  return values;
+}
+
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() &&
+         std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+TEST(ReferenceSemantics, EmptyKvGivesZeroOutputAndNegativeInfinityLse) {
+  for (KvDtype dtype : kDtypes) {
+    for (bool causal : {true, false}) {
+      SCOPED_TRACE(std::string(kv_dtype_name(dtype)) +
+                   (causal ? " causal" : " non-causal"));
+      RandomStep step = make_step(5, dtype, causal, 16, {0, 37, 0}, 3, 11);
+      const HostDecodeOutputs ref = reference_decode(step.problem, step.inputs);
+      for (int request : {0, 1, 2}) {
+        for (int t = 0; t < 3; ++t) {
+          for (int h = 0; h < 5; ++h) {
+            const std::vector<double> row =
+                row_of(step.problem, ref, request * 3 + t, h);
+            if (request == 1) {
+              for (double v : row) ASSERT_TRUE(std::isfinite(v));
+            } else {
+              for (int d = 0; d < kLatentDim; ++d) ASSERT_EQ(row[d], 0.0);
+              ASSERT_EQ(row.back(), kNegInf);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// L = 2 keys, s_q = 4 tokens: tokens 0 and 1 see nothing, token 2 sees key 0
+// alone (its output is exactly that key's value), token 3 sees both.
+TEST(ReferenceSemantics, CausalTokensBeforeTheFirstKeySeeNothing) {
+  RandomStep step = make_step(3, KvDtype::kBf16, true, 1, {2}, 4, 12);
+  const DecodeProblem& p = step.problem;
+  const HostDecodeOutputs ref = reference_decode(p, step.inputs);
+  std::vector<double> key0(kHeadDim);
+  load_kv_token(p, step.inputs, 0, 0, key0.data());
+  for (int h = 0; h < 3; ++h) {
+    for (int t : {0, 1}) {
+      const std::vector<double> row = row_of(p, ref, t, h);
+      EXPECT_EQ(row.back(), kNegInf);
+      for (int d = 0; d < kLatentDim; ++d) ASSERT_EQ(row[d], 0.0);
+    }
+    const std::vector<double> row2 = row_of(p, ref, 2, h);
+    for (int d = 0; d < kLatentDim; ++d) ASSERT_EQ(row2[d], key0[d]);
+    double score = 0;
+    const uint16_t* q =
+        step.inputs.q.data() + (size_t(2) * p.num_heads + h) * kHeadDim;
+    for (int d = 0; d < kHeadDim; ++d) {
+      float qd;
+      const uint32_t bits = uint32_t(q[d]) << 16;
+      std::memcpy(&qd, &bits, sizeof(qd));
+      score += double(qd) * key0[d];
+    }
+    EXPECT_NEAR(row2.back(), score * p.softmax_scale, 1e-12);
+    EXPECT_TRUE(std::isfinite(row_of(p, ref, 3, h).back()));
+    EXPECT_FALSE(same_bits(row_of(p, ref, 3, h), row2));
+  }
+}
+
+// Overwrites key j with key 0 and reports, per query token, whether any head
+// of that token's row changed.
+std::vector<bool> rows_changed_by_key(RandomStep step, int j,
+                                      const HostDecodeOutputs& before) {
+  const DecodeProblem& p = step.problem;
+  std::memcpy(token_bytes(step, 0, j), token_bytes(step, 0, 0),
+              size_t(kv_token_bytes(p.kv_dtype)));
+  const HostDecodeOutputs after = reference_decode(p, step.inputs);
+  std::vector<bool> changed(p.max_q_len, false);
+  for (int t = 0; t < p.max_q_len; ++t) {
+    for (int h = 0; h < p.num_heads; ++h) {
+      if (!same_bits(row_of(p, before, t, h), row_of(p, after, t, h)))
+        changed[t] = true;
+    }
+  }
+  return changed;
+}
+
+TEST(ReferenceSemantics, CausalTokenSeesExactlyUpToItsPosition) {
+  constexpr int kLen = 40, kQLen = 4;
+  for (KvDtype dtype : kDtypes) {
+    SCOPED_TRACE(kv_dtype_name(dtype));
+    const RandomStep step = make_step(3, dtype, true, 16, {kLen}, kQLen, 13);
+    const HostDecodeOutputs before =
+        reference_decode(step.problem, step.inputs);
+    // Token t's last visible key is L - s_q + t. Changing it changes row t;
+    // changing the key just past it (the last visible one of t + 1) does not.
+    for (int j = kLen - kQLen - 1; j < kLen; ++j) {
+      const std::vector<bool> changed = rows_changed_by_key(step, j, before);
+      for (int t = 0; t < kQLen; ++t) {
+        const bool visible = j <= kLen - kQLen + t;
+        EXPECT_EQ(changed[t], visible) << "key " << j << ", token " << t;
+      }
+    }
+  }
+}
+
+TEST(ReferenceSemantics, NonCausalTokensSeeEveryKey) {
+  constexpr int kLen = 40, kQLen = 4;
+  const RandomStep step =
+      make_step(3, KvDtype::kBf16, false, 16, {kLen}, kQLen, 14);
+  const HostDecodeOutputs before = reference_decode(step.problem, step.inputs);
+  for (int j : {1, kLen - kQLen, kLen - 1}) {
+    const std::vector<bool> changed = rows_changed_by_key(step, j, before);
+    for (int t = 0; t < kQLen; ++t)
+      EXPECT_TRUE(changed[t]) << "key " << j << ", token " << t;
+  }
+}
+
+// The slots after a request's last token in its last page, the unused pages
+// and the block-table entries past its pages hold NaN / huge indices; none of
+// it may reach the reference or the plan executor.
+TEST(ReferenceSemantics, PoisonedSlotsNeverLeak) {
+  for (KvDtype dtype : kDtypes) {
+    for (int page_size : {1, 3, 16, 61, 64}) {
+      SCOPED_TRACE(std::string(kv_dtype_name(dtype)) + " page " +
+                   std::to_string(page_size));
+      RandomStep step = make_step(4, dtype, true, page_size, {0, 1, 70, 130, 5},
+                                  2, 15 + page_size);
+      const DecodeProblem& p = step.problem;
+      int poisoned_tails = 0;
+      for (int b = 0; b < p.batch; ++b) {
+        const int len = step.inputs.seqlens[b];
+        const int pages = (len + page_size - 1) / page_size;
+        EXPECT_GE(step.inputs
+                      .block_table[size_t(b) * p.max_pages_per_request + pages],
+                  p.num_pages)
+            << "block-table tail of request " << b << " is not poisoned";
+        if (len % page_size != 0) {
+          std::vector<double> slot(kHeadDim);
+          load_kv_token(p, step.inputs, b, len, slot.data());
+          EXPECT_TRUE(std::isnan(slot[0]))
+              << "slot after request " << b << " is not poisoned";
+          ++poisoned_tails;
+        }
+      }
+      if (page_size > 1) {
+        EXPECT_GT(poisoned_tails, 0);
+      }
+
+      const HostDecodeOutputs ref = reference_decode(p, step.inputs);
+      for (int b = 0; b < p.batch; ++b) {
+        for (int t = 0; t < 2; ++t) {
+          for (int h = 0; h < p.num_heads; ++h) {
+            const std::vector<double> row = row_of(p, ref, b * 2 + t, h);
+            for (int d = 0; d < kLatentDim; ++d)
+              ASSERT_TRUE(std::isfinite(row[d]));
+            const bool sees_a_key = step.inputs.seqlens[b] - 2 + t >= 0;
+            EXPECT_EQ(std::isfinite(row.back()), sees_a_key);
+          }
+        }
+      }
+      const KernelConfig config = select_config(p);
+      HostPlan plan = make_host_plan(p, config, 66, step.inputs.lengths(p));
+      EXPECT_TRUE(matches_reference(p, step.inputs, ref,
+                                    execute_plan(p, plan, step.inputs),
+                                    kCpuTolerance));
+    }
+  }
+}
+
+// Keys are dequantized as DESIGN §3 lays the formats out: bf16; e4m3 times
+// the tensor scale; blockwise = 512 e4m3, 4 float32 group scales, 64 bf16.
+TEST(ReferenceSemantics, DequantizesEachKvFormat) {
+  for (KvDtype dtype : kDtypes) {
+    SCOPED_TRACE(kv_dtype_name(dtype));
+    RandomStep step = make_step(1, dtype, true, 16, {20}, 1, 17);
+    const uint8_t* bytes = token_bytes(step, 0, 13);
+    std::vector<double> key(kHeadDim);
+    load_kv_token(step.problem, step.inputs, 0, 13, key.data());
+    for (int d = 0; d < kHeadDim; ++d) {
+      double expected = 0;
+      uint16_t bf16;
+      switch (dtype) {
+        case KvDtype::kBf16:
+          std::memcpy(&bf16, bytes + 2 * d, 2);
+          expected = detail::bf16_to_float(bf16);
+          break;
+        case KvDtype::kFp8E4m3:
+          expected = double(detail::fp8_e4m3_to_float(bytes[d])) *
+                     step.inputs.kv_scale;
+          break;
+        case KvDtype::kFp8Blockwise:
+          if (d < kLatentDim) {
+            float scale;
+            std::memcpy(
+                &scale,
+                bytes + kLatentDim + sizeof(float) * (d / kBlockwiseGroup),
+                sizeof(float));
+            expected = double(detail::fp8_e4m3_to_float(bytes[d])) * scale;
+          } else {
+            std::memcpy(&bf16,
+                        bytes + kLatentDim + kBlockwiseScales * sizeof(float) +
+                            2 * (d - kLatentDim),
+                        2);
+            expected = detail::bf16_to_float(bf16);
+          }
+          break;
+      }
+      ASSERT_EQ(key[d], expected) << "dimension " << d;
+    }
+  }
+}
+
+// An independent long-double recomputation of every row from the dequantized
+// keys: softmax with the scale, natural-log LSE.
+TEST(ReferenceSemantics, MatchesIndependentRecomputation) {
+  for (KvDtype dtype : kDtypes) {
+    SCOPED_TRACE(kv_dtype_name(dtype));
+    const RandomStep step = make_step(2, dtype, true, 16, {23, 50}, 3, 16);
+    const DecodeProblem& p = step.problem;
+    const HostDecodeOutputs ref = reference_decode(p, step.inputs);
+    for (int b = 0; b < p.batch; ++b) {
+      const int len = step.inputs.seqlens[b];
+      std::vector<double> keys(size_t(len) * kHeadDim);
+      for (int j = 0; j < len; ++j)
+        load_kv_token(p, step.inputs, b, j, keys.data() + j * kHeadDim);
+      for (int t = 0; t < 3; ++t) {
+        const int64_t token = b * 3 + t;
+        const int visible = len - 3 + t + 1;
+        for (int h = 0; h < p.num_heads; ++h) {
+          const uint16_t* q = step.inputs.q.data() +
+                              (size_t(token) * p.num_heads + h) * kHeadDim;
+          std::vector<long double> weights(visible);
+          long double sum = 0;
+          for (int j = 0; j < visible; ++j) {
+            long double dot = 0;
+            for (int d = 0; d < kHeadDim; ++d) {
+              float qd;
+              const uint32_t bits = uint32_t(q[d]) << 16;
+              std::memcpy(&qd, &bits, sizeof(qd));
+              dot += (long double)qd * keys[size_t(j) * kHeadDim + d];
+            }
+            weights[j] = std::exp(dot * (long double)p.softmax_scale);
+            sum += weights[j];
+          }
+          const std::vector<double> row = row_of(p, ref, token, h);
+          EXPECT_NEAR(row.back(), double(std::log(sum)), 1e-12);
+          for (int d = 0; d < kLatentDim; ++d) {
+            long double out = 0;
+            for (int j = 0; j < visible; ++j)
+              out += weights[j] * keys[size_t(j) * kHeadDim + d];
+            ASSERT_NEAR(row[d], double(out / sum), 1e-12)
+                << "row " << token << " head " << h;
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mladec::test

@@ -1,0 +1,16 @@
+// The GPU backend of a build without CUDA (MLADEC_WITH_CUDA off).
+#include "mladec/error.h"
+#include "tools/backend.h"
+
+namespace mladec::cli {
+
+std::string gpu_unavailable_reason() {
+  return "this mladec was built without CUDA (nvcc not found or "
+         "MLADEC_ENABLE_CUDA=OFF)";
+}
+
+BackendRun run_on_gpu(const RandomStep&, int, int) {
+  throw Error(ErrorCode::kUnsupportedDevice, gpu_unavailable_reason());
+}
+
+}  // namespace mladec::cli
