@@ -2,6 +2,7 @@
 // the page-size cases, next to ceilings measured in the same run and
 // FlashMLA's times. Writes JSON and markdown.
 //   mladec_bench [--json FILE] [--markdown FILE] [--quick] [--filter GROUP]
+//                [--only SUBSTRING] [--no-ceilings]
 #include <cuda_runtime_api.h>
 
 #include <chrono>
@@ -123,27 +124,32 @@ void write_markdown(const std::string& path, const std::string& title,
 }
 
 int run(int argc, char** argv) {
-  std::string json_path = "bench.json", markdown_path = "bench.md", filter;
-  bool quick = false;
+  std::string json_path = "bench.json", markdown_path = "bench.md", filter, only;
+  bool quick = false, ceilings_wanted = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--json" && i + 1 < argc) json_path = argv[++i];
     else if (arg == "--markdown" && i + 1 < argc) markdown_path = argv[++i];
     else if (arg == "--filter" && i + 1 < argc) filter = argv[++i];
+    else if (arg == "--only" && i + 1 < argc) only = argv[++i];
     else if (arg == "--quick") quick = true;
+    else if (arg == "--no-ceilings") ceilings_wanted = false;
     else {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
-                           "[--quick] [--filter large|page_size|small_batch]\n");
+                           "[--quick] [--filter large|page_size|small_batch] "
+                           "[--only CASE_SUBSTRING] [--no-ceilings]\n");
       return 2;
     }
   }
-  const Ceilings ceilings = measure_ceilings();
+  // Profiling runs skip the ceilings: their kernels would only slow ncu down.
+  const Ceilings ceilings = ceilings_wanted ? measure_ceilings() : Ceilings{};
   std::printf("ceilings: copy %.2f TB/s, bf16 GEMM %.0f TFLOPS\n",
               ceilings.copy_bytes_per_s * 1e-12, ceilings.gemm_flops_per_s * 1e-12);
   std::vector<Row> rows;
   int index = 0;
   for (const BenchCase& c : all_cases()) {
     if (!filter.empty() && c.group != filter) continue;
+    if (!only.empty() && case_name(c).find(only) == std::string::npos) continue;
     if (quick && index++ % 4 != 0) continue;
     const BenchResult r = time_decode(c);
     std::printf("%-52s %8.1f us %6.2f TB/s %5.0f TFLOPS  FlashMLA %5.0f us\n",

@@ -55,5 +55,20 @@ if want bench && [ -x build-gpu/bench/mladec_bench ]; then
   cat "$OUT/bench.md" 2>/dev/null | head -80
 fi
 
+if want profile; then
+  # Nsight Compute on one memory-bound and one compute-bound decode launch.
+  for case in "128x8192 s_q=1 h_q=16 page=64 fixed" "128x8192 s_q=1 h_q=128 page=64 fixed"; do
+    name=$(echo "$case" | tr -c 'a-zA-Z0-9' '_' | cut -c1-40)
+    ncu --clock-control none -k regex:decode --launch-count 1 \
+      --section SpeedOfLight --section MemoryWorkloadAnalysis \
+      --section WarpStateStats --section SchedulerStats --section LaunchStats \
+      build-gpu/bench/mladec_bench --no-ceilings --only "$case" \
+      --json /dev/null --markdown /dev/null >"$OUT/ncu_$name.txt" 2>&1
+    summary+=("ncu $case rc=$?")
+    grep -E "Duration|DRAM Throughput|Memory Throughput|Compute \(SM\)|Warp Cycles Per Issued|Issued Warp|No Eligible|Registers" \
+      "$OUT/ncu_$name.txt" | head -12
+  done
+fi
+
 echo "==== summary"
 printf '%s\n' "${summary[@]}"
