@@ -5,11 +5,19 @@ target_sources(mladec PRIVATE
   src/cuda/validate_args.cu
   src/cuda/decode.cu
   src/cuda/decode_bf16.cu
+  src/cuda/decode_bf16_wgmma.cu
   src/cuda/combine_kernel.cu
   src/cuda/device_step.cu
 )
 target_compile_definitions(mladec PUBLIC MLADEC_WITH_CUDA=1)
-target_link_libraries(mladec PUBLIC CUDA::cudart)
+# A Python wheel links the CUDA runtime statically: it then needs only the
+# driver, whichever runtime (if any) the frameworks in the process bring.
+option(MLADEC_STATIC_CUDART "Link the CUDA runtime statically" OFF)
+if(MLADEC_STATIC_CUDART)
+  target_link_libraries(mladec PUBLIC CUDA::cudart_static)
+else()
+  target_link_libraries(mladec PUBLIC CUDA::cudart)
+endif()
 target_compile_options(mladec PRIVATE
   $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo -Xptxas=-warn-spills>)
 

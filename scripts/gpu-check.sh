@@ -27,12 +27,32 @@ sass="$OUT/decode_sass.txt"
 cuobjdump -sass build-gpu/libmladec.a >"$sass" 2>/dev/null
 summary+=("sass: HGMMA=$(grep -c HGMMA "$sass") HMMA=$(grep -c 'HMMA' "$sass") LDL/STL=$(grep -cE '\bLDL|\bSTL' "$sass")")
 
+if want smoke; then
+  # A few matrix cases under a short timeout: a kernel that hangs or fails
+  # here would only waste the long steps below.
+  start=$(date +%s)
+  MLADEC_GPU_QUICK=24 timeout 120 build-gpu/tests/gpu/decode_matrix_gpu_test \
+    >"$OUT/smoke.log" 2>&1
+  rc=$?
+  grep -E "cases, worst|Failure|error|FAILED|PASSED" "$OUT/smoke.log" | head -20
+  summary+=("smoke rc=$rc $(( $(date +%s) - start ))s")
+  if [ $rc -ne 0 ]; then tail -30 "$OUT/smoke.log"; printf '%s\n' "${summary[@]}"; exit 1; fi
+fi
+
 if want tests; then
   start=$(date +%s)
   ctest --test-dir build-gpu -L gpu -V --timeout 900 >"$OUT/gpu_tests.log" 2>&1
   rc=$?
   grep -E "cases, worst|tests passed|Failed|Passed|\*\*\*" "$OUT/gpu_tests.log" | head -20
   summary+=("gpu tests rc=$rc $(( $(date +%s) - start ))s")
+fi
+
+if want bench && [ -x build-gpu/bench/mladec_bench ]; then
+  MLADEC_COMMIT=${MLADEC_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)} \
+    build-gpu/bench/mladec_bench --json "$OUT/bench.json" --markdown "$OUT/bench.md" \
+    ${BENCH_ARGS:-} >"$OUT/bench.log" 2>&1
+  summary+=("bench rc=$?")
+  cat "$OUT/bench.md" 2>/dev/null | head -80
 fi
 
 if want sanitize; then
@@ -47,13 +67,6 @@ if want sanitize; then
   done
 fi
 
-if want bench && [ -x build-gpu/bench/mladec_bench ]; then
-  MLADEC_COMMIT=${MLADEC_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)} \
-    build-gpu/bench/mladec_bench --json "$OUT/bench.json" --markdown "$OUT/bench.md" \
-    ${BENCH_ARGS:-} >"$OUT/bench.log" 2>&1
-  summary+=("bench rc=$?")
-  cat "$OUT/bench.md" 2>/dev/null | head -80
-fi
 
 if want profile; then
   # Nsight Compute on one memory-bound and one compute-bound decode launch.

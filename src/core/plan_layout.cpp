@@ -81,6 +81,23 @@ PlanLayout plan_layout(const DecodeProblem& problem, const KernelConfig& config,
           "the problem needs ", max_pieces, " plan pieces, more than the ",
           INT32_MAX / 2, " a plan can index; lower batch, max_q_len or, for "
           "fixed_chunk, raise fixed_chunk_tokens");
+  // The planner places worker w's first cut at w * total_cost / workers in
+  // int64 arithmetic (host and device alike); the largest total cost the
+  // shape allows, times the worker count, must not overflow it.
+  const int64_t max_item_tokens =
+      fixed ? std::min<int64_t>(problem.max_kv_len(), config.fixed_chunk_tokens)
+            : problem.max_kv_len();
+  const int64_t max_item_cost =
+      ceil_div(max_item_tokens, config.split_align_tokens) *
+          config.split_align_tokens +
+      config.split_overhead_tokens;
+  // Both factors are below 2^33 and 2^30 here, so the product fits.
+  const int64_t max_total_cost = max_items * max_item_cost;
+  require(max_total_cost <= INT64_MAX / workers, ErrorCode::kBadBatch,
+          "the problem's largest planner cost (plan items x tokens per item) ",
+          max_total_cost, " times workers = ", workers, " must be <= ",
+          INT64_MAX, "; lower batch, max_q_len, "
+          "max_pages_per_request*page_size or workers");
   l.max_units = int(max_units);
   l.max_items = int(max_items);
   l.max_pieces = int(max_pieces);

@@ -116,6 +116,12 @@ void require_inputs(const DecodeProblem& p, const HostDecodeInputs& in) {
   require(in.qo_indptr.size() == size_t(p.batch) + 1, ErrorCode::kBadTensor,
           "qo_indptr holds ", in.qo_indptr.size(), " entries, expected ",
           p.batch + 1);
+  // The GPU path checks the scale in validate_args(); a NaN or zero scale
+  // would make every result NaN or 0 without an error.
+  require(p.kv_dtype != KvDtype::kFp8E4m3 ||
+              (std::isfinite(in.kv_scale) && in.kv_scale > 0.f),
+          ErrorCode::kBadKvScale,
+          "kv_scale must be finite and > 0 for fp8_e4m3, got ", in.kv_scale);
   validate_lengths(p, in.lengths(p));
   for (int b = 0; b < p.batch; ++b) {
     const int pages = int((int64_t(in.seqlens[b]) + p.page_size - 1) / p.page_size);
@@ -207,6 +213,12 @@ HostDecodeOutputs reference_decode(const DecodeProblem& p,
 HostDecodeOutputs execute_plan(const DecodeProblem& p, HostPlan& plan,
                                const HostDecodeInputs& in) {
   require_inputs(p, in);
+  // HostPlan's fields are public: a buffer shorter than its layout would be
+  // read past its end by validate_plan() below.
+  detail::require(plan.buffer.size() >= plan.layout.plan_bytes,
+                  ErrorCode::kBufferTooSmall, "plan.buffer holds ",
+                  plan.buffer.size(), " bytes, its layout needs ",
+                  plan.layout.plan_bytes);
   validate_plan(p, plan.config, plan.layout, in.lengths(p), plan.buffer.data());
   HostDecodeOutputs result;
   result.out.assign(size_t(p.total_q) * p.num_heads * kLatentDim,

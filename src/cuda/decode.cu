@@ -6,6 +6,7 @@
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/decode_kernel.cuh"
 #include "src/cuda/launchers.h"
+#include "src/cuda/tensor_checks.h"
 
 namespace mladec {
 
@@ -24,11 +25,14 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   require(problem.kv_dtype == KvDtype::kBf16, ErrorCode::kBadKvDtype,
           "GPU decode supports kv_dtype bf16 so far, got ",
           kv_dtype_name(problem.kv_dtype));
-  require(plan_buffer != nullptr, ErrorCode::kNullPointer,
-          "plan_buffer must not be null");
-  require(workspace != nullptr || layout.workspace_bytes == 0,
-          ErrorCode::kNullPointer, "workspace must not be null (",
-          layout.workspace_bytes, " bytes needed)");
+  // A host pointer here would fault inside the kernels: check where they point.
+  detail::check_device_buffer(plan_buffer, "plan_buffer");
+  if (layout.workspace_bytes > 0) {
+    require(workspace != nullptr, ErrorCode::kNullPointer,
+            "workspace must not be null (", layout.workspace_bytes,
+            " bytes needed)");
+    detail::check_device_buffer(workspace, "workspace");
+  }
 
   const PlanView plan = plan_view(layout, const_cast<void*>(plan_buffer));
   auto* workspace_bytes = static_cast<std::byte*>(workspace);
@@ -63,7 +67,17 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   params.units = plan.units;
   params.combine = plan.combine;
 
-  detail::launch_decode_bf16(params, layout.workers, stream);
+  switch (config.variant) {
+    case KernelVariant::kWgmma:
+      detail::launch_decode_bf16_wgmma(params, layout.workers, stream);
+      break;
+    case KernelVariant::kMmaSync:
+      detail::launch_decode_bf16(params, layout.workers, stream);
+      break;
+    default:
+      detail::fail(ErrorCode::kBadConfig, "unknown kernel variant ",
+                   int(config.variant));
+  }
   detail::launch_combine(params, layout.max_combine, stream);
 }
 

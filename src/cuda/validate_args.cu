@@ -1,5 +1,6 @@
 // Host-side checks of the tensors handed to decode(): everything that would
 // make a kernel read or write out of bounds is rejected before any launch.
+#include <algorithm>
 #include <cmath>
 
 #include "mladec/constants.h"
@@ -30,6 +31,10 @@ void check_device_pointer(const void* data, const char* name) {
 
 void check_tensor(const TensorView& t, const char* name, ScalarType dtype,
                   std::initializer_list<int64_t> shape) {
+  // First, so that a tensor left out (an empty view) is named as missing
+  // rather than as having the default view's dtype or rank.
+  require(t.data != nullptr, ErrorCode::kNullPointer, name,
+          " must not be null");
   require(t.dtype == dtype, ErrorCode::kBadTensor, name, " must be ",
           scalar_type_name(dtype), ", got ", scalar_type_name(t.dtype));
   require(t.rank == int(shape.size()), ErrorCode::kBadTensor, name, " must have ",
@@ -62,7 +67,31 @@ void check_vector_aligned(const TensorView& t, const char* name) {
   }
 }
 
+// Outputs whose elements alias each other (a zero or too small stride) would
+// be written by several threads at once, leaving whichever write lands last.
+// Sorted by stride, each dimension must step past the whole extent of the
+// smaller-strided ones.
+void check_no_self_overlap(const TensorView& t, const char* name) {
+  int order[kMaxTensorRank];
+  for (int d = 0; d < t.rank; ++d) order[d] = d;
+  std::sort(order, order + t.rank,
+            [&](int a, int b) { return t.stride[a] < t.stride[b]; });
+  int64_t extent = 1;  // elements spanned by the dimensions checked so far
+  for (int i = 0; i < t.rank; ++i) {
+    const int d = order[i];
+    if (t.shape[d] <= 1) continue;
+    require(t.stride[d] >= extent, ErrorCode::kBadTensor, name, ".stride[", d,
+            "] is ", t.stride[d], ": elements would overlap (need >= ", extent,
+            ")");
+    extent = t.stride[d] * t.shape[d];
+  }
+}
+
 }  // namespace
+
+void check_device_buffer(const void* data, const char* name) {
+  check_device_pointer(data, name);
+}
 
 void check_lengths_tensors(const DecodeProblem& p, const DecodeArgs& a) {
   check_tensor(a.seqlens, "seqlens", ScalarType::kInt32, {p.batch});
@@ -106,7 +135,9 @@ void validate_args(const DecodeProblem& p, const DecodeArgs& a) {
   detail::check_lengths_tensors(p, a);
   check_tensor(a.out, "out", ScalarType::kBf16, {p.total_q, p.num_heads, kLatentDim});
   check_vector_aligned(a.out, "out");
+  detail::check_no_self_overlap(a.out, "out");
   check_tensor(a.lse, "lse", ScalarType::kFloat32, {p.total_q, p.num_heads});
+  detail::check_no_self_overlap(a.lse, "lse");
 }
 
 }  // namespace mladec
