@@ -25,7 +25,7 @@ constexpr int kRepeats = 15;
 
 }  // namespace
 
-BenchResult time_decode(const BenchCase& c, KernelVariant variant) {
+BenchResult time_decode(const BenchCase& c) {
   const std::vector<int32_t> seqlens =
       c.varlen ? random_varlen(c.batch, c.seqlen, c.q_len, 3 * c.seqlen,
                                uint64_t(c.batch) * 7919 + c.seqlen + c.heads)
@@ -49,8 +49,7 @@ BenchResult time_decode(const BenchCase& c, KernelVariant variant) {
   DecodeProblem problem = make_uniform_problem(
       c.batch, c.heads, c.q_len, c.page_size, pages_per_copy * copies, max_pages,
       c.kv_dtype, 1.f / std::sqrt(float(kHeadDim)));
-  KernelConfig config = select_config(problem);
-  config.variant = variant;
+  const KernelConfig config = select_config(problem);
   const PlanLayout layout = plan_layout(problem, config, device_worker_count());
 
   const size_t pool_bytes = size_t(problem.num_pages) * c.page_size * token_bytes;

@@ -1,7 +1,7 @@
 #pragma once
 #include <string>
 
-#include "mladec/config.h"
+#include "mladec/problem.h"
 
 namespace mladec::bench {
 
@@ -23,6 +23,6 @@ struct BenchResult {
 // Builds the case on the device (random bf16 data, pages scattered), plans
 // once, captures back-to-back decodes over `copies` KV copies in one CUDA
 // graph and returns the median per-decode time over 15 replays.
-BenchResult time_decode(const BenchCase& bench_case, KernelVariant variant);
+BenchResult time_decode(const BenchCase& bench_case);
 
 }  // namespace mladec::bench

@@ -2,7 +2,7 @@
 // the page-size cases, next to ceilings measured in the same run and
 // FlashMLA's times. Writes JSON and markdown.
 //   mladec_bench [--json FILE] [--markdown FILE] [--quick] [--filter GROUP]
-//                [--only SUBSTRING] [--no-ceilings] [--variant wgmma|mma_sync]
+//                [--only SUBSTRING] [--no-ceilings]
 #include <cuda_runtime_api.h>
 
 #include <chrono>
@@ -18,7 +18,6 @@
 #include "bench/ceilings.h"
 #include "bench/decode_timing.h"
 #include "bench/flashmla_reference.h"
-#include "mladec/config.h"
 #include "mladec/error.h"
 
 namespace mladec::bench {
@@ -127,7 +126,6 @@ void write_markdown(const std::string& path, const std::string& title,
 int run(int argc, char** argv) {
   std::string json_path = "bench.json", markdown_path = "bench.md", filter, only;
   bool quick = false, ceilings_wanted = true;
-  KernelVariant variant = KernelConfig{}.variant;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--json" && i + 1 < argc) json_path = argv[++i];
@@ -136,17 +134,10 @@ int run(int argc, char** argv) {
     else if (arg == "--only" && i + 1 < argc) only = argv[++i];
     else if (arg == "--quick") quick = true;
     else if (arg == "--no-ceilings") ceilings_wanted = false;
-    else if (arg == "--variant" && i + 1 < argc) {
-      const std::string name = argv[++i];
-      if (name == "wgmma") variant = KernelVariant::kWgmma;
-      else if (name == "mma_sync") variant = KernelVariant::kMmaSync;
-      else { std::fprintf(stderr, "unknown --variant %s\n", name.c_str()); return 2; }
-    }
     else {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
                            "[--quick] [--filter large|page_size|small_batch] "
-                           "[--only CASE_SUBSTRING] [--no-ceilings] "
-                           "[--variant wgmma|mma_sync]\n");
+                           "[--only CASE_SUBSTRING] [--no-ceilings]\n");
       return 2;
     }
   }
@@ -160,7 +151,7 @@ int run(int argc, char** argv) {
     if (!filter.empty() && c.group != filter) continue;
     if (!only.empty() && case_name(c).find(only) == std::string::npos) continue;
     if (quick && index++ % 4 != 0) continue;
-    const BenchResult r = time_decode(c, variant);
+    const BenchResult r = time_decode(c);
     std::printf("%-52s %8.1f us %6.2f TB/s %5.0f TFLOPS  FlashMLA %5.0f us\n",
                 case_name(c).c_str(), r.us, r.bytes / r.us * 1e-6,
                 r.flops / r.us * 1e-6, c.flashmla_us);
@@ -170,14 +161,12 @@ int run(int argc, char** argv) {
   const char* commit = std::getenv("MLADEC_COMMIT");
   const std::string date = today(), gpu = gpu_name();
   std::ostringstream header;
-  header << "  \"date\": \"" << date << "\",\n  \"kernel\": \""
-         << kernel_variant_name(variant) << "\",\n  \"gpu\": \"" << gpu
+  header << "  \"date\": \"" << date << "\",\n  \"gpu\": \"" << gpu
          << "\",\n  \"commit\": \"" << (commit ? commit : "unknown") << "\",\n";
   write_json(json_path, header.str(), ceilings, rows);
   write_markdown(markdown_path,
                  "# mladec decode benchmark\n\n" + date + ", " + gpu + ", commit " +
-                     (commit ? commit : "unknown") + ", kernel " +
-                     kernel_variant_name(variant),
+                     (commit ? commit : "unknown"),
                  ceilings, rows);
   return 0;
 }

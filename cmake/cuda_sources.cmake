@@ -5,7 +5,6 @@ target_sources(mladec PRIVATE
   src/cuda/validate_args.cu
   src/cuda/decode.cu
   src/cuda/decode_bf16.cu
-  src/cuda/decode_bf16_wgmma.cu
   src/cuda/combine_kernel.cu
   src/cuda/device_step.cu
 )

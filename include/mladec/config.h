@@ -9,12 +9,6 @@ enum class KvLoadPath {
   kGather,  // 16-byte cp.async per row through the block table: any page size
 };
 
-// Which decode kernel runs the plan.
-enum class KernelVariant {
-  kWgmma,    // warp-specialized: cp.async producer warpgroup, wgmma math
-  kMmaSync,  // eight warps with mma.sync, each loading and computing
-};
-
 // The single description of how a problem is run. select_config() is the only
 // place it is derived; the planner, plan_layout() and the kernel launch all
 // take this value instead of re-deriving anything from the head count.
@@ -26,13 +20,11 @@ struct KernelConfig {
   int min_worker_share_tokens = 128;  // fewer workers below this cost each
   int fixed_chunk_tokens = 2048;    // FixedChunk split size
   KvLoadPath kv_load = KvLoadPath::kGather;
-  KernelVariant variant = KernelVariant::kMmaSync;
 };
 
 // Validates the problem (throws mladec::Error) and returns its configuration.
 KernelConfig select_config(const DecodeProblem& problem);
 
 const char* kv_load_path_name(KvLoadPath path);
-const char* kernel_variant_name(KernelVariant variant);
 
 }  // namespace mladec

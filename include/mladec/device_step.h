@@ -37,8 +37,6 @@ class DeviceStep {
   // `workers` workers (0: one per SM).
   DeviceStep(const DecodeProblem& problem, const HostDecodeInputs& inputs,
              int workers = 0);
-  // Runs a kernel variant select_config() would not pick (tests compare them).
-  void set_variant(KernelVariant variant) { config_.variant = variant; }
 
   // Fills out and lse with NaN so unwritten elements cannot pass a check.
   void poison_outputs(cudaStream_t stream);

@@ -24,12 +24,4 @@ const char* kv_load_path_name(KvLoadPath path) {
   return "unknown";
 }
 
-const char* kernel_variant_name(KernelVariant variant) {
-  switch (variant) {
-    case KernelVariant::kWgmma: return "wgmma";
-    case KernelVariant::kMmaSync: return "mma_sync";
-  }
-  return "unknown";
-}
-
 }  // namespace mladec

@@ -11,7 +11,7 @@
 #include "mladec/constants.h"
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/launchers.h"
-#include "src/cuda/warp_mma.cuh"
+#include "src/cuda/async_copy.cuh"
 
 namespace mladec::detail {
 namespace {

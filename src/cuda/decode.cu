@@ -67,17 +67,7 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   params.units = plan.units;
   params.combine = plan.combine;
 
-  switch (config.variant) {
-    case KernelVariant::kWgmma:
-      detail::launch_decode_bf16_wgmma(params, layout.workers, stream);
-      break;
-    case KernelVariant::kMmaSync:
-      detail::launch_decode_bf16(params, layout.workers, stream);
-      break;
-    default:
-      detail::fail(ErrorCode::kBadConfig, "unknown kernel variant ",
-                   int(config.variant));
-  }
+  detail::launch_decode_bf16(params, layout.workers, stream);
   detail::launch_combine(params, layout.max_combine, stream);
 }
 

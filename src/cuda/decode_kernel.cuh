@@ -1,312 +1,375 @@
 #pragma once
-// Persistent split-KV MLA decode, bf16 q and bf16 KV, for sm_90a.
+// Persistent split-KV MLA decode (bf16 q, bf16 KV), sm_90a.
 //
-// One CTA per worker walks the plan's pieces. A piece is one tile of up to 64
-// query rows (any head count: rows are (token, head) pairs of one request)
-// against a KV token range. Per 64-token block:
-//   S = Q·Kᵀ      8 warps: warp_m picks 16 rows, warp_n picks 32 of the tokens
-//   softmax       online, exp2 domain; row maxima exchanged through shared
-//   O += P·V      warp_m picks 16 rows, warp_n picks 256 of the 512 columns
-// KV rows arrive by 16-byte cp.async through the block table (any page size),
-// double-buffered; tokens outside the piece are zero-filled, never read.
+// Three warpgroups per CTA, one CTA per SM, walking the worker's plan pieces:
+//   WG0  producer: gathers Q tiles and 64-token KV blocks through the block
+//        table with 16-byte cp.async (any page size) into 128-byte-swizzled
+//        slabs; signals mbarriers, two KV buffers deep.
+//   WG1, WG2  math: S = Q·Kᵀ with wgmma m64n32k16, WG m taking tokens
+//        [32m, 32m+32) of the block; row maxima exchanged through shared
+//        memory; online softmax in the exp2 domain; O += P·V with wgmma
+//        m64n256k16, WG m owning output columns [256m, 256m+256), its own
+//        half of P from registers and the other half from shared memory.
+// Tokens outside a piece are zero-filled (never read); rows past a tile's
+// row count are zero and fully masked.
 #include <cstdint>
 
 #include "mladec/constants.h"
 #include "src/cuda/decode_params.h"
-#include "src/cuda/warp_mma.cuh"
+#include "src/cuda/hopper.cuh"
+#include "src/cuda/async_copy.cuh"
 
 namespace mladec::detail {
 
 namespace decode_layout {
-constexpr int kThreads = 256;
+constexpr int kThreads = 384;
+constexpr int kMathThreads = 256;
 constexpr int kTileRows = 64;
 constexpr int kBlockTokens = 64;
-constexpr int kRowChunks = kHeadDim * 2 / 16;        // 16-byte chunks per row
-constexpr int kTileBytes = kTileRows * kRowChunks * 16;
-constexpr int kPBytes = kTileRows * kBlockTokens * 2;
+constexpr int kRowChunks = kHeadDim * 2 / 16;      // 72 chunks of 16 bytes
+constexpr int kTileBytes = kRowChunks / 8 * kSlabBytes;
 constexpr int kQOffset = 0;
-constexpr int kKvOffset = kTileBytes;                // two buffers
+constexpr int kKvOffset = kTileBytes;              // two buffers
 constexpr int kPOffset = 3 * kTileBytes;
-constexpr int kRowMaxOffset = kPOffset + kPBytes;    // float [2][64]
-constexpr int kRowSumOffset = kRowMaxOffset + 2 * kTileRows * 4;
-constexpr int kSharedBytes = kRowSumOffset + 2 * kTileRows * 4;
-static_assert(kRowChunks % 8 == 0, "swizzle works on groups of 8 chunks");
+constexpr int kRowMaxOffset = kPOffset + kSlabBytes;       // float [2][64]
+constexpr int kRowSumOffset = kRowMaxOffset + 2 * 64 * 4;  // float [2][2][64]
+constexpr int kBarrierOffset = kRowSumOffset + 2 * 2 * 64 * 4;
+constexpr int kFull = 0, kEmpty = 2, kQFull = 4, kQEmpty = 5, kBarriers = 6;
+// Slabs must start 1024-byte aligned; the dynamic base is aligned by hand.
+constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
+static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
+// Math warpgroups' named barriers (id 0 is __syncthreads).
+constexpr int kRowMaxBarrier = 1, kPBarrier = 2, kRowSumBarrier = 3;
 }  // namespace decode_layout
 
-// Byte offset of 16-byte chunk `chunk` of row `row` in a 576-wide tile. The
-// XOR swizzle puts the 8 rows an ldmatrix reads on 8 different bank groups.
-__device__ __forceinline__ uint32_t tile_offset(int row, int chunk) {
-  return uint32_t(row * decode_layout::kRowChunks +
-                  ((chunk & ~7) | ((chunk ^ row) & 7))) * 16u;
-}
-// The same for the 64-token-wide P tile (8 chunks per row).
-__device__ __forceinline__ uint32_t p_offset(int row, int chunk) {
-  return uint32_t(row * 8 + (chunk ^ (row & 7))) * 16u;
+// What a piece loads: KV blocks [first_block, first_block + num_blocks) with
+// tokens in [kv_begin, load_end); producer and math warps derive it alike.
+struct PieceExtent {
+  int first_block;
+  int num_blocks;
+  int load_end;
+};
+
+__device__ __forceinline__ PieceExtent piece_extent(const DecodeParams& p,
+                                                    const PlanPiece& piece,
+                                                    const PlanUnit& unit) {
+  using namespace decode_layout;
+  // The last row of the tile sees the most keys; nothing past it is loaded.
+  const int last_t = (unit.row_begin + unit.row_count - 1) / p.num_heads;
+  const int tile_end = p.causal
+      ? min(piece.kv_end, unit.kv_len - unit.q_len + last_t + 1)
+      : piece.kv_end;
+  PieceExtent e;
+  e.load_end = max(tile_end, piece.kv_begin);
+  e.first_block = piece.kv_begin / kBlockTokens;
+  e.num_blocks = e.load_end > piece.kv_begin
+      ? (e.load_end + kBlockTokens - 1) / kBlockTokens - e.first_block : 0;
+  return e;
 }
 
-// Each warp copies 8 rows of a 64-row tile: lane i < 8 supplies row i's
-// source (or nullptr for a zero row); all lanes then copy 512 contiguous
-// bytes at a time. Zero rows pass `fallback` (any valid global address) as
-// the source of a copy that reads nothing.
-__device__ __forceinline__ void copy_tile_rows(uint32_t tile, int warp, int lane,
-                                               const uint8_t* my_row_source,
-                                               const void* fallback) {
+// Producer warp `warp` (0..3) copies rows [16 warp, +16) of a 64-row tile;
+// lane i < 16 supplies row 16 warp + i's source, nullptr for a zero row.
+__device__ __forceinline__ void produce_tile_rows(uint32_t tile, int warp, int lane,
+                                                  const uint8_t* my_row_source,
+                                                  const void* fallback) {
   using namespace decode_layout;
-#pragma unroll
-  for (int i = 0; i < 8; ++i) {
+#pragma unroll 4
+  for (int i = 0; i < 16; ++i) {
     const uint8_t* source = reinterpret_cast<const uint8_t*>(__shfl_sync(
         0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), i));
-    const int row = warp * 8 + i;
+    const int row = warp * 16 + i;
     const bool valid = source != nullptr;
 #pragma unroll
     for (int c = lane; c < kRowChunks; c += 32) {
-      cp_async_16(tile + tile_offset(row, c), valid ? source + c * 16 : fallback,
+      cp_async_16(tile + slab_offset(row, c), valid ? source + c * 16 : fallback,
                   valid);
     }
   }
 }
 
-__device__ __forceinline__ float quad_max(float v) {
-  v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
-  return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
-}
-__device__ __forceinline__ float quad_sum(float v) {
-  v += __shfl_xor_sync(0xffffffffu, v, 1);
-  return v + __shfl_xor_sync(0xffffffffu, v, 2);
+// The producer's completion of its previous copy job: its cp.async group is
+// done (only the newest group may still be in flight), made visible to
+// wgmma, and announced on that job's barrier.
+__device__ __forceinline__ void complete_job(uint32_t& pending_barrier, bool last) {
+  if (pending_barrier == 0) return;
+  if (last) cp_async_wait<0>(); else cp_async_wait<1>();
+  fence_proxy_async();
+  mbarrier_arrive(pending_barrier);
+  pending_barrier = 0;
 }
 
-__device__ __forceinline__ void decode_piece(const DecodeParams& p,
-                                             const PlanPiece& piece,
-                                             const PlanUnit& unit,
-                                             uint8_t* smem) {
+__device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t smem,
+                                             int begin, int end) {
   using namespace decode_layout;
   const int warp = threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
-  const int warp_m = warp % 4;
-  const int warp_n = warp / 4;
-  const uint32_t s_q = shared_address(smem + kQOffset);
-  const uint32_t s_kv = shared_address(smem + kKvOffset);
-  const uint32_t s_p = shared_address(smem + kPOffset);
-  float* row_max_exchange = reinterpret_cast<float*>(smem + kRowMaxOffset);
-  float* row_sum_exchange = reinterpret_cast<float*>(smem + kRowSumOffset);
+  const uint32_t bars = smem + kBarrierOffset;
+  uint32_t pending = 0;
+  uint32_t q_loads = 0, kv_loads = 0;
+  for (int i = begin; i < end; ++i) {
+    const PlanPiece piece = p.pieces[i];
+    const PlanUnit unit = p.units[piece.unit];
+    const PieceExtent e = piece_extent(p, piece, unit);
+    if (e.num_blocks == 0) continue;
 
-  const int rows = unit.row_count;
-  const int heads = p.num_heads;
-  // Rows r0 and r0 + 8 of the tile are this thread's in every MMA fragment.
-  const int r0 = warp_m * 16 + lane / 4;
-  int row_end[2];  // exclusive end of the keys each of those rows sees
-  for (int i = 0; i < 2; ++i) {
-    const int r = r0 + 8 * i;
-    const int t = (unit.row_begin + r) / heads;
-    const int visible = p.causal ? unit.kv_len - unit.q_len + t + 1 : unit.kv_len;
-    row_end[i] = r < rows ? min(piece.kv_end, visible) : piece.kv_begin;
+    // The math warps free Q only after the previous piece's last block,
+    // whose copies must therefore be announced before waiting.
+    complete_job(pending, true);
+    mbarrier_wait(bars + 8 * kQEmpty, (q_loads & 1) ^ 1);
+    {
+      const int r = warp * 16 + (lane & 15);
+      const uint8_t* source = nullptr;
+      if (r < unit.row_count) {
+        const int index = unit.row_begin + r;
+        source = reinterpret_cast<const uint8_t*>(
+            p.q + (unit.q_start + index / p.num_heads) * p.q_token_stride +
+            (index % p.num_heads) * p.q_head_stride);
+      }
+      produce_tile_rows(smem + kQOffset, warp, lane, source, p.q);
+      cp_async_commit();
+      pending = bars + 8 * kQFull;
+      ++q_loads;
+    }
+
+    const int32_t* block_table = p.block_table + unit.request * p.block_table_stride;
+    for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
+      const int buffer = kv_loads & 1;
+      mbarrier_wait(bars + 8 * (kEmpty + buffer), ((kv_loads >> 1) & 1) ^ 1);
+      const int j = (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
+      const uint8_t* source = nullptr;
+      if (j >= piece.kv_begin && j < e.load_end) {
+        const int64_t page = block_table[j / p.page_size];
+        source = p.kv + page * p.kv_page_stride_bytes +
+                 int64_t(j % p.page_size) * p.kv_token_stride_bytes;
+      }
+      produce_tile_rows(smem + kKvOffset + buffer * kTileBytes, warp, lane, source, p.kv);
+      cp_async_commit();
+      complete_job(pending, false);
+      pending = bars + 8 * (kFull + buffer);
+    }
   }
-  // The last row sees the most keys; nothing past it is loaded.
-  const int last_t = (unit.row_begin + rows - 1) / heads;
-  const int tile_end = p.causal ? min(piece.kv_end, unit.kv_len - unit.q_len + last_t + 1)
-                                : piece.kv_end;
-  const int load_end = max(tile_end, piece.kv_begin);
-  const int first_block = piece.kv_begin / kBlockTokens;
-  const int num_blocks = load_end > piece.kv_begin
-      ? (load_end + kBlockTokens - 1) / kBlockTokens - first_block : 0;
-  const bool warp_has_rows = warp_m * 16 < rows;
+  complete_job(pending, true);
+}
 
-  cp_async_wait<0>();
-  __syncthreads();  // the previous piece is done with shared memory
-  // Q tile, unless no key is visible (then out = 0 and lse = -inf).
-  // Row r is (token, head) = divmod(row_begin + r, heads).
-  if (num_blocks > 0) {
-    const int r = warp * 8 + (lane & 7);
-    const uint8_t* source = nullptr;
-    if (r < rows) {
-      const int index = unit.row_begin + r;
-      source = reinterpret_cast<const uint8_t*>(
-          p.q + (unit.q_start + index / heads) * p.q_token_stride +
-          (index % heads) * p.q_head_stride);
-    }
-    copy_tile_rows(s_q, warp, lane, source, p.q);
-    cp_async_commit();
-  }
-  const int32_t* block_table = p.block_table + unit.request * p.block_table_stride;
-  auto load_kv_block = [&](int block, int buffer) {
-    const int j = block * kBlockTokens + warp * 8 + (lane & 7);
-    const uint8_t* source = nullptr;
-    if (j >= piece.kv_begin && j < load_end) {
-      const int64_t page = block_table[j / p.page_size];
-      source = p.kv + page * p.kv_page_stride_bytes +
-               int64_t(j % p.page_size) * p.kv_token_stride_bytes;
-    }
-    copy_tile_rows(s_kv + buffer * kTileBytes, warp, lane, source, p.kv);
-    cp_async_commit();
-  };
-  if (num_blocks > 0) load_kv_block(first_block, 0);
+// Math warpgroup m (0 or 1). A template parameter: with a run-time m the
+// choice between register and shared-memory P would be a divergent branch
+// around wgmma, and ptxas then serializes every wgmma of the kernel.
+template <int m>
+__device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_bytes,
+                                         uint32_t smem, int begin, int end) {
+  using namespace decode_layout;
+  const int warp = (threadIdx.x / 32) % 4;
+  const int lane = threadIdx.x % 32;
+  const int r0 = warp * 16 + lane / 4;   // rows r0 and r0 + 8 are this thread's
+  const uint32_t bars = smem + kBarrierOffset;
+  float* row_max_exchange = reinterpret_cast<float*>(smem_bytes + kRowMaxOffset);
+  float* row_sum_exchange = reinterpret_cast<float*>(smem_bytes + kRowSumOffset);
+  uint32_t q_loads = 0, kv_loads = 0, pieces_done = 0;
 
-  float row_max[2] = {-INFINITY, -INFINITY};
-  float row_sum[2] = {0.f, 0.f};  // this thread's share, same max as row_max
-  float acc[32][4];
+  for (int i = begin; i < end; ++i, ++pieces_done) {
+    const PlanPiece piece = p.pieces[i];
+    const PlanUnit unit = p.units[piece.unit];
+    const PieceExtent e = piece_extent(p, piece, unit);
+    int row_end[2];
+    for (int h = 0; h < 2; ++h) {
+      const int r = r0 + 8 * h;
+      const int t = (unit.row_begin + r) / p.num_heads;
+      const int visible = p.causal ? unit.kv_len - unit.q_len + t + 1 : unit.kv_len;
+      row_end[h] = r < unit.row_count ? min(piece.kv_end, visible) : piece.kv_begin;
+    }
+
+    float row_max[2] = {-INFINITY, -INFINITY};
+    float row_sum[2] = {0.f, 0.f};
+    float acc[128];
 #pragma unroll
-  for (int n = 0; n < 32; ++n) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
+    for (int k = 0; k < 128; ++k) acc[k] = 0.f;
 
-  for (int b = 0; b < num_blocks; ++b) {
-    const int buffer = b & 1;
-    const uint32_t s_block = s_kv + buffer * kTileBytes;
-    if (b + 1 < num_blocks) {
-      load_kv_block(first_block + b + 1, buffer ^ 1);
-      cp_async_wait<1>();
-    } else {
-      cp_async_wait<0>();
+    if (e.num_blocks > 0) {
+      mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
+      fence_proxy_async();
     }
-    __syncthreads();
+    for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
+      const int buffer = kv_loads & 1;
+      const uint32_t block = smem + kKvOffset + buffer * kTileBytes;
+      mbarrier_wait(bars + 8 * (kFull + buffer), (kv_loads >> 1) & 1);
+      fence_proxy_async();
 
-    // S = Q·Kᵀ for rows [16 warp_m, +16) and tokens [32 warp_n, +32).
-    float s[4][4];
+      // S = Q·Kᵀ for the block's tokens [32m, 32m + 32).
+      float s[16];
+      wgmma_fence();
 #pragma unroll
-    for (int n = 0; n < 4; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
-    if (warp_has_rows) {
-      const int a_row = warp_m * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
-      const int b_token = warp_n * 32 + (lane & 7) + (lane >> 4) * 8;
-#pragma unroll 4
       for (int k = 0; k < kRowChunks / 2; ++k) {
-        uint32_t a[4];
-        ldmatrix_x4(s_q + tile_offset(a_row, 2 * k + (lane >> 4)), a);
-#pragma unroll
-        for (int pair = 0; pair < 2; ++pair) {
-          uint32_t bf[4];
-          ldmatrix_x4(s_block + tile_offset(b_token + pair * 16,
-                                            2 * k + ((lane >> 3) & 1)), bf);
-          mma_bf16_16816(s[2 * pair], a, bf[0], bf[1]);
-          mma_bf16_16816(s[2 * pair + 1], a, bf[2], bf[3]);
-        }
+        const uint32_t q_at = smem + kQOffset + (k / 4) * kSlabBytes + (k % 4) * 32;
+        const uint32_t k_at = block + (k / 4) * kSlabBytes + m * 32 * 128 + (k % 4) * 32;
+        wgmma_m64n32k16_ss(s, make_smem_desc(q_at, 16, 1024),
+                           make_smem_desc(k_at, 16, 1024), k > 0);
       }
-    }
+      wgmma_commit();
+      wgmma_wait<0>();
+      fence_registers(s);
+      if (b + 1 == e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
 
-    // Mask, scale into the exp2 domain, row maxima over the block.
-    const int token0 = (first_block + b) * kBlockTokens + warp_n * 32 + 2 * (lane & 3);
-    float block_max[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-    for (int n = 0; n < 4; ++n) {
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int j = token0 + n * 8 + (e & 1);
-        const int i = e >> 1;
-        const bool visible = j >= piece.kv_begin && j < row_end[i];
-        s[n][e] = visible ? s[n][e] * p.scale_log2 : -INFINITY;
-        block_max[i] = fmaxf(block_max[i], s[n][e]);
-      }
-    }
-    block_max[0] = quad_max(block_max[0]);
-    block_max[1] = quad_max(block_max[1]);
-    if ((lane & 3) == 0) {
-      row_max_exchange[warp_n * 64 + r0] = block_max[0];
-      row_max_exchange[warp_n * 64 + r0 + 8] = block_max[1];
-    }
-    __syncthreads();
-
-    float scale[2];
-#pragma unroll
-    for (int i = 0; i < 2; ++i) {
-      const float other = row_max_exchange[(1 - warp_n) * 64 + r0 + 8 * i];
-      const float new_max = fmaxf(row_max[i], fmaxf(block_max[i], other));
-      // With no visible key yet the max stays -inf; subtracting 0 keeps
-      // every exp2 at 0 instead of NaN.
-      const float base = new_max == -INFINITY ? 0.f : new_max;
-      scale[i] = exp2f(row_max[i] - base);
-      row_max[i] = new_max;
-      row_sum[i] *= scale[i];
+      // Mask, scale into the exp2 domain, block row maxima.
+      const int token0 = (e.first_block + b) * kBlockTokens + m * 32 + 2 * (lane & 3);
+      float block_max[2] = {-INFINITY, -INFINITY};
 #pragma unroll
       for (int n = 0; n < 4; ++n) {
-        s[n][2 * i] = exp2f(s[n][2 * i] - base);
-        s[n][2 * i + 1] = exp2f(s[n][2 * i + 1] - base);
-        row_sum[i] += s[n][2 * i] + s[n][2 * i + 1];
-      }
-    }
-    if (warp_has_rows) {
-      uint8_t* p_tile = smem + kPOffset;
 #pragma unroll
-      for (int n = 0; n < 4; ++n) {
-        const int token = warp_n * 32 + n * 8 + 2 * (lane & 3);
-#pragma unroll
-        for (int i = 0; i < 2; ++i) {
-          const int r = r0 + 8 * i;
-          *reinterpret_cast<uint32_t*>(p_tile + p_offset(r, token / 8) +
-                                       (token % 8) * 2) =
-              pack_bf16x2(s[n][2 * i], s[n][2 * i + 1]);
+        for (int x = 0; x < 4; ++x) {
+          const int j = token0 + n * 8 + (x & 1);
+          const int h = x >> 1;
+          const bool visible = j >= piece.kv_begin && j < row_end[h];
+          float& v = s[4 * n + x];
+          v = visible ? v * p.scale_log2 : -INFINITY;
+          block_max[h] = fmaxf(block_max[h], v);
         }
       }
-    }
 #pragma unroll
-    for (int n = 0; n < 32; ++n) {
-      acc[n][0] *= scale[0];
-      acc[n][1] *= scale[0];
-      acc[n][2] *= scale[1];
-      acc[n][3] *= scale[1];
-    }
-    __syncthreads();
+      for (int h = 0; h < 2; ++h) {
+        block_max[h] = fmaxf(block_max[h], __shfl_xor_sync(0xffffffffu, block_max[h], 1));
+        block_max[h] = fmaxf(block_max[h], __shfl_xor_sync(0xffffffffu, block_max[h], 2));
+      }
+      if ((lane & 3) == 0) {
+        row_max_exchange[m * 64 + r0] = block_max[0];
+        row_max_exchange[m * 64 + r0 + 8] = block_max[1];
+      }
+      named_barrier_sync(kRowMaxBarrier, kMathThreads);
 
-    // O += P·V for rows [16 warp_m, +16) and columns [256 warp_n, +256).
-    if (warp_has_rows) {
-      const int a_row = warp_m * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
-      const int v_token = (lane & 7) + ((lane >> 3) & 1) * 8;
+      float scale[2];
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const float other = row_max_exchange[(1 - m) * 64 + r0 + 8 * h];
+        const float new_max = fmaxf(row_max[h], fmaxf(block_max[h], other));
+        // No visible key yet: subtract 0 so every exp2 is 0, not NaN.
+        const float base = new_max == -INFINITY ? 0.f : new_max;
+        scale[h] = exp2f(row_max[h] - base);
+        row_max[h] = new_max;
+        row_sum[h] *= scale[h];
+#pragma unroll
+        for (int n = 0; n < 4; ++n) {
+          s[4 * n + 2 * h] = exp2f(s[4 * n + 2 * h] - base);
+          s[4 * n + 2 * h + 1] = exp2f(s[4 * n + 2 * h + 1] - base);
+          row_sum[h] += s[4 * n + 2 * h] + s[4 * n + 2 * h + 1];
+        }
+      }
+      // This warpgroup's P as wgmma A fragments (k-steps 2m, 2m + 1), and
+      // in shared memory for the other warpgroup.
+      uint32_t p_frag[2][4];
+#pragma unroll
+      for (int k = 0; k < 2; ++k) {
+        p_frag[k][0] = pack_bf16x2(s[8 * k + 0], s[8 * k + 1]);
+        p_frag[k][1] = pack_bf16x2(s[8 * k + 2], s[8 * k + 3]);
+        p_frag[k][2] = pack_bf16x2(s[8 * k + 4], s[8 * k + 5]);
+        p_frag[k][3] = pack_bf16x2(s[8 * k + 6], s[8 * k + 7]);
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {  // tokens +0..7 and +8..15
+          const int chunk = 4 * m + 2 * k + half;
+          *reinterpret_cast<uint32_t*>(smem_bytes + kPOffset + slab_offset(r0, chunk) +
+                                       4 * (lane & 3)) = p_frag[k][2 * half];
+          *reinterpret_cast<uint32_t*>(smem_bytes + kPOffset + slab_offset(r0 + 8, chunk) +
+                                       4 * (lane & 3)) = p_frag[k][2 * half + 1];
+        }
+      }
+#pragma unroll
+      for (int k = 0; k < 128; ++k) acc[k] *= scale[(k >> 1) & 1];
+      fence_proxy_async();
+      named_barrier_sync(kPBarrier, kMathThreads);
+
+      // O += P·V for columns [256m, 256m + 256).
+      wgmma_fence();
 #pragma unroll
       for (int k = 0; k < kBlockTokens / 16; ++k) {
-        uint32_t a[4];
-        ldmatrix_x4(s_p + p_offset(a_row, 2 * k + (lane >> 4)), a);
-#pragma unroll
-        for (int pair = 0; pair < 16; ++pair) {
-          uint32_t bf[4];
-          ldmatrix_x4_trans(
-              s_block + tile_offset(16 * k + v_token,
-                                    warp_n * 32 + pair * 2 + (lane >> 4)),
-              bf);
-          mma_bf16_16816(acc[2 * pair], a, bf[0], bf[1]);
-          mma_bf16_16816(acc[2 * pair + 1], a, bf[2], bf[3]);
+        const uint64_t v_desc = make_smem_desc(
+            block + 4 * m * kSlabBytes + k * 16 * 128, kSlabBytes, 1024);
+        if (k / 2 == m) {
+          wgmma_m64n256k16_rs(acc, p_frag[k % 2], v_desc);
+        } else {
+          wgmma_m64n256k16_ss(acc, make_smem_desc(smem + kPOffset + k * 32, 16, 1024),
+                              v_desc);
         }
       }
+      wgmma_commit();
+      wgmma_wait<0>();
+      fence_registers(acc);
+      mbarrier_arrive(bars + 8 * (kEmpty + buffer));
     }
-    __syncthreads();
-  }
+    if (e.num_blocks > 0) ++q_loads;
 
-  // Totals: across the quad, then across the two warps sharing the rows.
-  row_sum[0] = quad_sum(row_sum[0]);
-  row_sum[1] = quad_sum(row_sum[1]);
-  if ((lane & 3) == 0) {
-    row_sum_exchange[warp_n * 64 + r0] = row_sum[0];
-    row_sum_exchange[warp_n * 64 + r0 + 8] = row_sum[1];
+    // Row totals across the quad, then across the two warpgroups.
+    float* sums = row_sum_exchange + (pieces_done & 1) * 128;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      row_sum[h] += __shfl_xor_sync(0xffffffffu, row_sum[h], 1);
+      row_sum[h] += __shfl_xor_sync(0xffffffffu, row_sum[h], 2);
+    }
+    if ((lane & 3) == 0) {
+      sums[m * 64 + r0] = row_sum[0];
+      sums[m * 64 + r0 + 8] = row_sum[1];
+    }
+    named_barrier_sync(kRowSumBarrier, kMathThreads);
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int r = r0 + 8 * h;
+      if (r >= unit.row_count) continue;
+      const float total = row_sum[h] + sums[(1 - m) * 64 + r];
+      const float inverse = total > 0.f ? 1.f / total : 0.f;
+      const float lse = total > 0.f ? (row_max[h] + log2f(total)) * 0.69314718056f
+                                    : -INFINITY;
+      const int index = unit.row_begin + r;
+      const int64_t token = unit.q_start + index / p.num_heads;
+      const int head = index % p.num_heads;
+      const int col0 = m * 256 + 2 * (lane & 3);
+      if (piece.slot < 0) {
+        uint16_t* out = p.out + token * p.out_token_stride + head * p.out_head_stride;
+#pragma unroll
+        for (int n = 0; n < 32; ++n) {
+          *reinterpret_cast<uint32_t*>(out + col0 + n * 8) =
+              pack_bf16x2(acc[4 * n + 2 * h] * inverse, acc[4 * n + 2 * h + 1] * inverse);
+        }
+        if (m == 0 && (lane & 3) == 0) {
+          p.lse[token * p.lse_token_stride + head * p.lse_head_stride] = lse;
+        }
+      } else {
+        const int64_t slot_row = int64_t(piece.slot) * p.slot_rows + r;
+        float* out = p.partial_out + slot_row * kLatentDim;
+#pragma unroll
+        for (int n = 0; n < 32; ++n) {
+          *reinterpret_cast<float2*>(out + col0 + n * 8) = make_float2(
+              acc[4 * n + 2 * h] * inverse, acc[4 * n + 2 * h + 1] * inverse);
+        }
+        if (m == 0 && (lane & 3) == 0) p.partial_lse[slot_row] = lse;
+      }
+    }
+  }
+}
+
+__device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dynamic_smem) {
+  using namespace decode_layout;
+  uint8_t* smem_bytes = reinterpret_cast<uint8_t*>(
+      (reinterpret_cast<uintptr_t>(dynamic_smem) + 1023) & ~uintptr_t(1023));
+  const uint32_t smem = shared_address(smem_bytes);
+  if (threadIdx.x == 0) {
+    const uint32_t bars = smem + kBarrierOffset;
+    mbarrier_init(bars + 8 * (kFull + 0), 128);
+    mbarrier_init(bars + 8 * (kFull + 1), 128);
+    mbarrier_init(bars + 8 * (kEmpty + 0), kMathThreads);
+    mbarrier_init(bars + 8 * (kEmpty + 1), kMathThreads);
+    mbarrier_init(bars + 8 * kQFull, 128);
+    mbarrier_init(bars + 8 * kQEmpty, kMathThreads);
+    fence_barrier_init();
   }
   __syncthreads();
-  if (!warp_has_rows) return;
-#pragma unroll
-  for (int i = 0; i < 2; ++i) {
-    const int r = r0 + 8 * i;
-    if (r >= rows) continue;
-    const float total = row_sum[i] + row_sum_exchange[(1 - warp_n) * 64 + r];
-    const float inverse = total > 0.f ? 1.f / total : 0.f;
-    const float lse = total > 0.f ? (row_max[i] + log2f(total)) * 0.69314718056f
-                                  : -INFINITY;
-    const int index = unit.row_begin + r;
-    const int64_t token = unit.q_start + index / heads;
-    const int head = index % heads;
-    const int col0 = warp_n * 256 + 2 * (lane & 3);
-    if (piece.slot < 0) {
-      uint16_t* out = p.out + token * p.out_token_stride + head * p.out_head_stride;
-#pragma unroll
-      for (int n = 0; n < 32; ++n) {
-        *reinterpret_cast<uint32_t*>(out + col0 + n * 8) =
-            pack_bf16x2(acc[n][2 * i] * inverse, acc[n][2 * i + 1] * inverse);
-      }
-      if (warp_n == 0 && (lane & 3) == 0) {
-        p.lse[token * p.lse_token_stride + head * p.lse_head_stride] = lse;
-      }
-    } else {
-      const int64_t slot_row = int64_t(piece.slot) * p.slot_rows + r;
-      float* out = p.partial_out + slot_row * kLatentDim;
-#pragma unroll
-      for (int n = 0; n < 32; ++n) {
-        *reinterpret_cast<float2*>(out + col0 + n * 8) =
-            make_float2(acc[n][2 * i] * inverse, acc[n][2 * i + 1] * inverse);
-      }
-      if (warp_n == 0 && (lane & 3) == 0) p.partial_lse[slot_row] = lse;
-    }
+  const int begin = p.worker_piece_begin[blockIdx.x];
+  const int end = p.worker_piece_begin[blockIdx.x + 1];
+  if (threadIdx.x < 128) {
+    setmaxnreg_decrease<40>();
+    run_producer(p, smem, begin, end);
+  } else if (threadIdx.x < 256) {
+    setmaxnreg_increase<232>();
+    run_math<0>(p, smem_bytes, smem, begin, end);
+  } else {
+    setmaxnreg_increase<232>();
+    run_math<1>(p, smem_bytes, smem, begin, end);
   }
 }
 

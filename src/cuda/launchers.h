@@ -8,8 +8,6 @@ namespace mladec::detail {
 // One persistent CTA per worker over the plan's pieces (bf16 KV).
 void launch_decode_bf16(const DecodeParams& params, int workers,
                         cudaStream_t stream);
-void launch_decode_bf16_wgmma(const DecodeParams& params, int workers,
-                              cudaStream_t stream);
 
 // Covers the combine list's capacity; entries past the plan's
 // num_combine return at once, so the grid never depends on the lengths.
