@@ -68,6 +68,20 @@ if want sanitize; then
 fi
 
 
+if want python; then
+  # The Python package against the device's own PyTorch/CuPy; the pinned
+  # build tools travel as wheels in .whl/ (no registry on the device).
+  start=$(date +%s)
+  (python3 -m pip install -q --no-index --no-deps --target /tmp/tools .whl/*.whl &&
+    PYTHONPATH=/tmp/tools python3 -m pip install -q --no-build-isolation --no-deps \
+      --target /tmp/site -C build-dir=build-python . &&
+    PYTHONPATH=/tmp/site:/tmp/tools timeout 300 python3 -m pytest python/tests -q -rs \
+      -p no:cacheprovider) >"$OUT/pytest.log" 2>&1
+  rc=$?
+  tail -15 "$OUT/pytest.log"
+  summary+=("python rc=$rc $(( $(date +%s) - start ))s")
+fi
+
 if want profile; then
   # Nsight Compute on one memory-bound and one compute-bound decode launch.
   for case in "128x8192 s_q=1 h_q=16 page=64 fixed" "128x8192 s_q=1 h_q=128 page=64 fixed"; do

@@ -72,8 +72,7 @@ void plan_on_device(const DecodeProblem& problem, const KernelConfig& config,
                     void* plan_buffer, cudaStream_t stream) {
   detail::require_matching_layout(problem, config, layout);
   detail::check_lengths_tensors(problem, args);
-  detail::require(plan_buffer != nullptr, ErrorCode::kNullPointer,
-                  "plan_buffer must not be null");
+  detail::check_device_buffer(plan_buffer, "plan_buffer");
   detail::PlannerParams params = detail::planner_params(
       problem, config, layout, static_cast<const int32_t*>(args.seqlens.data),
       static_cast<const int32_t*>(args.qo_indptr.data));

@@ -70,12 +70,17 @@ void check_vector_aligned(const TensorView& t, const char* name) {
 // Outputs whose elements alias each other (a zero or too small stride) would
 // be written by several threads at once, leaving whichever write lands last.
 // Sorted by stride, each dimension must step past the whole extent of the
-// smaller-strided ones.
+// smaller-strided ones; equal strides put the inner dimension first, so the
+// error names the same dimension every time.
 void check_no_self_overlap(const TensorView& t, const char* name) {
+  for (int d = 0; d < t.rank; ++d) {
+    if (t.shape[d] == 0) return;  // no elements, nothing to overlap
+  }
   int order[kMaxTensorRank];
   for (int d = 0; d < t.rank; ++d) order[d] = d;
-  std::sort(order, order + t.rank,
-            [&](int a, int b) { return t.stride[a] < t.stride[b]; });
+  std::sort(order, order + t.rank, [&](int a, int b) {
+    return t.stride[a] != t.stride[b] ? t.stride[a] < t.stride[b] : a > b;
+  });
   int64_t extent = 1;  // elements spanned by the dimensions checked so far
   for (int i = 0; i < t.rank; ++i) {
     const int d = order[i];
@@ -83,7 +88,10 @@ void check_no_self_overlap(const TensorView& t, const char* name) {
     require(t.stride[d] >= extent, ErrorCode::kBadTensor, name, ".stride[", d,
             "] is ", t.stride[d], ": elements would overlap (need >= ", extent,
             ")");
-    extent = t.stride[d] * t.shape[d];
+    // Saturates: a stride this large leaves no room for another dimension.
+    if (__builtin_mul_overflow(t.stride[d], t.shape[d], &extent)) {
+      extent = INT64_MAX;
+    }
   }
 }
 
