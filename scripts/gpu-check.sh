@@ -14,7 +14,8 @@ summary=()
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv \
   | tee "$OUT/gpu.txt"
 start=$(date +%s)
-# CMAKE_ARGS / BUILD_TARGETS (environment) narrow the build when needed.
+# CMAKE_ARGS / BUILD_TARGETS / CTEST_ARGS / BENCH_ARGS (environment) narrow
+# the build, the GPU tests and the benchmark when needed.
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release ${CMAKE_ARGS:-} \
     >"$OUT/configure.log" 2>&1 &&
   cmake --build build-gpu -j"$(nproc)" ${BUILD_TARGETS:+--target $BUILD_TARGETS} \
@@ -41,7 +42,7 @@ fi
 
 if want tests; then
   start=$(date +%s)
-  ctest --test-dir build-gpu -L gpu -V --timeout 900 >"$OUT/gpu_tests.log" 2>&1
+  ctest --test-dir build-gpu -L gpu -V --timeout 900 ${CTEST_ARGS:-} >"$OUT/gpu_tests.log" 2>&1
   rc=$?
   grep -E "cases, worst|tests passed|Failed|Passed|\*\*\*" "$OUT/gpu_tests.log" | head -20
   summary+=("gpu tests rc=$rc $(( $(date +%s) - start ))s")
