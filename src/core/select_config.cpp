@@ -5,11 +5,6 @@ namespace mladec {
 KernelConfig select_config(const DecodeProblem& problem) {
   validate_problem(problem);
   KernelConfig config;
-  // Up to 64 query rows a request the decode is memory-bound: 32-token KV
-  // blocks keep three blocks in flight while one is being used. Beyond, it
-  // is compute-bound and 64-token blocks halve the per-token overhead.
-  const int rows = problem.max_q_len * problem.num_heads;
-  config.kv_block_tokens = rows <= config.tile_rows ? 32 : 64;
   // A whole 64-token block then always lies in one page, so one bulk tensor
   // copy can fetch it; other page sizes gather rows through the block table.
   config.kv_load = problem.page_size % config.kv_block_tokens == 0

@@ -18,10 +18,10 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   validate_args(problem, args);
   detail::require_matching_layout(problem, config, layout);
   require(config.tile_rows == kernel::kTileRows &&
-              (config.kv_block_tokens == 32 || config.kv_block_tokens == 64),
+              config.kv_block_tokens == kernel::kBlockTokens,
           ErrorCode::kBadConfig, "the sm_90a kernel runs tile_rows = ",
-          kernel::kTileRows, " and kv_block_tokens = 32 or 64, got ",
-          config.tile_rows, " and ", config.kv_block_tokens);
+          kernel::kTileRows, " and kv_block_tokens = ", kernel::kBlockTokens,
+          ", got ", config.tile_rows, " and ", config.kv_block_tokens);
   require(problem.kv_dtype == KvDtype::kBf16, ErrorCode::kBadKvDtype,
           "GPU decode supports kv_dtype bf16 so far, got ",
           kv_dtype_name(problem.kv_dtype));
@@ -67,7 +67,7 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   params.units = plan.units;
   params.combine = plan.combine;
 
-  detail::launch_decode_bf16(params, layout.workers, config.kv_block_tokens, stream);
+  detail::launch_decode_bf16(params, layout.workers, stream);
   detail::launch_combine(params, layout.max_combine, stream);
 }
 

@@ -2,18 +2,14 @@
 // Persistent split-KV MLA decode (bf16 q, bf16 KV), sm_90a.
 //
 // Three warpgroups per CTA, one CTA per SM, walking the worker's plan pieces:
-//   WG0  producer: gathers Q tiles and KV blocks of BT tokens through the
-//        block table with 16-byte cp.async (any page size) into
-//        128-byte-swizzled slabs; signals mbarriers. The 144 KB KV ring holds
-//        two 64-token or four 32-token blocks: smaller blocks keep more
-//        bytes in flight while the math warps hold one (memory-bound
-//        shapes), larger ones halve the per-token barrier cost (compute-
-//        bound shapes). select_config() picks BT.
-//   WG1, WG2  math: S = Q·Kᵀ with wgmma m64n(BT/2)k16, WG m taking tokens
-//        [m·BT/2, (m+1)·BT/2) of the block; row maxima exchanged through
-//        shared memory; online softmax in the exp2 domain; O += P·V with
-//        wgmma m64n256k16, WG m owning output columns [256m, 256m+256), its
-//        own part of P from registers and the other from shared memory.
+//   WG0  producer: gathers Q tiles and 64-token KV blocks through the block
+//        table with 16-byte cp.async (any page size) into 128-byte-swizzled
+//        slabs; signals mbarriers, two KV buffers deep.
+//   WG1, WG2  math: S = Q·Kᵀ with wgmma m64n32k16, WG m taking tokens
+//        [32m, 32m+32) of the block; row maxima exchanged through shared
+//        memory; online softmax in the exp2 domain; O += P·V with wgmma
+//        m64n256k16, WG m owning output columns [256m, 256m+256), its own
+//        half of P from registers and the other half from shared memory.
 // Tokens outside a piece are zero-filled (never read); rows past a tile's
 // row count are zero and fully masked.
 #include <cstdint>
@@ -29,38 +25,22 @@ namespace decode_layout {
 constexpr int kThreads = 384;
 constexpr int kMathThreads = 256;
 constexpr int kTileRows = 64;
+constexpr int kBlockTokens = 64;
 constexpr int kRowChunks = kHeadDim * 2 / 16;      // 72 chunks of 16 bytes
-constexpr int kQBytes = kRowChunks / 8 * kSlabBytes;
-constexpr int kRingBytes = 2 * kQBytes;            // KV blocks, 144 KB
+constexpr int kTileBytes = kRowChunks / 8 * kSlabBytes;
 constexpr int kQOffset = 0;
-constexpr int kKvOffset = kQBytes;
-constexpr int kPOffset = kKvOffset + kRingBytes;
+constexpr int kKvOffset = kTileBytes;              // two buffers
+constexpr int kPOffset = 3 * kTileBytes;
 constexpr int kRowMaxOffset = kPOffset + kSlabBytes;       // float [2][64]
 constexpr int kRowSumOffset = kRowMaxOffset + 2 * 64 * 4;  // float [2][2][64]
 constexpr int kBarrierOffset = kRowSumOffset + 2 * 2 * 64 * 4;
-constexpr int kMaxStages = 4;
-constexpr int kFull = 0, kEmpty = kMaxStages, kQFull = 2 * kMaxStages,
-              kQEmpty = kQFull + 1, kBarriers = kQEmpty + 1;
+constexpr int kFull = 0, kEmpty = 2, kQFull = 4, kQEmpty = 5, kBarriers = 6;
 // Slabs must start 1024-byte aligned; the dynamic base is aligned by hand.
 constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
 static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
 // Math warpgroups' named barriers (id 0 is __syncthreads).
 constexpr int kRowMaxBarrier = 1, kPBarrier = 2, kRowSumBarrier = 3;
 }  // namespace decode_layout
-
-// Everything that follows from the KV block size BT (32 or 64 tokens).
-template <int BT>
-struct BlockShape {
-  static_assert(BT == 32 || BT == 64, "KV blocks of 32 or 64 tokens");
-  static constexpr int kStages = decode_layout::kRingBytes / (BT * kHeadDim * 2);
-  static constexpr int kSlabStride = BT * 128;       // one 64-feature slab
-  static constexpr int kBlockBytes = decode_layout::kRowChunks / 8 * kSlabStride;
-  static constexpr int kWgTokens = BT / 2;           // S columns per math WG
-  static constexpr int kSTiles = kWgTokens / 8;      // n8 tiles of S per WG
-  static constexpr int kPvSteps = BT / 16;           // k16 steps of P·V
-  static constexpr int kOwnSteps = kPvSteps / 2;     // from this WG's registers
-  static_assert(kStages <= decode_layout::kMaxStages, "barrier slots");
-};
 
 // What a piece loads: KV blocks [first_block, first_block + num_blocks) with
 // tokens in [kv_begin, load_end); producer and math warps derive it alike.
@@ -70,10 +50,10 @@ struct PieceExtent {
   int load_end;
 };
 
-template <int BT>
 __device__ __forceinline__ PieceExtent piece_extent(const DecodeParams& p,
                                                     const PlanPiece& piece,
                                                     const PlanUnit& unit) {
+  using namespace decode_layout;
   // The last row of the tile sees the most keys; nothing past it is loaded.
   const int last_t = (unit.row_begin + unit.row_count - 1) / p.num_heads;
   const int tile_end = p.causal
@@ -81,31 +61,28 @@ __device__ __forceinline__ PieceExtent piece_extent(const DecodeParams& p,
       : piece.kv_end;
   PieceExtent e;
   e.load_end = max(tile_end, piece.kv_begin);
-  e.first_block = piece.kv_begin / BT;
+  e.first_block = piece.kv_begin / kBlockTokens;
   e.num_blocks = e.load_end > piece.kv_begin
-      ? (e.load_end + BT - 1) / BT - e.first_block : 0;
+      ? (e.load_end + kBlockTokens - 1) / kBlockTokens - e.first_block : 0;
   return e;
 }
 
-// Producer warp `warp` (0..3) copies rows [R warp, +R) of a 4R-row tile
-// whose slabs are `slab_stride` bytes apart; lane i < R supplies row
-// R warp + i's source, nullptr for a zero row.
-template <int R>
-__device__ __forceinline__ void produce_tile_rows(uint32_t tile, int slab_stride,
-                                                  int warp, int lane,
+// Producer warp `warp` (0..3) copies rows [16 warp, +16) of a 64-row tile;
+// lane i < 16 supplies row 16 warp + i's source, nullptr for a zero row.
+__device__ __forceinline__ void produce_tile_rows(uint32_t tile, int warp, int lane,
                                                   const uint8_t* my_row_source,
                                                   const void* fallback) {
   using namespace decode_layout;
 #pragma unroll 4
-  for (int i = 0; i < R; ++i) {
+  for (int i = 0; i < 16; ++i) {
     const uint8_t* source = reinterpret_cast<const uint8_t*>(__shfl_sync(
         0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), i));
-    const int row = warp * R + i;
+    const int row = warp * 16 + i;
     const bool valid = source != nullptr;
 #pragma unroll
     for (int c = lane; c < kRowChunks; c += 32) {
-      cp_async_16(tile + slab_offset(row, c, slab_stride),
-                  valid ? source + c * 16 : fallback, valid);
+      cp_async_16(tile + slab_offset(row, c), valid ? source + c * 16 : fallback,
+                  valid);
     }
   }
 }
@@ -121,11 +98,9 @@ __device__ __forceinline__ void complete_job(uint32_t& pending_barrier, bool las
   pending_barrier = 0;
 }
 
-template <int BT>
 __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t smem,
                                              int begin, int end) {
   using namespace decode_layout;
-  using Shape = BlockShape<BT>;
   const int warp = threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   const uint32_t bars = smem + kBarrierOffset;
@@ -134,7 +109,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
   for (int i = begin; i < end; ++i) {
     const PlanPiece piece = p.pieces[i];
     const PlanUnit unit = p.units[piece.unit];
-    const PieceExtent e = piece_extent<BT>(p, piece, unit);
+    const PieceExtent e = piece_extent(p, piece, unit);
     if (e.num_blocks == 0) continue;
 
     // The math warps free Q only after the previous piece's last block,
@@ -150,7 +125,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
             p.q + (unit.q_start + index / p.num_heads) * p.q_token_stride +
             (index % p.num_heads) * p.q_head_stride);
       }
-      produce_tile_rows<kTileRows / 4>(smem + kQOffset, kSlabBytes, warp, lane, source, p.q);
+      produce_tile_rows(smem + kQOffset, warp, lane, source, p.q);
       cp_async_commit();
       pending = bars + 8 * kQFull;
       ++q_loads;
@@ -158,20 +133,19 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
 
     const int32_t* block_table = p.block_table + unit.request * p.block_table_stride;
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
-      const int stage = kv_loads % Shape::kStages;
-      mbarrier_wait(bars + 8 * (kEmpty + stage), ((kv_loads / Shape::kStages) & 1) ^ 1);
-      const int j = (e.first_block + b) * BT + warp * (BT / 4) + lane % (BT / 4);
+      const int buffer = kv_loads & 1;
+      mbarrier_wait(bars + 8 * (kEmpty + buffer), ((kv_loads >> 1) & 1) ^ 1);
+      const int j = (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
       const uint8_t* source = nullptr;
       if (j >= piece.kv_begin && j < e.load_end) {
         const int64_t page = block_table[j / p.page_size];
         source = p.kv + page * p.kv_page_stride_bytes +
                  int64_t(j % p.page_size) * p.kv_token_stride_bytes;
       }
-      produce_tile_rows<BT / 4>(smem + kKvOffset + stage * Shape::kBlockBytes,
-                                Shape::kSlabStride, warp, lane, source, p.kv);
+      produce_tile_rows(smem + kKvOffset + buffer * kTileBytes, warp, lane, source, p.kv);
       cp_async_commit();
       complete_job(pending, false);
-      pending = bars + 8 * (kFull + stage);
+      pending = bars + 8 * (kFull + buffer);
     }
   }
   complete_job(pending, true);
@@ -180,11 +154,10 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
 // Math warpgroup m (0 or 1). A template parameter: with a run-time m the
 // choice between register and shared-memory P would be a divergent branch
 // around wgmma, and ptxas then serializes every wgmma of the kernel.
-template <int BT, int m>
+template <int m>
 __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_bytes,
                                          uint32_t smem, int begin, int end) {
   using namespace decode_layout;
-  using Shape = BlockShape<BT>;
   const int warp = (threadIdx.x / 32) % 4;
   const int lane = threadIdx.x % 32;
   const int r0 = warp * 16 + lane / 4;   // rows r0 and r0 + 8 are this thread's
@@ -196,7 +169,7 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
   for (int i = begin; i < end; ++i, ++pieces_done) {
     const PlanPiece piece = p.pieces[i];
     const PlanUnit unit = p.units[piece.unit];
-    const PieceExtent e = piece_extent<BT>(p, piece, unit);
+    const PieceExtent e = piece_extent(p, piece, unit);
     int row_end[2];
     for (int h = 0; h < 2; ++h) {
       const int r = r0 + 8 * h;
@@ -216,27 +189,20 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
       fence_proxy_async();
     }
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
-      const int stage = kv_loads % Shape::kStages;
-      const uint32_t block = smem + kKvOffset + stage * Shape::kBlockBytes;
-      mbarrier_wait(bars + 8 * (kFull + stage), (kv_loads / Shape::kStages) & 1);
+      const int buffer = kv_loads & 1;
+      const uint32_t block = smem + kKvOffset + buffer * kTileBytes;
+      mbarrier_wait(bars + 8 * (kFull + buffer), (kv_loads >> 1) & 1);
       fence_proxy_async();
 
-      // S = Q·Kᵀ for the block's tokens [m·BT/2, (m+1)·BT/2).
-      float s[4 * Shape::kSTiles];
+      // S = Q·Kᵀ for the block's tokens [32m, 32m + 32).
+      float s[16];
       wgmma_fence();
 #pragma unroll
       for (int k = 0; k < kRowChunks / 2; ++k) {
-        const uint64_t q_desc = make_smem_desc(
-            smem + kQOffset + (k / 4) * kSlabBytes + (k % 4) * 32, 16, 1024);
-        const uint64_t k_desc = make_smem_desc(
-            block + (k / 4) * Shape::kSlabStride + m * Shape::kWgTokens * 128 +
-                (k % 4) * 32,
-            16, 1024);
-        if constexpr (Shape::kWgTokens == 32) {
-          wgmma_m64n32k16_ss(s, q_desc, k_desc, k > 0);
-        } else {
-          wgmma_m64n16k16_ss(s, q_desc, k_desc, k > 0);
-        }
+        const uint32_t q_at = smem + kQOffset + (k / 4) * kSlabBytes + (k % 4) * 32;
+        const uint32_t k_at = block + (k / 4) * kSlabBytes + m * 32 * 128 + (k % 4) * 32;
+        wgmma_m64n32k16_ss(s, make_smem_desc(q_at, 16, 1024),
+                           make_smem_desc(k_at, 16, 1024), k > 0);
       }
       wgmma_commit();
       wgmma_wait<0>();
@@ -244,10 +210,10 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
       if (b + 1 == e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
 
       // Mask, scale into the exp2 domain, block row maxima.
-      const int token0 = (e.first_block + b) * BT + m * Shape::kWgTokens + 2 * (lane & 3);
+      const int token0 = (e.first_block + b) * kBlockTokens + m * 32 + 2 * (lane & 3);
       float block_max[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-      for (int n = 0; n < Shape::kSTiles; ++n) {
+      for (int n = 0; n < 4; ++n) {
 #pragma unroll
         for (int x = 0; x < 4; ++x) {
           const int j = token0 + n * 8 + (x & 1);
@@ -280,24 +246,24 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
         row_max[h] = new_max;
         row_sum[h] *= scale[h];
 #pragma unroll
-        for (int n = 0; n < Shape::kSTiles; ++n) {
+        for (int n = 0; n < 4; ++n) {
           s[4 * n + 2 * h] = exp2f(s[4 * n + 2 * h] - base);
           s[4 * n + 2 * h + 1] = exp2f(s[4 * n + 2 * h + 1] - base);
           row_sum[h] += s[4 * n + 2 * h] + s[4 * n + 2 * h + 1];
         }
       }
-      // This warpgroup's P as wgmma A fragments (its k16 steps of P·V), and
+      // This warpgroup's P as wgmma A fragments (k-steps 2m, 2m + 1), and
       // in shared memory for the other warpgroup.
-      uint32_t p_frag[Shape::kOwnSteps][4];
+      uint32_t p_frag[2][4];
 #pragma unroll
-      for (int k = 0; k < Shape::kOwnSteps; ++k) {
+      for (int k = 0; k < 2; ++k) {
         p_frag[k][0] = pack_bf16x2(s[8 * k + 0], s[8 * k + 1]);
         p_frag[k][1] = pack_bf16x2(s[8 * k + 2], s[8 * k + 3]);
         p_frag[k][2] = pack_bf16x2(s[8 * k + 4], s[8 * k + 5]);
         p_frag[k][3] = pack_bf16x2(s[8 * k + 6], s[8 * k + 7]);
 #pragma unroll
         for (int half = 0; half < 2; ++half) {  // tokens +0..7 and +8..15
-          const int chunk = m * Shape::kWgTokens / 8 + 2 * k + half;
+          const int chunk = 4 * m + 2 * k + half;
           *reinterpret_cast<uint32_t*>(smem_bytes + kPOffset + slab_offset(r0, chunk) +
                                        4 * (lane & 3)) = p_frag[k][2 * half];
           *reinterpret_cast<uint32_t*>(smem_bytes + kPOffset + slab_offset(r0 + 8, chunk) +
@@ -312,11 +278,11 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
       // O += P·V for columns [256m, 256m + 256).
       wgmma_fence();
 #pragma unroll
-      for (int k = 0; k < Shape::kPvSteps; ++k) {
+      for (int k = 0; k < kBlockTokens / 16; ++k) {
         const uint64_t v_desc = make_smem_desc(
-            block + 4 * m * Shape::kSlabStride + k * 16 * 128, Shape::kSlabStride, 1024);
-        if (k / Shape::kOwnSteps == m) {
-          wgmma_m64n256k16_rs(acc, p_frag[k % Shape::kOwnSteps], v_desc);
+            block + 4 * m * kSlabBytes + k * 16 * 128, kSlabBytes, 1024);
+        if (k / 2 == m) {
+          wgmma_m64n256k16_rs(acc, p_frag[k % 2], v_desc);
         } else {
           wgmma_m64n256k16_ss(acc, make_smem_desc(smem + kPOffset + k * 32, 16, 1024),
                               v_desc);
@@ -325,7 +291,7 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
       wgmma_commit();
       wgmma_wait<0>();
       fence_registers(acc);
-      mbarrier_arrive(bars + 8 * (kEmpty + stage));
+      mbarrier_arrive(bars + 8 * (kEmpty + buffer));
     }
     if (e.num_blocks > 0) ++q_loads;
 
@@ -377,19 +343,17 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
   }
 }
 
-template <int BT>
-__device__ __forceinline__ void decode_persistent(const DecodeParams& p,
-                                                  uint8_t* dynamic_smem) {
+__device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dynamic_smem) {
   using namespace decode_layout;
   uint8_t* smem_bytes = reinterpret_cast<uint8_t*>(
       (reinterpret_cast<uintptr_t>(dynamic_smem) + 1023) & ~uintptr_t(1023));
   const uint32_t smem = shared_address(smem_bytes);
   if (threadIdx.x == 0) {
     const uint32_t bars = smem + kBarrierOffset;
-    for (int stage = 0; stage < BlockShape<BT>::kStages; ++stage) {
-      mbarrier_init(bars + 8 * (kFull + stage), 128);
-      mbarrier_init(bars + 8 * (kEmpty + stage), kMathThreads);
-    }
+    mbarrier_init(bars + 8 * (kFull + 0), 128);
+    mbarrier_init(bars + 8 * (kFull + 1), 128);
+    mbarrier_init(bars + 8 * (kEmpty + 0), kMathThreads);
+    mbarrier_init(bars + 8 * (kEmpty + 1), kMathThreads);
     mbarrier_init(bars + 8 * kQFull, 128);
     mbarrier_init(bars + 8 * kQEmpty, kMathThreads);
     fence_barrier_init();
@@ -399,13 +363,13 @@ __device__ __forceinline__ void decode_persistent(const DecodeParams& p,
   const int end = p.worker_piece_begin[blockIdx.x + 1];
   if (threadIdx.x < 128) {
     setmaxnreg_decrease<40>();
-    run_producer<BT>(p, smem, begin, end);
+    run_producer(p, smem, begin, end);
   } else if (threadIdx.x < 256) {
     setmaxnreg_increase<232>();
-    run_math<BT, 0>(p, smem_bytes, smem, begin, end);
+    run_math<0>(p, smem_bytes, smem, begin, end);
   } else {
     setmaxnreg_increase<232>();
-    run_math<BT, 1>(p, smem_bytes, smem, begin, end);
+    run_math<1>(p, smem_bytes, smem, begin, end);
   }
 }
 

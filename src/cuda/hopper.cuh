@@ -2,10 +2,10 @@
 // Hopper (sm_90a) building blocks of the v2 decode kernel: wgmma matrix
 // descriptors and instructions, mbarriers, named barriers and setmaxnreg.
 //
-// Shared-memory operand layout: "slabs" of rows × 128 bytes (64 bf16), the
+// Shared-memory operand layout: "slabs" of 64 rows × 128 bytes (64 bf16), the
 // 16-byte chunk c of row r stored at chunk c ^ (r % 8) — the 128-byte swizzle
-// wgmma reads — each 1024-byte aligned. Q is 9 slabs of 64 rows (576
-// features), a KV block 9 slabs of its tokens, P one slab of 64 rows.
+// wgmma reads. A slab is 8 KB and 1024-byte aligned. A 64-token KV block is 9
+// slabs (576 features); Q is 9 slabs; P is 1 slab.
 #include <cstdint>
 
 namespace mladec::detail {
@@ -13,12 +13,10 @@ namespace mladec::detail {
 inline constexpr int kSlabRows = 64;
 inline constexpr int kSlabBytes = kSlabRows * 128;
 
-// Byte offset of (row, 16-byte chunk) in a tile of slabs `slab_stride`
-// bytes apart (chunk counts along the row across slabs: chunk 8 is chunk 0
-// of slab 1). Q and P slabs hold 64 rows; a KV block's hold its tokens.
-__device__ __forceinline__ uint32_t slab_offset(int row, int chunk,
-                                                int slab_stride = kSlabBytes) {
-  return uint32_t((chunk >> 3) * slab_stride + row * 128 +
+// Byte offset of (row, 16-byte chunk) in a tile of slabs (chunk counts along
+// the row across slabs: chunk 8 is chunk 0 of slab 1).
+__device__ __forceinline__ uint32_t slab_offset(int row, int chunk) {
+  return uint32_t((chunk >> 3) * kSlabBytes + row * 128 +
                   (((chunk & 7) ^ (row & 7)) << 4));
 }
 
@@ -95,22 +93,6 @@ __device__ __forceinline__ void setmaxnreg_increase() {
 template <int kRegisters>
 __device__ __forceinline__ void setmaxnreg_decrease() {
   asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kRegisters));
-}
-
-// d (8 floats) = A · B (+ d when accumulate), both from smem, K-major.
-__device__ __forceinline__ void wgmma_m64n16k16_ss(float (&d)[8], uint64_t a_desc,
-                                                   uint64_t b_desc,
-                                                   bool accumulate) {
-  asm volatile(
-      "{\n"
-      ".reg .pred p;\n"
-      "setp.ne.b32 p, %10, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 "
-      "{%0, %1, %2, %3, %4, %5, %6, %7}, "
-      "%8, %9, p, 1, 1, 0, 0;\n"
-      "}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7])
-      : "l"(a_desc), "l"(b_desc), "r"(int(accumulate)));
 }
 
 // d (16 floats) = A · B (+ d when accumulate), both from smem, K-major.

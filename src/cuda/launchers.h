@@ -5,9 +5,8 @@
 
 namespace mladec::detail {
 
-// One persistent CTA per worker over the plan's pieces (bf16 KV), KV blocks
-// of `block_tokens` (32 or 64) tokens.
-void launch_decode_bf16(const DecodeParams& params, int workers, int block_tokens,
+// One persistent CTA per worker over the plan's pieces (bf16 KV).
+void launch_decode_bf16(const DecodeParams& params, int workers,
                         cudaStream_t stream);
 
 // Covers the combine list's capacity; entries past the plan's
