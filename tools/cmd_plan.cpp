@@ -52,9 +52,9 @@ void print_workers(const HostPlan& plan, const PlanBalance& balance) {
 void print_summary(const HostPlan& plan, const PlanBalance& balance) {
   const KernelConfig& c = plan.config;
   const PlanHeader& h = plan.header();
-  std::printf("config: tile_rows %d, kv_block %d (%s), split_align %d, "
+  std::printf("config: tile_rows %d, kv_block %d, split_align %d, "
               "split_overhead %d, fixed_chunk %d\n",
-              c.tile_rows, c.kv_block_tokens, kv_load_path_name(c.kv_load),
+              c.tile_rows, c.kv_block_tokens,
               c.split_align_tokens, c.split_overhead_tokens,
               c.fixed_chunk_tokens);
   std::printf("plan: %d workers, %d units, %d pieces, %d split slots, %d "

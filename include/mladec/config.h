@@ -3,12 +3,6 @@
 
 namespace mladec {
 
-// How the KV rows reach shared memory.
-enum class KvLoadPath {
-  kTma,     // one bulk tensor copy per 64-token block: page_size % 64 == 0
-  kGather,  // 16-byte cp.async per row through the block table: any page size
-};
-
 // The single description of how a problem is run. select_config() is the only
 // place it is derived; the planner, plan_layout() and the kernel launch all
 // take this value instead of re-deriving anything from the head count.
@@ -19,12 +13,10 @@ struct KernelConfig {
   int split_overhead_tokens = 32;   // planner cost of starting a piece
   int min_worker_share_tokens = 128;  // fewer workers below this cost each
   int fixed_chunk_tokens = 2048;    // FixedChunk split size
-  KvLoadPath kv_load = KvLoadPath::kGather;
 };
 
 // Validates the problem (throws mladec::Error) and returns its configuration.
 KernelConfig select_config(const DecodeProblem& problem);
 
-const char* kv_load_path_name(KvLoadPath path);
 
 }  // namespace mladec

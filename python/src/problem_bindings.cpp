@@ -128,7 +128,6 @@ take per-request query lengths from qo_indptr and total_q rows of q.)")
       .def_ro("split_overhead_tokens", &KernelConfig::split_overhead_tokens)
       .def_ro("min_worker_share_tokens", &KernelConfig::min_worker_share_tokens)
       .def_ro("fixed_chunk_tokens", &KernelConfig::fixed_chunk_tokens)
-      .def_prop_ro("kv_load", [](const KernelConfig& c) { return kv_load_path_name(c.kv_load); });
 
   m.def("select_config", &select_config, "problem"_a,
         "The kernel configuration of a problem: the one place it is derived.");

@@ -66,12 +66,11 @@ def test_every_field_is_keyword_only():
         mladec.Problem(8, 128, 512, 64, 0.1)
 
 
-@pytest.mark.parametrize("page_size, path", [(64, "tma"), (128, "tma"), (1, "gather"),
-                                             (16, "gather"), (33, "gather")])
-def test_select_config_picks_the_load_path_from_the_page_size(page_size, path):
+@pytest.mark.parametrize("page_size", [1, 16, 33, 64, 128])
+def test_select_config_tiles_every_page_size_alike(page_size):
     config = mladec.select_config(problem(page_size=page_size))
-    assert config.kv_load == path
     assert config.tile_rows == 64
+    assert config.kv_block_tokens == 64
 
 
 def test_fixed_chunk_tokens_reach_the_config():
