@@ -98,5 +98,9 @@ if want profile; then
   done
 fi
 
+# The device returns at most 8 files: keep the JSON and markdown of the
+# benchmark as they are and bundle every log into one archive.
+(cd "$OUT" && tar czf logs.tgz ./*.log ./*.txt 2>/dev/null && rm -f ./*.log ./*.txt)
+
 echo "==== summary"
 printf '%s\n' "${summary[@]}"
