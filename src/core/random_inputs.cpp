@@ -7,6 +7,7 @@
 #include <random>
 
 #include "mladec/constants.h"
+#include "mladec/kv_format.h"
 #include "src/core/numeric_formats.h"
 #include "src/core/require.h"
 
@@ -14,39 +15,13 @@ namespace mladec {
 
 namespace {
 
-// Fills one token's cache bytes with random values in the problem's format.
+// Fills one token's cache bytes with N(0, 1) values in the problem's format.
 void fill_token(KvDtype dtype, float kv_scale, std::mt19937_64& rng,
                 uint8_t* bytes) {
   std::normal_distribution<float> normal(0.f, 1.f);
-  switch (dtype) {
-    case KvDtype::kBf16:
-      for (int d = 0; d < kHeadDim; ++d) {
-        uint16_t bits = detail::float_to_bf16(normal(rng));
-        std::memcpy(bytes + 2 * d, &bits, 2);
-      }
-      break;
-    case KvDtype::kFp8E4m3:
-      for (int d = 0; d < kHeadDim; ++d) {
-        bytes[d] = detail::float_to_fp8_e4m3(normal(rng) / kv_scale);
-      }
-      break;
-    case KvDtype::kFp8Blockwise: {
-      std::uniform_real_distribution<float> scale_dist(0.002f, 0.02f);
-      float scales[kBlockwiseScales];
-      for (float& s : scales) s = scale_dist(rng);
-      for (int d = 0; d < kLatentDim; ++d) {
-        bytes[d] = detail::float_to_fp8_e4m3(normal(rng) /
-                                             scales[d / kBlockwiseGroup]);
-      }
-      std::memcpy(bytes + kLatentDim, scales, sizeof(scales));
-      uint8_t* rope = bytes + kLatentDim + sizeof(scales);
-      for (int d = 0; d < kRopeDim; ++d) {
-        uint16_t bits = detail::float_to_bf16(normal(rng));
-        std::memcpy(rope + 2 * d, &bits, 2);
-      }
-      break;
-    }
-  }
+  float values[kHeadDim];
+  for (float& v : values) v = normal(rng);
+  encode_kv_token(dtype, values, kv_scale, bytes);
 }
 
 // NaN in every format: bf16 0x7fc0, e4m3 0x7f, blockwise scales NaN too.

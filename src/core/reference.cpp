@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "mladec/constants.h"
+#include "mladec/kv_format.h"
 #include "src/core/numeric_formats.h"
 #include "src/core/require.h"
 
@@ -148,37 +149,7 @@ void load_kv_token(const DecodeProblem& p, const HostDecodeInputs& in,
   const size_t slot = size_t(page) * p.page_size + token % p.page_size;
   const uint8_t* bytes =
       in.kv_cache.data() + slot * size_t(kv_token_bytes(p.kv_dtype));
-  switch (p.kv_dtype) {
-    case KvDtype::kBf16: {
-      for (int d = 0; d < kHeadDim; ++d) {
-        uint16_t bits;
-        std::memcpy(&bits, bytes + 2 * d, 2);
-        values[d] = detail::bf16_to_float(bits);
-      }
-      break;
-    }
-    case KvDtype::kFp8E4m3: {
-      for (int d = 0; d < kHeadDim; ++d) {
-        values[d] = double(detail::fp8_e4m3_to_float(bytes[d])) * in.kv_scale;
-      }
-      break;
-    }
-    case KvDtype::kFp8Blockwise: {
-      float scales[kBlockwiseScales];
-      std::memcpy(scales, bytes + kLatentDim, sizeof(scales));
-      for (int d = 0; d < kLatentDim; ++d) {
-        values[d] = double(detail::fp8_e4m3_to_float(bytes[d])) *
-                    scales[d / kBlockwiseGroup];
-      }
-      const uint8_t* rope = bytes + kLatentDim + sizeof(scales);
-      for (int d = 0; d < kRopeDim; ++d) {
-        uint16_t bits;
-        std::memcpy(&bits, rope + 2 * d, 2);
-        values[kLatentDim + d] = detail::bf16_to_float(bits);
-      }
-      break;
-    }
-  }
+  decode_kv_token(p.kv_dtype, bytes, in.kv_scale, values);
 }
 
 HostDecodeOutputs reference_decode(const DecodeProblem& p,

@@ -1,0 +1,97 @@
+#include "mladec/kv_format.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "mladec/constants.h"
+#include "src/core/numeric_formats.h"
+#include "src/core/require.h"
+
+namespace mladec {
+
+namespace {
+
+// Largest finite e4m3 value: a group's max |value| maps onto it.
+constexpr float kFp8Max = 448.f;
+
+// e4m3 has no infinity: a non-finite value is stored as NaN rather than
+// saturated to a finite ±448, so garbage never turns into plausible data.
+uint8_t to_fp8(float value, float scale) {
+  return std::isfinite(value) ? detail::float_to_fp8_e4m3(value / scale) : uint8_t(0x7f);
+}
+
+void put_bf16(float value, uint8_t* bytes) {
+  const uint16_t bits = detail::float_to_bf16(value);
+  std::memcpy(bytes, &bits, 2);
+}
+
+double get_bf16(const uint8_t* bytes) {
+  uint16_t bits;
+  std::memcpy(&bits, bytes, 2);
+  return detail::bf16_to_float(bits);
+}
+
+}  // namespace
+
+void encode_kv_token(KvDtype dtype, const float* values, float kv_scale,
+                     uint8_t* bytes) {
+  switch (dtype) {
+    case KvDtype::kBf16:
+      for (int d = 0; d < kHeadDim; ++d) put_bf16(values[d], bytes + 2 * d);
+      return;
+    case KvDtype::kFp8E4m3:
+      detail::require(std::isfinite(kv_scale) && kv_scale > 0.f,
+                      ErrorCode::kBadKvScale,
+                      "kv_scale must be finite and > 0 for fp8_e4m3, got ", kv_scale);
+      for (int d = 0; d < kHeadDim; ++d) bytes[d] = to_fp8(values[d], kv_scale);
+      return;
+    case KvDtype::kFp8Blockwise: {
+      float scales[kBlockwiseScales];
+      for (int g = 0; g < kBlockwiseScales; ++g) {
+        const float* group = values + g * kBlockwiseGroup;
+        float amax = 0.f;  // over the finite values: the others become NaN
+        for (int i = 0; i < kBlockwiseGroup; ++i) {
+          if (std::isfinite(group[i])) amax = std::max(amax, std::fabs(group[i]));
+        }
+        scales[g] = amax > 0.f ? amax / kFp8Max : 1.f;
+        for (int i = 0; i < kBlockwiseGroup; ++i) {
+          bytes[g * kBlockwiseGroup + i] = to_fp8(group[i], scales[g]);
+        }
+      }
+      std::memcpy(bytes + kLatentDim, scales, sizeof(scales));
+      uint8_t* rope = bytes + kLatentDim + sizeof(scales);
+      for (int d = 0; d < kRopeDim; ++d) put_bf16(values[kLatentDim + d], rope + 2 * d);
+      return;
+    }
+  }
+  detail::fail(ErrorCode::kBadKvDtype, "unknown kv_dtype enum value ", int(dtype));
+}
+
+void decode_kv_token(KvDtype dtype, const uint8_t* bytes, float kv_scale,
+                     double* values) {
+  switch (dtype) {
+    case KvDtype::kBf16:
+      for (int d = 0; d < kHeadDim; ++d) values[d] = get_bf16(bytes + 2 * d);
+      return;
+    case KvDtype::kFp8E4m3:
+      for (int d = 0; d < kHeadDim; ++d) {
+        values[d] = double(detail::fp8_e4m3_to_float(bytes[d])) * kv_scale;
+      }
+      return;
+    case KvDtype::kFp8Blockwise: {
+      float scales[kBlockwiseScales];
+      std::memcpy(scales, bytes + kLatentDim, sizeof(scales));
+      for (int d = 0; d < kLatentDim; ++d) {
+        values[d] = double(detail::fp8_e4m3_to_float(bytes[d])) *
+                    scales[d / kBlockwiseGroup];
+      }
+      const uint8_t* rope = bytes + kLatentDim + sizeof(scales);
+      for (int d = 0; d < kRopeDim; ++d) values[kLatentDim + d] = get_bf16(rope + 2 * d);
+      return;
+    }
+  }
+  detail::fail(ErrorCode::kBadKvDtype, "unknown kv_dtype enum value ", int(dtype));
+}
+
+}  // namespace mladec
