@@ -2,10 +2,9 @@
 
 #include <cublas_v2.h>
 
-#include <algorithm>
-#include <vector>
 
 #include "bench/device_fill.h"
+#include "bench/event_timer.h"
 #include "mladec/device_step.h"
 #include "src/cuda/cuda_check.h"
 
@@ -14,33 +13,11 @@ namespace {
 
 using detail::cuda_check;
 
-template <typename Fn>
-double median_seconds(int warmup, int repeats, Fn&& fn) {
-  cudaEvent_t start, stop;
-  cuda_check(cudaEventCreate(&start), "cudaEventCreate");
-  cuda_check(cudaEventCreate(&stop), "cudaEventCreate");
-  for (int i = 0; i < warmup; ++i) fn();
-  std::vector<float> ms;
-  for (int i = 0; i < repeats; ++i) {
-    cuda_check(cudaEventRecord(start), "cudaEventRecord");
-    fn();
-    cuda_check(cudaEventRecord(stop), "cudaEventRecord");
-    cuda_check(cudaEventSynchronize(stop), "cudaEventSynchronize");
-    float elapsed = 0;
-    cuda_check(cudaEventElapsedTime(&elapsed, start, stop), "cudaEventElapsedTime");
-    ms.push_back(elapsed);
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-  return ms[ms.size() / 2] * 1e-3;
-}
-
 double copy_ceiling() {
   const size_t bytes = size_t(2) << 30;
   DeviceBuffer source(bytes), destination(bytes);
   fill_random_bf16(source.get(), bytes / 2, 11);
-  const double seconds = median_seconds(3, 15, [&] {
+  const double seconds = median_seconds(nullptr, 3, 15, [&] {
     cuda_check(cudaMemcpyAsync(destination.get(), source.get(), bytes,
                                cudaMemcpyDeviceToDevice),
                "cudaMemcpyAsync");
@@ -58,7 +35,7 @@ double gemm_ceiling() {
   if (cublasCreate(&handle) != CUBLAS_STATUS_SUCCESS) return 0;
   const float alpha = 1.f, beta = 0.f;
   bool ok = true;
-  const double seconds = median_seconds(3, 10, [&] {
+  const double seconds = median_seconds(nullptr, 3, 10, [&] {
     ok = ok && cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &alpha,
                             a.get(), CUDA_R_16BF, n, b.get(), CUDA_R_16BF, n,
                             &beta, c.get(), CUDA_R_16BF, n, CUBLAS_COMPUTE_32F,

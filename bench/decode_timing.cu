@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bench/device_fill.h"
+#include "bench/event_timer.h"
 #include "mladec/constants.h"
 #include "mladec/device_step.h"
 #include "mladec/random_inputs.h"
@@ -79,14 +80,11 @@ BenchResult time_decode(const BenchCase& c) {
   lengths.upload(seqlens.data(), seqlens.size() * 4);
   DeviceBuffer plan(layout.plan_bytes), workspace(layout.workspace_bytes);
 
-  const ScalarType kv_type =
-      c.kv_dtype == KvDtype::kBf16 ? ScalarType::kBf16
-      : c.kv_dtype == KvDtype::kFp8E4m3 ? ScalarType::kFp8E4m3 : ScalarType::kUint8;
   DecodeArgs args;
   args.q = contiguous_view(q.get(), ScalarType::kBf16, {problem.total_q, c.heads, kHeadDim});
-  args.kv_cache = contiguous_view(kv.get(), kv_type,
+  args.kv_cache = contiguous_view(kv.get(), kv_cache_scalar_type(c.kv_dtype),
                                   {problem.num_pages, c.page_size,
-                                   token_bytes / scalar_size(kv_type)});
+                                   kv_cache_token_elements(c.kv_dtype)});
   args.seqlens = contiguous_view(lengths.get(), ScalarType::kInt32, {c.batch});
   args.out = contiguous_view(out.get(), ScalarType::kBf16, {problem.total_q, c.heads, kLatentDim});
   args.lse = contiguous_view(lse.get(), ScalarType::kFloat32, {problem.total_q, c.heads});
@@ -109,29 +107,15 @@ BenchResult time_decode(const BenchCase& c) {
   cuda_check(cudaStreamEndCapture(stream, &graph), "end capture");
   cuda_check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
 
-  cudaEvent_t start, stop;
-  cuda_check(cudaEventCreate(&start), "event");
-  cuda_check(cudaEventCreate(&stop), "event");
-  for (int i = 0; i < 3; ++i) cuda_check(cudaGraphLaunch(exec, stream), "launch");
-  std::vector<float> ms;
-  for (int i = 0; i < kRepeats; ++i) {
-    cuda_check(cudaEventRecord(start, stream), "record");
-    cuda_check(cudaGraphLaunch(exec, stream), "launch");
-    cuda_check(cudaEventRecord(stop, stream), "record");
-    cuda_check(cudaEventSynchronize(stop), "sync");
-    float elapsed = 0;
-    cuda_check(cudaEventElapsedTime(&elapsed, start, stop), "elapsed");
-    ms.push_back(elapsed / copies);
-  }
-  std::nth_element(ms.begin(), ms.begin() + kRepeats / 2, ms.end());
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
+  const double seconds = median_seconds(stream, 3, kRepeats, [&] {
+    cuda_check(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
+  });
   cudaGraphExecDestroy(exec);
   cudaGraphDestroy(graph);
   cudaStreamDestroy(stream);
 
   BenchResult result;
-  result.us = ms[kRepeats / 2] * 1e3;
+  result.us = seconds * 1e6 / copies;
   result.bytes = kv_bytes + double(rows) * (kHeadDim * 2 + kLatentDim * 2 + 4);
   result.flops = kFlopsPerRowToken * row_tokens;
   result.copies = copies;

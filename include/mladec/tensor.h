@@ -2,6 +2,8 @@
 #include <cstdint>
 #include <initializer_list>
 
+#include "mladec/problem.h"
+
 namespace mladec {
 
 enum class ScalarType { kBf16, kFp8E4m3, kUint8, kFloat32, kInt32 };
@@ -21,6 +23,11 @@ struct TensorView {
 
   bool empty() const { return data == nullptr && rank == 0; }
 };
+
+// The element type of a KV cache in `dtype` and its elements per token
+// (kv_token_bytes / element size): the cache is [num_pages, page_size, that].
+ScalarType kv_cache_scalar_type(KvDtype dtype);
+int64_t kv_cache_token_elements(KvDtype dtype);
 
 // A view with contiguous (row-major) strides.
 TensorView contiguous_view(void* data, ScalarType dtype,

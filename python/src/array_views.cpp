@@ -66,15 +66,6 @@ void check_dtype(const Array& array, ScalarType type, const char* name) {
 
 }  // namespace
 
-ScalarType kv_element_type(KvDtype dtype) {
-  switch (dtype) {
-    case KvDtype::kBf16: return ScalarType::kBf16;
-    case KvDtype::kFp8E4m3: return ScalarType::kFp8E4m3;
-    case KvDtype::kFp8Blockwise: return ScalarType::kUint8;
-  }
-  return ScalarType::kUint8;
-}
-
 bool is_row_major(const Array& array) {
   int64_t expected = 1;
   for (size_t d = array.ndim(); d-- > 0;) {

@@ -27,8 +27,6 @@ inline constexpr int kDlCudaManaged = 13;
 // that type. Throws mladec::Error(kBadTensor) naming `name`.
 TensorView as_view(const Array& array, ScalarType type, const char* name);
 
-// The element type of a KV cache array of each kv_dtype.
-ScalarType kv_element_type(KvDtype dtype);
 
 // Contiguous in row-major order (dimensions of extent 1 may have any stride).
 bool is_row_major(const Array& array);

@@ -96,7 +96,7 @@ void bind_device(nb::module_& m) {
            const Array& out, const Array& lse, float kv_scale) {
           DecodeArgs args;
           args.q = as_view(q, ScalarType::kBf16, "q");
-          args.kv_cache = as_view(kv_cache, kv_element_type(problem.kv_dtype), "kv_cache");
+          args.kv_cache = as_view(kv_cache, kv_cache_scalar_type(problem.kv_dtype), "kv_cache");
           args.block_table = as_view(block_table, ScalarType::kInt32, "block_table");
           args.seqlens = as_view(seqlens, ScalarType::kInt32, "seqlens");
           if (qo_indptr) args.qo_indptr = as_view(*qo_indptr, ScalarType::kInt32, "qo_indptr");

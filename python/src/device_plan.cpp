@@ -122,7 +122,7 @@ void DevicePlan::decode(const Array& q, const Array& kv_cache, const Array& bloc
           "decode needs a plan: call mladec.plan(plan, seqlens) first");
   DecodeArgs args = lengths_;
   args.q = as_view(q, ScalarType::kBf16, "q");
-  args.kv_cache = as_view(kv_cache, kv_element_type(problem_.kv_dtype), "kv_cache");
+  args.kv_cache = as_view(kv_cache, kv_cache_scalar_type(problem_.kv_dtype), "kv_cache");
   args.block_table = as_view(block_table, ScalarType::kInt32, "block_table");
   args.out = as_view(out, ScalarType::kBf16, "out");
   args.lse = as_view(lse, ScalarType::kFloat32, "lse");

@@ -57,7 +57,7 @@ nb::dict header_dict(const HostPlan& plan) {
 }
 
 std::vector<uint8_t> kv_bytes(const DecodeProblem& problem, const Array& kv_cache) {
-  const ScalarType type = kv_element_type(problem.kv_dtype);
+  const ScalarType type = kv_cache_scalar_type(problem.kv_dtype);
   if (type != ScalarType::kBf16) return host_copy<uint8_t>(kv_cache, type, "kv_cache");
   const std::vector<uint16_t> bits = host_copy<uint16_t>(kv_cache, type, "kv_cache");
   std::vector<uint8_t> bytes(bits.size() * sizeof(uint16_t));

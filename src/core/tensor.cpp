@@ -26,6 +26,19 @@ const char* scalar_type_name(ScalarType type) {
   return "unknown";
 }
 
+ScalarType kv_cache_scalar_type(KvDtype dtype) {
+  switch (dtype) {
+    case KvDtype::kBf16: return ScalarType::kBf16;
+    case KvDtype::kFp8E4m3: return ScalarType::kFp8E4m3;
+    case KvDtype::kFp8Blockwise: return ScalarType::kUint8;  // mixed bytes
+  }
+  detail::fail(ErrorCode::kBadKvDtype, "unknown kv_dtype enum value ", int(dtype));
+}
+
+int64_t kv_cache_token_elements(KvDtype dtype) {
+  return kv_token_bytes(dtype) / scalar_size(kv_cache_scalar_type(dtype));
+}
+
 TensorView contiguous_view(void* data, ScalarType dtype,
                            std::initializer_list<int64_t> shape) {
   detail::require(shape.size() <= size_t(kMaxTensorRank), ErrorCode::kBadTensor,

@@ -54,15 +54,6 @@ DeviceBuffer upload_vector(const std::vector<T>& host) {
   return buffer;
 }
 
-ScalarType kv_scalar_type(KvDtype dtype) {
-  switch (dtype) {
-    case KvDtype::kBf16: return ScalarType::kBf16;
-    case KvDtype::kFp8E4m3: return ScalarType::kFp8E4m3;
-    case KvDtype::kFp8Blockwise: return ScalarType::kUint8;
-  }
-  return ScalarType::kUint8;
-}
-
 }  // namespace
 
 DeviceStep::DeviceStep(const DecodeProblem& problem,
@@ -81,13 +72,11 @@ DeviceStep::DeviceStep(const DecodeProblem& problem,
   plan_ = DeviceBuffer(layout_.plan_bytes);
   workspace_ = DeviceBuffer(layout_.workspace_bytes);
 
-  const int token_bytes = kv_token_bytes(problem.kv_dtype);
-  const ScalarType kv_type = kv_scalar_type(problem.kv_dtype);
   args_.q = contiguous_view(q_.get(), ScalarType::kBf16,
                             {problem.total_q, problem.num_heads, kHeadDim});
   args_.kv_cache = contiguous_view(
-      kv_.get(), kv_type,
-      {problem.num_pages, problem.page_size, token_bytes / scalar_size(kv_type)});
+      kv_.get(), kv_cache_scalar_type(problem.kv_dtype),
+      {problem.num_pages, problem.page_size, kv_cache_token_elements(problem.kv_dtype)});
   args_.block_table =
       contiguous_view(block_table_.get(), ScalarType::kInt32,
                       {problem.batch, problem.max_pages_per_request});

@@ -120,22 +120,11 @@ void validate_args(const DecodeProblem& p, const DecodeArgs& a) {
   validate_problem(p);
   check_tensor(a.q, "q", ScalarType::kBf16, {p.total_q, p.num_heads, kHeadDim});
   check_vector_aligned(a.q, "q");
-  switch (p.kv_dtype) {
-    case KvDtype::kBf16:
-      check_tensor(a.kv_cache, "kv_cache", ScalarType::kBf16,
-                   {p.num_pages, p.page_size, kHeadDim});
-      break;
-    case KvDtype::kFp8E4m3:
-      check_tensor(a.kv_cache, "kv_cache", ScalarType::kFp8E4m3,
-                   {p.num_pages, p.page_size, kHeadDim});
-      require(std::isfinite(a.kv_scale) && a.kv_scale > 0.f,
-              ErrorCode::kBadKvScale,
-              "kv_scale must be finite and > 0 for fp8_e4m3, got ", a.kv_scale);
-      break;
-    case KvDtype::kFp8Blockwise:
-      check_tensor(a.kv_cache, "kv_cache", ScalarType::kUint8,
-                   {p.num_pages, p.page_size, kBlockwiseTokenBytes});
-      break;
+  check_tensor(a.kv_cache, "kv_cache", kv_cache_scalar_type(p.kv_dtype),
+               {p.num_pages, p.page_size, kv_cache_token_elements(p.kv_dtype)});
+  if (p.kv_dtype == KvDtype::kFp8E4m3) {
+    require(std::isfinite(a.kv_scale) && a.kv_scale > 0.f, ErrorCode::kBadKvScale,
+            "kv_scale must be finite and > 0 for fp8_e4m3, got ", a.kv_scale);
   }
   check_vector_aligned(a.kv_cache, "kv_cache");
   check_tensor(a.block_table, "block_table", ScalarType::kInt32,
