@@ -95,23 +95,34 @@ BenchResult time_decode(const BenchCase& c) {
   plan_on_device(problem, config, layout, args, plan.get(), stream);
   cuda_check(cudaStreamSynchronize(stream), "plan");
 
-  cudaGraph_t graph;
-  cudaGraphExec_t exec;
-  cuda_check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "capture");
-  for (int r = 0; r < copies; ++r) {
+  const auto decode_copy = [&](int r) {
     args.block_table = contiguous_view(
         static_cast<int32_t*>(block_tables.get()) + size_t(r) * c.batch * max_pages,
         ScalarType::kInt32, {c.batch, max_pages});
     decode(problem, config, layout, plan.get(), workspace.get(), args, stream);
+  };
+  double seconds = 0;
+  if (c.mode == BenchMode::kGraph) {
+    cudaGraph_t graph;
+    cudaGraphExec_t exec;
+    cuda_check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "capture");
+    for (int r = 0; r < copies; ++r) decode_copy(r);
+    cuda_check(cudaStreamEndCapture(stream, &graph), "end capture");
+    cuda_check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
+    seconds = median_seconds(stream, 3, kRepeats, [&] {
+      cuda_check(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
+    });
+    cudaGraphExecDestroy(exec);
+    cudaGraphDestroy(graph);
+  } else {
+    args.checked = c.mode == BenchMode::kEagerChecked;
+    seconds = median_seconds(stream, 3, kRepeats, [&] {
+      for (int r = 0; r < copies; ++r) {
+        decode_copy(r);
+        cuda_check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+      }
+    });
   }
-  cuda_check(cudaStreamEndCapture(stream, &graph), "end capture");
-  cuda_check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
-
-  const double seconds = median_seconds(stream, 3, kRepeats, [&] {
-    cuda_check(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
-  });
-  cudaGraphExecDestroy(exec);
-  cudaGraphDestroy(graph);
   cudaStreamDestroy(stream);
 
   BenchResult result;

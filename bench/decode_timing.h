@@ -5,12 +5,19 @@
 
 namespace mladec::bench {
 
+// How the decodes are issued: replays of a captured graph (the normal
+// case), or eager decode() calls each followed by a stream synchronize, as
+// an engine's step loop does — unchecked or in checked mode (which
+// synchronizes inside decode() to report errors).
+enum class BenchMode { kGraph, kEager, kEagerChecked };
+
 struct BenchCase {
-  std::string group;  // "large", "small_batch" or "page_size"
+  std::string group;  // "large", "fp8", "page_size", "small_batch", "checked"
   int batch, seqlen, q_len, heads, page_size;
   bool varlen;
   KvDtype kv_dtype = KvDtype::kBf16;
   double flashmla_us = 0;  // FlashMLA's time for the same cell, 0 if none
+  BenchMode mode = BenchMode::kGraph;
 };
 
 struct BenchResult {
@@ -22,7 +29,8 @@ struct BenchResult {
 
 // Builds the case on the device (random bf16 data, pages scattered), plans
 // once, captures back-to-back decodes over `copies` KV copies in one CUDA
-// graph and returns the median per-decode time over 15 replays.
+// graph and returns the median per-decode time over 15 replays (or, in the
+// eager modes, the median over 15 loops of `copies` synchronized calls).
 BenchResult time_decode(const BenchCase& bench_case);
 
 }  // namespace mladec::bench

@@ -31,6 +31,21 @@ std::vector<BenchCase> all_cases() {
                        KvDtype::kBf16, varlen ? f.varlen_us : f.fixed_us});
     }
   }
+  // fp8 caches against FlashMLA's bf16 time for the same shape (FlashMLA has
+  // no dense fp8 decode on Hopper).
+  for (KvDtype dtype : {KvDtype::kFp8E4m3, KvDtype::kFp8Blockwise}) {
+    for (const FlashMlaTime& f : kFlashMlaLarge) {
+      cases.push_back({"fp8", f.batch, f.seqlen, f.q_len, f.heads, 64, false, dtype,
+                       f.fixed_us});
+    }
+  }
+  // Checked mode's cost: eager synchronized steps with and without it.
+  for (const FlashMlaTime& f : kFlashMlaLarge) {
+    for (BenchMode mode : {BenchMode::kEager, BenchMode::kEagerChecked}) {
+      cases.push_back({"checked", f.batch, f.seqlen, f.q_len, f.heads, 64, false,
+                       KvDtype::kBf16, 0, mode});
+    }
+  }
   for (int page_size : {1, 16}) {
     for (int heads : {16, 128}) {
       cases.push_back({"page_size", 128, 4096, 1, heads, page_size, false,
@@ -53,7 +68,9 @@ std::string case_name(const BenchCase& c) {
   std::ostringstream s;
   s << c.batch << "x" << c.seqlen << " s_q=" << c.q_len << " h_q=" << c.heads
     << " page=" << c.page_size << (c.varlen ? " varlen" : " fixed") << " "
-    << kv_dtype_name(c.kv_dtype);
+    << kv_dtype_name(c.kv_dtype)
+    << (c.mode == BenchMode::kEager ? " eager"
+        : c.mode == BenchMode::kEagerChecked ? " eager checked" : "");
   return s.str();
 }
 
@@ -84,7 +101,10 @@ void write_json(const std::string& path, const std::string& header_json,
       << ", \"seqlen\": " << c.seqlen << ", \"q_len\": " << c.q_len
       << ", \"heads\": " << c.heads << ", \"page_size\": " << c.page_size
       << ", \"varlen\": " << (c.varlen ? "true" : "false") << ", \"kv_dtype\": \""
-      << kv_dtype_name(c.kv_dtype) << "\", \"us\": " << r.us
+      << kv_dtype_name(c.kv_dtype) << "\", \"mode\": \""
+      << (c.mode == BenchMode::kGraph ? "graph"
+          : c.mode == BenchMode::kEager ? "eager" : "eager_checked")
+      << "\", \"us\": " << r.us
       << ", \"tb_per_s\": " << r.bytes / r.us * 1e-6
       << ", \"tflops\": " << r.flops / r.us * 1e-6
       << ", \"kv_copies\": " << r.copies
@@ -121,6 +141,23 @@ void write_markdown(const std::string& path, const std::string& title,
                       : "-");
     f << line;
   }
+  // Checked mode's cost, from the checked group's (eager, eager checked) pairs.
+  bool titled = false;
+  for (size_t i = 0; i + 1 < rows.size(); ++i) {
+    const Row& plain = rows[i];
+    const Row& checked = rows[i + 1];
+    if (plain.c.mode != BenchMode::kEager || checked.c.mode != BenchMode::kEagerChecked) continue;
+    if (!titled) {
+      f << "\n## checked-mode cost (eager synchronized steps)\n\n| case | unchecked µs |"
+        << " checked µs | cost |\n|---|---|---|---|\n";
+      titled = true;
+    }
+    char line[256];
+    std::snprintf(line, sizeof(line), "| %dx%d s_q=%d h_q=%d | %.1f | %.1f | %+.1f%% |\n",
+                  plain.c.batch, plain.c.seqlen, plain.c.q_len, plain.c.heads, plain.r.us,
+                  checked.r.us, 100 * (checked.r.us / plain.r.us - 1));
+    f << line;
+  }
 }
 
 int run(int argc, char** argv) {
@@ -136,7 +173,7 @@ int run(int argc, char** argv) {
     else if (arg == "--no-ceilings") ceilings_wanted = false;
     else {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
-                           "[--quick] [--filter large|page_size|small_batch] "
+                           "[--quick] [--filter large|fp8|checked|page_size|small_batch] "
                            "[--only CASE_SUBSTRING] [--no-ceilings]\n");
       return 2;
     }

@@ -4,9 +4,12 @@ target_sources(mladec PRIVATE
   src/cuda/plan_kernel.cu
   src/cuda/validate_args.cu
   src/cuda/decode.cu
-  src/cuda/decode_bf16.cu
+  src/cuda/input_checks.cu
+  src/cuda/decode_kernels.cu
   src/cuda/combine_kernel.cu
   src/cuda/device_step.cu
+  src/cuda/append_kv.cu
+  src/cuda/append_kernel.cu
 )
 target_compile_definitions(mladec PUBLIC MLADEC_WITH_CUDA=1)
 # A Python wheel links the CUDA runtime statically: it then needs only the

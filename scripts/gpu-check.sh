@@ -14,6 +14,19 @@ summary=()
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv \
   | tee "$OUT/gpu.txt"
 start=$(date +%s)
+if want python || want pip; then
+  # The pinned build tools travel as wheels in .whl/ (no registry on the
+  # device); the extension is built in this tree (MLADEC_BUILD_PYTHON) so the
+  # CUDA code compiles once.
+  python3 -m pip install -q --upgrade --no-index --no-deps --target /tmp/tools .whl/*.whl
+  export PYTHONPATH=/tmp/tools
+  # The device's default CXX (/opt/gcc) links libstdc++ statically, and a
+  # Python module holding its own static libstdc++ crashed on its first
+  # formatted error message (run of 2026-11-29); the system g++ links it
+  # dynamically, as a wheel must.
+  if [ -x /usr/bin/g++ ]; then export CXX=/usr/bin/g++ CUDAHOSTCXX=/usr/bin/g++; fi
+  CMAKE_ARGS="${CMAKE_ARGS:-} -DMLADEC_BUILD_PYTHON=ON"
+fi
 # CMAKE_ARGS / BUILD_TARGETS / CTEST_ARGS / BENCH_ARGS (environment) narrow
 # the build, the GPU tests and the benchmark when needed.
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release ${CMAKE_ARGS:-} \
@@ -70,17 +83,26 @@ fi
 
 
 if want python; then
-  # The Python package against the device's own PyTorch/CuPy; the pinned
-  # build tools travel as wheels in .whl/ (no registry on the device).
+  # The package against the device's own PyTorch/CuPy, from the build tree.
   start=$(date +%s)
-  (python3 -m pip install -q --no-index --no-deps --target /tmp/tools .whl/*.whl &&
-    PYTHONPATH=/tmp/tools python3 -m pip install -q --no-build-isolation --no-deps \
-      --target /tmp/site -C build-dir=build-python . &&
-    PYTHONPATH=/tmp/site:/tmp/tools timeout 300 python3 -m pytest python/tests -q -rs \
-      -p no:cacheprovider) >"$OUT/pytest.log" 2>&1
+  PYTHONPATH=$PWD/build-gpu/python:/tmp/tools timeout 400 python3 -X faulthandler -m pytest \
+    python/tests -v -rs -x -p no:cacheprovider >"$OUT/pytest.log" 2>&1
   rc=$?
-  tail -15 "$OUT/pytest.log"
+  grep -E "Fatal Python|Segmentation|File \"|Error|FAILED" "$OUT/pytest.log" | head -30
+  tail -8 "$OUT/pytest.log"
   summary+=("python rc=$rc $(( $(date +%s) - start ))s")
+fi
+
+if want pip; then
+  # `pip install .` as a user runs it (scikit-build-core builds the wheel).
+  start=$(date +%s)
+  python3 -m pip install -q --no-build-isolation --no-deps --target /tmp/site \
+    -C build-dir=build-pip . >"$OUT/pip.log" 2>&1 &&
+    (cd /tmp && PYTHONPATH=/tmp/site python3 -c "import mladec; print(mladec.__version__, mladec.with_cuda)") \
+    >>"$OUT/pip.log" 2>&1
+  rc=$?
+  tail -3 "$OUT/pip.log"
+  summary+=("pip install rc=$rc $(( $(date +%s) - start ))s")
 fi
 
 if want profile; then

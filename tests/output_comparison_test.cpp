@@ -8,6 +8,7 @@
 #include "mladec/compare.h"
 #include "mladec/constants.h"
 #include "mladec/random_inputs.h"
+#include "tests/support/error_match.h"
 
 namespace mladec::test {
 namespace {
@@ -96,6 +97,31 @@ TEST_F(OutputComparison, RejectsEmptyLseForRowWithKeys) {
 TEST_F(OutputComparison, RejectsInfiniteOutput) {
   got_.out[row(1, 0) * kLatentDim + 7] = kInf;
   EXPECT_FALSE(accepted());
+}
+
+// compare_rows() on a slice of rows judges them as compare_outputs() does
+// and names the bad row by its place in the whole output.
+TEST_F(OutputComparison, ComparesASliceOfRowsLikeTheWhole) {
+  constexpr int64_t kFirst = 2, kRows = 3;  // rows of tokens 1 and 2
+  auto slice = [&](const HostDecodeOutputs& all) {
+    HostDecodeOutputs part;
+    part.out.assign(all.out.begin() + kFirst * kLatentDim,
+                    all.out.begin() + (kFirst + kRows) * kLatentDim);
+    part.lse.assign(all.lse.begin() + kFirst, all.lse.begin() + kFirst + kRows);
+    return part;
+  };
+  EXPECT_TRUE(within(compare_rows(2, kFirst, slice(ref_), slice(got_)),
+                     kCpuTolerance));
+  got_.lse[row(2, 0)] = -1e300;  // output row 4: request 1 has no KV
+  const Comparison c = compare_rows(2, kFirst, slice(ref_), slice(got_));
+  EXPECT_FALSE(within(c, kCpuTolerance));
+  EXPECT_EQ(c.bad_rows, 1);
+  EXPECT_EQ(c.first_bad.rfind("row 4 (token 2, head 0)", 0), 0u) << c.first_bad;
+  HostDecodeOutputs short_result = slice(got_);
+  short_result.lse.pop_back();
+  EXPECT_TRUE(throws_error(
+      [&] { compare_rows(2, kFirst, slice(ref_), short_result); },
+      ErrorCode::kBadTensor, {"same rows", "the result 1536 and 2"}));
 }
 
 }  // namespace

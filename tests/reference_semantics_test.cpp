@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "mladec/config.h"
@@ -15,6 +16,7 @@
 #include "mladec/random_inputs.h"
 #include "mladec/reference.h"
 #include "src/core/numeric_formats.h"
+#include "tests/support/error_match.h"
 #include "tests/support/output_match.h"
 
 namespace mladec::test {
@@ -249,7 +251,9 @@ TEST(ReferenceSemantics, DequantizesEachKvFormat) {
                 &scale,
                 bytes + kLatentDim + sizeof(float) * (d / kBlockwiseGroup),
                 sizeof(float));
-            expected = double(detail::fp8_e4m3_to_float(bytes[d])) * scale;
+            // The float32 product, rounded once to bf16 (kv_format.h).
+            expected = detail::bf16_to_float(
+                detail::float_to_bf16(detail::fp8_e4m3_to_float(bytes[d]) * scale));
           } else {
             std::memcpy(&bf16,
                         bytes + kLatentDim + kBlockwiseScales * sizeof(float) +
@@ -309,6 +313,65 @@ TEST(ReferenceSemantics, MatchesIndependentRecomputation) {
       }
     }
   }
+}
+
+// reference_request_rows() is what sampling checks (the GPU soak) compare
+// against: any window of a request's rows, across token boundaries, empty
+// requests and ragged q included, must be exactly those rows of the whole
+// reference.
+TEST(ReferenceSemantics, RequestRowsAreExactlyThoseOfTheWholeReference) {
+  for (KvDtype dtype : kDtypes) {
+    SCOPED_TRACE(kv_dtype_name(dtype));
+    RandomStepSpec spec;
+    spec.num_heads = 5;
+    spec.kv_dtype = dtype;
+    spec.page_size = 16;
+    spec.seqlens = {40, 7, 0, 100, 2};
+    spec.q_lens = {3, 0, 2, 3, 4};
+    spec.ragged_q = true;
+    spec.seed = 18;
+    const RandomStep step = make_random_step(spec);
+    const DecodeProblem& p = step.problem;
+    const HostDecodeOutputs whole = reference_decode(p, step.inputs);
+    for (int b = 0; b < p.batch; ++b) {
+      const int rows = spec.q_lens[b] * p.num_heads;
+      for (auto [begin, end] : {std::pair{0, rows}, std::pair{rows / 3, rows - 1},
+                                std::pair{rows / 2, rows / 2}}) {
+        if (end < begin) continue;
+        const HostDecodeOutputs part =
+            reference_request_rows(p, step.inputs, b, begin, end);
+        const size_t first = size_t(step.inputs.qo_indptr[b]) * p.num_heads + begin;
+        ASSERT_EQ(part.lse.size(), size_t(end - begin));
+        ASSERT_EQ(part.out.size(), size_t(end - begin) * kLatentDim);
+        EXPECT_EQ(std::memcmp(part.lse.data(), whole.lse.data() + first,
+                              part.lse.size() * sizeof(double)),
+                  0)
+            << "request " << b << " rows [" << begin << ", " << end << ")";
+        EXPECT_EQ(std::memcmp(part.out.data(),
+                              whole.out.data() + first * kLatentDim,
+                              part.out.size() * sizeof(double)),
+                  0)
+            << "request " << b << " rows [" << begin << ", " << end << ")";
+      }
+    }
+  }
+}
+
+TEST(ReferenceSemantics, RequestRowsRejectRowsOutsideTheRequest) {
+  const RandomStep step = make_step(3, KvDtype::kBf16, true, 16, {20, 5}, 2, 19);
+  const DecodeProblem& p = step.problem;
+  EXPECT_TRUE(throws_error(
+      [&] { reference_request_rows(p, step.inputs, 2, 0, 1); },
+      ErrorCode::kBadBatch, {"request", "2"}));
+  EXPECT_TRUE(throws_error(
+      [&] { reference_request_rows(p, step.inputs, -1, 0, 1); },
+      ErrorCode::kBadBatch, {"request", "-1"}));
+  EXPECT_TRUE(throws_error(
+      [&] { reference_request_rows(p, step.inputs, 1, 0, 7); },
+      ErrorCode::kBadQLen, {"[0, 7)", "6"}));
+  EXPECT_TRUE(throws_error(
+      [&] { reference_request_rows(p, step.inputs, 0, 4, 3); },
+      ErrorCode::kBadQLen, {"[4, 3)"}));
 }
 
 }  // namespace

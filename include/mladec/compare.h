@@ -30,6 +30,14 @@ Comparison compare_outputs(const DecodeProblem& problem,
                            const HostDecodeOutputs& reference,
                            const HostDecodeOutputs& result);
 
+// compare_outputs() for results that hold only some consecutive output rows
+// (row = token * num_heads + head), such as reference_request_rows() gives:
+// both hold the same rows, the first of which is output row `first_row`
+// (it names rows in first_bad). Throws kBadTensor for unequal sizes.
+Comparison compare_rows(int num_heads, int64_t first_row,
+                        const HostDecodeOutputs& reference,
+                        const HostDecodeOutputs& result);
+
 // False for any bad row or NaN error, so a poisoned output never passes.
 bool within(const Comparison& comparison, const Tolerance& tolerance);
 

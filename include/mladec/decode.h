@@ -17,6 +17,16 @@ struct DecodeArgs {
   float kv_scale = 1.f;    // fp8_e4m3: value = fp8 * kv_scale
   TensorView out;          // [total_q, h_q, 512] bf16
   TensorView lse;          // [total_q, h_q] float32, natural log
+  // Checked mode (also on for every call when the environment variable
+  // MLADEC_CHECKED is set to anything but "" or "0"): the plan, the lengths
+  // and every block-table entry a request uses are checked on the device
+  // before the kernels read them. A failure skips the kernels (nothing is
+  // read or written out of bounds, out/lse stay untouched) and decode()
+  // synchronizes the stream and throws its mladec::Error (kBadBlockTable,
+  // kBadSeqLen, kPlanInvalid). Inside a CUDA graph capture the checks and
+  // the skip are captured but nothing can be thrown: run one step eagerly to
+  // learn the error.
+  bool checked = false;
 };
 
 // Number of SMs of the current device: the usual worker count.

@@ -23,8 +23,9 @@ class DeviceBuffer {
 
   void* get() const { return data_; }
   size_t size() const { return bytes_; }
-  void upload(const void* host, size_t bytes);
-  void download(void* host, size_t bytes) const;
+  // Copy `bytes` bytes to / from the buffer starting at byte `offset`.
+  void upload(const void* host, size_t bytes, size_t offset = 0);
+  void download(void* host, size_t bytes, size_t offset = 0) const;
 
  private:
   void* data_ = nullptr;
@@ -44,8 +45,19 @@ class DeviceStep {
   void decode(cudaStream_t stream);  // mladec::decode()
   // Re-uploads lengths and block table (a later step of a decode loop).
   void upload_lengths(const HostDecodeInputs& inputs);
+  // Re-upload part of q or of the KV cache from `inputs`, for a decode loop
+  // that changes a few rows or tokens a step: q rows (row = token * h_q +
+  // head, 576 values each) [first_row, first_row + rows), and cache slots
+  // (slot = page * page_size + token in page) [first_slot, first_slot + slots).
+  void upload_q_rows(const HostDecodeInputs& inputs, int64_t first_row,
+                     int64_t rows);
+  void upload_kv_slots(const HostDecodeInputs& inputs, int64_t first_slot,
+                       int64_t slots);
 
   HostDecodeOutputs download_outputs() const;
+  // Output rows [first_row, first_row + rows) only (row = token * h_q +
+  // head): out [rows, 512], lse [rows].
+  HostDecodeOutputs download_output_rows(int64_t first_row, int64_t rows) const;
   std::vector<std::byte> download_plan() const;
 
   const DecodeProblem& problem() const { return problem_; }

@@ -23,6 +23,7 @@ enum class ErrorCode {
   kBadSeqLen,
   kBadQoIndptr,
   kBadBlockTable,
+  kBadSlot,
   kBadTensor,
   kNullPointer,
   kBadKvScale,

@@ -20,7 +20,18 @@ namespace mladec {
 void encode_kv_token(KvDtype dtype, const float* values, float kv_scale,
                      uint8_t* bytes);
 
-// The 576 values a token's bytes stand for, as the kernels dequantize them.
+// The 576 values a token's bytes stand for, as the kernels dequantize them:
+//   bf16:          the bf16 values.
+//   fp8_e4m3:      e4m3 * kv_scale, exactly (the kernels keep e4m3 values
+//                  unscaled, exact in bf16, and apply kv_scale in float32).
+//   fp8_blockwise: bf16(e4m3 * scale): the float32 product rounded once to
+//                  bf16, the operand the bf16 tensor-core kernels multiply.
+//                  This rounding (relative 2^-9) is part of the format's
+//                  definition here; it is 16x finer than e4m3's own step, and
+//                  an exact float product would differ from it by up to
+//                  ~7e-3 in LSE (measured on the GPU test matrix).
+void decode_kv_token(KvDtype dtype, const uint8_t* bytes, float kv_scale,
+                     double* values);
 void decode_kv_token(KvDtype dtype, const uint8_t* bytes, float kv_scale,
                      double* values);
 

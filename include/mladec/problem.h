@@ -1,6 +1,8 @@
 #pragma once
 #include <cstdint>
 
+#include "mladec/constants.h"
+
 namespace mladec {
 
 enum class KvDtype {
@@ -54,6 +56,11 @@ void validate_problem(const DecodeProblem& problem);
 
 const char* kv_dtype_name(KvDtype dtype);
 const char* policy_name(SchedulePolicy policy);
-int kv_token_bytes(KvDtype dtype);
+// Bytes of one cached token (host and device code).
+constexpr int kv_token_bytes(KvDtype dtype) {
+  return dtype == KvDtype::kBf16       ? kHeadDim * 2
+         : dtype == KvDtype::kFp8E4m3 ? kHeadDim
+                                      : kBlockwiseTokenBytes;
+}
 
 }  // namespace mladec

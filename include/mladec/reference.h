@@ -35,6 +35,16 @@ void load_kv_token(const DecodeProblem& problem, const HostDecodeInputs& in,
 HostDecodeOutputs reference_decode(const DecodeProblem& problem,
                                    const HostDecodeInputs& in);
 
+// The reference for rows [row_begin, row_end) of one request alone, numbered
+// as plans number them (row r: the request's query token r / h_q, head
+// r % h_q): out [row_end - row_begin, 512], lse [row_end - row_begin], bit
+// for bit those rows of reference_decode(). For checks that sample a few
+// rows of steps too large to recompute whole.
+HostDecodeOutputs reference_request_rows(const DecodeProblem& problem,
+                                         const HostDecodeInputs& in,
+                                         int request, int row_begin,
+                                         int row_end);
+
 // Runs a plan exactly as the GPU does: each piece computes partial attention
 // over its KV range (written directly when the unit has one piece, to its
 // split slot otherwise), then the combine merges the split units' slots.

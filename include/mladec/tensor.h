@@ -6,7 +6,7 @@
 
 namespace mladec {
 
-enum class ScalarType { kBf16, kFp8E4m3, kUint8, kFloat32, kInt32 };
+enum class ScalarType { kBf16, kFp8E4m3, kUint8, kFloat32, kInt32, kInt64 };
 
 int scalar_size(ScalarType type);
 const char* scalar_type_name(ScalarType type);

@@ -43,6 +43,8 @@ bool accepts(ScalarType type, nb::dlpack::dtype dtype) {
       return dtype.bits == 32 && code == Code::Float;
     case ScalarType::kInt32:
       return dtype.bits == 32 && code == Code::Int;
+    case ScalarType::kInt64:
+      return dtype.bits == 64 && code == Code::Int;
   }
   return false;
 }
@@ -54,6 +56,7 @@ const char* expected_name(ScalarType type) {
     case ScalarType::kUint8: return "uint8 (raw cache bytes; any 8-bit type)";
     case ScalarType::kFloat32: return "float32";
     case ScalarType::kInt32: return "int32";
+    case ScalarType::kInt64: return "int64";
   }
   return "?";
 }

@@ -51,7 +51,12 @@ int worker_count(int device) {
 
 // Device memory owned by the returned array (for frameworks whose arrays
 // cannot be written through DLPack, e.g. JAX): freed with the array.
-Array device_empty(const std::vector<size_t>& shape, const std::string& dtype, int device) {
+// An object with __dlpack__ / __dlpack_device__ (the array API protocol),
+// which any DLPack consumer imports, as the other output paths give.
+using OwnedArray = nb::ndarray<nb::array_api>;
+
+OwnedArray device_empty(const std::vector<size_t>& shape, const std::string& dtype,
+                        int device) {
   const bool bf16 = dtype == "bf16";
   detail::require(bf16 || dtype == "float32", ErrorCode::kBadTensor,
                   "device_empty makes 'bf16' or 'float32' arrays, got '", dtype, "'");
@@ -64,8 +69,8 @@ Array device_empty(const std::vector<size_t>& shape, const std::string& dtype, i
   nb::capsule owner(buffer, [](void* p) noexcept { delete static_cast<DeviceBuffer*>(p); });
   const nb::dlpack::dtype type = bf16 ? nb::dlpack::dtype{uint8_t(nb::dlpack::dtype_code::Bfloat), 16, 1}
                                       : nb::dtype<float>();
-  return Array(buffer->get(), shape.size(), shape.data(), owner, nullptr, type,
-               kDlCuda, device);
+  return OwnedArray(buffer->get(), shape.size(), shape.data(), owner, nullptr, type,
+                    kDlCuda, device);
 }
 
 }  // namespace

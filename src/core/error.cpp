@@ -20,6 +20,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kBadSeqLen: return "bad_seqlen";
     case ErrorCode::kBadQoIndptr: return "bad_qo_indptr";
     case ErrorCode::kBadBlockTable: return "bad_block_table";
+    case ErrorCode::kBadSlot: return "bad_slot";
     case ErrorCode::kBadTensor: return "bad_tensor";
     case ErrorCode::kNullPointer: return "null_pointer";
     case ErrorCode::kBadKvScale: return "bad_kv_scale";

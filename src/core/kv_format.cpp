@@ -1,25 +1,16 @@
 #include "mladec/kv_format.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "mladec/constants.h"
+#include "src/core/kv_token_codec.h"
 #include "src/core/numeric_formats.h"
 #include "src/core/require.h"
 
 namespace mladec {
 
 namespace {
-
-// Largest finite e4m3 value: a group's max |value| maps onto it.
-constexpr float kFp8Max = 448.f;
-
-// e4m3 has no infinity: a non-finite value is stored as NaN rather than
-// saturated to a finite ±448, so garbage never turns into plausible data.
-uint8_t to_fp8(float value, float scale) {
-  return std::isfinite(value) ? detail::float_to_fp8_e4m3(value / scale) : uint8_t(0x7f);
-}
 
 void put_bf16(float value, uint8_t* bytes) {
   const uint16_t bits = detail::float_to_bf16(value);
@@ -44,23 +35,21 @@ void encode_kv_token(KvDtype dtype, const float* values, float kv_scale,
       detail::require(std::isfinite(kv_scale) && kv_scale > 0.f,
                       ErrorCode::kBadKvScale,
                       "kv_scale must be finite and > 0 for fp8_e4m3, got ", kv_scale);
-      for (int d = 0; d < kHeadDim; ++d) bytes[d] = to_fp8(values[d], kv_scale);
+      for (int d = 0; d < kHeadDim; ++d) bytes[d] = detail::encode_fp8(values[d], kv_scale);
       return;
     case KvDtype::kFp8Blockwise: {
       float scales[kBlockwiseScales];
       for (int g = 0; g < kBlockwiseScales; ++g) {
         const float* group = values + g * kBlockwiseGroup;
-        float amax = 0.f;  // over the finite values: the others become NaN
+        float amax = 0.f;
+        for (int i = 0; i < kBlockwiseGroup; ++i) amax = detail::fold_amax(amax, group[i]);
+        scales[g] = detail::blockwise_scale(amax);
         for (int i = 0; i < kBlockwiseGroup; ++i) {
-          if (std::isfinite(group[i])) amax = std::max(amax, std::fabs(group[i]));
-        }
-        scales[g] = amax > 0.f ? amax / kFp8Max : 1.f;
-        for (int i = 0; i < kBlockwiseGroup; ++i) {
-          bytes[g * kBlockwiseGroup + i] = to_fp8(group[i], scales[g]);
+          bytes[g * kBlockwiseGroup + i] = detail::encode_fp8(group[i], scales[g]);
         }
       }
-      std::memcpy(bytes + kLatentDim, scales, sizeof(scales));
-      uint8_t* rope = bytes + kLatentDim + sizeof(scales);
+      std::memcpy(bytes + detail::kBlockwiseScalesOffset, scales, sizeof(scales));
+      uint8_t* rope = bytes + detail::kBlockwiseRopeOffset;
       for (int d = 0; d < kRopeDim; ++d) put_bf16(values[kLatentDim + d], rope + 2 * d);
       return;
     }
@@ -81,12 +70,14 @@ void decode_kv_token(KvDtype dtype, const uint8_t* bytes, float kv_scale,
       return;
     case KvDtype::kFp8Blockwise: {
       float scales[kBlockwiseScales];
-      std::memcpy(scales, bytes + kLatentDim, sizeof(scales));
+      std::memcpy(scales, bytes + detail::kBlockwiseScalesOffset, sizeof(scales));
+      // bf16(e4m3 * scale), the float32 product rounded once to bf16: the
+      // values a bf16 attention kernel consumes (see kv_format.h).
       for (int d = 0; d < kLatentDim; ++d) {
-        values[d] = double(detail::fp8_e4m3_to_float(bytes[d])) *
-                    scales[d / kBlockwiseGroup];
+        values[d] = detail::bf16_to_float(detail::float_to_bf16(
+            detail::fp8_e4m3_to_float(bytes[d]) * scales[d / kBlockwiseGroup]));
       }
-      const uint8_t* rope = bytes + kLatentDim + sizeof(scales);
+      const uint8_t* rope = bytes + detail::kBlockwiseRopeOffset;
       for (int d = 0; d < kRopeDim; ++d) values[kLatentDim + d] = get_bf16(rope + 2 * d);
       return;
     }

@@ -92,13 +92,4 @@ const char* policy_name(SchedulePolicy policy) {
   return "unknown";
 }
 
-int kv_token_bytes(KvDtype dtype) {
-  switch (dtype) {
-    case KvDtype::kBf16: return kHeadDim * 2;
-    case KvDtype::kFp8E4m3: return kHeadDim;
-    case KvDtype::kFp8Blockwise: return kBlockwiseTokenBytes;
-  }
-  return 0;
-}
-
 }  // namespace mladec

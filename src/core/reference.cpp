@@ -85,16 +85,18 @@ void attend(const double* q, const std::vector<double>& kv, int64_t begin,
   *lse = max_score + std::log(sum);
 }
 
+// fn(i) for i in [0, n), spread over the cores (GPU checks run large
+// reference problems).
 template <typename Fn>
-void for_each_request_parallel(int batch, Fn&& fn) {
-  const int threads = std::clamp<int>(int(std::thread::hardware_concurrency()), 1,
-                                      std::max(1, batch));
-  std::atomic<int> next{0};
+void parallel_for(int64_t n, Fn&& fn) {
+  const int64_t threads = std::clamp<int64_t>(
+      int64_t(std::thread::hardware_concurrency()), 1, std::max<int64_t>(1, n));
+  std::atomic<int64_t> next{0};
   auto work = [&] {
-    for (int b = next++; b < batch; b = next++) fn(b);
+    for (int64_t i = next++; i < n; i = next++) fn(i);
   };
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(work);
+  for (int64_t i = 1; i < threads; ++i) pool.emplace_back(work);
   work();
   for (std::thread& thread : pool) thread.join();
 }
@@ -162,21 +164,59 @@ HostDecodeOutputs reference_decode(const DecodeProblem& p,
                     std::numeric_limits<double>::quiet_NaN());
   result.lse.assign(size_t(p.total_q) * p.num_heads,
                     std::numeric_limits<double>::quiet_NaN());
-  // Requests are independent: spread them over the cores (GPU checks run
-  // large reference problems).
-  for_each_request_parallel(p.batch, [&](int b) {
-    const std::vector<double> kv = load_request_kv(p, in, b);
+  // Each request's KV is dequantized once; then every (request, token,
+  // head) row is independent, so batch-1 problems use every core too.
+  std::vector<std::vector<double>> kv(size_t(p.batch));
+  parallel_for(p.batch, [&](int64_t b) { kv[b] = load_request_kv(p, in, int(b)); });
+  struct Row {
+    int request, q_len, t;
+  };
+  std::vector<Row> rows;
+  for (int b = 0; b < p.batch; ++b) {
     const int q_len = request_q_len(p, in, b);
-    for (int t = 0; t < q_len; ++t) {
-      const int64_t token = request_q_start(p, in, b) + t;
-      const int64_t visible = visible_keys(p, in.seqlens[b], q_len, t);
-      for (int h = 0; h < p.num_heads; ++h) {
-        const size_t row = size_t(token) * p.num_heads + h;
-        std::vector<double> q = load_query(in, p, token, h);
-        attend(q.data(), kv, 0, visible, p.softmax_scale,
-               result.out.data() + row * kLatentDim, &result.lse[row]);
-      }
-    }
+    for (int t = 0; t < q_len; ++t) rows.push_back({b, q_len, t});
+  }
+  parallel_for(int64_t(rows.size()) * p.num_heads, [&](int64_t i) {
+    const Row& r = rows[size_t(i / p.num_heads)];
+    const int h = int(i % p.num_heads);
+    const int64_t token = request_q_start(p, in, r.request) + r.t;
+    const int64_t visible = visible_keys(p, in.seqlens[r.request], r.q_len, r.t);
+    const size_t row = size_t(token) * p.num_heads + h;
+    const std::vector<double> q = load_query(in, p, token, h);
+    attend(q.data(), kv[r.request], 0, visible, p.softmax_scale,
+           result.out.data() + row * kLatentDim, &result.lse[row]);
+  });
+  return result;
+}
+
+HostDecodeOutputs reference_request_rows(const DecodeProblem& p,
+                                         const HostDecodeInputs& in,
+                                         int request, int row_begin,
+                                         int row_end) {
+  using detail::require;
+  require_inputs(p, in);
+  require(request >= 0 && request < p.batch, ErrorCode::kBadBatch,
+          "request must be in [0, batch = ", p.batch, "), got ", request);
+  const int q_len = request_q_len(p, in, request);
+  require(0 <= row_begin && row_begin <= row_end &&
+              row_end <= q_len * p.num_heads,
+          ErrorCode::kBadQLen, "rows [", row_begin, ", ", row_end,
+          ") must lie in [0, q_len * num_heads = ", q_len * p.num_heads,
+          "] of request ", request);
+  HostDecodeOutputs result;
+  result.out.resize(size_t(row_end - row_begin) * kLatentDim);
+  result.lse.resize(size_t(row_end - row_begin));
+  // The same steps as reference_decode(): KV dequantized once, then each row
+  // on its own core.
+  const std::vector<double> kv = load_request_kv(p, in, request);
+  parallel_for(row_end - row_begin, [&](int64_t i) {
+    const int r = row_begin + int(i);
+    const int t = r / p.num_heads;
+    const std::vector<double> q = load_query(
+        in, p, request_q_start(p, in, request) + t, r % p.num_heads);
+    attend(q.data(), kv, 0, visible_keys(p, in.seqlens[request], q_len, t),
+           p.softmax_scale, result.out.data() + i * kLatentDim,
+           &result.lse[size_t(i)]);
   });
   return result;
 }

@@ -11,6 +11,7 @@ int scalar_size(ScalarType type) {
     case ScalarType::kUint8: return 1;
     case ScalarType::kFloat32: return 4;
     case ScalarType::kInt32: return 4;
+    case ScalarType::kInt64: return 8;
   }
   return 0;
 }
@@ -22,6 +23,7 @@ const char* scalar_type_name(ScalarType type) {
     case ScalarType::kUint8: return "uint8";
     case ScalarType::kFloat32: return "float32";
     case ScalarType::kInt32: return "int32";
+    case ScalarType::kInt64: return "int64";
   }
   return "unknown";
 }

@@ -5,6 +5,7 @@
 #include "src/core/planner_params.h"
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/decode_kernel.cuh"
+#include "src/cuda/input_checks.h"
 #include "src/cuda/launchers.h"
 #include "src/cuda/tensor_checks.h"
 
@@ -22,9 +23,6 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
           ErrorCode::kBadConfig, "the sm_90a kernel runs tile_rows = ",
           kernel::kTileRows, " and kv_block_tokens = ", kernel::kBlockTokens,
           ", got ", config.tile_rows, " and ", config.kv_block_tokens);
-  require(problem.kv_dtype == KvDtype::kBf16, ErrorCode::kBadKvDtype,
-          "GPU decode supports kv_dtype bf16 so far, got ",
-          kv_dtype_name(problem.kv_dtype));
   // A host pointer here would fault inside the kernels: check where they point.
   detail::check_device_buffer(plan_buffer, "plan_buffer");
   if (layout.workspace_bytes > 0) {
@@ -60,15 +58,44 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   params.num_heads = problem.num_heads;
   params.page_size = problem.page_size;
   params.causal = problem.causal ? 1 : 0;
-  params.scale_log2 = float(double(problem.softmax_scale) * M_LOG2E);
+  // fp8_e4m3 tiles hold the cached values unscaled (exactly): the scale
+  // multiplies the scores (K) and the output (V) instead.
+  const double kv_scale = problem.kv_dtype == KvDtype::kFp8E4m3 ? args.kv_scale : 1.0;
+  params.scale_log2 = float(double(problem.softmax_scale) * kv_scale * M_LOG2E);
+  params.out_scale = float(kv_scale);
   params.header = plan.header;
   params.worker_piece_begin = plan.worker_piece_begin;
   params.pieces = plan.pieces;
   params.units = plan.units;
   params.combine = plan.combine;
 
-  detail::launch_decode_bf16(params, layout.workers, stream);
+  if (!detail::checked_mode_requested(args)) {
+    detail::launch_decode(problem.kv_dtype, params, layout.workers, stream);
+    detail::launch_combine(params, layout.max_combine, stream);
+    return;
+  }
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  detail::cuda_check(cudaStreamIsCapturing(stream, &capture), "cudaStreamIsCapturing");
+  detail::InputCheckStatus* status = nullptr;
+  detail::cuda_check(cudaMallocAsync(reinterpret_cast<void**>(&status),
+                                     sizeof(detail::InputCheckStatus), stream),
+                     "cudaMallocAsync(check status)");
+  detail::launch_input_checks(problem, config, layout, params,
+                              static_cast<const int32_t*>(args.seqlens.data), status,
+                              stream);
+  params.check_status = &status->failed;
+  detail::launch_decode(problem.kv_dtype, params, layout.workers, stream);
   detail::launch_combine(params, layout.max_combine, stream);
+  detail::InputCheckStatus result{};
+  if (capture == cudaStreamCaptureStatusNone) {
+    detail::cuda_check(cudaMemcpyAsync(&result, status, sizeof(result),
+                                       cudaMemcpyDeviceToHost, stream),
+                       "cudaMemcpyAsync(check status)");
+  }
+  detail::cuda_check(cudaFreeAsync(status, stream), "cudaFreeAsync(check status)");
+  if (capture != cudaStreamCaptureStatusNone) return;
+  detail::cuda_check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(checked decode)");
+  detail::throw_if_checks_failed(problem, result);
 }
 
 }  // namespace mladec

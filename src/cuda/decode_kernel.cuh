@@ -1,10 +1,12 @@
 #pragma once
-// Persistent split-KV MLA decode (bf16 q, bf16 KV), sm_90a.
+// Persistent split-KV MLA decode (bf16 q; bf16, fp8_e4m3 or fp8_blockwise
+// KV), sm_90a.
 //
 // Three warpgroups per CTA, one CTA per SM, walking the worker's plan pieces:
 //   WG0  producer: gathers Q tiles and 64-token KV blocks through the block
-//        table with 16-byte cp.async (any page size) into 128-byte-swizzled
-//        slabs; signals mbarriers, two KV buffers deep.
+//        table (any page size) into 128-byte-swizzled bf16 slabs — bf16 KV
+//        with 16-byte cp.async, fp8 KV through registers, dequantized
+//        (fp8_kv_tiles.cuh) — and signals mbarriers, two KV buffers deep.
 //   WG1, WG2  math: S = Q·Kᵀ with wgmma m64n32k16, WG m taking tokens
 //        [32m, 32m+32) of the block; row maxima exchanged through shared
 //        memory; online softmax in the exp2 domain; O += P·V with wgmma
@@ -18,6 +20,7 @@
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
 #include "src/cuda/async_copy.cuh"
+#include "src/cuda/fp8_kv_tiles.cuh"
 
 namespace mladec::detail {
 
@@ -40,6 +43,15 @@ constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
 static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
 // Math warpgroups' named barriers (id 0 is __syncthreads).
 constexpr int kRowMaxBarrier = 1, kPBarrier = 2, kRowSumBarrier = 3;
+
+// Registers per thread after setmaxnreg (384 threads share 64K): the fp8
+// producer holds a batch of rows in registers while it converts them.
+template <KvDtype kDtype>
+struct RegisterSplit {
+  static constexpr int kProducer = kDtype == KvDtype::kBf16 ? 40 : 88;
+  static constexpr int kMath = kDtype == KvDtype::kBf16 ? 232 : 208;
+  static_assert(128 * kProducer + kMathThreads * kMath <= 65536, "register file");
+};
 }  // namespace decode_layout
 
 // What a piece loads: KV blocks [first_block, first_block + num_blocks) with
@@ -98,6 +110,16 @@ __device__ __forceinline__ void complete_job(uint32_t& pending_barrier, bool las
   pending_barrier = 0;
 }
 
+// Address of KV token j of a request (row `block_table` of the table).
+__device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p,
+                                                           const int32_t* block_table,
+                                                           int j) {
+  const int64_t page = block_table[j / p.page_size];
+  return p.kv + page * p.kv_page_stride_bytes +
+         int64_t(j % p.page_size) * p.kv_token_stride_bytes;
+}
+
+template <KvDtype kDtype>
 __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t smem,
                                              int begin, int end) {
   using namespace decode_layout;
@@ -134,18 +156,33 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
     const int32_t* block_table = p.block_table + unit.request * p.block_table_stride;
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       const int buffer = kv_loads & 1;
-      mbarrier_wait(bars + 8 * (kEmpty + buffer), ((kv_loads >> 1) & 1) ^ 1);
       const int j = (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
-      const uint8_t* source = nullptr;
-      if (j >= piece.kv_begin && j < e.load_end) {
-        const int64_t page = block_table[j / p.page_size];
-        source = p.kv + page * p.kv_page_stride_bytes +
-                 int64_t(j % p.page_size) * p.kv_token_stride_bytes;
+      if (kDtype != KvDtype::kBf16 && b + 1 < e.num_blocks && lane < 16) {
+        // fp8 loads go through registers, few in flight: start the next
+        // block's DRAM reads now so those loads find it in L2.
+        const int next = j + kBlockTokens;
+        if (next < e.load_end) {
+          prefetch_l2(kv_token_address(p, block_table, next), kv_token_bytes(kDtype));
+        }
       }
-      produce_tile_rows(smem + kKvOffset + buffer * kTileBytes, warp, lane, source, p.kv);
-      cp_async_commit();
-      complete_job(pending, false);
-      pending = bars + 8 * (kFull + buffer);
+      mbarrier_wait(bars + 8 * (kEmpty + buffer), ((kv_loads >> 1) & 1) ^ 1);
+      const uint8_t* source = nullptr;
+      if (j >= piece.kv_begin && j < e.load_end) source = kv_token_address(p, block_table, j);
+      const uint32_t tile = smem + kKvOffset + buffer * kTileBytes;
+      if (kDtype == KvDtype::kBf16) {
+        produce_tile_rows(tile, warp, lane, source, p.kv);
+        cp_async_commit();
+        complete_job(pending, false);
+        pending = bars + 8 * (kFull + buffer);
+      } else {
+        // The converted rows are already stored: announce this block (and a
+        // pending Q) as soon as the RoPE copies of blockwise land.
+        produce_fp8_tile_rows<kDtype == KvDtype::kFp8Blockwise>(tile, warp, lane, source, p.kv);
+        cp_async_commit();
+        complete_job(pending, true);
+        pending = bars + 8 * (kFull + buffer);
+        complete_job(pending, true);
+      }
     }
   }
   complete_job(pending, true);
@@ -312,7 +349,8 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
       const int r = r0 + 8 * h;
       if (r >= unit.row_count) continue;
       const float total = row_sum[h] + sums[(1 - m) * 64 + r];
-      const float inverse = total > 0.f ? 1.f / total : 0.f;
+      // out_scale: fp8_e4m3's per-tensor scale, left out of the dequantized V.
+      const float inverse = total > 0.f ? p.out_scale / total : 0.f;
       const float lse = total > 0.f ? (row_max[h] + log2f(total)) * 0.69314718056f
                                     : -INFINITY;
       const int index = unit.row_begin + r;
@@ -343,8 +381,10 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
   }
 }
 
+template <KvDtype kDtype>
 __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dynamic_smem) {
   using namespace decode_layout;
+  if (p.check_status != nullptr && *p.check_status != 0) return;  // uniform
   uint8_t* smem_bytes = reinterpret_cast<uint8_t*>(
       (reinterpret_cast<uintptr_t>(dynamic_smem) + 1023) & ~uintptr_t(1023));
   const uint32_t smem = shared_address(smem_bytes);
@@ -361,14 +401,15 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
   __syncthreads();
   const int begin = p.worker_piece_begin[blockIdx.x];
   const int end = p.worker_piece_begin[blockIdx.x + 1];
+  using Registers = RegisterSplit<kDtype>;
   if (threadIdx.x < 128) {
-    setmaxnreg_decrease<40>();
-    run_producer(p, smem, begin, end);
+    setmaxnreg_decrease<Registers::kProducer>();
+    run_producer<kDtype>(p, smem, begin, end);
   } else if (threadIdx.x < 256) {
-    setmaxnreg_increase<232>();
+    setmaxnreg_increase<Registers::kMath>();
     run_math<0>(p, smem_bytes, smem, begin, end);
   } else {
-    setmaxnreg_increase<232>();
+    setmaxnreg_increase<Registers::kMath>();
     run_math<1>(p, smem_bytes, smem, begin, end);
   }
 }

@@ -28,12 +28,16 @@ struct DecodeParams {
   int num_heads;
   int page_size;
   int causal;
-  float scale_log2;        // softmax_scale * log2(e)
+  float scale_log2;        // softmax_scale * log2(e) (* kv_scale for fp8_e4m3)
+  float out_scale;         // output factor: kv_scale for fp8_e4m3, else 1
   const PlanHeader* header;
   const int32_t* worker_piece_begin;
   const PlanPiece* pieces;
   const PlanUnit* units;
   const int32_t* combine;
+  // Checked mode: non-zero *check_status (input_checks.h) makes the decode
+  // and combine kernels return at once. nullptr when unchecked.
+  const int32_t* check_status;
 };
 
 }  // namespace mladec::detail

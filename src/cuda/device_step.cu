@@ -28,19 +28,23 @@ DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
   }
   return *this;
 }
-void DeviceBuffer::upload(const void* host, size_t bytes) {
-  detail::require(bytes <= bytes_, ErrorCode::kBufferTooSmall, "upload of ",
-                  bytes, " bytes into a buffer of ", bytes_);
+void DeviceBuffer::upload(const void* host, size_t bytes, size_t offset) {
+  detail::require(bytes <= bytes_ && offset <= bytes_ - bytes,
+                  ErrorCode::kBufferTooSmall, "upload of ", bytes,
+                  " bytes at offset ", offset, " into a buffer of ", bytes_);
   if (bytes > 0) {
-    cuda_check(cudaMemcpy(data_, host, bytes, cudaMemcpyHostToDevice),
+    cuda_check(cudaMemcpy(static_cast<std::byte*>(data_) + offset, host, bytes,
+                          cudaMemcpyHostToDevice),
                "cudaMemcpy to device");
   }
 }
-void DeviceBuffer::download(void* host, size_t bytes) const {
-  detail::require(bytes <= bytes_, ErrorCode::kBufferTooSmall, "download of ",
-                  bytes, " bytes from a buffer of ", bytes_);
+void DeviceBuffer::download(void* host, size_t bytes, size_t offset) const {
+  detail::require(bytes <= bytes_ && offset <= bytes_ - bytes,
+                  ErrorCode::kBufferTooSmall, "download of ", bytes,
+                  " bytes at offset ", offset, " from a buffer of ", bytes_);
   if (bytes > 0) {
-    cuda_check(cudaMemcpy(host, data_, bytes, cudaMemcpyDeviceToHost),
+    cuda_check(cudaMemcpy(host, static_cast<const std::byte*>(data_) + offset,
+                          bytes, cudaMemcpyDeviceToHost),
                "cudaMemcpy to host");
   }
 }
@@ -52,6 +56,23 @@ DeviceBuffer upload_vector(const std::vector<T>& host) {
   DeviceBuffer buffer(host.size() * sizeof(T));
   buffer.upload(host.data(), host.size() * sizeof(T));
   return buffer;
+}
+
+// Uploads items [first, first + count) of `host`, an array of items of
+// `item_size` elements each, to the same place in `device`. Checks the host
+// side; DeviceBuffer::upload checks the device side.
+template <typename T>
+void upload_items(DeviceBuffer& device, const std::vector<T>& host,
+                  size_t item_size, int64_t first, int64_t count,
+                  const char* what) {
+  const int64_t items = int64_t(host.size() / item_size);
+  detail::require(first >= 0 && count >= 0 && count <= items - first,
+                  ErrorCode::kBufferTooSmall, what, " [", first, ", ",
+                  first + count, ") must lie in [0, ", items,
+                  "), those the host inputs hold");
+  device.upload(host.data() + size_t(first) * item_size,
+                size_t(count) * item_size * sizeof(T),
+                size_t(first) * item_size * sizeof(T));
 }
 
 }  // namespace
@@ -117,12 +138,34 @@ void DeviceStep::upload_lengths(const HostDecodeInputs& inputs) {
   }
 }
 
+void DeviceStep::upload_q_rows(const HostDecodeInputs& inputs,
+                               int64_t first_row, int64_t rows) {
+  upload_items(q_, inputs.q, kHeadDim, first_row, rows, "q rows");
+}
+
+void DeviceStep::upload_kv_slots(const HostDecodeInputs& inputs,
+                                 int64_t first_slot, int64_t slots) {
+  upload_items(kv_, inputs.kv_cache, size_t(kv_token_bytes(problem_.kv_dtype)),
+               first_slot, slots, "KV cache slots");
+}
+
 HostDecodeOutputs DeviceStep::download_outputs() const {
+  return download_output_rows(0, problem_.total_q * problem_.num_heads);
+}
+
+HostDecodeOutputs DeviceStep::download_output_rows(int64_t first_row,
+                                                   int64_t rows) const {
+  const int64_t total_rows = problem_.total_q * problem_.num_heads;
+  detail::require(first_row >= 0 && rows >= 0 && rows <= total_rows - first_row,
+                  ErrorCode::kBufferTooSmall, "output rows [", first_row, ", ",
+                  first_row + rows, ") must lie in [0, total_q * num_heads = ",
+                  total_rows, ")");
   cuda_check(cudaDeviceSynchronize(), "decode");
-  std::vector<uint16_t> out_bits(out_.size() / 2);
-  std::vector<float> lse(lse_.size() / 4);
-  out_.download(out_bits.data(), out_.size());
-  lse_.download(lse.data(), lse_.size());
+  std::vector<uint16_t> out_bits(size_t(rows) * kLatentDim);
+  std::vector<float> lse(static_cast<size_t>(rows));
+  out_.download(out_bits.data(), out_bits.size() * 2,
+                size_t(first_row) * kLatentDim * 2);
+  lse_.download(lse.data(), lse.size() * 4, size_t(first_row) * 4);
   HostDecodeOutputs result;
   result.out.resize(out_bits.size());
   for (size_t i = 0; i < out_bits.size(); ++i) {

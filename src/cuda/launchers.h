@@ -5,9 +5,9 @@
 
 namespace mladec::detail {
 
-// One persistent CTA per worker over the plan's pieces (bf16 KV).
-void launch_decode_bf16(const DecodeParams& params, int workers,
-                        cudaStream_t stream);
+// One persistent CTA per worker over the plan's pieces, for KV format dtype.
+void launch_decode(KvDtype dtype, const DecodeParams& params, int workers,
+                   cudaStream_t stream);
 
 // Covers the combine list's capacity; entries past the plan's
 // num_combine return at once, so the grid never depends on the lengths.

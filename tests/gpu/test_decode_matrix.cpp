@@ -1,7 +1,8 @@
 // The GPU decode against the float64 CPU reference over every head count of
 // every TP split (and odd ones) × s_q × page size × length pattern × batch,
 // with NaN-poisoned unused KV slots, huge block-table tails and NaN-poisoned
-// outputs. MLADEC_GPU_QUICK=N runs every N-th case (for compute-sanitizer).
+// outputs, for each KV cache format. MLADEC_GPU_QUICK=N runs every N-th case
+// (for compute-sanitizer).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -19,6 +20,7 @@ namespace {
 enum class Lengths { kFixed, kVarlen, kSomeZero };
 
 struct MatrixCase {
+  KvDtype kv_dtype;
   int heads, q_len, page_size, batch, workers;
   Lengths lengths;
   SchedulePolicy policy;
@@ -27,7 +29,7 @@ struct MatrixCase {
 
   std::string describe() const {
     std::ostringstream s;
-    s << "h_q=" << heads << " s_q=" << q_len << " page=" << page_size
+    s << kv_dtype_name(kv_dtype) << " h_q=" << heads << " s_q=" << q_len << " page=" << page_size
       << " batch=" << batch << " workers=" << workers << " lengths="
       << (lengths == Lengths::kFixed ? "fixed"
           : lengths == Lengths::kVarlen ? "varlen" : "some_zero")
@@ -44,13 +46,14 @@ constexpr int kBatches[] = {1, 3, 64, 300};
 // query rows × KV tokens per case, so the float64 reference stays fast.
 constexpr int64_t kRowTokenBudget = 800'000;
 
-std::vector<MatrixCase> matrix_cases() {
+std::vector<MatrixCase> matrix_cases(KvDtype kv_dtype) {
   std::vector<MatrixCase> cases;
   int i = 0;
   for (int heads : kHeads) {
     for (int q_len : kQLens) {
       for (int page_size : kPageSizes) {
         MatrixCase c;
+        c.kv_dtype = kv_dtype;
         c.heads = heads;
         c.q_len = q_len;
         c.page_size = page_size;
@@ -60,7 +63,7 @@ std::vector<MatrixCase> matrix_cases() {
         c.policy = i % 5 == 4 ? SchedulePolicy::kFixedChunk
                               : SchedulePolicy::kBalanced;
         c.ragged = q_len > 1 && i % 4 == 1;
-        c.seed = 1000 + i;
+        c.seed = 1000 + i + 10000 * int(kv_dtype);
         cases.push_back(c);
         ++i;
       }
@@ -71,6 +74,7 @@ std::vector<MatrixCase> matrix_cases() {
 
 RandomStep make_case_step(const MatrixCase& c) {
   RandomStepSpec spec;
+  spec.kv_dtype = c.kv_dtype;
   spec.num_heads = c.heads;
   spec.page_size = c.page_size;
   spec.policy = c.policy;
@@ -121,10 +125,10 @@ void expect_same_plan(const HostPlan& host, const std::vector<std::byte>& device
       << "combine lists differ";
 }
 
-TEST(DecodeMatrix, Bf16MatchesReferenceForEveryShape) {
+void run_matrix(KvDtype kv_dtype) {
   const char* quick_env = std::getenv("MLADEC_GPU_QUICK");
   const size_t stride = quick_env ? std::max(1, std::atoi(quick_env)) : 1;
-  const std::vector<MatrixCase> cases = matrix_cases();
+  const std::vector<MatrixCase> cases = matrix_cases(kv_dtype);
   double worst_error = 0, worst_lse = 0;
   int run = 0;
   for (size_t i = 0; i < cases.size(); ++i) {
@@ -151,8 +155,16 @@ TEST(DecodeMatrix, Bf16MatchesReferenceForEveryShape) {
     expect_same_plan(host_plan, device.download_plan());
     ++run;
   }
-  std::printf("%d cases, worst relative error %.3g, worst lse error %.3g\n", run,
-              worst_error, worst_lse);
+  std::printf("%s: %d cases, worst relative error %.3g, worst lse error %.3g\n",
+              kv_dtype_name(kv_dtype), run, worst_error, worst_lse);
+}
+
+// The reference computes on the dequantized cache values, so every format
+// has the same tolerance.
+TEST(DecodeMatrix, Bf16MatchesReferenceForEveryShape) { run_matrix(KvDtype::kBf16); }
+TEST(DecodeMatrix, Fp8E4m3MatchesReferenceForEveryShape) { run_matrix(KvDtype::kFp8E4m3); }
+TEST(DecodeMatrix, Fp8BlockwiseMatchesReferenceForEveryShape) {
+  run_matrix(KvDtype::kFp8Blockwise);
 }
 
 }  // namespace

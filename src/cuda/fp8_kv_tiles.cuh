@@ -1,0 +1,154 @@
+#pragma once
+// The decode producer's KV path for the fp8 cache formats: tokens are read
+// into registers, dequantized to bf16 and stored into the same 128-byte
+// swizzled slabs the bf16 path fills with cp.async, so the math warpgroups
+// run unchanged.
+//
+//   fp8_e4m3:      576 e4m3 values. Converted exactly (every e4m3 value is a
+//                  bf16 value); the per-tensor scale is applied to the
+//                  scores and the output instead, so it costs no rounding.
+//   fp8_blockwise: 512 e4m3 latent values times their group's float32 scale
+//                  (one rounding to bf16), 4 scales, then 64 bf16 RoPE values
+//                  copied as they are with cp.async.
+// Rows without a token (outside the piece) are written as zeros.
+#include <cstdint>
+
+#include "mladec/constants.h"
+#include "src/cuda/async_copy.cuh"
+#include "src/cuda/hopper.cuh"
+
+namespace mladec::detail {
+
+// 16-byte load that bypasses L1: each KV byte is read once per CTA.
+__device__ __forceinline__ uint4 load_streaming_16(const void* address) {
+  uint4 v;
+  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "l"(address));
+  return v;
+}
+
+__device__ __forceinline__ float load_float(const void* address) {
+  float v;
+  asm volatile("ld.global.nc.f32 %0, [%1];\n" : "=f"(v) : "l"(address));
+  return v;
+}
+
+// Starts a DRAM → L2 copy of `bytes` (a multiple of 16) at a 16-byte aligned
+// address and returns at once: the later register loads then hit L2.
+__device__ __forceinline__ void prefetch_l2(const void* address, uint32_t bytes) {
+  asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(address),
+               "r"(bytes)
+               : "memory");
+}
+
+__device__ __forceinline__ void store_shared_16(uint32_t address, uint4 v) {
+  asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(address),
+               "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w)
+               : "memory");
+}
+
+// Two e4m3 values (low byte first) as two bf16 values times `scale`; with
+// kScaled false the conversion is exact (e4m3 → f16 → f32 → bf16).
+template <bool kScaled>
+__device__ __forceinline__ uint32_t e4m3x2_to_bf16x2(uint32_t two, float scale) {
+  uint32_t halves;
+  asm("cvt.rn.f16x2.e4m3x2 %0, %1;\n" : "=r"(halves) : "h"(uint16_t(two)));
+  float lo, hi;
+  asm("cvt.f32.f16 %0, %1;\n" : "=f"(lo) : "h"(uint16_t(halves)));
+  asm("cvt.f32.f16 %0, %1;\n" : "=f"(hi) : "h"(uint16_t(halves >> 16)));
+  if (kScaled) {
+    lo *= scale;
+    hi *= scale;
+  }
+  return pack_bf16x2(lo, hi);
+}
+
+// 16 e4m3 values → 16 bf16 values stored as chunks `chunk`, `chunk + 1` of
+// `row` of the tile.
+template <bool kScaled>
+__device__ __forceinline__ void store_e4m3x16(uint32_t tile, int row, int chunk,
+                                              uint4 v, float scale) {
+  const uint32_t words[4] = {v.x, v.y, v.z, v.w};
+  uint32_t out[8];
+#pragma unroll
+  for (int w = 0; w < 4; ++w) {
+    out[2 * w] = e4m3x2_to_bf16x2<kScaled>(words[w], scale);
+    out[2 * w + 1] = e4m3x2_to_bf16x2<kScaled>(words[w] >> 16, scale);
+  }
+  store_shared_16(tile + slab_offset(row, chunk), make_uint4(out[0], out[1], out[2], out[3]));
+  store_shared_16(tile + slab_offset(row, chunk + 1),
+                  make_uint4(out[4], out[5], out[6], out[7]));
+}
+
+// Rows loaded per batch: their loads are all in flight before the first
+// conversion. Bounded by the producer's registers.
+constexpr int kFp8RowsPerBatch = 4;
+constexpr int kBlockwiseScalesOffset = kLatentDim;            // bytes
+constexpr int kBlockwiseRopeOffset = kLatentDim + 4 * 4;      // bytes
+
+// Producer warp `warp` (0..3) fills rows [16 warp, +16) of a 64-token KV tile
+// from an fp8 cache; lane i < 16 holds row 16 warp + i's token address, or
+// nullptr for a zero row. kBlockwise selects the format (see the top).
+template <bool kBlockwise>
+__device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, int lane,
+                                                      const uint8_t* my_row_source,
+                                                      const void* fallback) {
+  const auto row_source = [&](int i) {
+    return reinterpret_cast<const uint8_t*>(__shfl_sync(
+        0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), i));
+  };
+  const int first_row = warp * 16;
+
+  // RoPE part. Blockwise: 16 rows x 8 chunks of bf16 copied by cp.async
+  // (issued first, so they land while the latent part converts). e4m3: 16
+  // rows x 4 chunks of fp8, converted like the latent part.
+  if (kBlockwise) {
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      const int c = lane + 32 * k;
+      const uint8_t* source = row_source(c / 8);
+      const bool valid = source != nullptr;
+      cp_async_16(tile + slab_offset(first_row + c / 8, 64 + c % 8),
+                  valid ? source + kBlockwiseRopeOffset + 16 * (c % 8) : fallback, valid);
+    }
+  } else {
+    uint4 rope[2];
+#pragma unroll
+    for (int k = 0; k < 2; ++k) {
+      const int c = lane + 32 * k;
+      const uint8_t* source = row_source(c / 4);
+      rope[k] = source != nullptr ? load_streaming_16(source + kLatentDim + 16 * (c % 4))
+                                  : make_uint4(0, 0, 0, 0);
+    }
+#pragma unroll
+    for (int k = 0; k < 2; ++k) {
+      const int c = lane + 32 * k;
+      store_e4m3x16<false>(tile, first_row + c / 4, 64 + 2 * (c % 4), rope[k], 1.f);
+    }
+  }
+
+  // Latent part: lane l converts values [16 l, 16 l + 16) of each row, which
+  // lie in scale group l / 8.
+#pragma unroll 1
+  for (int i0 = 0; i0 < 16; i0 += kFp8RowsPerBatch) {
+    uint4 latent[kFp8RowsPerBatch];
+    float scale[kFp8RowsPerBatch];
+#pragma unroll
+    for (int u = 0; u < kFp8RowsPerBatch; ++u) {
+      const uint8_t* source = row_source(i0 + u);
+      latent[u] = make_uint4(0, 0, 0, 0);
+      scale[u] = 1.f;
+      if (source != nullptr) {
+        latent[u] = load_streaming_16(source + 16 * lane);
+        if (kBlockwise) scale[u] = load_float(source + kBlockwiseScalesOffset + 4 * (lane / 8));
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < kFp8RowsPerBatch; ++u) {
+      store_e4m3x16<kBlockwise>(tile, first_row + i0 + u, 2 * lane, latent[u], scale[u]);
+    }
+  }
+}
+
+}  // namespace mladec::detail
