@@ -57,7 +57,7 @@ if want tests; then
   start=$(date +%s)
   ctest --test-dir build-gpu -L gpu -V --timeout 900 ${CTEST_ARGS:-} >"$OUT/gpu_tests.log" 2>&1
   rc=$?
-  grep -E "cases, worst|tests passed|Failed|Passed|\*\*\*" "$OUT/gpu_tests.log" | head -20
+  grep -E "cases, worst|soak:|tests passed|Failed|Passed|\*\*\*" "$OUT/gpu_tests.log" | head -24
   summary+=("gpu tests rc=$rc $(( $(date +%s) - start ))s")
 fi
 
@@ -86,7 +86,7 @@ if want python; then
   # The package against the device's own PyTorch/CuPy, from the build tree.
   start=$(date +%s)
   PYTHONPATH=$PWD/build-gpu/python:/tmp/tools timeout 400 python3 -X faulthandler -m pytest \
-    python/tests -v -rs -x -p no:cacheprovider >"$OUT/pytest.log" 2>&1
+    python/tests -v -rs -p no:cacheprovider >"$OUT/pytest.log" 2>&1
   rc=$?
   grep -E "Fatal Python|Segmentation|File \"|Error|FAILED" "$OUT/pytest.log" | head -30
   tail -8 "$OUT/pytest.log"

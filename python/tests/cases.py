@@ -122,7 +122,10 @@ def dequantize(kv_cache, kv_dtype, kv_scale):
     if kv_dtype == "fp8_e4m3":
         return E4M3_VALUES[kv_cache] * kv_scale
     scales = np.ascontiguousarray(kv_cache[..., LATENT_DIM:LATENT_DIM + 16]).view(np.float32)
-    latent = E4M3_VALUES[kv_cache[..., :LATENT_DIM]] * np.repeat(scales, BLOCKWISE_GROUP, axis=-1)
+    # bf16(e4m3 * scale): the float32 product rounded once to bf16 (kv_format.h).
+    product = (E4M3_VALUES[kv_cache[..., :LATENT_DIM]].astype(np.float32) *
+               np.repeat(scales, BLOCKWISE_GROUP, axis=-1))
+    latent = from_bf16_bits(to_bf16_bits(product)).astype(np.float64)
     rope = from_bf16_bits(np.ascontiguousarray(kv_cache[..., LATENT_DIM + 16:]).view(np.uint16))
     return np.concatenate([latent, rope.astype(np.float64)], axis=-1)
 

@@ -46,8 +46,11 @@ def dequantize(kv_cache, kv_dtype, kv_scale):
     raw = kv_cache.view(torch.uint8)
     if kv_dtype == "fp8_e4m3":
         return table[raw.long()] * kv_scale
-    scales = raw[..., LATENT_DIM:_SCALES_END].contiguous().view(torch.float32).double()
-    latent = table[raw[..., :LATENT_DIM].long()] * scales.repeat_interleave(BLOCKWISE_GROUP, -1)
+    # bf16(e4m3 * scale): the float32 product rounded once to bf16 (kv_format.h).
+    scales = raw[..., LATENT_DIM:_SCALES_END].contiguous().view(torch.float32)
+    product = table.float()[raw[..., :LATENT_DIM].long()] * scales.repeat_interleave(
+        BLOCKWISE_GROUP, -1)
+    latent = product.to(torch.bfloat16).double()
     rope = raw[..., _SCALES_END:].contiguous().view(torch.bfloat16).double()
     return torch.cat([latent, rope], dim=-1)
 
