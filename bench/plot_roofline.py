@@ -4,7 +4,10 @@
 Each case is a point at its arithmetic intensity (FLOP per byte moved) and
 achieved TFLOPS; the two ceilings measured in the same run (device copy and
 cuBLAS bf16 GEMM) draw the roof. FlashMLA's time for the same cell, where
-DESIGN §8 gives one, is drawn as a hollow marker above or below.
+DESIGN §8 gives one, is drawn as a hollow marker above or below (for the fp8
+cases: FlashMLA's bf16 time for the shape, placed at the fp8 case's
+intensity). The checked-mode group (eager synchronized steps) is a cost
+comparison, not a kernel rate, and is left out.
 
 usage: bench/plot_roofline.py RESULTS.json [OUT.png]
 """
@@ -26,8 +29,10 @@ def main(path, out_path):
     ridge = gemm / copy
     ax.plot([1, ridge, 10000], [copy, gemm, gemm], "k-", lw=1,
             label=f"roof: copy {copy:.2f} TB/s, GEMM {gemm:.0f} TFLOPS")
-    markers = {"large": "o", "page_size": "s", "small_batch": "^"}
+    markers = {"large": "o", "fp8": "D", "page_size": "s", "small_batch": "^"}
     for case in results["cases"]:
+        if case["group"] not in markers:
+            continue
         intensity = case["tflops"] / case["tb_per_s"]
         color = "tab:blue" if case["heads"] * case["q_len"] <= 64 else "tab:red"
         ax.plot(intensity, case["tflops"], markers[case["group"]], color=color,
@@ -43,7 +48,7 @@ def main(path, out_path):
     ax.set_title(f"mladec decode, {results['gpu']}, {results['date']}, "
                  f"commit {results['commit']}\n"
                  "filled: mladec (blue h_q·s_q ≤ 64, red > 64); hollow gray: "
-                 "FlashMLA; o large, □ page size, △ small batch", fontsize=9)
+                 "FlashMLA; o large, ◇ fp8 KV, □ page size, △ small batch", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()

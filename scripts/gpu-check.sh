@@ -62,6 +62,8 @@ if want tests; then
 fi
 
 if want bench && [ -x build-gpu/bench/mladec_bench ]; then
+  # Pass MLADEC_COMMIT from the machine holding the repository: the device
+  # copy's git HEAD was found stale (run of 2026-11-29 stamped an old commit).
   MLADEC_COMMIT=${MLADEC_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)} \
     build-gpu/bench/mladec_bench --json "$OUT/bench.json" --markdown "$OUT/bench.md" \
     ${BENCH_ARGS:-} >"$OUT/bench.log" 2>&1
