@@ -21,23 +21,6 @@ constexpr int kCallsPerSample = 10;
 
 using detail::cuda_check;
 
-class Stream {
- public:
-  Stream() {
-    // Non-blocking: no implicit synchronization with the legacy default
-    // stream, which stream capture forbids.
-    cuda_check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking),
-               "cudaStreamCreateWithFlags");
-  }
-  ~Stream() { cudaStreamDestroy(stream_); }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return stream_; }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
-
 class Event {
  public:
   Event() { cuda_check(cudaEventCreate(&event_), "cudaEventCreate"); }
@@ -156,7 +139,7 @@ std::string gpu_unavailable_reason() {
 BackendRun run_on_gpu(const RandomStep& step, int workers, int timing_samples) {
   cuda_check(cudaSetDevice(0), "cudaSetDevice(0)");
   DeviceStep device_step(step.problem, step.inputs, workers);
-  Stream stream;
+  const DeviceStream stream;
   device_step.poison_outputs(stream.get());
   device_step.plan(stream.get());
   device_step.decode(stream.get());

@@ -32,6 +32,21 @@ class DeviceBuffer {
   size_t bytes_ = 0;
 };
 
+// Owns one non-blocking CUDA stream: no implicit synchronization with the
+// legacy default stream, which stream capture forbids.
+class DeviceStream {
+ public:
+  DeviceStream();
+  ~DeviceStream();
+  DeviceStream(const DeviceStream&) = delete;
+  DeviceStream& operator=(const DeviceStream&) = delete;
+
+  cudaStream_t get() const { return stream_; }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+};
+
 class DeviceStep {
  public:
   // Uploads the inputs and allocates plan, workspace and outputs for
@@ -72,6 +87,23 @@ class DeviceStep {
   DeviceBuffer q_, kv_, block_table_, seqlens_, qo_indptr_, out_, lse_;
   DeviceBuffer plan_, workspace_;
   DecodeArgs args_;
+};
+
+// plan() + decode() of a DeviceStep captured once in a CUDA graph (on a
+// capturable stream such as DeviceStream's); each launch replays them with
+// the lengths, block table, q and KV the step's buffers hold at that moment.
+class DeviceStepGraph {
+ public:
+  DeviceStepGraph(DeviceStep& step, cudaStream_t stream);
+  ~DeviceStepGraph();
+  DeviceStepGraph(const DeviceStepGraph&) = delete;
+  DeviceStepGraph& operator=(const DeviceStepGraph&) = delete;
+
+  void launch(cudaStream_t stream) const;
+
+ private:
+  cudaGraph_t graph_ = nullptr;
+  cudaGraphExec_t exec_ = nullptr;
 };
 
 }  // namespace mladec

@@ -14,6 +14,12 @@ using detail::cuda_check;
 DeviceBuffer::DeviceBuffer(size_t bytes) : bytes_(bytes) {
   if (bytes > 0) cuda_check(cudaMalloc(&data_, bytes), "cudaMalloc");
 }
+DeviceStream::DeviceStream() {
+  cuda_check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking),
+             "cudaStreamCreateWithFlags");
+}
+DeviceStream::~DeviceStream() { cudaStreamDestroy(stream_); }
+
 DeviceBuffer::~DeviceBuffer() {
   if (data_ != nullptr) cudaFree(data_);
 }
@@ -180,6 +186,34 @@ std::vector<std::byte> DeviceStep::download_plan() const {
   std::vector<std::byte> bytes(plan_.size());
   plan_.download(bytes.data(), bytes.size());
   return bytes;
+}
+
+DeviceStepGraph::DeviceStepGraph(DeviceStep& step, cudaStream_t stream) {
+  cuda_check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal),
+             "cudaStreamBeginCapture");
+  try {
+    step.plan(stream);
+    step.decode(stream);
+  } catch (...) {
+    // End the capture so the stream is usable again, then pass the error on.
+    cudaGraph_t abandoned = nullptr;
+    cudaStreamEndCapture(stream, &abandoned);
+    if (abandoned != nullptr) cudaGraphDestroy(abandoned);
+    throw;
+  }
+  cuda_check(cudaStreamEndCapture(stream, &graph_), "cudaStreamEndCapture");
+  const cudaError_t status = cudaGraphInstantiate(&exec_, graph_, 0);
+  if (status != cudaSuccess) cudaGraphDestroy(graph_);
+  cuda_check(status, "cudaGraphInstantiate");
+}
+
+DeviceStepGraph::~DeviceStepGraph() {
+  cudaGraphExecDestroy(exec_);
+  cudaGraphDestroy(graph_);
+}
+
+void DeviceStepGraph::launch(cudaStream_t stream) const {
+  cuda_check(cudaGraphLaunch(exec_, stream), "cudaGraphLaunch");
 }
 
 }  // namespace mladec

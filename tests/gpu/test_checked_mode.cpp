@@ -217,23 +217,16 @@ TEST(CheckedMode, EnvironmentVariableTurnsItOn) {
 TEST(CheckedMode, CapturedChecksSkipTheKernelsOnBadInput) {
   RandomStep step = make_step(KvDtype::kBf16);
   DeviceStep device(step.problem, step.inputs);
-  DecodeArgs args = device.args();
-  cudaStream_t stream;
-  check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-  cudaGraph_t graph;
-  cudaGraphExec_t exec;
-  check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
-  device.plan(stream);
+  const DeviceStream owned_stream;
+  const cudaStream_t stream = owned_stream.get();
   ASSERT_EQ(setenv("MLADEC_CHECKED", "1", 1), 0);
-  device.decode(stream);
+  const DeviceStepGraph graph(device, stream);
   ASSERT_EQ(unsetenv("MLADEC_CHECKED"), 0);
-  check(cudaStreamEndCapture(stream, &graph));
-  check(cudaGraphInstantiate(&exec, graph, 0));
 
   // A valid replay decodes; a replay with a page index far past the pool
   // (unchecked, a fault) leaves the outputs untouched.
   device.poison_outputs(stream);
-  check(cudaGraphLaunch(exec, stream));
+  graph.launch(stream);
   check(cudaStreamSynchronize(stream));
   const Comparison cmp = compare_outputs(step.problem, step.inputs,
                                          reference_decode(step.problem, step.inputs),
@@ -246,12 +239,9 @@ TEST(CheckedMode, CapturedChecksSkipTheKernelsOnBadInput) {
   device.poison_outputs(stream);
   check(cudaStreamSynchronize(stream));
   const std::vector<uint8_t> before = output_bytes(device);
-  check(cudaGraphLaunch(exec, stream));
+  graph.launch(stream);
   check(cudaStreamSynchronize(stream));
   EXPECT_TRUE(output_bytes(device) == before);
-  check(cudaGraphExecDestroy(exec));
-  check(cudaGraphDestroy(graph));
-  check(cudaStreamDestroy(stream));
 }
 
 }  // namespace

@@ -27,15 +27,9 @@ TEST(GraphReplay, LengthsAndBlockTableChangeBetweenReplays) {
     RandomStep full = make_random_step(spec);
     DeviceStep device(full.problem, full.inputs);
 
-    cudaStream_t stream;
-    check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    cudaGraph_t graph;
-    cudaGraphExec_t exec;
-    check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
-    device.plan(stream);
-    device.decode(stream);
-    check(cudaStreamEndCapture(stream, &graph));
-    check(cudaGraphInstantiate(&exec, graph, 0));
+    const DeviceStream owned_stream;
+    const cudaStream_t stream = owned_stream.get();
+    const DeviceStepGraph graph(device, stream);
 
     // Each step shortens every request differently (a decode loop seen
     // backwards: lengths always stay within the pages written) and swaps two
@@ -55,7 +49,7 @@ TEST(GraphReplay, LengthsAndBlockTableChangeBetweenReplays) {
       }
       device.upload_lengths(step);
       device.poison_outputs(stream);
-      check(cudaGraphLaunch(exec, stream));
+      graph.launch(stream);
       check(cudaStreamSynchronize(stream));
       const HostDecodeOutputs got = device.download_outputs();
       const HostDecodeOutputs ref = reference_decode(full.problem, step);
@@ -65,9 +59,6 @@ TEST(GraphReplay, LengthsAndBlockTableChangeBetweenReplays) {
           << ", lse error " << cmp.max_lse_error << ", bad rows " << cmp.bad_rows
           << " (" << cmp.first_bad << ")";
     }
-    check(cudaGraphExecDestroy(exec));
-    check(cudaGraphDestroy(graph));
-    check(cudaStreamDestroy(stream));
   }
 }
 

@@ -524,59 +524,6 @@ Comparison check_window(const DecodeLoop& loop, const DeviceStep& device,
   return compare_rows(loop.problem().num_heads, first, ref, got);
 }
 
-// The capture stream (the legacy stream cannot be captured).
-class Stream {
- public:
-  Stream() {
-    check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking),
-               "cudaStreamCreate");
-  }
-  ~Stream() { cudaStreamDestroy(stream_); }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return stream_; }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
-
-// plan + decode captured once per epoch. A replay reads lengths, block
-// table, q and KV from the device buffers as they are at that moment.
-class StepGraph {
- public:
-  StepGraph(DeviceStep& device, cudaStream_t stream) {
-    check_cuda(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal),
-               "cudaStreamBeginCapture");
-    try {
-      device.plan(stream);
-      device.decode(stream);
-    } catch (...) {
-      cudaGraph_t abandoned = nullptr;
-      cudaStreamEndCapture(stream, &abandoned);
-      if (abandoned != nullptr) cudaGraphDestroy(abandoned);
-      throw;
-    }
-    check_cuda(cudaStreamEndCapture(stream, &graph_), "cudaStreamEndCapture");
-    const cudaError_t status = cudaGraphInstantiate(&exec_, graph_, 0);
-    if (status != cudaSuccess) cudaGraphDestroy(graph_);
-    check_cuda(status, "cudaGraphInstantiate");
-  }
-  ~StepGraph() {
-    cudaGraphExecDestroy(exec_);
-    cudaGraphDestroy(graph_);
-  }
-  StepGraph(const StepGraph&) = delete;
-  StepGraph& operator=(const StepGraph&) = delete;
-
-  void launch(cudaStream_t stream) const {
-    check_cuda(cudaGraphLaunch(exec_, stream), "cudaGraphLaunch");
-  }
-
- private:
-  cudaGraph_t graph_ = nullptr;
-  cudaGraphExec_t exec_ = nullptr;
-};
-
 struct MemoryUse {
   int64_t device_free;  // bytes, cudaMemGetInfo
   int64_t resident;     // bytes, host RSS
@@ -654,7 +601,7 @@ void run_epoch(const EpochConfig& config, int steps, std::mt19937_64& rng,
                cudaStream_t stream, SoakRun& run) {
   DecodeLoop loop(config, rng);
   DeviceStep device(loop.problem(), loop.inputs());
-  const StepGraph graph(device, stream);
+  const DeviceStepGraph graph(device, stream);  // captured once per epoch
   for (int i = 0; i < steps; ++i, ++run.step) {
     loop.advance();
     const std::vector<Window> windows = sample_windows(loop, run.step, rng);
@@ -685,7 +632,7 @@ TEST(Soak, DecodeLoopMatchesReferenceAndMemoryStaysFlat) {
   run.seed = env_or("MLADEC_SOAK_SEED", kDefaultSeed);
   std::printf("soak: seed %llu, %lld steps\n", (unsigned long long)run.seed,
               (long long)steps);
-  const Stream stream;
+  const DeviceStream stream;  // capturable (not the legacy stream)
   const int64_t epochs = ceil_div(steps, kStepsPerEpoch);
   MemoryUse baseline{};
   for (run.epoch = 0; run.epoch < epochs; ++run.epoch) {
