@@ -121,7 +121,8 @@ def plan(plan, seqlens, qo_indptr=None, *, stream=None):
     return plan
 
 
-def decode(plan, q, kv_cache, block_table, *, kv_scale=1.0, out=None, lse=None, stream=None):
+def decode(plan, q, kv_cache, block_table, *, kv_scale=1.0, out=None, lse=None, stream=None,
+           checked=False):
     """MLA decode attention over a paged KV cache with a plan made by ``plan()``.
 
     Args:
@@ -138,6 +139,10 @@ def decode(plan, q, kv_cache, block_table, *, kv_scale=1.0, out=None, lse=None, 
         out, lse: optional outputs, [total_q, h_q, 512] bfloat16 (or uint16)
             and [total_q, h_q] float32; made in q's framework when not given.
         stream: as for ``plan()``; None is the current stream of q's framework.
+        checked: check the plan, the lengths and every block-table entry in
+            use on the device first (also on when MLADEC_CHECKED=1); a bad
+            one raises mladec.Error and nothing is read or written. It
+            synchronizes the stream (outside a CUDA graph capture).
 
     Returns ``(out, lse)``: attention output and natural-log LSE. A query
     row with no visible key (KV length 0, or masked by causality) gets
@@ -160,6 +165,7 @@ def decode(plan, q, kv_cache, block_table, *, kv_scale=1.0, out=None, lse=None, 
             _arrays.export(out, "out", stream),
             _arrays.export(lse, "lse", stream),
             stream,
+            bool(checked),
         )
     return out, lse
 

@@ -81,9 +81,13 @@ __device__ __forceinline__ void fence_barrier_init() {
   asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
 }
 
-// Barrier among `threads` threads (whole warps) under id 1..15.
+// Barrier among `threads` threads (whole warps) under id 1..15. The two
+// math warpgroups reach each barrier from different instructions (run_math<0>
+// and run_math<1> are separate instantiations), which the .aligned form
+// (bar.sync) does not allow — compute-sanitizer synccheck reports it — so
+// this is the unaligned barrier.sync.
 __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
-  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+  asm volatile("barrier.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
 template <int kRegisters>
