@@ -48,8 +48,8 @@ constexpr int kRowMaxBarrier = 1, kPBarrier = 2, kRowSumBarrier = 3;
 // producer holds a batch of rows in registers while it converts them.
 template <KvDtype kDtype>
 struct RegisterSplit {
-  static constexpr int kProducer = kDtype == KvDtype::kBf16 ? 40 : 88;
-  static constexpr int kMath = kDtype == KvDtype::kBf16 ? 232 : 208;
+  static constexpr int kProducer = kDtype == KvDtype::kBf16 ? 40 : 104;
+  static constexpr int kMath = kDtype == KvDtype::kBf16 ? 232 : 200;
   static_assert(128 * kProducer + kMathThreads * kMath <= 65536, "register file");
 };
 }  // namespace decode_layout
