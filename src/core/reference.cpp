@@ -1,15 +1,14 @@
 #include "mladec/reference.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <thread>
 
 #include "mladec/constants.h"
 #include "mladec/kv_format.h"
 #include "src/core/numeric_formats.h"
+#include "src/core/parallel_for.h"
 #include "src/core/require.h"
 
 namespace mladec {
@@ -85,22 +84,6 @@ void attend(const double* q, const std::vector<double>& kv, int64_t begin,
   *lse = max_score + std::log(sum);
 }
 
-// fn(i) for i in [0, n), spread over the cores (GPU checks run large
-// reference problems).
-template <typename Fn>
-void parallel_for(int64_t n, Fn&& fn) {
-  const int64_t threads = std::clamp<int64_t>(
-      int64_t(std::thread::hardware_concurrency()), 1, std::max<int64_t>(1, n));
-  std::atomic<int64_t> next{0};
-  auto work = [&] {
-    for (int64_t i = next++; i < n; i = next++) fn(i);
-  };
-  std::vector<std::thread> pool;
-  for (int64_t i = 1; i < threads; ++i) pool.emplace_back(work);
-  work();
-  for (std::thread& thread : pool) thread.join();
-}
-
 void require_inputs(const DecodeProblem& p, const HostDecodeInputs& in) {
   validate_problem(p);
   using detail::require;
@@ -167,7 +150,7 @@ HostDecodeOutputs reference_decode(const DecodeProblem& p,
   // Each request's KV is dequantized once; then every (request, token,
   // head) row is independent, so batch-1 problems use every core too.
   std::vector<std::vector<double>> kv(size_t(p.batch));
-  parallel_for(p.batch, [&](int64_t b) { kv[b] = load_request_kv(p, in, int(b)); });
+  detail::parallel_for(p.batch, [&](int64_t b) { kv[b] = load_request_kv(p, in, int(b)); });
   struct Row {
     int request, q_len, t;
   };
@@ -176,7 +159,7 @@ HostDecodeOutputs reference_decode(const DecodeProblem& p,
     const int q_len = request_q_len(p, in, b);
     for (int t = 0; t < q_len; ++t) rows.push_back({b, q_len, t});
   }
-  parallel_for(int64_t(rows.size()) * p.num_heads, [&](int64_t i) {
+  detail::parallel_for(int64_t(rows.size()) * p.num_heads, [&](int64_t i) {
     const Row& r = rows[size_t(i / p.num_heads)];
     const int h = int(i % p.num_heads);
     const int64_t token = request_q_start(p, in, r.request) + r.t;
@@ -209,7 +192,7 @@ HostDecodeOutputs reference_request_rows(const DecodeProblem& p,
   // The same steps as reference_decode(): KV dequantized once, then each row
   // on its own core.
   const std::vector<double> kv = load_request_kv(p, in, request);
-  parallel_for(row_end - row_begin, [&](int64_t i) {
+  detail::parallel_for(row_end - row_begin, [&](int64_t i) {
     const int r = row_begin + int(i);
     const int t = r / p.num_heads;
     const std::vector<double> q = load_query(
