@@ -48,8 +48,8 @@ constexpr int kRowMaxBarrier = 1, kPBarrier = 2, kRowSumBarrier = 3;
 // producer holds a batch of rows in registers while it converts them.
 template <KvDtype kDtype>
 struct RegisterSplit {
-  static constexpr int kProducer = kDtype == KvDtype::kBf16 ? 40 : 104;
-  static constexpr int kMath = kDtype == KvDtype::kBf16 ? 232 : 200;
+  static constexpr int kProducer = kDtype == KvDtype::kBf16 ? 40 : 96;
+  static constexpr int kMath = kDtype == KvDtype::kBf16 ? 232 : 208;
   static_assert(128 * kProducer + kMathThreads * kMath <= 65536, "register file");
 };
 }  // namespace decode_layout
@@ -188,6 +188,22 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
   complete_job(pending, true);
 }
 
+// Issues S = Q·Kᵀ for tokens [32m, 32m + 32) of the KV block at `block`
+// into s (one wgmma group, not waited for).
+template <int m>
+__device__ __forceinline__ void issue_scores(float (&s)[16], uint32_t smem, uint32_t block) {
+  using namespace decode_layout;
+  wgmma_fence();
+#pragma unroll
+  for (int k = 0; k < kRowChunks / 2; ++k) {
+    const uint32_t q_at = smem + kQOffset + (k / 4) * kSlabBytes + (k % 4) * 32;
+    const uint32_t k_at = block + (k / 4) * kSlabBytes + m * 32 * 128 + (k % 4) * 32;
+    wgmma_m64n32k16_ss(s, make_smem_desc(q_at, 16, 1024), make_smem_desc(k_at, 16, 1024),
+                       k > 0);
+  }
+  wgmma_commit();
+}
+
 // Math warpgroup m (0 or 1). A template parameter: with a run-time m the
 // choice between register and shared-memory P would be a divergent branch
 // around wgmma, and ptxas then serializes every wgmma of the kernel.
@@ -225,25 +241,26 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       fence_proxy_async();
     }
+    // S of block b + 1 is issued right behind P·V of block b (the other KV
+    // buffer, which the producer usually filled during block b), so the
+    // tensor pipe does not drain between the two; s then carries it into
+    // the next iteration.
+    float scores[16];  // written only by wgmma: softmax works on a copy
+    if (e.num_blocks > 0) {
+      const int buffer = kv_loads & 1;
+      mbarrier_wait(bars + 8 * (kFull + buffer), (kv_loads >> 1) & 1);
+      fence_proxy_async();
+      issue_scores<m>(scores, smem, smem + kKvOffset + buffer * kTileBytes);
+    }
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       const int buffer = kv_loads & 1;
       const uint32_t block = smem + kKvOffset + buffer * kTileBytes;
-      mbarrier_wait(bars + 8 * (kFull + buffer), (kv_loads >> 1) & 1);
-      fence_proxy_async();
-
-      // S = Q·Kᵀ for the block's tokens [32m, 32m + 32).
-      float s[16];
-      wgmma_fence();
-#pragma unroll
-      for (int k = 0; k < kRowChunks / 2; ++k) {
-        const uint32_t q_at = smem + kQOffset + (k / 4) * kSlabBytes + (k % 4) * 32;
-        const uint32_t k_at = block + (k / 4) * kSlabBytes + m * 32 * 128 + (k % 4) * 32;
-        wgmma_m64n32k16_ss(s, make_smem_desc(q_at, 16, 1024),
-                           make_smem_desc(k_at, 16, 1024), k > 0);
-      }
-      wgmma_commit();
       wgmma_wait<0>();
-      fence_registers(s);
+      fence_registers(scores);
+      fence_registers(acc);  // P·V of block b - 1, waited for last iteration
+      float s[16];
+#pragma unroll
+      for (int i = 0; i < 16; ++i) s[i] = scores[i];
       if (b + 1 == e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
 
       // Mask, scale into the exp2 domain, block row maxima.
@@ -326,8 +343,18 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
         }
       }
       wgmma_commit();
-      wgmma_wait<0>();
-      fence_registers(acc);
+      if (b + 1 < e.num_blocks) {
+        const int next = (kv_loads + 1) & 1;
+        mbarrier_wait(bars + 8 * (kFull + next), ((kv_loads + 1) >> 1) & 1);
+        fence_proxy_async();
+        issue_scores<m>(scores, smem, smem + kKvOffset + next * kTileBytes);
+        // P·V of block b is done (the next S may still run): nothing may
+        // touch acc or s until the wait at the top of the next iteration.
+        wgmma_wait<1>();
+      } else {
+        wgmma_wait<0>();
+        fence_registers(acc);
+      }
       mbarrier_arrive(bars + 8 * (kEmpty + buffer));
     }
     if (e.num_blocks > 0) ++q_loads;

@@ -83,24 +83,27 @@ __device__ __forceinline__ void store_e4m3x16(uint32_t tile, int row, int chunk,
 
 // Rows loaded per batch. The batches are software-pipelined: batch i + 1's
 // loads are issued before batch i is converted, so two batches (plus the
-// RoPE part) are in flight per warp. Bounded by the producer's registers.
-constexpr int kFp8RowsPerBatch = 4;
+// RoPE part) are in flight per warp. Bounded by the producer's registers:
+// blockwise also holds a scale per row and spills at 4.
+template <bool kBlockwise>
+constexpr int kFp8RowsPerBatch = kBlockwise ? 2 : 4;
 constexpr int kBlockwiseScalesOffset = kLatentDim;            // bytes
 constexpr int kBlockwiseRopeOffset = kLatentDim + 4 * 4;      // bytes
 
 // One batch of rows' latent bytes for this lane (values [16 lane, +16)) and
 // their scale group's scale (1 for e4m3; zeros for rows without a token).
+template <bool kBlockwise>
 struct Fp8LatentBatch {
-  uint4 latent[kFp8RowsPerBatch];
-  float scale[kFp8RowsPerBatch];
+  uint4 latent[kFp8RowsPerBatch<kBlockwise>];
+  float scale[kFp8RowsPerBatch<kBlockwise>];
 };
 
 template <bool kBlockwise, typename RowSource>
-__device__ __forceinline__ Fp8LatentBatch load_latent_batch(const RowSource& row_source,
-                                                            int first, int lane) {
-  Fp8LatentBatch batch;
+__device__ __forceinline__ Fp8LatentBatch<kBlockwise> load_latent_batch(
+    const RowSource& row_source, int first, int lane) {
+  Fp8LatentBatch<kBlockwise> batch;
 #pragma unroll
-  for (int u = 0; u < kFp8RowsPerBatch; ++u) {
+  for (int u = 0; u < kFp8RowsPerBatch<kBlockwise>; ++u) {
     const uint8_t* source = row_source(first + u);
     batch.latent[u] = make_uint4(0, 0, 0, 0);
     batch.scale[u] = 1.f;
@@ -152,15 +155,16 @@ __device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, i
 
   // Latent part: lane l converts values [16 l, 16 l + 16) of each row, which
   // lie in scale group l / 8.
-  Fp8LatentBatch current = load_latent_batch<kBlockwise>(row_source, 0, lane);
+  constexpr int kBatch = kFp8RowsPerBatch<kBlockwise>;
+  Fp8LatentBatch<kBlockwise> current = load_latent_batch<kBlockwise>(row_source, 0, lane);
 #pragma unroll
-  for (int first = 0; first < 16; first += kFp8RowsPerBatch) {
-    Fp8LatentBatch next = current;  // overwritten below unless this is the last batch
-    if (first + kFp8RowsPerBatch < 16) {
-      next = load_latent_batch<kBlockwise>(row_source, first + kFp8RowsPerBatch, lane);
+  for (int first = 0; first < 16; first += kBatch) {
+    Fp8LatentBatch<kBlockwise> next = current;  // overwritten unless this is the last batch
+    if (first + kBatch < 16) {
+      next = load_latent_batch<kBlockwise>(row_source, first + kBatch, lane);
     }
 #pragma unroll
-    for (int u = 0; u < kFp8RowsPerBatch; ++u) {
+    for (int u = 0; u < kBatch; ++u) {
       store_e4m3x16<kBlockwise>(tile, first_row + first + u, 2 * lane, current.latent[u],
                                 current.scale[u]);
     }
