@@ -129,19 +129,9 @@ TEST(AppendHost, WritesEachTokensBytesIntoItsSlotAndNothingElse) {
   uint64_t seed = 1;
   for (KvDtype dtype : kDtypes) {
     for (int page_size : {1, 16, 64}) {
-      // Contiguous rows; rows far apart (576: latent and RoPE cut from one
-      // [n, 576] tensor) with padded pages; rows at odd offsets and strides.
-      for (int layout = 0; layout < 3; ++layout) {
+      for (int layout = 0; layout < kAppendLayouts; ++layout) {
         AppendSpec spec = spec_for(dtype, page_size, seed++);
-        if (layout == 1) {
-          spec.latent_stride = spec.rope_stride = kHeadDim;
-          spec.page_padding = 48;
-        } else if (layout == 2) {
-          spec.latent_stride = 515;
-          spec.latent_offset = 1;
-          spec.rope_stride = 67;
-          spec.rope_offset = 3;
-        }
+        apply_layout(spec, layout);
         SCOPED_TRACE(std::string(kv_dtype_name(dtype)) + ", page " +
                      std::to_string(page_size) + ", layout " + std::to_string(layout));
         const AppendCase c = make_append_case(spec);

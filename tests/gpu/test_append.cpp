@@ -97,26 +97,12 @@ testing::AssertionResult same_bytes(const AppendCase& c,
   return failure;
 }
 
-// Rows contiguous; rows of a [n, 576] tensor and padded pages; rows at odd
-// offsets and strides, read value by value instead of with 16-byte loads.
-void set_layout(AppendSpec& spec, int layout) {
-  if (layout == 1) {
-    spec.latent_stride = spec.rope_stride = kHeadDim;
-    spec.page_padding = 48;
-  } else if (layout == 2) {
-    spec.latent_stride = 515;
-    spec.latent_offset = 1;
-    spec.rope_stride = 67;
-    spec.rope_offset = 3;
-  }
-}
-
 TEST(DeviceAppend, MatchesTheHostByteForByte) {
   uint64_t seed = 100;
   for (KvDtype dtype : kDtypes) {
     for (int64_t tokens : {1, 7, 1000, 4097}) {
       for (int page_size : {1, 16, 64}) {
-        for (int layout = 0; layout < 3; ++layout) {
+        for (int layout = 0; layout < kAppendLayouts; ++layout) {
           AppendSpec spec;
           spec.dtype = dtype;
           spec.tokens = tokens;
@@ -125,7 +111,7 @@ TEST(DeviceAppend, MatchesTheHostByteForByte) {
           spec.out_of_range_percent = 10;
           spec.kv_scale = seed % 2 == 0 ? 0.25f : 3.f;
           spec.seed = seed++;
-          set_layout(spec, layout);
+          apply_layout(spec, layout);
           SCOPED_TRACE(std::string(kv_dtype_name(dtype)) + ", n " +
                        std::to_string(tokens) + ", page " + std::to_string(page_size) +
                        ", layout " + std::to_string(layout));

@@ -56,6 +56,18 @@ int64_t random_out_of_range(std::mt19937_64& rng, int64_t num_slots) {
 
 }  // namespace
 
+void apply_layout(AppendSpec& spec, int layout) {
+  if (layout == 1) {
+    spec.latent_stride = spec.rope_stride = kHeadDim;
+    spec.page_padding = 48;
+  } else if (layout == 2) {
+    spec.latent_stride = 515;
+    spec.latent_offset = 1;
+    spec.rope_stride = 67;
+    spec.rope_offset = 3;
+  }
+}
+
 AppendCase make_append_case(const AppendSpec& spec) {
   AppendCase c;
   c.spec = spec;

@@ -28,6 +28,13 @@ struct AppendSpec {
   uint64_t seed = 1;
 };
 
+// The input layouts both append suites run: 0 rows contiguous; 1 rows of
+// one [n, 576] tensor (latent and RoPE cut from it) with padded pages; 2
+// rows at odd offsets and strides (read value by value, not with 16-byte
+// loads).
+inline constexpr int kAppendLayouts = 3;
+void apply_layout(AppendSpec& spec, int layout);
+
 struct AppendCase {
   AppendSpec spec;
   int64_t num_pages = 0;
