@@ -108,8 +108,10 @@ if want pip; then
 fi
 
 if want profile; then
-  # Nsight Compute on one memory-bound and one compute-bound decode launch.
-  for case in "128x8192 s_q=1 h_q=16 page=64 fixed" "128x8192 s_q=1 h_q=128 page=64 fixed"; do
+  # Nsight Compute on a memory-bound and a compute-bound bf16 decode launch
+  # and a memory-bound fp8 one.
+  for case in "128x8192 s_q=1 h_q=16 page=64 fixed bf16" "128x8192 s_q=1 h_q=128 page=64 fixed bf16" \
+              "128x8192 s_q=1 h_q=16 page=64 fixed fp8_e4m3"; do
     name=$(echo "$case" | tr -c 'a-zA-Z0-9' '_' | cut -c1-40)
     ncu --clock-control none -k regex:decode --launch-count 1 \
       --section SpeedOfLight --section MemoryWorkloadAnalysis \
