@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "mladec/constants.h"
+#include "src/core/kv_token_codec.h"
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/hopper.cuh"
 
@@ -84,8 +85,6 @@ __device__ __forceinline__ void store_e4m3x16(uint32_t tile, int row, int chunk,
 // Rows loaded per batch: their loads are all in flight before the first
 // conversion. Bounded by the producer's registers.
 constexpr int kFp8RowsPerBatch = 4;
-constexpr int kBlockwiseScalesOffset = kLatentDim;            // bytes
-constexpr int kBlockwiseRopeOffset = kLatentDim + 4 * 4;      // bytes
 
 // Producer warp `warp` (0..3) fills rows [16 warp, +16) of a 64-token KV tile
 // from an fp8 cache; lane i < 16 holds row 16 warp + i's token address, or
