@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "mladec/constants.h"
+#include "src/core/kv_token_codec.h"
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/hopper.cuh"
 
@@ -87,8 +88,6 @@ __device__ __forceinline__ void store_e4m3x16(uint32_t tile, int row, int chunk,
 // blockwise also holds a scale per row and spills at 4.
 template <bool kBlockwise>
 constexpr int kFp8RowsPerBatch = kBlockwise ? 2 : 4;
-constexpr int kBlockwiseScalesOffset = kLatentDim;            // bytes
-constexpr int kBlockwiseRopeOffset = kLatentDim + 4 * 4;      // bytes
 
 // One batch of rows' latent bytes for this lane (values [16 lane, +16)) and
 // their scale group's scale (1 for e4m3; zeros for rows without a token).

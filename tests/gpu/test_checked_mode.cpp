@@ -48,7 +48,7 @@ struct OwnPlan {
   void upload() { plan.upload(host.buffer.data(), host.buffer.size()); }
 };
 
-void run_decode(const RandomStep& step, DeviceStep& device, OwnPlan& own, DecodeArgs args) {
+void run_decode(const RandomStep& step, OwnPlan& own, DecodeArgs args) {
   decode(step.problem, own.host.config, own.host.layout, own.plan.get(),
          own.workspace.get(), args, nullptr);
   check(cudaDeviceSynchronize());
@@ -80,7 +80,7 @@ void expect_rejected(const std::function<void(RandomStep&, OwnPlan&, DecodeArgs&
   check(cudaDeviceSynchronize());
   const std::vector<uint8_t> before = output_bytes(device);
   try {
-    run_decode(step, device, own, args);
+    run_decode(step, own, args);
     ADD_FAILURE() << "no error for a case expecting '" << fragment << "'";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), code) << e.what();
@@ -94,7 +94,7 @@ void expect_rejected(const std::function<void(RandomStep&, OwnPlan&, DecodeArgs&
   OwnPlan fresh(step, device);
   DecodeArgs good = device.args();
   good.checked = true;
-  run_decode(step, device, fresh, good);
+  run_decode(step, fresh, good);
   const Comparison cmp = compare_outputs(step.problem, step.inputs,
                                          reference_decode(step.problem, step.inputs),
                                          device.download_outputs());
@@ -109,11 +109,11 @@ TEST(CheckedMode, MatchesUncheckedBitForBitForEveryFormat) {
     OwnPlan own(step, device);
     DecodeArgs args = device.args();
     device.poison_outputs(nullptr);
-    run_decode(step, device, own, args);
+    run_decode(step, own, args);
     const std::vector<uint8_t> unchecked = output_bytes(device);
     args.checked = true;
     device.poison_outputs(nullptr);
-    run_decode(step, device, own, args);
+    run_decode(step, own, args);
     EXPECT_TRUE(output_bytes(device) == unchecked);
   }
 }
@@ -143,7 +143,7 @@ TEST(CheckedMode, UnusedBlockTableColumnsMayHoldAnything) {
   DecodeArgs args = device.args();
   args.checked = true;
   device.poison_outputs(nullptr);
-  EXPECT_NO_THROW(run_decode(step, device, own, args));
+  EXPECT_NO_THROW(run_decode(step, own, args));
   const Comparison cmp = compare_outputs(step.problem, step.inputs,
                                          reference_decode(step.problem, step.inputs),
                                          device.download_outputs());
