@@ -44,13 +44,19 @@ static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
 // Math warpgroups' named barriers (id 0 is __syncthreads).
 constexpr int kRowMaxBarrier = 1, kPBarrier = 2, kRowSumBarrier = 3;
 
-// Registers per thread after setmaxnreg (384 threads share 64K): the fp8
-// producer holds a batch of rows in registers while it converts them.
+// Registers per thread after setmaxnreg: the fp8 producer holds a batch of
+// rows in registers while it converts them. The CTA owns what it was
+// launched with — 168 per thread (65536 / 384, rounded down to a multiple of
+// 8) — and setmaxnreg.inc waits until the pool can give what is asked: a
+// split past that budget hangs the math warps at their first instruction
+// (96 / 208 did, on the H200).
+constexpr int kLaunchRegisters = 65536 / kThreads / 8 * 8;
 template <KvDtype kDtype>
 struct RegisterSplit {
-  static constexpr int kProducer = kDtype == KvDtype::kBf16 ? 40 : 96;
+  static constexpr int kProducer = kDtype == KvDtype::kBf16 ? 40 : 88;
   static constexpr int kMath = kDtype == KvDtype::kBf16 ? 232 : 208;
-  static_assert(128 * kProducer + kMathThreads * kMath <= 65536, "register file");
+  static_assert(128 * kProducer + kMathThreads * kMath <= kThreads * kLaunchRegisters,
+                "registers the CTA is launched with");
 };
 }  // namespace decode_layout
 
