@@ -27,8 +27,8 @@ if want python || want pip; then
   if [ -x /usr/bin/g++ ]; then export CXX=/usr/bin/g++ CUDAHOSTCXX=/usr/bin/g++; fi
   CMAKE_ARGS="${CMAKE_ARGS:-} -DMLADEC_BUILD_PYTHON=ON"
 fi
-# CMAKE_ARGS / BUILD_TARGETS / CTEST_ARGS / BENCH_ARGS (environment) narrow
-# the build, the GPU tests and the benchmark when needed.
+# CMAKE_ARGS / BUILD_TARGETS / CTEST_ARGS / BENCH_ARGS / PYTEST_ARGS (environment)
+# narrow the build, the GPU tests, the benchmark and the Python tests when needed.
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release ${CMAKE_ARGS:-} \
     >"$OUT/configure.log" 2>&1 &&
   cmake --build build-gpu -j"$(nproc)" ${BUILD_TARGETS:+--target $BUILD_TARGETS} \
@@ -88,7 +88,7 @@ if want python; then
   # The package against the device's own PyTorch/CuPy, from the build tree.
   start=$(date +%s)
   PYTHONPATH=$PWD/build-gpu/python:/tmp/tools timeout 400 python3 -X faulthandler -m pytest \
-    python/tests -v -rs -p no:cacheprovider >"$OUT/pytest.log" 2>&1
+    ${PYTEST_ARGS:-python/tests} -v -rs -p no:cacheprovider >"$OUT/pytest.log" 2>&1
   rc=$?
   grep -E "Fatal Python|Segmentation|File \"|Error|FAILED" "$OUT/pytest.log" | head -30
   tail -8 "$OUT/pytest.log"

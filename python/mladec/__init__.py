@@ -10,6 +10,7 @@ The C++ library's API on DLPack arrays (PyTorch, CuPy, JAX, NumPy)::
 
 Host-side pieces work without a GPU: ``select_config``, ``plan_layout``,
 ``make_host_plan``, ``validate_plan`` and the float64 ``reference_decode``.
+``mladec.append_kv`` writes new tokens into a paged cache (host or GPU).
 ``mladec.torch_ops`` registers the PyTorch op ``torch.ops.mladec.decode``
 and ``mladec.flash_mla_compat`` offers FlashMLA's entry points; both import
 torch, this package does not. Every failure raises ``mladec.Error``, whose
@@ -33,7 +34,7 @@ from ._mladec import (
     validate_plan,
     with_cuda,
 )
-from .api import Plan, decode, plan, validate_args
+from .api import Plan, append_kv, decode, plan, validate_args
 
 __all__ = [
     "Error",
@@ -44,6 +45,7 @@ __all__ = [
     "PlanLayout",
     "Problem",
     "__version__",
+    "append_kv",
     "decode",
     "device_unavailable_reason",
     "device_worker_count",

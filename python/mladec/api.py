@@ -121,7 +121,8 @@ def plan(plan, seqlens, qo_indptr=None, *, stream=None):
     return plan
 
 
-def decode(plan, q, kv_cache, block_table, *, kv_scale=1.0, out=None, lse=None, stream=None):
+def decode(plan, q, kv_cache, block_table, *, kv_scale=1.0, out=None, lse=None, stream=None,
+           checked=False):
     """MLA decode attention over a paged KV cache with a plan made by ``plan()``.
 
     Args:
@@ -138,6 +139,10 @@ def decode(plan, q, kv_cache, block_table, *, kv_scale=1.0, out=None, lse=None, 
         out, lse: optional outputs, [total_q, h_q, 512] bfloat16 (or uint16)
             and [total_q, h_q] float32; made in q's framework when not given.
         stream: as for ``plan()``; None is the current stream of q's framework.
+        checked: check the plan, the lengths and every block-table entry in
+            use on the device first (also on when MLADEC_CHECKED=1); a bad
+            one raises mladec.Error and nothing is read or written. It
+            synchronizes the stream (outside a CUDA graph capture).
 
     Returns ``(out, lse)``: attention output and natural-log LSE. A query
     row with no visible key (KV length 0, or masked by causality) gets
@@ -160,6 +165,7 @@ def decode(plan, q, kv_cache, block_table, *, kv_scale=1.0, out=None, lse=None, 
             _arrays.export(out, "out", stream),
             _arrays.export(lse, "lse", stream),
             stream,
+            bool(checked),
         )
     return out, lse
 
@@ -180,4 +186,41 @@ def validate_args(problem, q, kv_cache, block_table, seqlens, *, out, lse,
             _arrays.export(out, "out", stream),
             _arrays.export(lse, "lse", stream),
             float(kv_scale),
+        )
+
+
+def append_kv(kv_cache, latent, rope, slots, *, kv_dtype="bf16", kv_scale=1.0, stream=None):
+    """Writes new tokens into a paged KV cache, in place, in its format.
+
+    Args:
+        kv_cache: the cache, [num_pages, page_size, 576] bfloat16 (or uint16)
+            for kv_dtype 'bf16'; [num_pages, page_size, 576] float8_e4m3fn /
+            uint8 for 'fp8_e4m3'; [num_pages, page_size, 656] uint8 for
+            'fp8_blockwise'. In host memory (NumPy, CPU tensors) the tokens
+            are written on the host; in device memory, by a GPU kernel.
+        latent: [n, 512] bfloat16 (or uint16 holding bf16 bits), the tokens'
+            latent values; rows may be strided, the last dimension not.
+        rope: [n, 64] bfloat16 (or uint16), their RoPE values.
+        slots: [n] int64, page * page_size + position in the page; a negative
+            slot skips its token (padding).
+        kv_dtype: 'bf16', 'fp8_e4m3' or 'fp8_blockwise'.
+        kv_scale: 'fp8_e4m3' only: stored = e4m3(value / kv_scale).
+        stream: for a device cache, as for ``plan()``.
+
+    The bytes are those the library's encoder writes (kv_format.h):
+    fp8_blockwise stores each group of 128 latent values with the scale
+    max |value| / 448. Raises mladec.Error for bad arguments before writing
+    anything; on the host also for a slot past the cache or a repeated slot
+    (the GPU skips a slot past the cache, as it cannot report it).
+    """
+    stream = _arrays.resolve_stream(stream, kv_cache)
+    with _arrays.device_scope(kv_cache):
+        _mladec.append_kv(
+            kv_dtype,
+            _arrays.export(kv_cache, "kv_cache", stream),
+            _arrays.export(latent, "latent", stream),
+            _arrays.export(rope, "rope", stream),
+            _arrays.export(slots, "slots", stream),
+            float(kv_scale),
+            stream,
         )

@@ -67,9 +67,7 @@ def _decode_op(
             seqlens.shape[0], q.shape[1], max_q_len, qo_indptr is not None, q.shape[0],
             kv_cache.shape[1], kv_cache.shape[0], block_table.shape[1], kv_dtype, causal,
             softmax_scale, policy, fixed_chunk_tokens, workers)
-        workspace = None
-        if layout.workspace_bytes > 0:
-            workspace = torch.empty(layout.workspace_bytes, dtype=torch.uint8, device=device)
+        workspace = torch.empty(layout.workspace_bytes, dtype=torch.uint8, device=device)
         plan = api.Plan(
             problem, workers=workers, device=device.index, workspace=workspace,
             plan_buffer=torch.empty(layout.plan_bytes, dtype=torch.uint8, device=device))

@@ -85,7 +85,7 @@ void bind_device(nb::module_& m) {
            "workspace"_a.none())
       .def("plan", &DevicePlan::plan, "seqlens"_a, "qo_indptr"_a.none(), "stream"_a)
       .def("decode", &DevicePlan::decode, "q"_a, "kv_cache"_a, "block_table"_a,
-           "kv_scale"_a, "out"_a, "lse"_a, "stream"_a)
+           "kv_scale"_a, "out"_a, "lse"_a, "stream"_a, "checked"_a = false)
       .def("download", &DevicePlan::download)
       .def("download_seqlens", &DevicePlan::download_seqlens)
       .def("download_qo_indptr", &DevicePlan::download_qo_indptr)

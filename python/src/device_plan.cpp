@@ -117,7 +117,7 @@ void DevicePlan::plan(const Array& seqlens, std::optional<Array> qo_indptr,
 
 void DevicePlan::decode(const Array& q, const Array& kv_cache, const Array& block_table,
                         float kv_scale, const Array& out, const Array& lse,
-                        uintptr_t stream) {
+                        uintptr_t stream, bool checked) {
   require(planned(), ErrorCode::kPlanInvalid,
           "decode needs a plan: call mladec.plan(plan, seqlens) first");
   DecodeArgs args = lengths_;
@@ -127,6 +127,7 @@ void DevicePlan::decode(const Array& q, const Array& kv_cache, const Array& bloc
   args.out = as_view(out, ScalarType::kBf16, "out");
   args.lse = as_view(lse, ScalarType::kFloat32, "lse");
   args.kv_scale = kv_scale;
+  args.checked = checked;
   require_on_device(q, device_, "q");
   require_on_device(kv_cache, device_, "kv_cache");
   require_on_device(block_table, device_, "block_table");

@@ -25,7 +25,8 @@ class DevicePlan {
 
   // mladec::decode() over the plan; needs a plan() first.
   void decode(const Array& q, const Array& kv_cache, const Array& block_table,
-              float kv_scale, const Array& out, const Array& lse, uintptr_t stream);
+              float kv_scale, const Array& out, const Array& lse, uintptr_t stream,
+              bool checked);
 
   // Copies of the plan and of the lengths it was made from; wait for the
   // device first (not inside a CUDA graph capture).

@@ -9,4 +9,5 @@ NB_MODULE(_mladec, m) {
   mladec::python::bind_problem(m);
   mladec::python::bind_host(m);
   mladec::python::bind_device(m);
+  mladec::python::bind_append(m);
 }

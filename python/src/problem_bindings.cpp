@@ -19,10 +19,6 @@ using namespace nb::literals;
 
 namespace mladec::python {
 
-namespace {
-
-// The Python API names enum values by their C++ names (kv_dtype_name(),
-// policy_name()).
 KvDtype parse_kv_dtype(const std::string& name) {
   for (KvDtype dtype : {KvDtype::kBf16, KvDtype::kFp8E4m3, KvDtype::kFp8Blockwise}) {
     if (name == kv_dtype_name(dtype)) return dtype;
@@ -31,6 +27,8 @@ KvDtype parse_kv_dtype(const std::string& name) {
                "kv_dtype must be 'bf16', 'fp8_e4m3' or 'fp8_blockwise', got '",
                name, "'");
 }
+
+namespace {
 
 SchedulePolicy parse_policy(const std::string& name) {
   for (SchedulePolicy policy : {SchedulePolicy::kBalanced, SchedulePolicy::kFixedChunk}) {

@@ -63,6 +63,22 @@ def test_core_api_writes_given_outputs_from_a_checked_plan(policy, page_size):
     assert_matches_reference(*host(out, lse), *step_reference(step, t))
 
 
+def test_checked_mode_refuses_a_page_past_the_pool_and_writes_nothing():
+    step = make_step(16, [700, 0, 90], [1] * 3, page_size=16, seed=21)
+    t = to_device(step)
+    plan = mladec.plan(mladec.Plan(mladec.Problem(**step.problem_args)), t.seqlens)
+    out = torch.full((3, 16, 512), float("nan"), dtype=torch.bfloat16, device="cuda")
+    lse = torch.full((3, 16), float("nan"), device="cuda")
+    bad_table = t.block_table.clone()
+    bad_table[2, 1] = t.kv_cache.shape[0]  # request 2 (90 tokens) uses column 1
+    with expect_error("bad_block_table", "block_table[2][1]", "nothing was run"):
+        mladec.decode(plan, t.q, t.kv_cache, bad_table, out=out, lse=lse, checked=True)
+    torch.cuda.synchronize()
+    assert out.isnan().all() and lse.isnan().all()
+    mladec.decode(plan, t.q, t.kv_cache, t.block_table, out=out, lse=lse, checked=True)
+    assert_matches_reference(*host(out, lse), *step_reference(step, t))
+
+
 def test_ragged_queries_through_both_apis():
     step = make_step(20, [9, 300, 0, 1500, 64], [2, 0, 1, 4, 3], page_size=16,
                      ragged_q=True, seed=11)

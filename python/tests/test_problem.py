@@ -91,10 +91,11 @@ def test_plan_layout_depends_on_shape_and_workers_only():
     assert small.plan_bytes < layout.plan_bytes
 
 
-def test_fixed_chunk_within_one_chunk_needs_no_workspace():
+def test_fixed_chunk_within_one_chunk_needs_no_split_workspace():
+    # Only checked mode's status word (128 bytes) remains.
     p = problem(policy="fixed_chunk", max_pages_per_request=32)  # 2048 tokens
     layout = mladec.plan_layout(p, mladec.select_config(p), 132)
-    assert (layout.max_split_slots, layout.workspace_bytes) == (0, 0)
+    assert (layout.max_split_slots, layout.workspace_bytes) == (0, 128)
 
 
 @pytest.mark.parametrize("workers", [0, -1, 65537])

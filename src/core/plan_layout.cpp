@@ -129,6 +129,7 @@ PlanLayout plan_layout(const DecodeProblem& problem, const KernelConfig& config,
   const size_t slot_values = size_t(l.max_split_slots) * size_t(l.slot_rows);
   l.partial_out_offset = append(ws, sizeof(float) * slot_values * kLatentDim);
   l.partial_lse_offset = append(ws, sizeof(float) * slot_values);
+  l.check_status_offset = append(ws, kCheckStatusBytes);
   l.workspace_bytes = (ws + kArrayAlign - 1) / kArrayAlign * kArrayAlign;
   return l;
 }

@@ -26,8 +26,10 @@ void check_tensor_layout(const TensorView& t, const char* name, ScalarType dtype
             "] must be ", extent, ", got ", t.shape[d]);
     ++d;
   }
-  require(t.stride[t.rank - 1] == 1, ErrorCode::kBadTensor, name,
-          " must be contiguous in its last dimension, stride is ",
+  // A last dimension of 0 or 1 elements has no stride to speak of (NumPy and
+  // PyTorch give such dimensions any stride, e.g. 0 for an empty array).
+  require(t.shape[t.rank - 1] <= 1 || t.stride[t.rank - 1] == 1, ErrorCode::kBadTensor,
+          name, " must be contiguous in its last dimension, stride is ",
           t.stride[t.rank - 1]);
   for (d = 0; d + 1 < t.rank; ++d) {
     require(t.stride[d] >= 0, ErrorCode::kBadTensor, name, ".stride[", d,

@@ -9,10 +9,10 @@
 
 namespace mladec::detail {
 
-// Non-null, of `dtype` and exactly `shape`, contiguous in its last dimension,
-// other strides >= 0. Null is checked first, so that a tensor left out (an
-// empty view) is named as missing rather than as having the default view's
-// dtype or rank.
+// Non-null, of `dtype` and exactly `shape`, contiguous in its last dimension
+// (when that has more than one element), other strides >= 0. Null is checked
+// first, so that a tensor left out (an empty view) is named as missing rather
+// than as having the default view's dtype or rank.
 void check_tensor_layout(const TensorView& t, const char* name, ScalarType dtype,
                          std::initializer_list<int64_t> shape);
 

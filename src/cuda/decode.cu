@@ -25,12 +25,9 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
           ", got ", config.tile_rows, " and ", config.kv_block_tokens);
   // A host pointer here would fault inside the kernels: check where they point.
   detail::check_device_buffer(plan_buffer, "plan_buffer");
-  if (layout.workspace_bytes > 0) {
-    require(workspace != nullptr, ErrorCode::kNullPointer,
-            "workspace must not be null (", layout.workspace_bytes,
-            " bytes needed)");
-    detail::check_device_buffer(workspace, "workspace");
-  }
+  require(workspace != nullptr, ErrorCode::kNullPointer,
+          "workspace must not be null (", layout.workspace_bytes, " bytes needed)");
+  detail::check_device_buffer(workspace, "workspace");
 
   const PlanView plan = plan_view(layout, const_cast<void*>(plan_buffer));
   auto* workspace_bytes = static_cast<std::byte*>(workspace);
@@ -76,24 +73,22 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   }
   cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
   detail::cuda_check(cudaStreamIsCapturing(stream, &capture), "cudaStreamIsCapturing");
-  detail::InputCheckStatus* status = nullptr;
-  detail::cuda_check(cudaMallocAsync(reinterpret_cast<void**>(&status),
-                                     sizeof(detail::InputCheckStatus), stream),
-                     "cudaMallocAsync(check status)");
+  // In the workspace, not a per-call allocation: a stream-ordered
+  // cudaMallocAsync + cudaFreeAsync per step cost ~230 µs once the pool
+  // released its memory at each synchronize (bench/NOTES.md, v4).
+  auto* status = reinterpret_cast<detail::InputCheckStatus*>(workspace_bytes +
+                                                             layout.check_status_offset);
   detail::launch_input_checks(problem, config, layout, params,
                               static_cast<const int32_t*>(args.seqlens.data), status,
                               stream);
   params.check_status = &status->failed;
   detail::launch_decode(problem.kv_dtype, params, layout.workers, stream);
   detail::launch_combine(params, layout.max_combine, stream);
-  detail::InputCheckStatus result{};
-  if (capture == cudaStreamCaptureStatusNone) {
-    detail::cuda_check(cudaMemcpyAsync(&result, status, sizeof(result),
-                                       cudaMemcpyDeviceToHost, stream),
-                       "cudaMemcpyAsync(check status)");
-  }
-  detail::cuda_check(cudaFreeAsync(status, stream), "cudaFreeAsync(check status)");
   if (capture != cudaStreamCaptureStatusNone) return;
+  detail::InputCheckStatus& result = detail::pinned_check_status();
+  detail::cuda_check(cudaMemcpyAsync(&result, status, sizeof(result),
+                                     cudaMemcpyDeviceToHost, stream),
+                     "cudaMemcpyAsync(check status)");
   detail::cuda_check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(checked decode)");
   detail::throw_if_checks_failed(problem, result);
 }

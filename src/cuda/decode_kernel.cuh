@@ -44,13 +44,19 @@ static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
 // Math warpgroups' named barriers (id 0 is __syncthreads).
 constexpr int kRowMaxBarrier = 1, kPBarrier = 2, kRowSumBarrier = 3;
 
-// Registers per thread after setmaxnreg (384 threads share 64K): the fp8
-// producer holds a batch of rows in registers while it converts them.
+// Registers per thread after setmaxnreg: the fp8 producer holds a batch of
+// rows in registers while it converts them. The CTA owns what it was
+// launched with — 168 per thread (65536 / 384, rounded down to a multiple of
+// 8) — and setmaxnreg.inc waits until the pool can give what is asked: a
+// split past that budget hangs the math warps at their first instruction
+// (96 / 208 did, on the H200).
+constexpr int kLaunchRegisters = 65536 / kThreads / 8 * 8;
 template <KvDtype kDtype>
 struct RegisterSplit {
   static constexpr int kProducer = kDtype == KvDtype::kBf16 ? 40 : 88;
   static constexpr int kMath = kDtype == KvDtype::kBf16 ? 232 : 208;
-  static_assert(128 * kProducer + kMathThreads * kMath <= 65536, "register file");
+  static_assert(128 * kProducer + kMathThreads * kMath <= kThreads * kLaunchRegisters,
+                "registers the CTA is launched with");
 };
 }  // namespace decode_layout
 
@@ -165,7 +171,15 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
           prefetch_l2(kv_token_address(p, block_table, next), kv_token_bytes(kDtype));
         }
       }
-      mbarrier_wait(bars + 8 * (kEmpty + buffer), ((kv_loads >> 1) & 1) ^ 1);
+      const uint32_t empty = bars + 8 * (kEmpty + buffer);
+      const uint32_t empty_parity = ((kv_loads >> 1) & 1) ^ 1;
+      if (!mbarrier_ready(empty, empty_parity)) {
+        // The math warps wait for block b - 1 before they free block b - 2's
+        // buffer (they issue its S right behind P·V of block b - 2): announce
+        // the pending block before blocking, or neither side moves.
+        complete_job(pending, true);
+        mbarrier_wait(empty, empty_parity);
+      }
       const uint8_t* source = nullptr;
       if (j >= piece.kv_begin && j < e.load_end) source = kv_token_address(p, block_table, j);
       const uint32_t tile = smem + kKvOffset + buffer * kTileBytes;
@@ -186,6 +200,22 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
     }
   }
   complete_job(pending, true);
+}
+
+// Issues S = Q·Kᵀ for tokens [32m, 32m + 32) of the KV block at `block`
+// into s (one wgmma group, not waited for).
+template <int m>
+__device__ __forceinline__ void issue_scores(float (&s)[16], uint32_t smem, uint32_t block) {
+  using namespace decode_layout;
+  wgmma_fence();
+#pragma unroll
+  for (int k = 0; k < kRowChunks / 2; ++k) {
+    const uint32_t q_at = smem + kQOffset + (k / 4) * kSlabBytes + (k % 4) * 32;
+    const uint32_t k_at = block + (k / 4) * kSlabBytes + m * 32 * 128 + (k % 4) * 32;
+    wgmma_m64n32k16_ss(s, make_smem_desc(q_at, 16, 1024), make_smem_desc(k_at, 16, 1024),
+                       k > 0);
+  }
+  wgmma_commit();
 }
 
 // Math warpgroup m (0 or 1). A template parameter: with a run-time m the
@@ -225,25 +255,26 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       fence_proxy_async();
     }
+    // S of block b + 1 is issued right behind P·V of block b (the other KV
+    // buffer, which the producer usually filled during block b), so the
+    // tensor pipe does not drain between the two; s then carries it into
+    // the next iteration.
+    float scores[16];  // written only by wgmma: softmax works on a copy
+    if (e.num_blocks > 0) {
+      const int buffer = kv_loads & 1;
+      mbarrier_wait(bars + 8 * (kFull + buffer), (kv_loads >> 1) & 1);
+      fence_proxy_async();
+      issue_scores<m>(scores, smem, smem + kKvOffset + buffer * kTileBytes);
+    }
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       const int buffer = kv_loads & 1;
       const uint32_t block = smem + kKvOffset + buffer * kTileBytes;
-      mbarrier_wait(bars + 8 * (kFull + buffer), (kv_loads >> 1) & 1);
-      fence_proxy_async();
-
-      // S = Q·Kᵀ for the block's tokens [32m, 32m + 32).
-      float s[16];
-      wgmma_fence();
-#pragma unroll
-      for (int k = 0; k < kRowChunks / 2; ++k) {
-        const uint32_t q_at = smem + kQOffset + (k / 4) * kSlabBytes + (k % 4) * 32;
-        const uint32_t k_at = block + (k / 4) * kSlabBytes + m * 32 * 128 + (k % 4) * 32;
-        wgmma_m64n32k16_ss(s, make_smem_desc(q_at, 16, 1024),
-                           make_smem_desc(k_at, 16, 1024), k > 0);
-      }
-      wgmma_commit();
       wgmma_wait<0>();
-      fence_registers(s);
+      fence_registers(scores);
+      fence_registers(acc);  // P·V of block b - 1, waited for last iteration
+      float s[16];
+#pragma unroll
+      for (int i = 0; i < 16; ++i) s[i] = scores[i];
       if (b + 1 == e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
 
       // Mask, scale into the exp2 domain, block row maxima.
@@ -326,8 +357,18 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
         }
       }
       wgmma_commit();
-      wgmma_wait<0>();
-      fence_registers(acc);
+      if (b + 1 < e.num_blocks) {
+        const int next = (kv_loads + 1) & 1;
+        mbarrier_wait(bars + 8 * (kFull + next), ((kv_loads + 1) >> 1) & 1);
+        fence_proxy_async();
+        issue_scores<m>(scores, smem, smem + kKvOffset + next * kTileBytes);
+        // P·V of block b is done (the next S may still run): nothing may
+        // touch acc or s until the wait at the top of the next iteration.
+        wgmma_wait<1>();
+      } else {
+        wgmma_wait<0>();
+        fence_registers(acc);
+      }
       mbarrier_arrive(bars + 8 * (kEmpty + buffer));
     }
     if (e.num_blocks > 0) ++q_loads;

@@ -82,9 +82,39 @@ __device__ __forceinline__ void store_e4m3x16(uint32_t tile, int row, int chunk,
                   make_uint4(out[4], out[5], out[6], out[7]));
 }
 
-// Rows loaded per batch: their loads are all in flight before the first
-// conversion. Bounded by the producer's registers.
-constexpr int kFp8RowsPerBatch = 4;
+// Rows loaded per batch. The batches are software-pipelined: batch i + 1's
+// loads are issued before batch i is converted, so two batches (plus the
+// RoPE part) are in flight per warp. Bounded by the producer's registers:
+// blockwise also holds a scale per row and spills at 4.
+template <bool kBlockwise>
+constexpr int kFp8RowsPerBatch = kBlockwise ? 2 : 4;
+
+// One batch of rows' latent bytes for this lane (values [16 lane, +16)) and
+// their scale group's scale (1 for e4m3; zeros for rows without a token).
+template <bool kBlockwise>
+struct Fp8LatentBatch {
+  uint4 latent[kFp8RowsPerBatch<kBlockwise>];
+  float scale[kFp8RowsPerBatch<kBlockwise>];
+};
+
+template <bool kBlockwise, typename RowSource>
+__device__ __forceinline__ Fp8LatentBatch<kBlockwise> load_latent_batch(
+    const RowSource& row_source, int first, int lane) {
+  Fp8LatentBatch<kBlockwise> batch;
+#pragma unroll
+  for (int u = 0; u < kFp8RowsPerBatch<kBlockwise>; ++u) {
+    const uint8_t* source = row_source(first + u);
+    batch.latent[u] = make_uint4(0, 0, 0, 0);
+    batch.scale[u] = 1.f;
+    if (source != nullptr) {  // warp-uniform
+      batch.latent[u] = load_streaming_16(source + 16 * lane);
+      if (kBlockwise) {
+        batch.scale[u] = load_float(source + kBlockwiseScalesOffset + 4 * (lane / 8));
+      }
+    }
+  }
+  return batch;
+}
 
 // Producer warp `warp` (0..3) fills rows [16 warp, +16) of a 64-token KV tile
 // from an fp8 cache; lane i < 16 holds row 16 warp + i's token address, or
@@ -99,9 +129,10 @@ __device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, i
   };
   const int first_row = warp * 16;
 
-  // RoPE part. Blockwise: 16 rows x 8 chunks of bf16 copied by cp.async
-  // (issued first, so they land while the latent part converts). e4m3: 16
-  // rows x 4 chunks of fp8, converted like the latent part.
+  // RoPE part, issued first so it lands while the latent part converts.
+  // Blockwise: 16 rows x 8 chunks of bf16 copied by cp.async. e4m3: 16 rows
+  // x 4 chunks of fp8 loaded now, converted after the latent part.
+  uint4 rope[2];
   if (kBlockwise) {
 #pragma unroll
     for (int k = 0; k < 4; ++k) {
@@ -112,7 +143,6 @@ __device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, i
                   valid ? source + kBlockwiseRopeOffset + 16 * (c % 8) : fallback, valid);
     }
   } else {
-    uint4 rope[2];
 #pragma unroll
     for (int k = 0; k < 2; ++k) {
       const int c = lane + 32 * k;
@@ -120,32 +150,31 @@ __device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, i
       rope[k] = source != nullptr ? load_streaming_16(source + kLatentDim + 16 * (c % 4))
                                   : make_uint4(0, 0, 0, 0);
     }
-#pragma unroll
-    for (int k = 0; k < 2; ++k) {
-      const int c = lane + 32 * k;
-      store_e4m3x16<false>(tile, first_row + c / 4, 64 + 2 * (c % 4), rope[k], 1.f);
-    }
   }
 
   // Latent part: lane l converts values [16 l, 16 l + 16) of each row, which
   // lie in scale group l / 8.
-#pragma unroll 1
-  for (int i0 = 0; i0 < 16; i0 += kFp8RowsPerBatch) {
-    uint4 latent[kFp8RowsPerBatch];
-    float scale[kFp8RowsPerBatch];
+  constexpr int kBatch = kFp8RowsPerBatch<kBlockwise>;
+  Fp8LatentBatch<kBlockwise> current = load_latent_batch<kBlockwise>(row_source, 0, lane);
 #pragma unroll
-    for (int u = 0; u < kFp8RowsPerBatch; ++u) {
-      const uint8_t* source = row_source(i0 + u);
-      latent[u] = make_uint4(0, 0, 0, 0);
-      scale[u] = 1.f;
-      if (source != nullptr) {
-        latent[u] = load_streaming_16(source + 16 * lane);
-        if (kBlockwise) scale[u] = load_float(source + kBlockwiseScalesOffset + 4 * (lane / 8));
-      }
+  for (int first = 0; first < 16; first += kBatch) {
+    Fp8LatentBatch<kBlockwise> next = current;  // overwritten unless this is the last batch
+    if (first + kBatch < 16) {
+      next = load_latent_batch<kBlockwise>(row_source, first + kBatch, lane);
     }
 #pragma unroll
-    for (int u = 0; u < kFp8RowsPerBatch; ++u) {
-      store_e4m3x16<kBlockwise>(tile, first_row + i0 + u, 2 * lane, latent[u], scale[u]);
+    for (int u = 0; u < kBatch; ++u) {
+      store_e4m3x16<kBlockwise>(tile, first_row + first + u, 2 * lane, current.latent[u],
+                                current.scale[u]);
+    }
+    current = next;
+  }
+
+  if (!kBlockwise) {
+#pragma unroll
+    for (int k = 0; k < 2; ++k) {
+      const int c = lane + 32 * k;
+      store_e4m3x16<false>(tile, first_row + c / 4, 64 + 2 * (c % 4), rope[k], 1.f);
     }
   }
 }

@@ -77,13 +77,31 @@ __device__ __forceinline__ void mbarrier_wait(uint32_t bar, uint32_t parity) {
       "r"(parity)
       : "memory");
 }
+// Whether the phase with `parity` has completed, without waiting.
+__device__ __forceinline__ bool mbarrier_ready(uint32_t bar, uint32_t parity) {
+  uint32_t done;
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "mbarrier.test_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+      "selp.u32 %0, 1, 0, p;\n"
+      "}\n"
+      : "=r"(done)
+      : "r"(bar), "r"(parity)
+      : "memory");
+  return done != 0;
+}
 __device__ __forceinline__ void fence_barrier_init() {
   asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
 }
 
-// Barrier among `threads` threads (whole warps) under id 1..15.
+// Barrier among `threads` threads (whole warps) under id 1..15. The two
+// math warpgroups reach each barrier from different instructions (run_math<0>
+// and run_math<1> are separate instantiations), which the .aligned form
+// (bar.sync) does not allow — compute-sanitizer synccheck reports it — so
+// this is the unaligned barrier.sync.
 __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
-  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+  asm volatile("barrier.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
 template <int kRegisters>

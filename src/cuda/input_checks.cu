@@ -163,6 +163,19 @@ bool checked_mode_requested(const DecodeArgs& args) {
   return env != nullptr && std::strcmp(env, "") != 0 && std::strcmp(env, "0") != 0;
 }
 
+InputCheckStatus& pinned_check_status() {
+  struct Pinned {
+    InputCheckStatus* status = nullptr;
+    Pinned() {
+      cuda_check(cudaMallocHost(reinterpret_cast<void**>(&status), sizeof(InputCheckStatus)),
+                 "cudaMallocHost(check status)");
+    }
+    ~Pinned() { cudaFreeHost(status); }  // at thread exit; errors do not matter then
+  };
+  thread_local Pinned pinned;
+  return *pinned.status;
+}
+
 void launch_input_checks(const DecodeProblem& problem, const KernelConfig& config,
                          const PlanLayout& layout, const DecodeParams& params,
                          const int32_t* seqlens, InputCheckStatus* status,

@@ -48,12 +48,20 @@ struct InputCheckFinding {
 };
 
 // All zero when every check passed. `failed` is what the kernels read.
+// Lives in the workspace (PlanLayout::check_status_offset).
 struct InputCheckStatus {
   int32_t failed;
   InputCheckFinding findings[kNumInputChecks];
 };
+static_assert(sizeof(InputCheckStatus) <= kCheckStatusBytes,
+              "the workspace region reserved for the status");
 
 bool checked_mode_requested(const DecodeArgs& args);
+
+// This thread's page-locked copy of a status, so that reading it back is
+// one asynchronous 128-byte copy (a pageable copy stages through a driver
+// buffer). Allocated on first use, freed when the thread ends.
+InputCheckStatus& pinned_check_status();
 
 // Launches the checks into `status` (device memory, zeroed by the call).
 void launch_input_checks(const DecodeProblem& problem, const KernelConfig& config,

@@ -49,10 +49,10 @@
 namespace mladec {
 namespace {
 
-// KV formats the soak draws from. The fp8 formats join this list when the
-// GPU decode supports them; nothing else needs to change (every epoch has a
-// random kv_scale, and KV is written through encode_kv_token).
-constexpr KvDtype kSoakKvDtypes[] = {KvDtype::kBf16};
+// KV formats the soak draws from (every epoch has a random kv_scale, and KV
+// is written through encode_kv_token).
+constexpr KvDtype kSoakKvDtypes[] = {KvDtype::kBf16, KvDtype::kFp8E4m3,
+                                     KvDtype::kFp8Blockwise};
 
 constexpr int64_t kDefaultSteps = 10000;
 constexpr uint64_t kDefaultSeed = 20261128;
