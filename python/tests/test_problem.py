@@ -73,6 +73,15 @@ def test_select_config_tiles_every_page_size_alike(page_size):
     assert config.kv_block_tokens == 64
 
 
+@pytest.mark.parametrize("num_heads, max_q_len, tile_rows", [
+    (1, 1, 16), (16, 1, 16), (8, 2, 16), (17, 1, 32), (16, 2, 32), (32, 1, 32),
+    (3, 8, 32), (33, 1, 64), (16, 4, 64), (128, 1, 64)])
+def test_select_config_runs_up_to_32_rows_transposed(num_heads, max_q_len, tile_rows):
+    # 16 / 32 rows: the kernel's transposed form (wgmma N = tile_rows).
+    config = mladec.select_config(problem(num_heads=num_heads, max_q_len=max_q_len))
+    assert config.tile_rows == tile_rows
+
+
 def test_fixed_chunk_tokens_reach_the_config():
     config = mladec.select_config(problem(policy="fixed_chunk", fixed_chunk_tokens=512))
     assert config.fixed_chunk_tokens == 512

@@ -30,4 +30,15 @@ __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
   return result;
 }
 
+// One float as bf16 bits, rounded to nearest even.
+__device__ __forceinline__ uint16_t bf16_bits(float v) {
+  uint16_t result;
+  asm("cvt.rn.bf16.f32 %0, %1;\n" : "=h"(result) : "f"(v));
+  return result;
+}
+
+__device__ __forceinline__ void store_shared_u16(uint32_t address, uint16_t v) {
+  asm volatile("st.shared.u16 [%0], %1;\n" ::"r"(address), "h"(v) : "memory");
+}
+
 }  // namespace mladec::detail

@@ -18,9 +18,9 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   namespace kernel = detail::decode_layout;
   validate_args(problem, args);
   detail::require_matching_layout(problem, config, layout);
-  require(config.tile_rows == kernel::kTileRows &&
+  require(kernel::kernel_runs_tile_rows(config.tile_rows) &&
               config.kv_block_tokens == kernel::kBlockTokens,
-          ErrorCode::kBadConfig, "the sm_90a kernel runs tile_rows = ",
+          ErrorCode::kBadConfig, "the sm_90a kernel runs tile_rows 16, 32 or ",
           kernel::kTileRows, " and kv_block_tokens = ", kernel::kBlockTokens,
           ", got ", config.tile_rows, " and ", config.kv_block_tokens);
   // A host pointer here would fault inside the kernels: check where they point.
@@ -67,7 +67,7 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   params.combine = plan.combine;
 
   if (!detail::checked_mode_requested(args)) {
-    detail::launch_decode(problem.kv_dtype, params, layout.workers, stream);
+    detail::launch_decode(problem.kv_dtype, config.tile_rows, params, layout.workers, stream);
     detail::launch_combine(params, layout.max_combine, stream);
     return;
   }
@@ -82,7 +82,7 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
                               static_cast<const int32_t*>(args.seqlens.data), status,
                               stream);
   params.check_status = &status->failed;
-  detail::launch_decode(problem.kv_dtype, params, layout.workers, stream);
+  detail::launch_decode(problem.kv_dtype, config.tile_rows, params, layout.workers, stream);
   detail::launch_combine(params, layout.max_combine, stream);
   if (capture != cudaStreamCaptureStatusNone) return;
   detail::InputCheckStatus& result = detail::pinned_check_status();

@@ -12,78 +12,21 @@
 //        memory; online softmax in the exp2 domain; O += P·V with wgmma
 //        m64n256k16, WG m owning output columns [256m, 256m+256), its own
 //        half of P from registers and the other half from shared memory.
+//        Tiles of at most 32 rows run transposed instead, without padding
+//        rows (decode_math_transposed.cuh).
 // Tokens outside a piece are zero-filled (never read); rows past a tile's
 // row count are zero and fully masked.
 #include <cstdint>
 
 #include "mladec/constants.h"
+#include "src/cuda/decode_layout.cuh"
+#include "src/cuda/decode_math_transposed.cuh"
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/fp8_kv_tiles.cuh"
 
 namespace mladec::detail {
-
-namespace decode_layout {
-constexpr int kThreads = 384;
-constexpr int kMathThreads = 256;
-constexpr int kTileRows = 64;
-constexpr int kBlockTokens = 64;
-constexpr int kRowChunks = kHeadDim * 2 / 16;      // 72 chunks of 16 bytes
-constexpr int kTileBytes = kRowChunks / 8 * kSlabBytes;
-constexpr int kQOffset = 0;
-constexpr int kKvOffset = kTileBytes;              // two buffers
-constexpr int kPOffset = 3 * kTileBytes;
-constexpr int kRowMaxOffset = kPOffset + kSlabBytes;       // float [2][64]
-constexpr int kRowSumOffset = kRowMaxOffset + 2 * 64 * 4;  // float [2][2][64]
-constexpr int kBarrierOffset = kRowSumOffset + 2 * 2 * 64 * 4;
-constexpr int kFull = 0, kEmpty = 2, kQFull = 4, kQEmpty = 5, kBarriers = 6;
-// Slabs must start 1024-byte aligned; the dynamic base is aligned by hand.
-constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
-static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
-// Math warpgroups' named barriers (id 0 is __syncthreads).
-constexpr int kRowMaxBarrier = 1, kPBarrier = 2, kRowSumBarrier = 3;
-
-// Registers per thread after setmaxnreg: the fp8 producer holds a batch of
-// rows in registers while it converts them. The CTA owns what it was
-// launched with — 168 per thread (65536 / 384, rounded down to a multiple of
-// 8) — and setmaxnreg.inc waits until the pool can give what is asked: a
-// split past that budget hangs the math warps at their first instruction
-// (96 / 208 did, on the H200).
-constexpr int kLaunchRegisters = 65536 / kThreads / 8 * 8;
-template <KvDtype kDtype>
-struct RegisterSplit {
-  static constexpr int kProducer = kDtype == KvDtype::kBf16 ? 40 : 88;
-  static constexpr int kMath = kDtype == KvDtype::kBf16 ? 232 : 208;
-  static_assert(128 * kProducer + kMathThreads * kMath <= kThreads * kLaunchRegisters,
-                "registers the CTA is launched with");
-};
-}  // namespace decode_layout
-
-// What a piece loads: KV blocks [first_block, first_block + num_blocks) with
-// tokens in [kv_begin, load_end); producer and math warps derive it alike.
-struct PieceExtent {
-  int first_block;
-  int num_blocks;
-  int load_end;
-};
-
-__device__ __forceinline__ PieceExtent piece_extent(const DecodeParams& p,
-                                                    const PlanPiece& piece,
-                                                    const PlanUnit& unit) {
-  using namespace decode_layout;
-  // The last row of the tile sees the most keys; nothing past it is loaded.
-  const int last_t = (unit.row_begin + unit.row_count - 1) / p.num_heads;
-  const int tile_end = p.causal
-      ? min(piece.kv_end, unit.kv_len - unit.q_len + last_t + 1)
-      : piece.kv_end;
-  PieceExtent e;
-  e.load_end = max(tile_end, piece.kv_begin);
-  e.first_block = piece.kv_begin / kBlockTokens;
-  e.num_blocks = e.load_end > piece.kv_begin
-      ? (e.load_end + kBlockTokens - 1) / kBlockTokens - e.first_block : 0;
-  return e;
-}
 
 // Producer warp `warp` (0..3) copies rows [16 warp, +16) of a 64-row tile;
 // lane i < 16 supplies row 16 warp + i's source, nullptr for a zero row.
@@ -125,7 +68,7 @@ __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p
          int64_t(j % p.page_size) * p.kv_token_stride_bytes;
 }
 
-template <KvDtype kDtype>
+template <KvDtype kDtype, int kRows>
 __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t smem,
                                              int begin, int end) {
   using namespace decode_layout;
@@ -153,7 +96,9 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
             p.q + (unit.q_start + index / p.num_heads) * p.q_token_stride +
             (index % p.num_heads) * p.q_head_stride);
       }
-      produce_tile_rows(smem + kQOffset, warp, lane, source, p.q);
+      // The transposed form reads only the first kRows rows; the rest of
+      // the Q slabs is its exchange space.
+      if (warp * 16 < kRows) produce_tile_rows(smem + kQOffset, warp, lane, source, p.q);
       cp_async_commit();
       pending = bars + 8 * kQFull;
       ++q_loads;
@@ -212,7 +157,7 @@ __device__ __forceinline__ void issue_scores(float (&s)[16], uint32_t smem, uint
   for (int k = 0; k < kRowChunks / 2; ++k) {
     const uint32_t q_at = smem + kQOffset + (k / 4) * kSlabBytes + (k % 4) * 32;
     const uint32_t k_at = block + (k / 4) * kSlabBytes + m * 32 * 128 + (k % 4) * 32;
-    wgmma_m64n32k16_ss(s, make_smem_desc(q_at, 16, 1024), make_smem_desc(k_at, 16, 1024),
+    wgmma_m64n32k16_ss<false>(s, make_smem_desc(q_at, 16, 1024), make_smem_desc(k_at, 16, 1024),
                        k > 0);
   }
   wgmma_commit();
@@ -422,7 +367,8 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
   }
 }
 
-template <KvDtype kDtype>
+// kRows: the tile rows the plan was made with (kernel_runs_tile_rows).
+template <KvDtype kDtype, int kRows>
 __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dynamic_smem) {
   using namespace decode_layout;
   if (p.check_status != nullptr && *p.check_status != 0) return;  // uniform
@@ -440,18 +386,27 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     fence_barrier_init();
   }
   __syncthreads();
-  const int begin = p.worker_piece_begin[blockIdx.x];
-  const int end = p.worker_piece_begin[blockIdx.x + 1];
-  using Registers = RegisterSplit<kDtype>;
+  // The worker's pieces are read after setmaxnreg: values live across it
+  // were spilled to local memory by ptxas in some instantiations.
+  const int* worker_pieces = p.worker_piece_begin + blockIdx.x;
+  using Registers = RegisterSplit<kDtype, kRows>;
   if (threadIdx.x < 128) {
     setmaxnreg_decrease<Registers::kProducer>();
-    run_producer<kDtype>(p, smem, begin, end);
+    run_producer<kDtype, kRows>(p, smem, worker_pieces[0], worker_pieces[1]);
   } else if (threadIdx.x < 256) {
     setmaxnreg_increase<Registers::kMath>();
-    run_math<0>(p, smem_bytes, smem, begin, end);
+    if constexpr (kRows == kTileRows) {
+      run_math<0>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
+    } else {
+      run_math_transposed<kRows, 0>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
+    }
   } else {
     setmaxnreg_increase<Registers::kMath>();
-    run_math<1>(p, smem_bytes, smem, begin, end);
+    if constexpr (kRows == kTileRows) {
+      run_math<1>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
+    } else {
+      run_math_transposed<kRows, 1>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
+    }
   }
 }
 

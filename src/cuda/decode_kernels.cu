@@ -1,4 +1,5 @@
-// The decode kernel's instantiations, one per KV cache format.
+// The decode kernel's instantiations, one per KV cache format and tile-rows
+// form (decode_layout.cuh: kernel_runs_tile_rows).
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/decode_kernel.cuh"
 #include "src/cuda/launchers.h"
@@ -6,33 +7,44 @@
 namespace mladec::detail {
 namespace {
 
-template <KvDtype kDtype>
+template <KvDtype kDtype, int kRows>
 __global__ void __launch_bounds__(decode_layout::kThreads, 1)
     decode_kernel(const __grid_constant__ DecodeParams params) {
   extern __shared__ __align__(1024) uint8_t smem[];
-  decode_wgmma<kDtype>(params, smem);
+  decode_wgmma<kDtype, kRows>(params, smem);
 }
 
-template <KvDtype kDtype>
+template <KvDtype kDtype, int kRows>
 void launch(const DecodeParams& params, int workers, cudaStream_t stream) {
-  cuda_check(cudaFuncSetAttribute(decode_kernel<kDtype>,
+  cuda_check(cudaFuncSetAttribute(decode_kernel<kDtype, kRows>,
                                   cudaFuncAttributeMaxDynamicSharedMemorySize,
                                   decode_layout::kSharedBytes),
              "cudaFuncSetAttribute(decode_kernel)");
-  decode_kernel<kDtype><<<workers, decode_layout::kThreads, decode_layout::kSharedBytes,
-                          stream>>>(params);
+  decode_kernel<kDtype, kRows><<<workers, decode_layout::kThreads,
+                                 decode_layout::kSharedBytes, stream>>>(params);
   cuda_check(cudaGetLastError(), "decode_kernel launch");
+}
+
+template <KvDtype kDtype>
+void launch_rows(int tile_rows, const DecodeParams& params, int workers,
+                 cudaStream_t stream) {
+  switch (tile_rows) {
+    case 16: return launch<kDtype, 16>(params, workers, stream);
+    case 32: return launch<kDtype, 32>(params, workers, stream);
+    default: return launch<kDtype, decode_layout::kTileRows>(params, workers, stream);
+  }
 }
 
 }  // namespace
 
-void launch_decode(KvDtype dtype, const DecodeParams& params, int workers,
+void launch_decode(KvDtype dtype, int tile_rows, const DecodeParams& params, int workers,
                    cudaStream_t stream) {
   switch (dtype) {
-    case KvDtype::kBf16: return launch<KvDtype::kBf16>(params, workers, stream);
-    case KvDtype::kFp8E4m3: return launch<KvDtype::kFp8E4m3>(params, workers, stream);
+    case KvDtype::kBf16: return launch_rows<KvDtype::kBf16>(tile_rows, params, workers, stream);
+    case KvDtype::kFp8E4m3:
+      return launch_rows<KvDtype::kFp8E4m3>(tile_rows, params, workers, stream);
     case KvDtype::kFp8Blockwise:
-      return launch<KvDtype::kFp8Blockwise>(params, workers, stream);
+      return launch_rows<KvDtype::kFp8Blockwise>(tile_rows, params, workers, stream);
   }
 }
 

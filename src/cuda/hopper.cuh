@@ -106,27 +106,57 @@ __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
 
 template <int kRegisters>
 __device__ __forceinline__ void setmaxnreg_increase() {
-  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kRegisters));
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kRegisters) : "memory");
 }
 template <int kRegisters>
 __device__ __forceinline__ void setmaxnreg_decrease() {
-  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kRegisters));
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kRegisters) : "memory");
 }
 
-// d (16 floats) = A · B (+ d when accumulate), both from smem, K-major.
+// d (8 floats) = A · B (+ d when accumulate), m64n16k16, both from smem; B
+// K-major, A K-major or, with kTransposeA, MN-major.
+template <bool kTransposeA>
+__device__ __forceinline__ void wgmma_m64n16k16_ss(float (&d)[8], uint64_t a_desc,
+                                                   uint64_t b_desc, bool accumulate) {
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "setp.ne.b32 p, %10, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 "
+      "{%0, %1, %2, %3, %4, %5, %6, %7}, %8, %9, p, 1, 1, %11, 0;\n"
+      "}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+        "+f"(d[7])
+      : "l"(a_desc), "l"(b_desc), "r"(int(accumulate)), "n"(int(kTransposeA)));
+}
+
+// d (16 floats) = A · B (+ d when accumulate), m64n32k16, both from smem; B
+// K-major, A K-major or, with kTransposeA, MN-major.
+template <bool kTransposeA>
 __device__ __forceinline__ void wgmma_m64n32k16_ss(float (&d)[16], uint64_t a_desc,
-                                                   uint64_t b_desc,
-                                                   bool accumulate) {
+                                                   uint64_t b_desc, bool accumulate) {
   asm volatile(
       "{\n"
       ".reg .pred p;\n"
       "setp.ne.b32 p, %18, 0;\n"
       "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 "
       "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, "
-      "%16, %17, p, 1, 1, 0, 0;\n"
+      "%16, %17, p, 1, 1, %19, 0;\n"
       "}\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
-      : "l"(a_desc), "l"(b_desc), "r"(int(accumulate)));
+      : "l"(a_desc), "l"(b_desc), "r"(int(accumulate)), "n"(int(kTransposeA)));
+}
+
+// m64nNk16 for N = kColumns (16 or 32), as above.
+template <int kColumns, bool kTransposeA>
+__device__ __forceinline__ void wgmma_m64nk16_ss(float (&d)[kColumns / 2], uint64_t a_desc,
+                                                 uint64_t b_desc, bool accumulate) {
+  static_assert(kColumns == 16 || kColumns == 32, "wgmma N of the narrow forms");
+  if constexpr (kColumns == 16) {
+    wgmma_m64n16k16_ss<kTransposeA>(d, a_desc, b_desc, accumulate);
+  } else {
+    wgmma_m64n32k16_ss<kTransposeA>(d, a_desc, b_desc, accumulate);
+  }
 }
 
 // d (128 floats) += A (smem, K-major) · B (smem, MN-major).

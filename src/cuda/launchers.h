@@ -5,8 +5,9 @@
 
 namespace mladec::detail {
 
-// One persistent CTA per worker over the plan's pieces, for KV format dtype.
-void launch_decode(KvDtype dtype, const DecodeParams& params, int workers,
+// One persistent CTA per worker over the plan's pieces, for KV format dtype
+// and a plan made with tile_rows (decode_layout::kernel_runs_tile_rows).
+void launch_decode(KvDtype dtype, int tile_rows, const DecodeParams& params, int workers,
                    cudaStream_t stream);
 
 // Covers the combine list's capacity; entries past the plan's

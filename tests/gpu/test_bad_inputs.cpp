@@ -489,7 +489,7 @@ TEST(DeviceBadInputs, DecodeWithInvalidProblem) {
 
 TEST(DeviceBadInputs, ConfigTheKernelDoesNotRun) {
   // kv_block_tokens does not change the layout, so only the launch can tell
-  // (the kernel is built for 32- and 64-token blocks).
+  // (the kernel is built for 64-token blocks).
   Target t;
   KernelConfig config = t.config();
   config.kv_block_tokens = 48;
@@ -499,7 +499,7 @@ TEST(DeviceBadInputs, ConfigTheKernelDoesNotRun) {
         decode(t.problem(), config, t.layout(), t.plan_buffer(), t.workspace(),
                t.args, nullptr);
       },
-      ErrorCode::kBadConfig, {"kv_block_tokens", "got 64 and 48"}));
+      ErrorCode::kBadConfig, {"kv_block_tokens", "got 32 and 48"}));
 }
 
 TEST(DeviceBadInputs, LayoutForAnotherProblem) {

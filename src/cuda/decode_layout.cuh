@@ -1,0 +1,98 @@
+#pragma once
+// Shared-memory layout, thread roles and register split of the decode
+// kernel (decode_kernel.cuh), and the KV extent of a plan piece — what the
+// producer and both forms of the math warpgroups agree on.
+#include <cstdint>
+
+#include "mladec/constants.h"
+#include "src/cuda/decode_params.h"
+#include "src/cuda/hopper.cuh"
+
+namespace mladec::detail {
+
+namespace decode_layout {
+constexpr int kThreads = 384;
+constexpr int kMathThreads = 256;
+// Query rows per tile: 64 (wgmma M of the row form) or, when every unit has
+// at most 16 / 32 rows, the transposed form with N = 16 / 32
+// (decode_math_transposed.cuh). select_config() picks it; the launch
+// dispatches on it.
+constexpr int kTileRows = 64;
+__host__ __device__ constexpr bool kernel_runs_tile_rows(int rows) {
+  return rows == 16 || rows == 32 || rows == 64;
+}
+constexpr int kBlockTokens = 64;
+constexpr int kRowChunks = kHeadDim * 2 / 16;      // 72 chunks of 16 bytes
+constexpr int kTileBytes = kRowChunks / 8 * kSlabBytes;
+constexpr int kQOffset = 0;
+constexpr int kKvOffset = kTileBytes;              // two buffers
+constexpr int kPOffset = 3 * kTileBytes;
+constexpr int kRowMaxOffset = kPOffset + kSlabBytes;       // float [2][64]
+constexpr int kRowSumOffset = kRowMaxOffset + 2 * 64 * 4;  // float [2][2][64]
+constexpr int kBarrierOffset = kRowSumOffset + 2 * 2 * 64 * 4;
+constexpr int kFull = 0, kEmpty = 2, kQFull = 4, kQEmpty = 5, kBarriers = 6;
+// Slabs must start 1024-byte aligned; the dynamic base is aligned by hand.
+constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
+static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
+// Math warpgroups' named barriers (id 0 is __syncthreads).
+constexpr int kRowMaxBarrier = 1, kPBarrier = 2, kRowSumBarrier = 3;
+
+// The transposed form loads only the first 32 rows of the Q tile; the upper
+// halves of Q slabs 0..3 (4 KB each, 1024-byte aligned) hold what it
+// exchanges instead of the row form's P slab and exchange arrays.
+constexpr int kTransposedRowLimit = 32;
+constexpr int kUpperHalf = kTransposedRowLimit * 128;
+__host__ __device__ constexpr int transposed_p_offset(int warpgroup) {  // Pᵀ, 32 rows x 128 B
+  return kQOffset + warpgroup * kSlabBytes + kUpperHalf;
+}
+constexpr int kTransposedMaxOffset = kQOffset + 2 * kSlabBytes + kUpperHalf;  // float [2][4][32]
+constexpr int kTransposedSumOffset = kQOffset + 3 * kSlabBytes + kUpperHalf;  // float [2][2][4][32]
+// Per-warpgroup named barriers of the transposed form: ids 4 + m and 6 + m.
+constexpr int kTransposedMaxBarrier = 4, kTransposedPBarrier = 6;
+
+// Registers per thread after setmaxnreg: the fp8 producer holds a batch of
+// rows in registers while it converts them. The CTA owns what it was
+// launched with — 168 per thread (65536 / 384, rounded down to a multiple of
+// 8) — and setmaxnreg.inc waits until the pool can give what is asked: a
+// split past that budget hangs the math warps at their first instruction
+// (96 / 208 did, on the H200).
+constexpr int kLaunchRegisters = 65536 / kThreads / 8 * 8;
+// The transposed form's math needs far fewer (a 32-row Oᵀ is 64 floats).
+template <KvDtype kDtype, int kRows>
+struct RegisterSplit {
+  static constexpr bool kRowForm = kRows == kTileRows;
+  static constexpr int kProducer = kDtype == KvDtype::kBf16 ? (kRowForm ? 40 : 64)
+                                                            : (kRowForm ? 88 : 128);
+  static constexpr int kMath = kDtype == KvDtype::kBf16 ? (kRowForm ? 232 : 208)
+                                                        : (kRowForm ? 208 : 176);
+  static_assert(128 * kProducer + kMathThreads * kMath <= kThreads * kLaunchRegisters,
+                "registers the CTA is launched with");
+};
+}  // namespace decode_layout
+
+// What a piece loads: KV blocks [first_block, first_block + num_blocks) with
+// tokens in [kv_begin, load_end); producer and math warps derive it alike.
+struct PieceExtent {
+  int first_block;
+  int num_blocks;
+  int load_end;
+};
+
+__device__ __forceinline__ PieceExtent piece_extent(const DecodeParams& p,
+                                                    const PlanPiece& piece,
+                                                    const PlanUnit& unit) {
+  using namespace decode_layout;
+  // The last row of the tile sees the most keys; nothing past it is loaded.
+  const int last_t = (unit.row_begin + unit.row_count - 1) / p.num_heads;
+  const int tile_end = p.causal
+      ? min(piece.kv_end, unit.kv_len - unit.q_len + last_t + 1)
+      : piece.kv_end;
+  PieceExtent e;
+  e.load_end = max(tile_end, piece.kv_begin);
+  e.first_block = piece.kv_begin / kBlockTokens;
+  e.num_blocks = e.load_end > piece.kv_begin
+      ? (e.load_end + kBlockTokens - 1) / kBlockTokens - e.first_block : 0;
+  return e;
+}
+
+}  // namespace mladec::detail

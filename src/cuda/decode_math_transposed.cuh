@@ -1,0 +1,234 @@
+#pragma once
+// The math warpgroups of the decode kernel for tiles of at most 32 query rows
+// (h_q·s_q ≤ 32: TP 4–16 at s_q 1, TP 8–16 at s_q 2), computed transposed so
+// that no padding row is multiplied. With R = 16 or 32 query rows:
+//   Sᵀ  = K·Qᵀ    wgmma m64nRk16 × 36: A = the KV tile (64 tokens × 576,
+//                 K-major, as loaded), B = the first R rows of the Q tile;
+//   Oᵀ += Vᵀ·Pᵀ   wgmma m64nRk16 × 4 per 64 latent values: A = the V part of
+//                 the KV tile read MN-major, B = Pᵀ (R rows × 64 tokens).
+// The row form pads every tile to 64 rows (wgmma M), so at R = 16 it
+// multiplies four times the work. Here both warpgroups compute the whole Sᵀ
+// and the same softmax (cheap at N = R) and need nothing from each other;
+// warpgroup m owns latent tiles [4m, 4m + 4) of Oᵀ.
+//
+// Accumulator fragments (m64nNk16, f32): thread (warp w, lane l) of a
+// warpgroup holds element 4i + x at row 16w + l/4 + 8(x >> 1) and column
+// 8i + 2(l % 4) + (x & 1). Rows are tokens (Sᵀ) or latent values (Oᵀ);
+// columns are query rows, so each thread follows 2R/8 query rows.
+#include <cstdint>
+
+#include "mladec/constants.h"
+#include "src/cuda/async_copy.cuh"
+#include "src/cuda/decode_layout.cuh"
+#include "src/cuda/decode_params.h"
+#include "src/cuda/hopper.cuh"
+
+namespace mladec::detail {
+
+template <int kRows, int m>
+__device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
+                                                    uint8_t* smem_bytes, uint32_t smem,
+                                                    int begin, int end) {
+  using namespace decode_layout;
+  static_assert(kRows == 16 || kRows == 32, "the transposed form's N");
+  constexpr int kGroups = kRows / 8;          // n8 column groups
+  constexpr int kThreadRows = 2 * kGroups;    // query rows per thread
+  constexpr int kFragment = kRows / 2;        // accumulator floats per m64 tile
+  constexpr int kLatentTiles = 4;             // per warpgroup
+  constexpr int kWarpgroupThreads = 128;
+  const int warp = (threadIdx.x / 32) % 4;
+  const int lane = threadIdx.x % 32;
+  const int fragment_row = warp * 16 + lane / 4;  // + 8 for x >= 2
+  // Query row of thread row q = 2i + c (group i, column c of the pair).
+  const auto query_row = [&](int q) { return 8 * (q >> 1) + 2 * (lane & 3) + (q & 1); };
+  const uint32_t bars = smem + kBarrierOffset;
+  const uint32_t p_tile = smem + transposed_p_offset(m);
+  float* max_exchange =
+      reinterpret_cast<float*>(smem_bytes + kTransposedMaxOffset) + m * 4 * kTransposedRowLimit;
+  uint32_t q_loads = 0, kv_loads = 0, pieces_done = 0;
+
+  for (int i = begin; i < end; ++i, ++pieces_done) {
+    const PlanPiece piece = p.pieces[i];
+    const PlanUnit unit = p.units[piece.unit];
+    const PieceExtent e = piece_extent(p, piece, unit);
+    int row_end[kThreadRows];
+#pragma unroll
+    for (int q = 0; q < kThreadRows; ++q) {
+      const int r = query_row(q);
+      const int t = (unit.row_begin + r) / p.num_heads;
+      const int visible = p.causal ? unit.kv_len - unit.q_len + t + 1 : unit.kv_len;
+      row_end[q] = r < unit.row_count ? min(piece.kv_end, visible) : piece.kv_begin;
+    }
+    float row_max[kThreadRows], row_sum[kThreadRows];  // row_sum: this thread's tokens only
+#pragma unroll
+    for (int q = 0; q < kThreadRows; ++q) {
+      row_max[q] = -INFINITY;
+      row_sum[q] = 0.f;
+    }
+    float acc[kLatentTiles][kFragment];
+#pragma unroll
+    for (int t = 0; t < kLatentTiles; ++t) {
+#pragma unroll
+      for (int k = 0; k < kFragment; ++k) acc[t][k] = 0.f;
+    }
+
+    if (e.num_blocks > 0) {
+      mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
+      fence_proxy_async();
+    }
+    for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
+      const int buffer = kv_loads & 1;
+      const uint32_t block = smem + kKvOffset + buffer * kTileBytes;
+      mbarrier_wait(bars + 8 * (kFull + buffer), (kv_loads >> 1) & 1);
+      fence_proxy_async();
+
+      float s[kFragment];
+      wgmma_fence();
+#pragma unroll
+      for (int k = 0; k < kRowChunks / 2; ++k) {
+        const uint32_t offset = (k / 4) * kSlabBytes + (k % 4) * 32;
+        wgmma_m64nk16_ss<kRows, false>(s, make_smem_desc(block + offset, 16, 1024),
+                                       make_smem_desc(smem + kQOffset + offset, 16, 1024),
+                                       k > 0);
+      }
+      wgmma_commit();
+      wgmma_wait<0>();
+      fence_registers(s);
+      if (b + 1 == e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
+
+      // Mask, scale into the exp2 domain, column (query row) maxima over
+      // this thread's two tokens, then the warp's 16.
+      const int token0 = (e.first_block + b) * kBlockTokens + fragment_row;
+      float block_max[kThreadRows];
+#pragma unroll
+      for (int q = 0; q < kThreadRows; ++q) block_max[q] = -INFINITY;
+#pragma unroll
+      for (int k = 0; k < kFragment; ++k) {
+        const int q = 2 * (k / 4) + (k & 1);
+        const int j = token0 + 8 * ((k >> 1) & 1);
+        const bool visible = j >= piece.kv_begin && j < row_end[q];
+        s[k] = visible ? s[k] * p.scale_log2 : -INFINITY;
+        block_max[q] = fmaxf(block_max[q], s[k]);
+      }
+#pragma unroll
+      for (int q = 0; q < kThreadRows; ++q) {
+#pragma unroll
+        for (int mask = 4; mask < 32; mask <<= 1) {
+          block_max[q] = fmaxf(block_max[q], __shfl_xor_sync(0xffffffffu, block_max[q], mask));
+        }
+        if (lane < 4) max_exchange[warp * kTransposedRowLimit + query_row(q)] = block_max[q];
+      }
+      named_barrier_sync(kTransposedMaxBarrier + m, kWarpgroupThreads);
+
+      float scale[kThreadRows], base[kThreadRows];
+#pragma unroll
+      for (int q = 0; q < kThreadRows; ++q) {
+        float new_max = row_max[q];
+#pragma unroll
+        for (int w = 0; w < 4; ++w) {
+          new_max = fmaxf(new_max, max_exchange[w * kTransposedRowLimit + query_row(q)]);
+        }
+        // No visible key yet: subtract 0 so every exp2 is 0, not NaN.
+        base[q] = new_max == -INFINITY ? 0.f : new_max;
+        scale[q] = exp2f(row_max[q] - base[q]);
+        row_max[q] = new_max;
+        row_sum[q] *= scale[q];
+      }
+      // P, kept in this thread's row sums and stored as Pᵀ (query row r,
+      // token j at chunk j / 8 of row r) for the wgmma B operand.
+#pragma unroll
+      for (int k = 0; k < kFragment; ++k) {
+        const int q = 2 * (k / 4) + (k & 1);
+        s[k] = exp2f(s[k] - base[q]);
+        row_sum[q] += s[k];
+        const int token = fragment_row + 8 * ((k >> 1) & 1);
+        store_shared_u16(p_tile + slab_offset(query_row(q), token / 8) + 2 * (token % 8),
+                         bf16_bits(s[k]));
+      }
+#pragma unroll
+      for (int t = 0; t < kLatentTiles; ++t) {
+#pragma unroll
+        for (int k = 0; k < kFragment; ++k) acc[t][k] *= scale[2 * (k / 4) + (k & 1)];
+      }
+      fence_proxy_async();
+      named_barrier_sync(kTransposedPBarrier + m, kWarpgroupThreads);
+
+      wgmma_fence();
+#pragma unroll
+      for (int t = 0; t < kLatentTiles; ++t) {
+#pragma unroll
+        for (int k = 0; k < kBlockTokens / 16; ++k) {
+          wgmma_m64nk16_ss<kRows, true>(
+              acc[t],
+              make_smem_desc(block + (kLatentTiles * m + t) * kSlabBytes + k * 16 * 128,
+                             kSlabBytes, 1024),
+              make_smem_desc(p_tile + k * 32, 16, 1024), true);
+        }
+      }
+      wgmma_commit();
+      wgmma_wait<0>();
+#pragma unroll
+      for (int t = 0; t < kLatentTiles; ++t) fence_registers(acc[t]);
+      mbarrier_arrive(bars + 8 * (kEmpty + buffer));
+    }
+    if (e.num_blocks > 0) ++q_loads;
+
+    // Row totals over the warp's lanes, then over the warpgroup's 4 warps.
+    // Alternate pieces use alternate halves: a piece without blocks passes
+    // no other barrier before it writes its totals.
+    float* sum_exchange = reinterpret_cast<float*>(smem_bytes + kTransposedSumOffset) +
+                          ((pieces_done & 1) * 2 + m) * 4 * kTransposedRowLimit;
+#pragma unroll
+    for (int q = 0; q < kThreadRows; ++q) {
+#pragma unroll
+      for (int mask = 4; mask < 32; mask <<= 1) {
+        row_sum[q] += __shfl_xor_sync(0xffffffffu, row_sum[q], mask);
+      }
+      if (lane < 4) sum_exchange[warp * kTransposedRowLimit + query_row(q)] = row_sum[q];
+    }
+    named_barrier_sync(kTransposedPBarrier + m, kWarpgroupThreads);
+    float inverse[kThreadRows];
+#pragma unroll
+    for (int q = 0; q < kThreadRows; ++q) {
+      float total = 0.f;
+#pragma unroll
+      for (int w = 0; w < 4; ++w) total += sum_exchange[w * kTransposedRowLimit + query_row(q)];
+      // out_scale: fp8_e4m3's per-tensor scale, left out of the dequantized V.
+      inverse[q] = total > 0.f ? p.out_scale / total : 0.f;
+      const int r = query_row(q);
+      if (m == 0 && warp == 0 && lane < 4 && r < unit.row_count) {
+        const float lse = total > 0.f ? (row_max[q] + log2f(total)) * 0.69314718056f
+                                      : -INFINITY;
+        const int index = unit.row_begin + r;
+        if (piece.slot < 0) {
+          p.lse[(unit.q_start + index / p.num_heads) * p.lse_token_stride +
+                (index % p.num_heads) * p.lse_head_stride] = lse;
+        } else {
+          p.partial_lse[int64_t(piece.slot) * p.slot_rows + r] = lse;
+        }
+      }
+    }
+    // Oᵀ element (latent value, query row) to the output row.
+#pragma unroll
+    for (int k = 0; k < kFragment; ++k) {
+      const int q = 2 * (k / 4) + (k & 1);
+      const int r = query_row(q);
+      if (r >= unit.row_count) continue;
+      const int index = unit.row_begin + r;
+      const int latent0 = kLatentTiles * m * 64 + fragment_row + 8 * ((k >> 1) & 1);
+      if (piece.slot < 0) {
+        uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +
+                        (index % p.num_heads) * p.out_head_stride + latent0;
+#pragma unroll
+        for (int t = 0; t < kLatentTiles; ++t) out[t * 64] = bf16_bits(acc[t][k] * inverse[q]);
+      } else {
+        float* out = p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim +
+                     latent0;
+#pragma unroll
+        for (int t = 0; t < kLatentTiles; ++t) out[t * 64] = acc[t][k] * inverse[q];
+      }
+    }
+  }
+}
+
+}  // namespace mladec::detail
