@@ -499,7 +499,7 @@ TEST(DeviceBadInputs, ConfigTheKernelDoesNotRun) {
         decode(t.problem(), config, t.layout(), t.plan_buffer(), t.workspace(),
                t.args, nullptr);
       },
-      ErrorCode::kBadConfig, {"kv_block_tokens", "got 32 and 48"}));
+      ErrorCode::kBadConfig, {"kv_block_tokens", "got 64 and 48"}));
 }
 
 TEST(DeviceBadInputs, LayoutForAnotherProblem) {
