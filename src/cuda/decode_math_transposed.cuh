@@ -82,24 +82,18 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       mbarrier_wait(bars + 8 * (kFull + buffer), (kv_loads >> 1) & 1);
       fence_proxy_async();
 
-      // Two independent accumulator chains (even and odd k-steps): one chain
-      // of 36 dependent wgmma is latency-bound at this narrow N.
-      float s[kFragment], s_odd[kFragment];
+      float s[kFragment];
       wgmma_fence();
 #pragma unroll
       for (int k = 0; k < kRowChunks / 2; ++k) {
         const uint32_t offset = (k / 4) * kSlabBytes + (k % 4) * 32;
-        wgmma_m64nk16_ss<kRows, false>(k % 2 == 0 ? s : s_odd,
-                                       make_smem_desc(block + offset, 16, 1024),
+        wgmma_m64nk16_ss<kRows, false>(s, make_smem_desc(block + offset, 16, 1024),
                                        make_smem_desc(smem + kQOffset + offset, 16, 1024),
-                                       k > 1);
+                                       k > 0);
       }
       wgmma_commit();
       wgmma_wait<0>();
       fence_registers(s);
-      fence_registers(s_odd);
-#pragma unroll
-      for (int k = 0; k < kFragment; ++k) s[k] += s_odd[k];
       if (b + 1 == e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
 
       // Mask, scale into the exp2 domain, column (query row) maxima over
