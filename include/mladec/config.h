@@ -8,7 +8,8 @@ namespace mladec {
 // take this value instead of re-deriving anything from the head count.
 struct KernelConfig {
   int tile_rows = 64;               // query rows per tile: 64 (wgmma M), or 16 / 32
-                                    // when h_q*max_q_len fits (wgmma N, transposed)
+                                    // when h_q*max_q_len fits (wgmma N, transposed;
+                                    // 32 for bf16 caches only)
   int kv_block_tokens = 64;         // KV tokens per kernel iteration
   int split_align_tokens = 8;       // Balanced splits fall on multiples of this
   int split_overhead_tokens = 32;   // planner cost of starting a piece
