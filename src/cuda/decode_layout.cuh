@@ -26,16 +26,19 @@ constexpr int kRowChunks = kHeadDim * 2 / 16;      // 72 chunks of 16 bytes
 constexpr int kTileBytes = kRowChunks / 8 * kSlabBytes;
 constexpr int kQOffset = 0;
 constexpr int kKvOffset = kTileBytes;              // two buffers
-constexpr int kPOffset = 3 * kTileBytes;
-constexpr int kRowMaxOffset = kPOffset + kSlabBytes;       // float [2][64]
-constexpr int kRowSumOffset = kRowMaxOffset + 2 * 64 * 4;  // float [2][2][64]
+// Row form: a block's P goes into its RoPE slab once S has read it.
+constexpr int kPSlab = kRowChunks / 8 - 1;
+constexpr int kExchangeMaxOffset = 3 * kTileBytes;                // float [2][64]
+constexpr int kExchangeScaleOffset = kExchangeMaxOffset + 2 * 64 * 4;  // float [2][64]
+constexpr int kRowSumOffset = kExchangeScaleOffset + 2 * 64 * 4;  // float [2][2][64]
 constexpr int kBarrierOffset = kRowSumOffset + 2 * 2 * 64 * 4;
 constexpr int kFull = 0, kEmpty = 2, kQFull = 4, kQEmpty = 5, kBarriers = 6;
 // Slabs must start 1024-byte aligned; the dynamic base is aligned by hand.
 constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
 static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
-// Math warpgroups' named barriers (id 0 is __syncthreads).
-constexpr int kRowMaxBarrier = 1, kPBarrier = 2, kRowSumBarrier = 3;
+// Math warpgroups' named barriers (id 0 is __syncthreads): a block's
+// publication (owner arrives, the other warpgroup waits) and the row totals.
+constexpr int kPublishBarrier = 1, kRowSumBarrier = 2;
 
 // The transposed form loads only the first 32 rows of the Q tile; the upper
 // halves of Q slabs 0..3 (4 KB each, 1024-byte aligned) hold what it

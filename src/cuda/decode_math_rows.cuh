@@ -1,0 +1,345 @@
+#pragma once
+// The math warpgroups of the decode kernel for 64-row tiles, on a seesaw
+// schedule: the blocks of a piece alternate between the two warpgroups.
+// The owner of block b computes the whole S = Q·Kᵀ of the block (wgmma
+// m64n64k16 × 36), its softmax and P; it publishes P (bf16, in the block's
+// RoPE slab, which S no longer needs), the new row maxima and the rescale
+// factor, and the other warpgroup picks them up. Each warpgroup keeps its
+// half of the output columns (O[:, 256m, +256), wgmma m64n256k16) and
+// multiplies every block into it: its own blocks' P from registers, the
+// other's from shared memory.
+//
+// So one warpgroup's softmax runs while the other's wgmma run, where the
+// previous form stopped both warpgroups at every block for two exchanges.
+// The running maximum is a chain through the blocks (softmax of b needs the
+// maximum after b − 1), which the seesaw follows: the owner of b + 1 issues
+// its S before it waits for b's publication, so the tensor pipe has that
+// work while b's softmax runs.
+//
+//   warpgroup 0, pair (b0, b1)          warpgroup 1
+//   S(b0)                               S(b1)            (issued, not waited)
+//   softmax(b0), publish b0       →     wait for b0
+//   O_L += P0·V0_L (P0 in registers)    O_R += P0·V0_R (P0 from smem)
+//                                       softmax(b1), publish b1
+//   wait for b1                   ←
+//   O_L += P1·V1_L (P1 from smem)       O_R += P1·V1_R (P1 in registers)
+#include <cstdint>
+
+#include "mladec/constants.h"
+#include "src/cuda/async_copy.cuh"
+#include "src/cuda/decode_layout.cuh"
+#include "src/cuda/decode_params.h"
+#include "src/cuda/hopper.cuh"
+
+namespace mladec::detail {
+
+// Issues S = Q·Kᵀ for the 64 tokens of the KV block at `block` (one wgmma
+// group, not waited for).
+__device__ __forceinline__ void issue_block_scores(float (&s)[32], uint32_t smem,
+                                                   uint32_t block) {
+  using namespace decode_layout;
+  wgmma_fence();
+#pragma unroll
+  for (int k = 0; k < kRowChunks / 2; ++k) {
+    const uint32_t offset = (k / 4) * kSlabBytes + (k % 4) * 32;
+    wgmma_m64n64k16_ss(s, make_smem_desc(smem + kQOffset + offset, 16, 1024),
+                       make_smem_desc(block + offset, 16, 1024), k > 0);
+  }
+  wgmma_commit();
+}
+
+// O[:, 256m, +256) += P·V for the block at `block`, P from registers (the
+// owner) or from the block's P slab (the other warpgroup). One wgmma group.
+template <int m, bool kPInRegisters>
+__device__ __forceinline__ void issue_block_output(float (&acc)[128],
+                                                   const uint32_t (&p_frag)[4][4],
+                                                   uint32_t block) {
+  using namespace decode_layout;
+  wgmma_fence();
+#pragma unroll
+  for (int k = 0; k < kBlockTokens / 16; ++k) {
+    const uint64_t v_desc =
+        make_smem_desc(block + 4 * m * kSlabBytes + k * 16 * 128, kSlabBytes, 1024);
+    if constexpr (kPInRegisters) {
+      wgmma_m64n256k16_rs(acc, p_frag[k], v_desc);
+    } else {
+      wgmma_m64n256k16_ss(acc, make_smem_desc(block + kPSlab * kSlabBytes + k * 32, 16, 1024),
+                          v_desc);
+    }
+  }
+  wgmma_commit();
+}
+
+// Online-softmax state of the rows r0 and r0 + 8 a thread follows.
+struct RowState {
+  float max[2];
+  float sum[2];  // this warpgroup's own blocks only, at the running maximum
+};
+
+// The owner's step for block b (S waited for): mask, new row maxima, P in
+// registers (p_frag, wgmma A fragments) and in the block's P slab, and the
+// maxima and rescale factors in exchange slot m. Returns the factors.
+template <int m>
+__device__ __forceinline__ void block_softmax(float (&s)[32], uint32_t (&p_frag)[4][4],
+                                              float (&scale)[2], RowState& rows,
+                                              const DecodeParams& p, int token0,
+                                              int kv_begin, const int (&row_end)[2],
+                                              uint32_t smem, uint32_t block, int r0,
+                                              int lane) {
+  using namespace decode_layout;
+  float block_max[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+  for (int n = 0; n < 8; ++n) {
+#pragma unroll
+    for (int x = 0; x < 4; ++x) {
+      const int j = token0 + n * 8 + (x & 1);
+      const int h = x >> 1;
+      const bool visible = j >= kv_begin && j < row_end[h];
+      float& v = s[4 * n + x];
+      v = visible ? v * p.scale_log2 : -INFINITY;
+      block_max[h] = fmaxf(block_max[h], v);
+    }
+  }
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    block_max[h] = fmaxf(block_max[h], __shfl_xor_sync(0xffffffffu, block_max[h], 1));
+    block_max[h] = fmaxf(block_max[h], __shfl_xor_sync(0xffffffffu, block_max[h], 2));
+    const float new_max = fmaxf(rows.max[h], block_max[h]);
+    // No visible key yet: subtract 0 so every exp2 is 0, not NaN.
+    const float base = new_max == -INFINITY ? 0.f : new_max;
+    scale[h] = exp2f(rows.max[h] - base);
+    rows.max[h] = new_max;
+    rows.sum[h] *= scale[h];
+#pragma unroll
+    for (int n = 0; n < 8; ++n) {
+      s[4 * n + 2 * h] = exp2f(s[4 * n + 2 * h] - base);
+      s[4 * n + 2 * h + 1] = exp2f(s[4 * n + 2 * h + 1] - base);
+      rows.sum[h] += s[4 * n + 2 * h] + s[4 * n + 2 * h + 1];
+    }
+  }
+  // wgmma A fragments, k-step k = tokens [16k, 16k + 16): rows r0 / r0 + 8
+  // of token groups 2k and 2k + 1; the same values into the P slab
+  // (row-major, 128-byte swizzled, token group = 16-byte chunk).
+  const uint32_t p_slab = block + kPSlab * kSlabBytes;
+#pragma unroll
+  for (int k = 0; k < 4; ++k) {
+    p_frag[k][0] = pack_bf16x2(s[8 * k + 0], s[8 * k + 1]);
+    p_frag[k][1] = pack_bf16x2(s[8 * k + 2], s[8 * k + 3]);
+    p_frag[k][2] = pack_bf16x2(s[8 * k + 4], s[8 * k + 5]);
+    p_frag[k][3] = pack_bf16x2(s[8 * k + 6], s[8 * k + 7]);
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int chunk = 2 * k + half;
+      store_shared_u32(p_slab + slab_offset(r0, chunk) + 4 * (lane & 3), p_frag[k][2 * half]);
+      store_shared_u32(p_slab + slab_offset(r0 + 8, chunk) + 4 * (lane & 3),
+                       p_frag[k][2 * half + 1]);
+    }
+  }
+  if ((lane & 3) == 0) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const uint32_t row = 4 * (m * 64 + r0 + 8 * h);
+      store_shared_f32(smem + kExchangeMaxOffset + row, rows.max[h]);
+      store_shared_f32(smem + kExchangeScaleOffset + row, scale[h]);
+    }
+  }
+  // P is read by the other warpgroup's wgmma (async proxy), the exchange by
+  // its threads.
+  fence_proxy_async();
+  __threadfence_block();
+  named_barrier_arrive(kPublishBarrier, kMathThreads);
+}
+
+// The other warpgroup's pickup of block b's publication (owner 1 − m):
+// running maxima and the factor for this warpgroup's rows.
+template <int m>
+__device__ __forceinline__ void take_publication(float (&scale)[2], RowState& rows,
+                                                 const uint8_t* smem_bytes, int r0) {
+  using namespace decode_layout;
+  named_barrier_sync(kPublishBarrier, kMathThreads);
+  const float* exchange_max =
+      reinterpret_cast<const float*>(smem_bytes + kExchangeMaxOffset) + (1 - m) * 64;
+  const float* exchange_scale =
+      reinterpret_cast<const float*>(smem_bytes + kExchangeScaleOffset) + (1 - m) * 64;
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    rows.max[h] = exchange_max[r0 + 8 * h];
+    scale[h] = exchange_scale[r0 + 8 * h];
+    rows.sum[h] *= scale[h];
+  }
+}
+
+__device__ __forceinline__ void rescale(float (&acc)[128], const float (&scale)[2]) {
+#pragma unroll
+  for (int k = 0; k < 128; ++k) acc[k] *= scale[(k >> 1) & 1];
+}
+
+// Math warpgroup m (0 or 1) of the row form. A template parameter: with a
+// run-time m the choice between register and shared-memory P would be a
+// divergent branch around wgmma, and ptxas then serializes every wgmma.
+template <int m>
+__device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* smem_bytes,
+                                              uint32_t smem, int begin, int end) {
+  using namespace decode_layout;
+  const int warp = (threadIdx.x / 32) % 4;
+  const int lane = threadIdx.x % 32;
+  const int r0 = warp * 16 + lane / 4;  // rows r0 and r0 + 8 are this thread's
+  const uint32_t bars = smem + kBarrierOffset;
+  float* row_sum_exchange = reinterpret_cast<float*>(smem_bytes + kRowSumOffset);
+  uint32_t q_loads = 0, kv_loads = 0, pieces_done = 0;
+
+  for (int i = begin; i < end; ++i, ++pieces_done) {
+    const PlanPiece piece = p.pieces[i];
+    const PlanUnit unit = p.units[piece.unit];
+    const PieceExtent e = piece_extent(p, piece, unit);
+    int row_end[2];
+    for (int h = 0; h < 2; ++h) {
+      const int r = r0 + 8 * h;
+      const int t = (unit.row_begin + r) / p.num_heads;
+      const int visible = p.causal ? unit.kv_len - unit.q_len + t + 1 : unit.kv_len;
+      row_end[h] = r < unit.row_count ? min(piece.kv_end, visible) : piece.kv_begin;
+    }
+    RowState rows{{-INFINITY, -INFINITY}, {0.f, 0.f}};
+    float acc[128];
+#pragma unroll
+    for (int k = 0; k < 128; ++k) acc[k] = 0.f;
+
+    if (e.num_blocks > 0) {
+      mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
+      fence_proxy_async();
+      // Warpgroup 1 owns no block of a one-block piece: it never reads Q.
+      if (m == 1 && e.num_blocks == 1) mbarrier_arrive(bars + 8 * kQEmpty);
+    }
+    // Buffer of this warpgroup's last issued P·V, released once waited for.
+    int pending_release = -1;
+    const auto release_pending = [&] {
+      if (pending_release >= 0) mbarrier_arrive(bars + 8 * (kEmpty + pending_release));
+      pending_release = -1;
+    };
+    const auto wait_full = [&](uint32_t load) {
+      mbarrier_wait(bars + 8 * (kFull + (load & 1)), (load >> 1) & 1);
+      fence_proxy_async();
+    };
+    const auto block_at = [&](uint32_t load) { return smem + kKvOffset + (load & 1) * kTileBytes; };
+    const auto token0 = [&](int b) {
+      return (e.first_block + b) * kBlockTokens + 2 * (lane & 3);
+    };
+
+    for (int b0 = 0; b0 < e.num_blocks; b0 += 2) {
+      const int b1 = b0 + 1;
+      const bool has_b1 = b1 < e.num_blocks;
+      const uint32_t load0 = kv_loads + b0, load1 = kv_loads + b1;
+      float s[32];
+      uint32_t p_frag[4][4];
+      float scale[2];
+      if constexpr (m == 0) {
+        // Block b1 goes into the buffer of the last pair's b1, which this
+        // warpgroup's previous P·V reads: finish and free it first. (Freeing
+        // it behind S(b0) with wait<1> made ptxas serialize every wgmma.)
+        wgmma_wait<0>();
+        fence_registers(acc);
+        release_pending();
+        wait_full(load0);
+        issue_block_scores(s, smem, block_at(load0));
+        wgmma_wait<0>();
+        fence_registers(s);
+        if (b0 + 2 >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);  // last S here
+        block_softmax<m>(s, p_frag, scale, rows, p, token0(b0), piece.kv_begin, row_end,
+                         smem, block_at(load0), r0, lane);
+        rescale(acc, scale);
+        issue_block_output<m, true>(acc, p_frag, block_at(load0));
+        pending_release = int(load0 & 1);
+        if (has_b1) {
+          take_publication<m>(scale, rows, smem_bytes, r0);
+          wgmma_wait<0>();
+          fence_registers(acc);
+          release_pending();
+          rescale(acc, scale);
+          issue_block_output<m, false>(acc, p_frag, block_at(load1));
+          pending_release = int(load1 & 1);
+        }
+      } else {
+        // Block b1 goes into the buffer of the last pair's b1, which this
+        // warpgroup's previous P·V reads: finish and free it first.
+        wgmma_wait<0>();
+        fence_registers(acc);
+        release_pending();
+        take_publication<m>(scale, rows, smem_bytes, r0);
+        rescale(acc, scale);
+        issue_block_output<m, false>(acc, p_frag, block_at(load0));
+        pending_release = int(load0 & 1);
+        if (has_b1) {
+          wait_full(load1);
+          issue_block_scores(s, smem, block_at(load1));
+          wgmma_wait<0>();  // S(b1), and P·V(b0) before it
+          fence_registers(s);
+          fence_registers(acc);
+          release_pending();
+          if (b1 + 2 >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);  // last S here
+          block_softmax<m>(s, p_frag, scale, rows, p, token0(b1), piece.kv_begin, row_end,
+                           smem, block_at(load1), r0, lane);
+          rescale(acc, scale);
+          issue_block_output<m, true>(acc, p_frag, block_at(load1));
+          pending_release = int(load1 & 1);
+        }
+      }
+    }
+    // Unconditional: ptxas cannot tell that nothing is in flight when no
+    // block was issued, and serializes every wgmma if acc may be read early.
+    wgmma_wait<0>();
+    fence_registers(acc);
+    release_pending();
+    kv_loads += e.num_blocks;
+    if (e.num_blocks > 0) ++q_loads;
+
+    // Row totals across the quad, then across the two warpgroups (both at
+    // the same final maximum).
+    float* sums = row_sum_exchange + (pieces_done & 1) * 128;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      rows.sum[h] += __shfl_xor_sync(0xffffffffu, rows.sum[h], 1);
+      rows.sum[h] += __shfl_xor_sync(0xffffffffu, rows.sum[h], 2);
+    }
+    if ((lane & 3) == 0) {
+      sums[m * 64 + r0] = rows.sum[0];
+      sums[m * 64 + r0 + 8] = rows.sum[1];
+    }
+    named_barrier_sync(kRowSumBarrier, kMathThreads);
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int r = r0 + 8 * h;
+      if (r >= unit.row_count) continue;
+      const float total = rows.sum[h] + sums[(1 - m) * 64 + r];
+      // out_scale: fp8_e4m3's per-tensor scale, left out of the dequantized V.
+      const float inverse = total > 0.f ? p.out_scale / total : 0.f;
+      const float lse = total > 0.f ? (rows.max[h] + log2f(total)) * 0.69314718056f
+                                    : -INFINITY;
+      const int index = unit.row_begin + r;
+      const int64_t token = unit.q_start + index / p.num_heads;
+      const int head = index % p.num_heads;
+      const int col0 = m * 256 + 2 * (lane & 3);
+      if (piece.slot < 0) {
+        uint16_t* out = p.out + token * p.out_token_stride + head * p.out_head_stride;
+#pragma unroll
+        for (int n = 0; n < 32; ++n) {
+          *reinterpret_cast<uint32_t*>(out + col0 + n * 8) =
+              pack_bf16x2(acc[4 * n + 2 * h] * inverse, acc[4 * n + 2 * h + 1] * inverse);
+        }
+        if (m == 0 && (lane & 3) == 0) {
+          p.lse[token * p.lse_token_stride + head * p.lse_head_stride] = lse;
+        }
+      } else {
+        const int64_t slot_row = int64_t(piece.slot) * p.slot_rows + r;
+        float* out = p.partial_out + slot_row * kLatentDim;
+#pragma unroll
+        for (int n = 0; n < 32; ++n) {
+          *reinterpret_cast<float2*>(out + col0 + n * 8) = make_float2(
+              acc[4 * n + 2 * h] * inverse, acc[4 * n + 2 * h + 1] * inverse);
+        }
+        if (m == 0 && (lane & 3) == 0) p.partial_lse[slot_row] = lse;
+      }
+    }
+  }
+}
+
+}  // namespace mladec::detail
