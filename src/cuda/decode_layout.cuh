@@ -36,9 +36,14 @@ constexpr int kFull = 0, kEmpty = 2, kQFull = 4, kQEmpty = 5, kBarriers = 6;
 // Slabs must start 1024-byte aligned; the dynamic base is aligned by hand.
 constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
 static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
-// Math warpgroups' named barriers (id 0 is __syncthreads): a block's
-// publication (owner arrives, the other warpgroup waits) and the row totals.
-constexpr int kPublishBarrier = 1, kRowSumBarrier = 2;
+// Math warpgroups' named barriers (id 0 is __syncthreads): the row totals,
+// and a block's publication (the owner arrives, the other warpgroup waits),
+// one id per owner. With one id for both directions a warp that had just
+// arrived could wait on the next generation before the current one
+// completed and fill it up in place of a late warp of the other warpgroup
+// (compute-sanitizer racecheck found hazards on the exchange at 61ffaa6).
+constexpr int kRowSumBarrier = 2;
+__host__ __device__ constexpr int publish_barrier(int owner) { return owner == 0 ? 1 : 3; }
 
 // The transposed form loads only the first 32 rows of the Q tile; the upper
 // halves of Q slabs 0..3 (4 KB each, 1024-byte aligned) hold what it

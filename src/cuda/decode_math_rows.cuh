@@ -147,7 +147,7 @@ __device__ __forceinline__ void block_softmax(float (&s)[32], uint32_t (&p_frag)
   // its threads.
   fence_proxy_async();
   __threadfence_block();
-  named_barrier_arrive(kPublishBarrier, kMathThreads);
+  named_barrier_arrive(publish_barrier(m), kMathThreads);
 }
 
 // The other warpgroup's pickup of block b's publication (owner 1 − m):
@@ -156,7 +156,7 @@ template <int m>
 __device__ __forceinline__ void take_publication(float (&scale)[2], RowState& rows,
                                                  const uint8_t* smem_bytes, int r0) {
   using namespace decode_layout;
-  named_barrier_sync(kPublishBarrier, kMathThreads);
+  named_barrier_sync(publish_barrier(1 - m), kMathThreads);
   const float* exchange_max =
       reinterpret_cast<const float*>(smem_bytes + kExchangeMaxOffset) + (1 - m) * 64;
   const float* exchange_scale =
