@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One device-machine call: build with every core, run the GPU tests, a
 # compute-sanitizer pass and (when built) the benchmark. Logs and JSON go to
-# $OUT; a short table comes last. Usage: scripts/gpu-check.sh [tests|sanitize|bench|all]...
+# $OUT; a short table comes last. Usage: scripts/gpu-check.sh
+#   [smoke|tests|bench|sanitize|sweep|python|pip|profile|all]...
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
@@ -83,6 +84,17 @@ if want sanitize; then
   done
 fi
 
+if want sweep; then
+  # Every configuration of the sanitizer sweep under all four tools, 16
+  # processes at a time (~1 min on the H200); SWEEP_TOOLS narrows it.
+  start=$(date +%s)
+  scripts/sanitizer-sweep.sh --tools "${SWEEP_TOOLS:-memcheck,racecheck,initcheck,synccheck}" \
+    --jobs 16 --build-dir build-gpu --out /tmp/sweep >"$OUT/sweep.log" 2>&1
+  rc=$?
+  tail -8 "$OUT/sweep.log"
+  cp /tmp/sweep/summary.md "$OUT/sweep_summary.txt" 2>/dev/null
+  summary+=("sanitizer sweep rc=$rc $(( $(date +%s) - start ))s")
+fi
 
 if want python; then
   # The package against the device's own PyTorch/CuPy, from the build tree.
