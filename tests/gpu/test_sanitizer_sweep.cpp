@@ -42,6 +42,7 @@ struct SweepConfig {
   bool causal = true;
   int chunk = 0;    // > 0: FixedChunk policy with this chunk
   int workers = 0;  // 0: one per SM
+  KvDtype kv_dtype = KvDtype::kBf16;
 };
 
 std::string config_name(const SweepConfig& c) {
@@ -56,6 +57,8 @@ std::string config_name(const SweepConfig& c) {
   if (!c.causal) name += "_noncausal";
   if (c.chunk > 0) name += "_chunk" + std::to_string(c.chunk);
   if (c.workers > 0) name += "_w" + std::to_string(c.workers);
+  if (c.kv_dtype == KvDtype::kFp8E4m3) name += "_fp8e4m3";
+  if (c.kv_dtype == KvDtype::kFp8Blockwise) name += "_fp8blockwise";
   return name;
 }
 
@@ -111,6 +114,22 @@ std::vector<SweepConfig> sweep_configs() {
   configs.push_back({96, 2, 128, 12, Lengths::kZeroMix, 600, true, true});
   configs.push_back({8, 8, 1, 9, Lengths::kVarlen, 250, true, true});
   configs.push_back({127, 2, 64, 7, Lengths::kVarlen, 900, false, true, 0, 7});
+  // Both fp8 caches (a producer of their own): both kernel forms, page
+  // sizes 1 / 16 / odd, s_q 16, zero-length requests, batch 1000, FixedChunk.
+  for (KvDtype dtype : {KvDtype::kFp8E4m3, KvDtype::kFp8Blockwise}) {
+    const auto fp8 = [&](SweepConfig c) {
+      c.kv_dtype = dtype;
+      configs.push_back(c);
+    };
+    fp8({1, 1, 64, 4, Lengths::kVarlen, 400});
+    fp8({16, 1, 1, 6, Lengths::kVarlen, 300});
+    fp8({20, 2, 33, 6, Lengths::kVarlen, 300});
+    fp8({128, 1, 16, 6, Lengths::kVarlen, 300});
+    fp8({64, 16, 64, 3, Lengths::kVarlen, 200});
+    fp8({128, 2, 64, 24, Lengths::kZeroMix, 200, /*ragged=*/true});
+    fp8({16, 1, 64, 1000, Lengths::kFixed, 64});
+    fp8({64, 2, 64, 5, Lengths::kVarlen, 1500, false, true, 256});
+  }
   return configs;
 }
 
@@ -121,6 +140,7 @@ RandomStep make_sweep_step(const SweepConfig& c, uint64_t seed) {
   RandomStepSpec spec;
   spec.num_heads = c.heads;
   spec.page_size = c.page_size;
+  spec.kv_dtype = c.kv_dtype;
   spec.causal = c.causal;
   spec.seed = seed;
   if (c.lengths == Lengths::kFixed) {
