@@ -120,19 +120,23 @@ if want pip; then
 fi
 
 if want profile; then
-  # Nsight Compute on a memory-bound and a compute-bound bf16 decode launch
-  # and a memory-bound fp8 one.
-  for case in "128x8192 s_q=1 h_q=16 page=64 fixed bf16" "128x8192 s_q=1 h_q=128 page=64 fixed bf16" \
-              "128x8192 s_q=1 h_q=16 page=64 fixed fp8_e4m3"; do
+  # Nsight Compute, full set, on one launch of a memory-bound and a
+  # compute-bound bf16 case and a memory-bound fp8 one: the details page,
+  # and the SASS with its warp-stall samples (where the math warps wait) as
+  # CSV, both into the log archive. PROFILE_CASES (';'-separated) overrides.
+  IFS=';' read -r -a cases <<<"${PROFILE_CASES:-128x8192 s_q=1 h_q=16 page=64 fixed bf16;128x8192 s_q=1 h_q=128 page=64 fixed bf16;128x8192 s_q=1 h_q=16 page=64 fixed fp8_e4m3}"
+  for case in "${cases[@]}"; do
     name=$(echo "$case" | tr -c 'a-zA-Z0-9' '_' | cut -c1-40)
-    ncu --clock-control none -k regex:decode --launch-count 1 \
-      --section SpeedOfLight --section MemoryWorkloadAnalysis \
-      --section WarpStateStats --section SchedulerStats --section LaunchStats \
+    ncu --clock-control none -k regex:decode --launch-count 1 --set full \
+      --import-source yes -f -o "/tmp/ncu_$name" \
       build-gpu/bench/mladec_bench --no-ceilings --only "$case" \
-      --json /dev/null --markdown /dev/null >"$OUT/ncu_$name.txt" 2>&1
+      --json /dev/null --markdown /dev/null >"$OUT/ncu_run_$name.log" 2>&1
     summary+=("ncu $case rc=$?")
-    grep -E "Duration|DRAM Throughput|Memory Throughput|Compute \(SM\)|Warp Cycles Per Issued|Issued Warp|No Eligible|Registers" \
-      "$OUT/ncu_$name.txt" | head -12
+    ncu --import "/tmp/ncu_$name.ncu-rep" --page details >"$OUT/ncu_$name.txt" 2>&1
+    ncu --import "/tmp/ncu_$name.ncu-rep" --page source --print-source sass --csv \
+      >"$OUT/ncu_sass_$name.txt" 2>&1
+    grep -E "Duration|DRAM Throughput|Compute \(SM\) Throughput|Warp Cycles Per Issued|Issued Warp|No Eligible|Registers Per|Bank Conflicts|Tensor" \
+      "$OUT/ncu_$name.txt" | head -16
   done
 fi
 
