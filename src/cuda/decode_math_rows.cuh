@@ -225,70 +225,66 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       return (e.first_block + b) * kBlockTokens + 2 * (lane & 3);
     };
 
+    float s[32];
+    uint32_t p_frag[4][4];
+    float scale[2];
+    // This warpgroup's last P·V done and its buffer freed.
+    const auto finish_output = [&] {
+      wgmma_wait<0>();
+      fence_registers(acc);
+      release_pending();
+    };
+    const auto block_scores = [&](uint32_t load) {
+      wait_full(load);
+      issue_block_scores(s, smem, block_at(load));
+      wgmma_wait<0>();
+      fence_registers(s);
+    };
+    // Softmax and publication of an own block (its S in s), then P·V.
+    const auto own_output = [&](int b, uint32_t load) {
+      if (b + 2 >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);  // last S here
+      block_softmax<m>(s, p_frag, scale, rows, p, token0(b), piece.kv_begin, row_end, smem,
+                       block_at(load), r0, lane);
+      rescale(acc, scale);
+      issue_block_output<m, true>(acc, p_frag, block_at(load));
+      pending_release = int(load & 1);
+    };
+    // P·V of the other warpgroup's block (its publication taken).
+    const auto other_output = [&](uint32_t load) {
+      rescale(acc, scale);
+      issue_block_output<m, false>(acc, p_frag, block_at(load));
+      pending_release = int(load & 1);
+    };
+
     for (int b0 = 0; b0 < e.num_blocks; b0 += 2) {
       const int b1 = b0 + 1;
       const bool has_b1 = b1 < e.num_blocks;
       const uint32_t load0 = kv_loads + b0, load1 = kv_loads + b1;
-      float s[32];
-      uint32_t p_frag[4][4];
-      float scale[2];
+      // Block b1 goes into the buffer of the last pair's b1, which this
+      // warpgroup's previous P·V reads: finish and free it first. (Freeing
+      // it behind S(b0) with wait_group 1 made ptxas serialize every wgmma.)
+      finish_output();
       if constexpr (m == 0) {
-        // Block b1 goes into the buffer of the last pair's b1, which this
-        // warpgroup's previous P·V reads: finish and free it first. (Freeing
-        // it behind S(b0) with wait<1> made ptxas serialize every wgmma.)
-        wgmma_wait<0>();
-        fence_registers(acc);
-        release_pending();
-        wait_full(load0);
-        issue_block_scores(s, smem, block_at(load0));
-        wgmma_wait<0>();
-        fence_registers(s);
-        if (b0 + 2 >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);  // last S here
-        block_softmax<m>(s, p_frag, scale, rows, p, token0(b0), piece.kv_begin, row_end,
-                         smem, block_at(load0), r0, lane);
-        rescale(acc, scale);
-        issue_block_output<m, true>(acc, p_frag, block_at(load0));
-        pending_release = int(load0 & 1);
+        block_scores(load0);
+        own_output(b0, load0);
         if (has_b1) {
           take_publication<m>(scale, rows, smem_bytes, r0);
-          wgmma_wait<0>();
-          fence_registers(acc);
-          release_pending();
-          rescale(acc, scale);
-          issue_block_output<m, false>(acc, p_frag, block_at(load1));
-          pending_release = int(load1 & 1);
+          finish_output();
+          other_output(load1);
         }
       } else {
-        // Block b1 goes into the buffer of the last pair's b1, which this
-        // warpgroup's previous P·V reads: finish and free it first.
-        wgmma_wait<0>();
-        fence_registers(acc);
-        release_pending();
         take_publication<m>(scale, rows, smem_bytes, r0);
-        rescale(acc, scale);
-        issue_block_output<m, false>(acc, p_frag, block_at(load0));
-        pending_release = int(load0 & 1);
+        other_output(load0);
         if (has_b1) {
-          wait_full(load1);
-          issue_block_scores(s, smem, block_at(load1));
-          wgmma_wait<0>();  // S(b1), and P·V(b0) before it
-          fence_registers(s);
-          fence_registers(acc);
-          release_pending();
-          if (b1 + 2 >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);  // last S here
-          block_softmax<m>(s, p_frag, scale, rows, p, token0(b1), piece.kv_begin, row_end,
-                           smem, block_at(load1), r0, lane);
-          rescale(acc, scale);
-          issue_block_output<m, true>(acc, p_frag, block_at(load1));
-          pending_release = int(load1 & 1);
+          block_scores(load1);  // P·V(b0) completes before it
+          finish_output();
+          own_output(b1, load1);
         }
       }
     }
     // Unconditional: ptxas cannot tell that nothing is in flight when no
     // block was issued, and serializes every wgmma if acc may be read early.
-    wgmma_wait<0>();
-    fence_registers(acc);
-    release_pending();
+    finish_output();
     kv_loads += e.num_blocks;
     if (e.num_blocks > 0) ++q_loads;
 
