@@ -134,7 +134,9 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       } else {
         // The converted rows are already stored: announce this block (and a
         // pending Q) as soon as the RoPE copies of blockwise land.
-        produce_fp8_tile_rows<kDtype == KvDtype::kFp8Blockwise>(tile, warp, lane, source, p.kv);
+        produce_fp8_tile_rows<kDtype == KvDtype::kFp8Blockwise,
+                              RegisterSplit<kDtype, kRows>::kFp8RowsPerBatch>(
+            tile, warp, lane, source, p.kv);
         cp_async_commit();
         complete_job(pending, true);
         pending = bars + 8 * (kFull + buffer);

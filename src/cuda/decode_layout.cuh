@@ -60,8 +60,9 @@ constexpr int kTransposedMaxBarrier = 4, kTransposedPBarrier = 6;
 
 // Registers per thread after setmaxnreg: the fp8 producer holds a batch of
 // rows in registers while it converts them. The CTA owns what it was
-// launched with — 168 per thread (65536 / 384, rounded down to a multiple of
-// 8) — and setmaxnreg.inc waits until the pool can give what is asked: a
+// launched with — the kernel's register count, at most 168 per thread
+// (65536 / 384, rounded down to a multiple of 8) — and setmaxnreg.inc waits
+// until the pool can give what is asked: a
 // split past that budget hangs the math warps at their first instruction
 // (96 / 208 did, on the H200).
 constexpr int kLaunchRegisters = 65536 / kThreads / 8 * 8;
@@ -70,11 +71,27 @@ template <KvDtype kDtype, int kRows>
 struct RegisterSplit {
   static constexpr bool kRowForm = kRows == kTileRows;
   static constexpr int kProducer = kDtype == KvDtype::kBf16 ? (kRowForm ? 40 : 64)
-                                                            : (kRowForm ? 88 : 128);
+                                                            : (kRowForm ? 88 : 152);
   static constexpr int kMath = kDtype == KvDtype::kBf16 ? (kRowForm ? 232 : 208)
-                                                        : (kRowForm ? 208 : 176);
-  static_assert(128 * kProducer + kMathThreads * kMath <= kThreads * kLaunchRegisters,
+                                                        : (kRowForm ? 208 : 160);
+  // The kernel's own count (what the CTA is launched with) is the larger
+  // setmaxnreg target, capped at kLaunchRegisters (ptxas -v: 160 for the
+  // 152 / 160 split, 168 for 40 / 232).
+  static constexpr int kKernelRegisters =
+      kLaunchRegisters < (kProducer > kMath ? kProducer : kMath)
+          ? kLaunchRegisters
+          : (kProducer > kMath ? kProducer : kMath);
+  static_assert(128 * kProducer + kMathThreads * kMath <= kThreads * kKernelRegisters,
                 "registers the CTA is launched with");
+  // fp8 rows each producer lane holds per batch (fp8_kv_tiles.cuh): the
+  // row form's 88 registers spill beyond 4 (e4m3) / 2 (blockwise, which
+  // also holds a scale per row); the transposed form's 152 hold a warp's 16
+  // e4m3 rows at once (one round trip per block) and 4 blockwise rows
+  // (8 spilled). setmaxnreg.dec may not exceed the kernel's own count
+  // (152 here), so the producer cannot simply get more.
+  static constexpr int kFp8RowsPerBatch = kDtype == KvDtype::kFp8Blockwise
+                                              ? (kRowForm ? 2 : 4)
+                                              : (kRowForm ? 4 : 16);
 };
 }  // namespace decode_layout
 

@@ -82,27 +82,24 @@ __device__ __forceinline__ void store_e4m3x16(uint32_t tile, int row, int chunk,
                   make_uint4(out[4], out[5], out[6], out[7]));
 }
 
-// Rows loaded per batch. The batches are software-pipelined: batch i + 1's
-// loads are issued before batch i is converted, so two batches (plus the
-// RoPE part) are in flight per warp. Bounded by the producer's registers:
-// blockwise also holds a scale per row and spills at 4.
-template <bool kBlockwise>
-constexpr int kFp8RowsPerBatch = kBlockwise ? 2 : 4;
-
-// One batch of rows' latent bytes for this lane (values [16 lane, +16)) and
-// their scale group's scale (1 for e4m3; zeros for rows without a token).
-template <bool kBlockwise>
+// One batch of kRows rows' latent bytes for this lane (values [16 lane,
+// +16)) and their scale group's scale (1 for e4m3; zeros for rows without a
+// token). The batch size (decode_layout.cuh: RegisterSplit) is bounded by the
+// producer's registers; the batches are software-pipelined — batch i + 1's
+// loads are issued before batch i is converted — so two batches (plus the
+// RoPE part) are in flight per warp, or all 16 rows in one batch.
+template <bool kBlockwise, int kRows>
 struct Fp8LatentBatch {
-  uint4 latent[kFp8RowsPerBatch<kBlockwise>];
-  float scale[kFp8RowsPerBatch<kBlockwise>];
+  uint4 latent[kRows];
+  float scale[kRows];
 };
 
-template <bool kBlockwise, typename RowSource>
-__device__ __forceinline__ Fp8LatentBatch<kBlockwise> load_latent_batch(
+template <bool kBlockwise, int kRows, typename RowSource>
+__device__ __forceinline__ Fp8LatentBatch<kBlockwise, kRows> load_latent_batch(
     const RowSource& row_source, int first, int lane) {
-  Fp8LatentBatch<kBlockwise> batch;
+  Fp8LatentBatch<kBlockwise, kRows> batch;
 #pragma unroll
-  for (int u = 0; u < kFp8RowsPerBatch<kBlockwise>; ++u) {
+  for (int u = 0; u < kRows; ++u) {
     const uint8_t* source = row_source(first + u);
     batch.latent[u] = make_uint4(0, 0, 0, 0);
     batch.scale[u] = 1.f;
@@ -118,8 +115,9 @@ __device__ __forceinline__ Fp8LatentBatch<kBlockwise> load_latent_batch(
 
 // Producer warp `warp` (0..3) fills rows [16 warp, +16) of a 64-token KV tile
 // from an fp8 cache; lane i < 16 holds row 16 warp + i's token address, or
-// nullptr for a zero row. kBlockwise selects the format (see the top).
-template <bool kBlockwise>
+// nullptr for a zero row. kBlockwise selects the format (see the top),
+// kBatch the rows loaded per batch (a divisor of 16).
+template <bool kBlockwise, int kBatch>
 __device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, int lane,
                                                       const uint8_t* my_row_source,
                                                       const void* fallback) {
@@ -154,13 +152,14 @@ __device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, i
 
   // Latent part: lane l converts values [16 l, 16 l + 16) of each row, which
   // lie in scale group l / 8.
-  constexpr int kBatch = kFp8RowsPerBatch<kBlockwise>;
-  Fp8LatentBatch<kBlockwise> current = load_latent_batch<kBlockwise>(row_source, 0, lane);
+  static_assert(16 % kBatch == 0, "batches cover the warp's 16 rows");
+  using Batch = Fp8LatentBatch<kBlockwise, kBatch>;
+  Batch current = load_latent_batch<kBlockwise, kBatch>(row_source, 0, lane);
 #pragma unroll
   for (int first = 0; first < 16; first += kBatch) {
-    Fp8LatentBatch<kBlockwise> next = current;  // overwritten unless this is the last batch
+    Batch next = current;  // overwritten unless this is the last batch
     if (first + kBatch < 16) {
-      next = load_latent_batch<kBlockwise>(row_source, first + kBatch, lane);
+      next = load_latent_batch<kBlockwise, kBatch>(row_source, first + kBatch, lane);
     }
 #pragma unroll
     for (int u = 0; u < kBatch; ++u) {
