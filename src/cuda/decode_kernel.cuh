@@ -23,6 +23,7 @@
 #include "src/cuda/hopper.cuh"
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/fp8_kv_tiles.cuh"
+#include "src/cuda/input_checks.h"
 
 namespace mladec::detail {
 
@@ -151,7 +152,13 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
 template <KvDtype kDtype, int kRows>
 __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dynamic_smem) {
   using namespace decode_layout;
-  if (p.check_status != nullptr && *p.check_status != 0) return;  // uniform
+  if (p.check_status != nullptr) {
+    // Checked mode: the host reads the checks' status from CTA 0's copy
+    // (the copied generation last, so it proves the rest arrived); a
+    // failure stops every CTA before it touches memory (uniform).
+    if (blockIdx.x == 0 && threadIdx.x < 32) copy_check_status_to_host(p);
+    if (*p.check_status == p.check_generation) return;
+  }
   uint8_t* smem_bytes = reinterpret_cast<uint8_t*>(
       (reinterpret_cast<uintptr_t>(dynamic_smem) + 1023) & ~uintptr_t(1023));
   const uint32_t smem = shared_address(smem_bytes);

@@ -35,9 +35,15 @@ struct DecodeParams {
   const PlanPiece* pieces;
   const PlanUnit* units;
   const int32_t* combine;
-  // Checked mode: non-zero *check_status (input_checks.h) makes the decode
-  // and combine kernels return at once. nullptr when unchecked.
-  const int32_t* check_status;
+  // Checked mode (input_checks.h): *check_status == check_generation makes
+  // the decode and combine kernels return at once. nullptr when unchecked.
+  const uint64_t* check_status;
+  uint64_t check_generation;
+  // Eager checked mode: CTA 0 of the decode kernel copies the status
+  // (check_status_words 32-bit words) to this page-locked host memory, so
+  // reading it back needs no copy of its own. nullptr otherwise.
+  uint32_t* check_status_host;
+  int check_status_words;
 };
 
 }  // namespace mladec::detail

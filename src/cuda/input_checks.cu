@@ -1,7 +1,9 @@
 #include "src/cuda/input_checks.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 
 #include "src/core/require.h"
 #include "src/cuda/cuda_check.h"
@@ -14,6 +16,7 @@ constexpr int kCheckBlocks = 64;
 
 struct CheckParams {
   DecodeParams decode;
+  uint64_t generation;
   const int32_t* seqlens;
   int batch;
   int max_pages_per_request;
@@ -25,15 +28,18 @@ struct CheckParams {
   int max_units, max_pieces, max_combine, max_split_slots;
 };
 
-__device__ void report(InputCheckStatus* status, InputCheck check, int32_t what,
-                       int32_t index, int32_t value) {
+__device__ void report(InputCheckStatus* status, uint64_t generation, InputCheck check,
+                       int32_t what, int32_t index, int32_t value) {
   InputCheckFinding& finding = status->findings[check];
-  if (atomicCAS(&finding.found, 0, 1) == 0) {
+  using Word = unsigned long long;
+  // The first thread to stamp this call's generation fills in the details.
+  if (atomicExch(reinterpret_cast<Word*>(&finding.generation), Word(generation)) !=
+      Word(generation)) {
     finding.field_or_request = what;
     finding.index = index;
     finding.value = value;
   }
-  atomicExch(&status->failed, 1);
+  atomicExch(reinterpret_cast<Word*>(&status->failed_generation), Word(generation));
 }
 
 // Grid-wide loop over [0, n).
@@ -57,7 +63,7 @@ __global__ void __launch_bounds__(kCheckThreads)
   // Lengths and the block-table entries each request's KV uses.
   for_each(c.batch, [&](int64_t b) {
     const int32_t len = c.seqlens[b];
-    if (len < 0 || len > c.max_kv_len) report(status, kSeqLenOutOfRange, int32_t(b), 0, len);
+    if (len < 0 || len > c.max_kv_len) report(status, c.generation, kSeqLenOutOfRange, int32_t(b), 0, len);
   });
   for_each(int64_t(c.batch) * c.max_pages_per_request, [&](int64_t i) {
     const int64_t b = i / c.max_pages_per_request;
@@ -66,7 +72,7 @@ __global__ void __launch_bounds__(kCheckThreads)
     if (column * p.page_size >= len) return;
     const int32_t page = block_table[b * p.block_table_stride + column];
     if (!in_range(page, 0, c.num_pages)) {
-      report(status, kBlockTableOutOfRange, int32_t(b), int32_t(column), page);
+      report(status, c.generation, kBlockTableOutOfRange, int32_t(b), int32_t(column), page);
     }
   });
 
@@ -74,7 +80,7 @@ __global__ void __launch_bounds__(kCheckThreads)
   const PlanHeader h = *p.header;
   if (h.status != 0) {
     if (blockIdx.x == 0 && threadIdx.x == 0) {
-      report(status, kPlannerRejectedLengths, 0, 0, h.status);
+      report(status, c.generation, kPlannerRejectedLengths, 0, 0, h.status);
     }
     return;
   }
@@ -82,56 +88,56 @@ __global__ void __launch_bounds__(kCheckThreads)
       !in_range(h.num_pieces, 0, c.max_pieces + 1) ||
       !in_range(h.num_combine, 0, c.max_combine + 1) ||
       !in_range(h.num_split_slots, 0, c.max_split_slots + 1) || h.workers != c.workers) {
-    if (blockIdx.x == 0 && threadIdx.x == 0) report(status, kPlanCorrupt, kFieldHeaderCounts, 0, 0);
+    if (blockIdx.x == 0 && threadIdx.x == 0) report(status, c.generation, kPlanCorrupt, kFieldHeaderCounts, 0, 0);
     return;
   }
   for_each(c.workers, [&](int64_t w) {
     const int32_t first = p.worker_piece_begin[w], next = p.worker_piece_begin[w + 1];
     const bool ok = first >= 0 && first <= next && next <= h.num_pieces &&
                     (w > 0 || first == 0) && (w + 1 < c.workers || next == h.num_pieces);
-    if (!ok) report(status, kPlanCorrupt, kFieldWorkerRange, int32_t(w), first);
+    if (!ok) report(status, c.generation, kPlanCorrupt, kFieldWorkerRange, int32_t(w), first);
   });
   for_each(h.num_pieces, [&](int64_t i) {
     const PlanPiece piece = p.pieces[i];
     if (!in_range(piece.unit, 0, h.num_units)) {
-      report(status, kPlanCorrupt, kFieldPieceUnit, int32_t(i), piece.unit);
+      report(status, c.generation, kPlanCorrupt, kFieldPieceUnit, int32_t(i), piece.unit);
       return;
     }
     const PlanUnit unit = p.units[piece.unit];
     if (piece.kv_begin < 0 || piece.kv_begin > piece.kv_end || piece.kv_end > unit.kv_len) {
-      report(status, kPlanCorrupt, kFieldPieceRange, int32_t(i), piece.kv_end);
+      report(status, c.generation, kPlanCorrupt, kFieldPieceRange, int32_t(i), piece.kv_end);
     }
     if (piece.slot != -1 && !in_range(piece.slot, 0, h.num_split_slots)) {
-      report(status, kPlanCorrupt, kFieldPieceSlot, int32_t(i), piece.slot);
+      report(status, c.generation, kPlanCorrupt, kFieldPieceSlot, int32_t(i), piece.slot);
     }
   });
   for_each(h.num_units, [&](int64_t u) {
     const PlanUnit unit = p.units[u];
     if (!in_range(unit.request, 0, c.batch)) {
-      report(status, kPlanCorrupt, kFieldUnitRequest, int32_t(u), unit.request);
+      report(status, c.generation, kPlanCorrupt, kFieldUnitRequest, int32_t(u), unit.request);
       return;
     }
     if (unit.kv_len != c.seqlens[unit.request]) {
-      report(status, kPlanCorrupt, kFieldUnitKvLen, int32_t(u), unit.kv_len);
+      report(status, c.generation, kPlanCorrupt, kFieldUnitKvLen, int32_t(u), unit.kv_len);
     }
     if (unit.q_start < 0 || unit.q_len < 0 || int64_t(unit.q_start) + unit.q_len > c.total_q) {
-      report(status, kPlanCorrupt, kFieldUnitQueryRange, int32_t(u), unit.q_start);
+      report(status, c.generation, kPlanCorrupt, kFieldUnitQueryRange, int32_t(u), unit.q_start);
     }
     if (unit.row_begin < 0 || !in_range(unit.row_count, 1, c.tile_rows + 1) ||
         int64_t(unit.row_begin) + unit.row_count > int64_t(unit.q_len) * p.num_heads) {
-      report(status, kPlanCorrupt, kFieldUnitRows, int32_t(u), unit.row_count);
+      report(status, c.generation, kPlanCorrupt, kFieldUnitRows, int32_t(u), unit.row_count);
     }
     const bool split = unit.num_splits > 1;
     if (unit.num_splits < 1 ||
         (split && (unit.first_slot < 0 ||
                    int64_t(unit.first_slot) + unit.num_splits > h.num_split_slots))) {
-      report(status, kPlanCorrupt, kFieldUnitSlots, int32_t(u), unit.first_slot);
+      report(status, c.generation, kPlanCorrupt, kFieldUnitSlots, int32_t(u), unit.first_slot);
     }
   });
   for_each(h.num_combine, [&](int64_t i) {
     const int32_t unit = p.combine[i];
     if (!in_range(unit, 0, h.num_units) || p.units[unit].num_splits < 2) {
-      report(status, kPlanCorrupt, kFieldCombineEntry, int32_t(i), unit);
+      report(status, c.generation, kPlanCorrupt, kFieldCombineEntry, int32_t(i), unit);
     }
   });
 }
@@ -167,8 +173,11 @@ InputCheckStatus& pinned_check_status() {
   struct Pinned {
     InputCheckStatus* status = nullptr;
     Pinned() {
-      cuda_check(cudaMallocHost(reinterpret_cast<void**>(&status), sizeof(InputCheckStatus)),
-                 "cudaMallocHost(check status)");
+      // Mapped: the decode kernel stores into it through the same address
+    // (unified addressing).
+    cuda_check(cudaHostAlloc(reinterpret_cast<void**>(&status), sizeof(InputCheckStatus),
+                             cudaHostAllocMapped),
+               "cudaHostAlloc(check status)");
     }
     ~Pinned() { cudaFreeHost(status); }  // at thread exit; errors do not matter then
   };
@@ -176,12 +185,23 @@ InputCheckStatus& pinned_check_status() {
   return *pinned.status;
 }
 
+uint64_t next_check_generation() {
+  static std::atomic<uint64_t> next{[] {
+    std::random_device entropy;
+    return (uint64_t(entropy()) << 32) ^ uint64_t(entropy());
+  }()};
+  uint64_t generation = next.fetch_add(1);
+  while (generation == 0) generation = next.fetch_add(1);
+  return generation;
+}
+
 void launch_input_checks(const DecodeProblem& problem, const KernelConfig& config,
                          const PlanLayout& layout, const DecodeParams& params,
                          const int32_t* seqlens, InputCheckStatus* status,
-                         cudaStream_t stream) {
+                         uint64_t generation, bool zero_first, cudaStream_t stream) {
   CheckParams c{};
   c.decode = params;
+  c.generation = generation;
   c.seqlens = seqlens;
   c.batch = problem.batch;
   c.max_pages_per_request = problem.max_pages_per_request;
@@ -194,17 +214,22 @@ void launch_input_checks(const DecodeProblem& problem, const KernelConfig& confi
   c.max_pieces = layout.max_pieces;
   c.max_combine = layout.max_combine;
   c.max_split_slots = layout.max_split_slots;
-  cuda_check(cudaMemsetAsync(status, 0, sizeof(InputCheckStatus), stream),
-             "cudaMemsetAsync(check status)");
+  if (zero_first) {
+    cuda_check(cudaMemsetAsync(status, 0, sizeof(InputCheckStatus), stream),
+               "cudaMemsetAsync(check status)");
+  }
   input_checks_kernel<<<kCheckBlocks, kCheckThreads, 0, stream>>>(c, status);
   cuda_check(cudaGetLastError(), "input_checks_kernel launch");
 }
 
-void throw_if_checks_failed(const DecodeProblem& problem,
-                               const InputCheckStatus& status) {
+void throw_if_checks_failed(const DecodeProblem& problem, const InputCheckStatus& status,
+                            uint64_t generation) {
+  require(status.copied_generation == generation, ErrorCode::kCudaError,
+          "checked mode: the decode kernel did not report the checks' status");
+  if (status.failed_generation != generation) return;
   for (int check = 0; check < kNumInputChecks; ++check) {
     const InputCheckFinding& f = status.findings[check];
-    if (!f.found) continue;
+    if (f.generation != generation) continue;
     switch (InputCheck(check)) {
       case kSeqLenOutOfRange:
         fail(ErrorCode::kBadSeqLen, "checked mode: seqlens[", f.field_or_request, "] = ",
