@@ -90,14 +90,15 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
                               generation, /*zero_first=*/captured, stream);
   params.check_status = &status->failed_generation;
   params.check_generation = generation;
-  detail::InputCheckStatus* host_status = captured ? nullptr : &detail::pinned_check_status();
-  params.check_status_host = reinterpret_cast<uint32_t*>(host_status);
+  const detail::PinnedCheckStatus pinned =
+      captured ? detail::PinnedCheckStatus{} : detail::pinned_check_status();
+  params.check_status_host = pinned.device_words;
   params.check_status_words = int(sizeof(detail::InputCheckStatus) / 4);
   detail::launch_decode(problem.kv_dtype, config.tile_rows, params, layout.workers, stream);
   detail::launch_combine(params, layout.max_combine, stream);
   if (captured) return;
   detail::cuda_check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(checked decode)");
-  detail::throw_if_checks_failed(problem, *host_status, generation);
+  detail::throw_if_checks_failed(problem, *pinned.host, generation);
 }
 
 }  // namespace mladec

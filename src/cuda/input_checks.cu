@@ -169,20 +169,21 @@ bool checked_mode_requested(const DecodeArgs& args) {
   return env != nullptr && std::strcmp(env, "") != 0 && std::strcmp(env, "0") != 0;
 }
 
-InputCheckStatus& pinned_check_status() {
+const PinnedCheckStatus& pinned_check_status() {
   struct Pinned {
-    InputCheckStatus* status = nullptr;
+    PinnedCheckStatus status;
     Pinned() {
-      // Mapped: the decode kernel stores into it through the same address
-    // (unified addressing).
-    cuda_check(cudaHostAlloc(reinterpret_cast<void**>(&status), sizeof(InputCheckStatus),
-                             cudaHostAllocMapped),
-               "cudaHostAlloc(check status)");
+      cuda_check(cudaHostAlloc(reinterpret_cast<void**>(&status.host), sizeof(InputCheckStatus),
+                               cudaHostAllocMapped),
+                 "cudaHostAlloc(check status)");
+      cuda_check(cudaHostGetDevicePointer(reinterpret_cast<void**>(&status.device_words),
+                                          status.host, 0),
+                 "cudaHostGetDevicePointer(check status)");
     }
-    ~Pinned() { cudaFreeHost(status); }  // at thread exit; errors do not matter then
+    ~Pinned() { cudaFreeHost(status.host); }  // at thread exit; errors do not matter then
   };
   thread_local Pinned pinned;
-  return *pinned.status;
+  return pinned.status;
 }
 
 uint64_t next_check_generation() {

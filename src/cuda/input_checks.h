@@ -90,9 +90,13 @@ static_assert(sizeof(InputCheckStatus) <= kCheckStatusBytes,
 bool checked_mode_requested(const DecodeArgs& args);
 
 // This thread's page-locked, device-mapped copy of a status, which the
-// decode kernel writes (DecodeParams::check_status_host). Allocated on
-// first use, freed when the thread ends.
-InputCheckStatus& pinned_check_status();
+// decode kernel writes (DecodeParams::check_status_host = device_words).
+// Allocated on first use, freed when the thread ends.
+struct PinnedCheckStatus {
+  InputCheckStatus* host = nullptr;
+  uint32_t* device_words = nullptr;  // the same memory, as the device sees it
+};
+const PinnedCheckStatus& pinned_check_status();
 
 // A generation no other checked call of this process uses (nor, but with
 // probability 2^-64, any earlier process whose status a fresh workspace may
