@@ -12,6 +12,8 @@
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/launchers.h"
 #include "src/cuda/async_copy.cuh"
+#include "src/cuda/dependent_launch.h"
+#include "src/cuda/hopper.cuh"
 
 namespace mladec::detail {
 namespace {
@@ -21,6 +23,7 @@ constexpr int kColumnsPerLane = kLatentDim / 32;
 
 __global__ void __launch_bounds__(kRowsPerBlock * 32)
     combine_kernel(const __grid_constant__ DecodeParams p, int blocks_per_unit) {
+  grid_dependency_wait();  // the decode kernel's partials (dependent launch)
   if (p.check_status != nullptr && *p.check_status == p.check_generation) return;
   const int entry = blockIdx.x / blocks_per_unit;
   if (entry >= p.header->num_combine) return;
@@ -76,9 +79,9 @@ void launch_combine(const DecodeParams& params, int max_combine,
                     cudaStream_t stream) {
   if (max_combine == 0) return;
   const int blocks_per_unit = (params.slot_rows + kRowsPerBlock - 1) / kRowsPerBlock;
-  combine_kernel<<<max_combine * blocks_per_unit, kRowsPerBlock * 32, 0, stream>>>(
-      params, blocks_per_unit);
-  cuda_check(cudaGetLastError(), "combine_kernel launch");
+  launch_dependent(combine_kernel, dim3(max_combine * blocks_per_unit),
+                   dim3(kRowsPerBlock * 32), 0, stream, "combine_kernel launch", params,
+                   blocks_per_unit);
 }
 
 }  // namespace mladec::detail

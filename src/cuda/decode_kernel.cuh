@@ -152,6 +152,11 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
 template <KvDtype kDtype, int kRows>
 __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dynamic_smem) {
   using namespace decode_layout;
+  // Launched dependent on the planner or the checks (decode_kernels.cu):
+  // everything below may read what they wrote. The combine kernel may then
+  // start on SMs this grid leaves free and wait there.
+  grid_dependency_wait();
+  allow_dependent_launch();
   if (p.check_status != nullptr) {
     // Checked mode: the host reads the checks' status from CTA 0's copy
     // (the copied generation last, so it proves the rest arrived); a

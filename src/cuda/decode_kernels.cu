@@ -2,6 +2,7 @@
 // form (decode_layout.cuh: kernel_runs_tile_rows).
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/decode_kernel.cuh"
+#include "src/cuda/dependent_launch.h"
 #include "src/cuda/launchers.h"
 
 namespace mladec::detail {
@@ -20,9 +21,8 @@ void launch(const DecodeParams& params, int workers, cudaStream_t stream) {
                                   cudaFuncAttributeMaxDynamicSharedMemorySize,
                                   decode_layout::kSharedBytes),
              "cudaFuncSetAttribute(decode_kernel)");
-  decode_kernel<kDtype, kRows><<<workers, decode_layout::kThreads,
-                                 decode_layout::kSharedBytes, stream>>>(params);
-  cuda_check(cudaGetLastError(), "decode_kernel launch");
+  launch_dependent(decode_kernel<kDtype, kRows>, dim3(workers), dim3(decode_layout::kThreads),
+                   decode_layout::kSharedBytes, stream, "decode_kernel launch", params);
 }
 
 template <KvDtype kDtype>

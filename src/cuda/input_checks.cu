@@ -6,6 +6,7 @@
 #include <random>
 
 #include "src/core/require.h"
+#include "src/cuda/hopper.cuh"
 #include "src/cuda/cuda_check.h"
 
 namespace mladec::detail {
@@ -57,6 +58,7 @@ __device__ bool in_range(int64_t value, int64_t lo, int64_t hi) {  // [lo, hi)
 
 __global__ void __launch_bounds__(kCheckThreads)
     input_checks_kernel(const __grid_constant__ CheckParams c, InputCheckStatus* status) {
+  allow_dependent_launch();  // the decode kernel waits for this grid's end
   const DecodeParams& p = c.decode;
   const int32_t* block_table = p.block_table;
 

@@ -3,6 +3,7 @@
 #include "mladec/decode.h"
 #include "src/core/planner_params.h"
 #include "src/cuda/cuda_check.h"
+#include "src/cuda/hopper.cuh"
 #include "src/cuda/tensor_checks.h"
 
 namespace mladec {
@@ -60,6 +61,9 @@ struct BlockExec {
 
 __global__ void __launch_bounds__(kPlannerThreads)
     plan_kernel(PlannerParams params, PlanView view) {
+  // One block: the decode kernel, launched dependent, may take the other
+  // SMs now and wait there for the plan.
+  allow_dependent_launch();
   BlockExec exec;
   run_planner(params, view, exec);
 }
