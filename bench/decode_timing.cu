@@ -44,8 +44,9 @@ BenchResult time_decode(const BenchCase& c) {
       row_tokens += double(c.heads) * std::max(0, len - c.q_len + t + 1);
     }
   }
-  const int copies = std::clamp(int(std::ceil(kMinRotatedBytes / kv_bytes)), 1,
-                                kMaxCopies);
+  const int copies = c.kv_in_l2 ? 1
+                                : std::clamp(int(std::ceil(kMinRotatedBytes / kv_bytes)), 1,
+                                             kMaxCopies);
 
   DecodeProblem problem = make_uniform_problem(
       c.batch, c.heads, c.q_len, c.page_size, pages_per_copy * copies, max_pages,
@@ -71,7 +72,8 @@ BenchResult time_decode(const BenchCase& c) {
     for (int b = 0; b < c.batch; ++b) {
       const int count = (seqlens[b] + c.page_size - 1) / c.page_size;
       for (int i = 0; i < count; ++i) {
-        tables[(size_t(r) * c.batch + b) * max_pages + i] = pages[next++];
+        tables[(size_t(r) * c.batch + b) * max_pages + i] =
+            c.kv_in_l2 ? pages[i] : pages[next++];
       }
     }
   }

@@ -18,6 +18,10 @@ struct BenchCase {
   KvDtype kv_dtype = KvDtype::kBf16;
   double flashmla_us = 0;  // FlashMLA's time for the same cell, 0 if none
   BenchMode mode = BenchMode::kGraph;
+  // Every request reads the same pages (one request's KV, which the L2
+  // holds): the time is the kernel's own per-block cost without DRAM, a
+  // diagnostic, not a serving case (its TB/s counts bytes read from L2).
+  bool kv_in_l2 = false;
 };
 
 struct BenchResult {

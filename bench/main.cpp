@@ -56,6 +56,17 @@ std::vector<BenchCase> all_cases() {
     cases.push_back({"small_batch", f.batch, f.seqlen, f.q_len, f.heads, 64, false,
                      KvDtype::kBf16, f.fixed_us});
   }
+  // Diagnostic: the same step with every request on one request's pages, so
+  // the KV stays in L2 and the time is the kernel's per-block cost (compare
+  // with the "large" cell of the same shape).
+  for (KvDtype dtype : {KvDtype::kBf16, KvDtype::kFp8E4m3}) {
+    for (int heads : {16, 32, 64, 128}) {
+      if (dtype != KvDtype::kBf16 && heads != 16 && heads != 128) continue;
+      BenchCase c{"l2_resident", 128, 8192, 1, heads, 64, false, dtype, 0};
+      c.kv_in_l2 = true;
+      cases.push_back(c);
+    }
+  }
   return cases;
 }
 
@@ -70,7 +81,8 @@ std::string case_name(const BenchCase& c) {
     << " page=" << c.page_size << (c.varlen ? " varlen" : " fixed") << " "
     << kv_dtype_name(c.kv_dtype)
     << (c.mode == BenchMode::kEager ? " eager"
-        : c.mode == BenchMode::kEagerChecked ? " eager checked" : "");
+        : c.mode == BenchMode::kEagerChecked ? " eager checked" : "")
+    << (c.kv_in_l2 ? " kv-in-l2" : "");
   return s.str();
 }
 
@@ -108,6 +120,7 @@ void write_json(const std::string& path, const std::string& header_json,
       << ", \"tb_per_s\": " << r.bytes / r.us * 1e-6
       << ", \"tflops\": " << r.flops / r.us * 1e-6
       << ", \"kv_copies\": " << r.copies
+      << ", \"kv_in_l2\": " << (c.kv_in_l2 ? "true" : "false")
       << ", \"flashmla_us\": " << c.flashmla_us << "}"
       << (i + 1 < rows.size() ? ",\n" : "\n");
   }
@@ -173,7 +186,7 @@ int run(int argc, char** argv) {
     else if (arg == "--no-ceilings") ceilings_wanted = false;
     else {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
-                           "[--quick] [--filter large|fp8|checked|page_size|small_batch] "
+                           "[--quick] [--filter large|fp8|checked|page_size|small_batch|l2_resident] "
                            "[--only CASE_SUBSTRING] [--no-ceilings]\n");
       return 2;
     }
