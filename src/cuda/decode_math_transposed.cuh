@@ -79,13 +79,16 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       const int buffer = kv_loads & 1;
       const uint32_t block = smem + kKvOffset + buffer * kTileBytes;
-      mbarrier_wait(bars + 8 * (kFull + buffer), (kv_loads >> 1) & 1);
-      fence_proxy_async();
 
       float s[kFragment];
       wgmma_fence();
 #pragma unroll
       for (int k = 0; k < kRowChunks / 2; ++k) {
+        if (k % 4 == 0) {  // each slab as soon as it has landed
+          mbarrier_wait(bars + 8 * slab_full_barrier(buffer, k / 4), (kv_loads >> 1) & 1);
+          fence_proxy_async();
+          wgmma_fence();
+        }
         const uint32_t offset = (k / 4) * kSlabBytes + (k % 4) * 32;
         wgmma_m64nk16_ss<kRows, false>(s, make_smem_desc(block + offset, 16, 1024),
                                        make_smem_desc(smem + kQOffset + offset, 16, 1024),
