@@ -46,7 +46,7 @@ if want smoke; then
   # A few matrix cases under a short timeout: a kernel that hangs or fails
   # here would only waste the long steps below.
   start=$(date +%s)
-  MLADEC_GPU_QUICK=24 timeout 120 build-gpu/tests/gpu/decode_matrix_gpu_test \
+  MLADEC_GPU_QUICK=24 timeout 60 build-gpu/tests/gpu/decode_matrix_gpu_test \
     >"$OUT/smoke.log" 2>&1
   rc=$?
   grep -E "cases, worst|Failure|error|FAILED|PASSED" "$OUT/smoke.log" | head -20
