@@ -56,7 +56,7 @@ fi
 
 if want tests; then
   start=$(date +%s)
-  ctest --test-dir build-gpu -L gpu -V --timeout 900 ${CTEST_ARGS:-} >"$OUT/gpu_tests.log" 2>&1
+  ctest --test-dir build-gpu -L gpu -V --timeout 240 ${CTEST_ARGS:-} >"$OUT/gpu_tests.log" 2>&1
   rc=$?
   grep -E "cases, worst|soak:|tests passed|Failed|Passed|\*\*\*" "$OUT/gpu_tests.log" | head -24
   summary+=("gpu tests rc=$rc $(( $(date +%s) - start ))s")
