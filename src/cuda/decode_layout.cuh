@@ -63,8 +63,15 @@ __host__ __device__ constexpr int transposed_p_offset(int warpgroup) {  // Pᵀ,
 }
 constexpr int kTransposedMaxOffset = kQOffset + 2 * kSlabBytes + kUpperHalf;  // float [2][4][32]
 constexpr int kTransposedSumOffset = kQOffset + 3 * kSlabBytes + kUpperHalf;  // float [2][2][4][32]
-// Per-warpgroup named barriers of the transposed form: ids 4 + m and 6 + m.
-constexpr int kTransposedMaxBarrier = 4, kTransposedPBarrier = 6;
+// 16-row tiles split Sᵀ's k-steps between the warpgroups and exchange the
+// halves (8 floats per thread) through the upper halves of Q slabs 4..7:
+// [block parity][warpgroup], 4 KB each.
+__host__ __device__ constexpr int transposed_scores_offset(int parity, int warpgroup) {
+  return kQOffset + (4 + 2 * parity + warpgroup) * kSlabBytes + kUpperHalf;
+}
+// Per-warpgroup named barriers of the transposed form: ids 4 + m and 6 + m;
+// id 8 (both warpgroups) for the exchange of the Sᵀ halves.
+constexpr int kTransposedMaxBarrier = 4, kTransposedPBarrier = 6, kTransposedScoresBarrier = 8;
 
 // Registers per thread after setmaxnreg: the fp8 producer holds a batch of
 // rows in registers while it converts them. The CTA owns what it was

@@ -80,11 +80,20 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       const int buffer = kv_loads & 1;
       const uint32_t block = smem + kKvOffset + buffer * kTileBytes;
 
+      // Sᵀ over k-steps [k_begin, k_end), each slab as soon as it has
+      // landed. 16-row tiles: warpgroup m takes half of the 36 k-steps and
+      // the halves are added through shared memory (their Sᵀ reads of the K
+      // tile were the larger part of this form's shared-memory traffic);
+      // 32-row tiles: both compute all of Sᵀ.
+      constexpr int kSteps = kRowChunks / 2;
+      constexpr bool kSplitScores = kRows == 16;
+      constexpr int k_begin = kSplitScores ? m * kSteps / 2 : 0;
+      constexpr int k_end = kSplitScores ? k_begin + kSteps / 2 : kSteps;
       float s[kFragment];
       wgmma_fence();
 #pragma unroll
-      for (int k = 0; k < kRowChunks / 2; ++k) {
-        if (k % 4 == 0) {  // each slab as soon as it has landed
+      for (int k = k_begin; k < k_end; ++k) {
+        if (k == k_begin || k % 4 == 0) {
           mbarrier_wait(bars + 8 * slab_full_barrier(buffer, k / 4), (kv_loads >> 1) & 1);
           fence_proxy_async();
           wgmma_fence();
@@ -92,12 +101,35 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
         const uint32_t offset = (k / 4) * kSlabBytes + (k % 4) * 32;
         wgmma_m64nk16_ss<kRows, false>(s, make_smem_desc(block + offset, 16, 1024),
                                        make_smem_desc(smem + kQOffset + offset, 16, 1024),
-                                       k > 0);
+                                       k > k_begin);
       }
       wgmma_commit();
       wgmma_wait<0>();
       fence_registers(s);
       if (b + 1 == e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
+      if constexpr (kSplitScores) {
+        // Double-buffered by block parity: a half is overwritten two blocks
+        // later, after both warpgroups released this buffer (so after the
+        // other one read it). a + b == b + a: both get the same Sᵀ.
+        static_assert(kFragment == 8, "two float4 per thread");
+        const int thread = threadIdx.x % 128;
+        float4* mine = reinterpret_cast<float4*>(
+            smem_bytes + transposed_scores_offset(kv_loads & 1, m)) + 2 * thread;
+        const float4* theirs = reinterpret_cast<const float4*>(
+            smem_bytes + transposed_scores_offset(kv_loads & 1, 1 - m)) + 2 * thread;
+        mine[0] = make_float4(s[0], s[1], s[2], s[3]);
+        mine[1] = make_float4(s[4], s[5], s[6], s[7]);
+        named_barrier_sync(kTransposedScoresBarrier, 2 * kWarpgroupThreads);
+        const float4 low = theirs[0], high = theirs[1];
+        s[0] += low.x;
+        s[1] += low.y;
+        s[2] += low.z;
+        s[3] += low.w;
+        s[4] += high.x;
+        s[5] += high.y;
+        s[6] += high.z;
+        s[7] += high.w;
+      }
 
       // Mask, scale into the exp2 domain, column (query row) maxima over
       // this thread's two tokens, then the warp's 16.
