@@ -15,6 +15,11 @@ struct KernelConfig {
   int split_overhead_tokens = 32;   // planner cost of starting a piece
   int min_worker_share_tokens = 128;  // fewer workers below this cost each
   int fixed_chunk_tokens = 2048;    // FixedChunk split size
+  // Balanced, uniform s_q, several tiles per request: the tiles of a request
+  // go to different workers that walk the same KV ranges at the same time,
+  // so the L2 serves the KV once for all of them (instead of each tile
+  // re-reading it from DRAM later on the same worker).
+  bool concurrent_tiles = true;
 };
 
 // Validates the problem (throws mladec::Error) and returns its configuration.

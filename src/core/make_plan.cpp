@@ -31,6 +31,12 @@ PlannerParams planner_params(const DecodeProblem& problem,
   p.split_align = config.split_align_tokens;
   p.split_overhead = config.split_overhead_tokens;
   p.min_worker_share = config.min_worker_share_tokens;
+  p.units_per_request = int(ceil_div(int64_t(problem.max_q_len) * problem.num_heads,
+                                     config.tile_rows));
+  p.tile_major = config.concurrent_tiles && !problem.ragged_q && p.fixed_chunk == 0 &&
+                         p.units_per_request > 1
+                     ? 1
+                     : 0;
   p.max_units = layout.max_units;
   p.max_items = layout.max_items;
   p.max_pieces = layout.max_pieces;

@@ -39,6 +39,13 @@ struct PlannerParams {
   int split_align;
   int split_overhead;
   int min_worker_share;
+  // Units in tile-major order (u = tile * batch + request) and a worker
+  // count that is a multiple of units_per_request: the cost line is then
+  // units_per_request equal segments, and worker g * (workers / units) + v
+  // walks segment g exactly where worker v walks segment 0 — the same KV at
+  // the same time. Only for uniform s_q (KernelConfig::concurrent_tiles).
+  int tile_major;
+  int units_per_request;
   int max_units;
   int max_items;
   int max_pieces;
@@ -96,8 +103,14 @@ MLADEC_HD int64_t unit_item_count(const PlannerParams& p, int kv_len) {
 // Phase 2, per unit: fill the unit record and count its items.
 MLADEC_HD void phase_fill_unit(const PlannerParams& p, const PlanView& v,
                                int u) {
-  int b = upper_bound_index(v.request_unit_begin, p.batch, int32_t(u));
-  int tile = u - v.request_unit_begin[b];
+  int b, tile;
+  if (p.tile_major) {
+    tile = u / p.batch;
+    b = u % p.batch;
+  } else {
+    b = upper_bound_index(v.request_unit_begin, p.batch, int32_t(u));
+    tile = u - v.request_unit_begin[b];
+  }
   int q_len = request_q_len(p, b);
   int rows = q_len * p.num_heads;
   PlanUnit unit;
@@ -155,7 +168,13 @@ MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
   // Shares below min_worker_share cost more in fixed overhead and combine
   // traffic than they save: small batches use fewer workers.
   const int64_t useful = total / p.min_worker_share;
-  const int workers = useful < 1 ? 1 : useful < p.workers ? int(useful) : p.workers;
+  int workers = useful < 1 ? 1 : useful < p.workers ? int(useful) : p.workers;
+  // Tile-major plans use a multiple of units_per_request workers when that
+  // idles at most 1/64 of them (132 SMs: 2, 3, 4 and 6 tiles idle none);
+  // otherwise the segments' cuts simply do not line up.
+  if (p.tile_major && workers % p.units_per_request <= workers / 64) {
+    workers -= workers % p.units_per_request;
+  }
   if (w >= workers || num_items == 0) {
     cut[0] = w == 0 ? 0 : num_items;
     cut[1] = 0;
