@@ -125,7 +125,8 @@ take per-request query lengths from qo_indptr and total_q rows of q.)")
       .def_ro("split_align_tokens", &KernelConfig::split_align_tokens)
       .def_ro("split_overhead_tokens", &KernelConfig::split_overhead_tokens)
       .def_ro("min_worker_share_tokens", &KernelConfig::min_worker_share_tokens)
-      .def_ro("fixed_chunk_tokens", &KernelConfig::fixed_chunk_tokens);
+      .def_ro("fixed_chunk_tokens", &KernelConfig::fixed_chunk_tokens)
+      .def_ro("concurrent_tiles", &KernelConfig::concurrent_tiles);
 
   m.def("select_config", &select_config, "problem"_a,
         "The kernel configuration of a problem: the one place it is derived.");

@@ -87,6 +87,10 @@ def test_select_config_runs_small_tiles_transposed(kv_dtype, num_heads, max_q_le
     assert config.tile_rows == tile_rows
 
 
+def test_select_config_runs_a_requests_tiles_concurrently():
+    assert mladec.select_config(problem()).concurrent_tiles is True
+
+
 def test_fixed_chunk_tokens_reach_the_config():
     config = mladec.select_config(problem(policy="fixed_chunk", fixed_chunk_tokens=512))
     assert config.fixed_chunk_tokens == 512
