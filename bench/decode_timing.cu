@@ -51,7 +51,8 @@ BenchResult time_decode(const BenchCase& c) {
   DecodeProblem problem = make_uniform_problem(
       c.batch, c.heads, c.q_len, c.page_size, pages_per_copy * copies, max_pages,
       c.kv_dtype, 1.f / std::sqrt(float(kHeadDim)));
-  const KernelConfig config = select_config(problem);
+  KernelConfig config = select_config(problem);
+  config.concurrent_tiles = config.concurrent_tiles && c.concurrent_tiles;
   const PlanLayout layout = plan_layout(problem, config, device_worker_count());
 
   const size_t pool_bytes = size_t(problem.num_pages) * c.page_size * token_bytes;

@@ -22,6 +22,9 @@ struct BenchCase {
   // holds): the time is the kernel's own per-block cost without DRAM, a
   // diagnostic, not a serving case (its TB/s counts bytes read from L2).
   bool kv_in_l2 = false;
+  // KernelConfig::concurrent_tiles as select_config() sets it, or off (an
+  // A/B of the planner's concurrent tiles in one run).
+  bool concurrent_tiles = true;
 };
 
 struct BenchResult {

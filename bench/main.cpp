@@ -2,7 +2,8 @@
 // the page-size cases, next to ceilings measured in the same run and
 // FlashMLA's times. Writes JSON and markdown.
 //   mladec_bench [--json FILE] [--markdown FILE] [--quick] [--filter GROUP]
-//                [--only SUBSTRING] [--no-ceilings]
+//                [--only SUBSTRING] [--no-ceilings] [--sequential-tiles]
+// --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B).
 #include <cuda_runtime_api.h>
 
 #include <chrono>
@@ -82,7 +83,7 @@ std::string case_name(const BenchCase& c) {
     << kv_dtype_name(c.kv_dtype)
     << (c.mode == BenchMode::kEager ? " eager"
         : c.mode == BenchMode::kEagerChecked ? " eager checked" : "")
-    << (c.kv_in_l2 ? " kv-in-l2" : "");
+    << (c.kv_in_l2 ? " kv-in-l2" : "") << (c.concurrent_tiles ? "" : " sequential-tiles");
   return s.str();
 }
 
@@ -121,6 +122,7 @@ void write_json(const std::string& path, const std::string& header_json,
       << ", \"tflops\": " << r.flops / r.us * 1e-6
       << ", \"kv_copies\": " << r.copies
       << ", \"kv_in_l2\": " << (c.kv_in_l2 ? "true" : "false")
+      << ", \"concurrent_tiles\": " << (c.concurrent_tiles ? "true" : "false")
       << ", \"flashmla_us\": " << c.flashmla_us << "}"
       << (i + 1 < rows.size() ? ",\n" : "\n");
   }
@@ -175,7 +177,7 @@ void write_markdown(const std::string& path, const std::string& title,
 
 int run(int argc, char** argv) {
   std::string json_path = "bench.json", markdown_path = "bench.md", filter, only;
-  bool quick = false, ceilings_wanted = true;
+  bool quick = false, ceilings_wanted = true, concurrent_tiles = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--json" && i + 1 < argc) json_path = argv[++i];
@@ -184,10 +186,11 @@ int run(int argc, char** argv) {
     else if (arg == "--only" && i + 1 < argc) only = argv[++i];
     else if (arg == "--quick") quick = true;
     else if (arg == "--no-ceilings") ceilings_wanted = false;
+    else if (arg == "--sequential-tiles") concurrent_tiles = false;
     else {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
                            "[--quick] [--filter large|fp8|checked|page_size|small_batch|l2_resident] "
-                           "[--only CASE_SUBSTRING] [--no-ceilings]\n");
+                           "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles]\n");
       return 2;
     }
   }
@@ -197,7 +200,8 @@ int run(int argc, char** argv) {
               ceilings.copy_bytes_per_s * 1e-12, ceilings.gemm_flops_per_s * 1e-12);
   std::vector<Row> rows;
   int index = 0;
-  for (const BenchCase& c : all_cases()) {
+  for (BenchCase c : all_cases()) {
+    c.concurrent_tiles = concurrent_tiles;
     if (!filter.empty() && c.group != filter) continue;
     if (!only.empty() && case_name(c).find(only) == std::string::npos) continue;
     if (quick && index++ % 4 != 0) continue;
