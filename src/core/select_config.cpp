@@ -1,5 +1,7 @@
 #include "mladec/config.h"
 
+#include "src/core/tile_forms.h"
+
 namespace mladec {
 
 KernelConfig select_config(const DecodeProblem& problem) {
@@ -10,9 +12,8 @@ KernelConfig select_config(const DecodeProblem& problem) {
   // rows. Measured on the H200 (bench/NOTES.md, v6): bf16 0.72x the row
   // form's time at <= 16 rows and 0.84x at 17..32; the fp8 formats 0.91-0.99x
   // at <= 16 but 1.14-1.25x at 17..32, so they keep 64-row tiles there.
-  const int64_t rows = int64_t(problem.max_q_len) * problem.num_heads;
-  const bool bf16 = problem.kv_dtype == KvDtype::kBf16;
-  config.tile_rows = rows <= 16 ? 16 : (rows <= 32 && bf16) ? 32 : 64;
+  config.tile_rows = detail::tile_rows_for(int64_t(problem.max_q_len) * problem.num_heads,
+                                          problem.kv_dtype == KvDtype::kBf16);
   if (problem.fixed_chunk_tokens > 0) {
     config.fixed_chunk_tokens = problem.fixed_chunk_tokens;
   }

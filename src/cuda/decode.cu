@@ -18,7 +18,7 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   namespace kernel = detail::decode_layout;
   validate_args(problem, args);
   detail::require_matching_layout(problem, config, layout);
-  require(kernel::kernel_runs_tile_rows(config.tile_rows) &&
+  require(detail::kernel_runs_tile_rows(config.tile_rows) &&
               config.kv_block_tokens == kernel::kBlockTokens,
           ErrorCode::kBadConfig, "the sm_90a kernel runs tile_rows 16, 32 or ",
           kernel::kTileRows, " and kv_block_tokens = ", kernel::kBlockTokens,

@@ -1,5 +1,5 @@
 // The decode kernel's instantiations, one per KV cache format and tile-rows
-// form (decode_layout.cuh: kernel_runs_tile_rows).
+// form (src/core/tile_forms.h: kernel_runs_tile_rows).
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/decode_kernel.cuh"
 #include "src/cuda/dependent_launch.h"

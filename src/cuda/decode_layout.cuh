@@ -5,22 +5,22 @@
 #include <cstdint>
 
 #include "mladec/constants.h"
+#include "src/core/tile_forms.h"
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
 
 namespace mladec::detail {
 
 namespace decode_layout {
-constexpr int kThreads = 384;
-constexpr int kMathThreads = 256;
-// Query rows per tile: 64 (wgmma M of the row form) or, when every unit has
-// at most 16 / 32 rows, the transposed form with N = 16 / 32
-// (decode_math_transposed.cuh). select_config() picks it; the launch
-// dispatches on it.
-constexpr int kTileRows = 64;
-__host__ __device__ constexpr bool kernel_runs_tile_rows(int rows) {
-  return rows == 16 || rows == 32 || rows == 64;
-}
+constexpr int kWarpgroupThreads = 128;
+constexpr int kThreads = 3 * kWarpgroupThreads;      // producer + two math
+constexpr int kMathThreads = 2 * kWarpgroupThreads;
+// Query rows per tile (src/core/tile_forms.h): 64 for the row form, 16 / 32
+// for the transposed form (decode_math_transposed.cuh); the launch
+// dispatches on the plan's tile rows.
+constexpr int kTileRows = kRowFormTileRows;
+// bf16 values per row of a slab: a latent tile of Oᵀ in the transposed form.
+constexpr int kSlabValues = 128 / 2;
 constexpr int kBlockTokens = 64;
 constexpr int kRowChunks = kHeadDim * 2 / 16;      // 72 chunks of 16 bytes
 constexpr int kTileBytes = kRowChunks / 8 * kSlabBytes;
@@ -56,7 +56,7 @@ __host__ __device__ constexpr int publish_barrier(int owner) { return owner == 0
 // The transposed form loads only the first 32 rows of the Q tile; the upper
 // halves of Q slabs 0..3 (4 KB each, 1024-byte aligned) hold what it
 // exchanges instead of the row form's P slab and exchange arrays.
-constexpr int kTransposedRowLimit = 32;
+constexpr int kTransposedRowLimit = kTransposedTileRowLimit;
 constexpr int kUpperHalf = kTransposedRowLimit * 128;
 __host__ __device__ constexpr int transposed_p_offset(int warpgroup) {  // Pᵀ, 32 rows x 128 B
   return kQOffset + warpgroup * kSlabBytes + kUpperHalf;
@@ -96,7 +96,8 @@ struct RegisterSplit {
       kLaunchRegisters < (kProducer > kMath ? kProducer : kMath)
           ? kLaunchRegisters
           : (kProducer > kMath ? kProducer : kMath);
-  static_assert(128 * kProducer + kMathThreads * kMath <= kThreads * kKernelRegisters,
+  static_assert(kWarpgroupThreads * kProducer + kMathThreads * kMath <=
+                    kThreads * kKernelRegisters,
                 "registers the CTA is launched with");
   // fp8 rows each producer lane holds per batch (fp8_kv_tiles.cuh): the
   // row form's 88 registers spill beyond 4 (e4m3) / 2 (blockwise, which

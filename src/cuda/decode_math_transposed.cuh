@@ -34,8 +34,7 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
   constexpr int kGroups = kRows / 8;          // n8 column groups
   constexpr int kThreadRows = 2 * kGroups;    // query rows per thread
   constexpr int kFragment = kRows / 2;        // accumulator floats per m64 tile
-  constexpr int kLatentTiles = 4;             // per warpgroup
-  constexpr int kWarpgroupThreads = 128;
+  constexpr int kLatentTiles = kLatentDim / kSlabValues / 2;  // per warpgroup
   const int warp = (threadIdx.x / 32) % 4;
   const int lane = threadIdx.x % 32;
   const int fragment_row = warp * 16 + lane / 4;  // + 8 for x >= 2
@@ -250,17 +249,17 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       const int r = query_row(q);
       if (r >= unit.row_count) continue;
       const int index = unit.row_begin + r;
-      const int latent0 = kLatentTiles * m * 64 + fragment_row + 8 * ((k >> 1) & 1);
+      const int latent0 = kLatentTiles * m * kSlabValues + fragment_row + 8 * ((k >> 1) & 1);
       if (piece.slot < 0) {
         uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +
                         (index % p.num_heads) * p.out_head_stride + latent0;
 #pragma unroll
-        for (int t = 0; t < kLatentTiles; ++t) out[t * 64] = bf16_bits(acc[t][k] * inverse[q]);
+        for (int t = 0; t < kLatentTiles; ++t) out[t * kSlabValues] = bf16_bits(acc[t][k] * inverse[q]);
       } else {
         float* out = p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim +
                      latent0;
 #pragma unroll
-        for (int t = 0; t < kLatentTiles; ++t) out[t * 64] = acc[t][k] * inverse[q];
+        for (int t = 0; t < kLatentTiles; ++t) out[t * kSlabValues] = acc[t][k] * inverse[q];
       }
     }
   }

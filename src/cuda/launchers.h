@@ -6,7 +6,7 @@
 namespace mladec::detail {
 
 // One persistent CTA per worker over the plan's pieces, for KV format dtype
-// and a plan made with tile_rows (decode_layout::kernel_runs_tile_rows).
+// and a plan made with tile_rows (src/core/tile_forms.h: kernel_runs_tile_rows).
 void launch_decode(KvDtype dtype, int tile_rows, const DecodeParams& params, int workers,
                    cudaStream_t stream);
 
