@@ -6,8 +6,7 @@
 //   WG0  producer: gathers Q tiles and 64-token KV blocks through the block
 //        table (any page size) into 128-byte-swizzled bf16 slabs — bf16 KV
 //        with 16-byte cp.async, fp8 KV through registers, dequantized
-//        (fp8_kv_tiles.cuh) — two KV buffers deep, with one mbarrier per
-//        64-feature slab that counts the slab's copies as they land.
+//        (fp8_kv_tiles.cuh) — and signals mbarriers, two KV buffers deep.
 //   WG1, WG2  math: 64-row tiles on the seesaw schedule, the blocks
 //        alternating between the warpgroups (decode_math_rows.cuh); tiles
 //        of at most 32 rows transposed, without padding rows
