@@ -47,30 +47,15 @@ __device__ __forceinline__ void produce_tile_rows(uint32_t tile, int warp, int l
   }
 }
 
-// Producer warp `warp` (0..3) copies rows [16 warp, +16) of a 64-token KV
-// block slab by slab (lane l: chunk l % 8 of rows 16 warp + l / 8 + 4t) and
-// after each slab arms that slab's barrier to count its copies' landing,
-// so S can start on the first slabs while the rest is in flight. Lane
-// i < 16 supplies row 16 warp + i's source, nullptr for a zero row.
-__device__ __forceinline__ void produce_kv_slabs(uint32_t tile, int warp, int lane,
-                                                 const uint8_t* my_row_source,
-                                                 const void* fallback, uint32_t slab_bars) {
-  using namespace decode_layout;
-  // The row addresses are shuffled in per copy and the slab loop is kept
-  // rolled: the bf16 producer has 40 registers.
-#pragma unroll 1
-  for (int slab = 0; slab < kSlabs; ++slab) {
-    const int chunk = 8 * slab + lane % 8;
-#pragma unroll
-    for (int t = 0; t < 4; ++t) {
-      const uint8_t* row = reinterpret_cast<const uint8_t*>(__shfl_sync(
-          0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), 4 * t + lane / 8));
-      const bool valid = row != nullptr;
-      cp_async_16(tile + slab_offset(warp * 16 + 4 * t + lane / 8, chunk),
-                  valid ? row + chunk * 16 : fallback, valid);
-    }
-    cp_async_mbarrier_arrive_noinc(slab_bars + 8 * slab);
-  }
+// The producer's completion of its previous copy job: its cp.async group is
+// done (only the newest group may still be in flight), made visible to
+// wgmma, and announced on that job's barrier.
+__device__ __forceinline__ void complete_job(uint32_t& pending_barrier, bool last) {
+  if (pending_barrier == 0) return;
+  if (last) cp_async_wait<0>(); else cp_async_wait<1>();
+  fence_proxy_async();
+  mbarrier_arrive(pending_barrier);
+  pending_barrier = 0;
 }
 
 // Address of KV token j of a request (row `block_table` of the table).
@@ -89,15 +74,17 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
   const int warp = threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   const uint32_t bars = smem + kBarrierOffset;
+  uint32_t pending = 0;
   uint32_t q_loads = 0, kv_loads = 0;
-  // Every copy is counted by a barrier as it lands (cp.async.mbarrier), so
-  // the producer never waits for its own copies, only for free buffers.
   for (int i = begin; i < end; ++i) {
     const PlanPiece piece = p.pieces[i];
     const PlanUnit unit = p.units[piece.unit];
     const PieceExtent e = piece_extent(p, piece, unit);
     if (e.num_blocks == 0) continue;
 
+    // The math warps free Q only after the previous piece's last block,
+    // whose copies must therefore be announced before waiting.
+    complete_job(pending, true);
     mbarrier_wait(bars + 8 * kQEmpty, (q_loads & 1) ^ 1);
     {
       const int r = warp * 16 + (lane & 15);
@@ -111,7 +98,8 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       // The transposed form reads only the first kRows rows; the rest of
       // the Q slabs is its exchange space.
       if (warp * 16 < kRows) produce_tile_rows(smem + kQOffset, warp, lane, source, p.q);
-      cp_async_mbarrier_arrive_noinc(bars + 8 * kQFull);
+      cp_async_commit();
+      pending = bars + 8 * kQFull;
       ++q_loads;
     }
 
@@ -132,20 +120,38 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       // every row has its own entry (page size 1 was 16% slower than 64).
       const uint8_t* source = nullptr;
       if (j >= piece.kv_begin && j < e.load_end) source = kv_token_address(p, block_table, j);
-      mbarrier_wait(bars + 8 * (kEmpty + buffer), ((kv_loads >> 1) & 1) ^ 1);
+      const uint32_t empty = bars + 8 * (kEmpty + buffer);
+      const uint32_t empty_parity = ((kv_loads >> 1) & 1) ^ 1;
+      if (!mbarrier_ready(empty, empty_parity)) {
+        // The math warps free a buffer only after the next block is
+        // announced (they issue its S before they release the last one):
+        // announce the pending block before blocking, or neither side moves.
+        complete_job(pending, true);
+        mbarrier_wait(empty, empty_parity);
+      }
       const uint32_t tile = smem + kKvOffset + buffer * kTileBytes;
-      const uint32_t slab_bars = bars + 8 * slab_full_barrier(buffer, 0);
       if (kDtype == KvDtype::kBf16) {
-        produce_kv_slabs(tile, warp, lane, source, p.kv, slab_bars);
+        produce_tile_rows(tile, warp, lane, source, p.kv);
+        cp_async_commit();
+        complete_job(pending, false);
+        pending = bars + 8 * (kFull + buffer);
       } else {
+        // The converted rows are already stored: announce this block (and a
+        // pending Q) as soon as the RoPE copies of blockwise land.
         produce_fp8_tile_rows<kDtype == KvDtype::kFp8Blockwise,
                               RegisterSplit<kDtype, kRows>::kFp8RowsPerBatch>(
-            tile, warp, lane, source, p.kv, slab_bars);
+            tile, warp, lane, source, p.kv);
+        cp_async_commit();
+        complete_job(pending, true);
+        pending = bars + 8 * (kFull + buffer);
+        complete_job(pending, true);
       }
     }
   }
+  complete_job(pending, true);
 }
 
+// kRows: the tile rows the plan was made with (kernel_runs_tile_rows).
 template <KvDtype kDtype, int kRows>
 __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dynamic_smem) {
   using namespace decode_layout;
@@ -166,12 +172,11 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
   const uint32_t smem = shared_address(smem_bytes);
   if (threadIdx.x == 0) {
     const uint32_t bars = smem + kBarrierOffset;
-    for (int slab = 0; slab < 2 * kSlabs; ++slab) {
-      mbarrier_init(bars + 8 * (kSlabFull + slab), 128);  // one arrival per producer thread
-    }
+    mbarrier_init(bars + 8 * (kFull + 0), 128);
+    mbarrier_init(bars + 8 * (kFull + 1), 128);
     mbarrier_init(bars + 8 * (kEmpty + 0), kMathThreads);
     mbarrier_init(bars + 8 * (kEmpty + 1), kMathThreads);
-    mbarrier_init(bars + 8 * kQFull, 128);  // cp.async.mbarrier arrivals
+    mbarrier_init(bars + 8 * kQFull, 128);
     mbarrier_init(bars + 8 * kQEmpty, kMathThreads);
     fence_barrier_init();
   }

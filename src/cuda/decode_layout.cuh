@@ -26,21 +26,13 @@ constexpr int kRowChunks = kHeadDim * 2 / 16;      // 72 chunks of 16 bytes
 constexpr int kTileBytes = kRowChunks / 8 * kSlabBytes;
 constexpr int kQOffset = 0;
 constexpr int kKvOffset = kTileBytes;              // two buffers
-constexpr int kSlabs = kRowChunks / 8;  // 9 slabs of 64 features per tile
 // Row form: a block's P goes into its RoPE slab once S has read it.
-constexpr int kPSlab = kSlabs - 1;
+constexpr int kPSlab = kRowChunks / 8 - 1;
 constexpr int kExchangeMaxOffset = 3 * kTileBytes;                // float [2][64]
 constexpr int kExchangeScaleOffset = kExchangeMaxOffset + 2 * 64 * 4;  // float [2][64]
 constexpr int kRowSumOffset = kExchangeScaleOffset + 2 * 64 * 4;  // float [2][2][64]
 constexpr int kBarrierOffset = kRowSumOffset + 2 * 2 * 64 * 4;
-// mbarriers: one per (KV buffer, slab), so the math warps start S on a
-// slab as soon as it has landed (a block's copies take microseconds), then
-// the buffers' releases and the Q tile's.
-constexpr int kSlabFull = 0, kEmpty = 2 * kSlabs, kQFull = kEmpty + 2, kQEmpty = kQFull + 1,
-              kBarriers = kQEmpty + 1;
-__host__ __device__ constexpr int slab_full_barrier(int buffer, int slab) {
-  return kSlabFull + buffer * kSlabs + slab;
-}
+constexpr int kFull = 0, kEmpty = 2, kQFull = 4, kQEmpty = 5, kBarriers = 6;
 // Slabs must start 1024-byte aligned; the dynamic base is aligned by hand.
 constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
 static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");

@@ -33,28 +33,14 @@
 
 namespace mladec::detail {
 
-// Waits for the slabs [first, first + count) of a KV block to land.
-__device__ __forceinline__ void wait_slabs(uint32_t slab_bars, uint32_t parity, int first,
-                                           int count) {
-  for (int slab = first; slab < first + count; ++slab) {
-    mbarrier_wait(slab_bars + 8 * slab, parity);
-  }
-  fence_proxy_async();
-}
-
 // Issues S = Q·Kᵀ for the 64 tokens of the KV block at `block` (one wgmma
-// group, not waited for), each slab's k-steps as soon as it has landed.
+// group, not waited for).
 __device__ __forceinline__ void issue_block_scores(float (&s)[32], uint32_t smem,
-                                                   uint32_t block, uint32_t slab_bars,
-                                                   uint32_t parity) {
+                                                   uint32_t block) {
   using namespace decode_layout;
   wgmma_fence();
 #pragma unroll
   for (int k = 0; k < kRowChunks / 2; ++k) {
-    if (k % 4 == 0) {
-      wait_slabs(slab_bars, parity, k / 4, 1);
-      wgmma_fence();
-    }
     const uint32_t offset = (k / 4) * kSlabBytes + (k % 4) * 32;
     wgmma_m64n64k16_ss(s, make_smem_desc(smem + kQOffset + offset, 16, 1024),
                        make_smem_desc(block + offset, 16, 1024), k > 0);
@@ -230,8 +216,9 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       if (pending_release >= 0) mbarrier_arrive(bars + 8 * (kEmpty + pending_release));
       pending_release = -1;
     };
-    const auto slab_bars = [&](uint32_t load) {
-      return bars + 8 * slab_full_barrier(int(load & 1), 0);
+    const auto wait_full = [&](uint32_t load) {
+      mbarrier_wait(bars + 8 * (kFull + (load & 1)), (load >> 1) & 1);
+      fence_proxy_async();
     };
     const auto block_at = [&](uint32_t load) { return smem + kKvOffset + (load & 1) * kTileBytes; };
     const auto token0 = [&](int b) {
@@ -248,7 +235,8 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       release_pending();
     };
     const auto block_scores = [&](uint32_t load) {
-      issue_block_scores(s, smem, block_at(load), slab_bars(load), (load >> 1) & 1);
+      wait_full(load);
+      issue_block_scores(s, smem, block_at(load));
       wgmma_wait<0>();
       fence_registers(s);
     };
@@ -261,11 +249,8 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       issue_block_output<m, true>(acc, p_frag, block_at(load));
       pending_release = int(load & 1);
     };
-    // P·V of the other warpgroup's block (its publication taken; its V
-    // slabs have landed — the owner waited for every slab — and the wait
-    // makes them visible to this warpgroup's wgmma too).
+    // P·V of the other warpgroup's block (its publication taken).
     const auto other_output = [&](uint32_t load) {
-      wait_slabs(slab_bars(load), (load >> 1) & 1, 4 * m, 4);
       rescale(acc, scale);
       issue_block_output<m, false>(acc, p_frag, block_at(load));
       pending_release = int(load & 1);

@@ -78,9 +78,10 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       const int buffer = kv_loads & 1;
       const uint32_t block = smem + kKvOffset + buffer * kTileBytes;
+      mbarrier_wait(bars + 8 * (kFull + buffer), (kv_loads >> 1) & 1);
+      fence_proxy_async();
 
-      // Sᵀ over k-steps [k_begin, k_end), each slab as soon as it has
-      // landed. 16-row tiles: warpgroup m takes half of the 36 k-steps and
+      // Sᵀ over k-steps [k_begin, k_end). 16-row tiles: warpgroup m takes half of the 36 k-steps and
       // the halves are added through shared memory (their Sᵀ reads of the K
       // tile were the larger part of this form's shared-memory traffic);
       // 32-row tiles: both compute all of Sᵀ.
@@ -92,11 +93,6 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       wgmma_fence();
 #pragma unroll
       for (int k = k_begin; k < k_end; ++k) {
-        if (k == k_begin || k % 4 == 0) {
-          mbarrier_wait(bars + 8 * slab_full_barrier(buffer, k / 4), (kv_loads >> 1) & 1);
-          fence_proxy_async();
-          wgmma_fence();
-        }
         const uint32_t offset = (k / 4) * kSlabBytes + (k % 4) * 32;
         wgmma_m64nk16_ss<kRows, false>(s, make_smem_desc(block + offset, 16, 1024),
                                        make_smem_desc(smem + kQOffset + offset, 16, 1024),

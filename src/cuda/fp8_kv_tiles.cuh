@@ -116,15 +116,11 @@ __device__ __forceinline__ Fp8LatentBatch<kBlockwise, kRows> load_latent_batch(
 // Producer warp `warp` (0..3) fills rows [16 warp, +16) of a 64-token KV tile
 // from an fp8 cache; lane i < 16 holds row 16 warp + i's token address, or
 // nullptr for a zero row. kBlockwise selects the format (see the top),
-// kBatch the rows loaded per batch (a divisor of 16). Each of the tile's 9
-// slab barriers (slab_bars + 8 s) gets this thread's one arrival once its
-// part of the slab is stored (or, for blockwise RoPE, has landed).
+// kBatch the rows loaded per batch (a divisor of 16).
 template <bool kBlockwise, int kBatch>
 __device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, int lane,
                                                       const uint8_t* my_row_source,
-                                                      const void* fallback,
-                                                      uint32_t slab_bars) {
-  constexpr int kRopeSlab = 8;
+                                                      const void* fallback) {
   const auto row_source = [&](int i) {
     return reinterpret_cast<const uint8_t*>(__shfl_sync(
         0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), i));
@@ -144,7 +140,6 @@ __device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, i
       cp_async_16(tile + slab_offset(first_row + c / 8, 64 + c % 8),
                   valid ? source + kBlockwiseRopeOffset + 16 * (c % 8) : fallback, valid);
     }
-    cp_async_mbarrier_arrive_noinc(slab_bars + 8 * kRopeSlab);
   } else {
 #pragma unroll
     for (int k = 0; k < 2; ++k) {
@@ -180,12 +175,6 @@ __device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, i
       const int c = lane + 32 * k;
       store_e4m3x16<false>(tile, first_row + c / 4, 64 + 2 * (c % 4), rope[k], 1.f);
     }
-  }
-  // The stores are read by wgmma (async proxy); arrive has release order.
-  fence_proxy_async();
-#pragma unroll
-  for (int slab = 0; slab < (kBlockwise ? kRopeSlab : kRopeSlab + 1); ++slab) {
-    mbarrier_arrive(slab_bars + 8 * slab);
   }
 }
 

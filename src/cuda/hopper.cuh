@@ -77,12 +77,6 @@ __device__ __forceinline__ void mbarrier_wait(uint32_t bar, uint32_t parity) {
       "r"(parity)
       : "memory");
 }
-// One arrival on `bar` once every cp.async this thread issued so far has
-// landed, without waiting for them (the barrier's count includes it).
-__device__ __forceinline__ void cp_async_mbarrier_arrive_noinc(uint32_t bar) {
-  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(bar) : "memory");
-}
-
 // Whether the phase with `parity` has completed, without waiting.
 __device__ __forceinline__ bool mbarrier_ready(uint32_t bar, uint32_t parity) {
   uint32_t done;
