@@ -178,6 +178,8 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     mbarrier_init(bars + 8 * (kEmpty + 1), kMathThreads);
     mbarrier_init(bars + 8 * kQFull, 128);
     mbarrier_init(bars + 8 * kQEmpty, kMathThreads);
+    mbarrier_init(bars + 8 * (kPublished + 0), kWarpgroupThreads);
+    mbarrier_init(bars + 8 * (kPublished + 1), kWarpgroupThreads);
     fence_barrier_init();
   }
   __syncthreads();

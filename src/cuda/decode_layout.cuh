@@ -32,18 +32,18 @@ constexpr int kExchangeMaxOffset = 3 * kTileBytes;                // float [2][6
 constexpr int kExchangeScaleOffset = kExchangeMaxOffset + 2 * 64 * 4;  // float [2][64]
 constexpr int kRowSumOffset = kExchangeScaleOffset + 2 * 64 * 4;  // float [2][2][64]
 constexpr int kBarrierOffset = kRowSumOffset + 2 * 2 * 64 * 4;
-constexpr int kFull = 0, kEmpty = 2, kQFull = 4, kQEmpty = 5, kBarriers = 6;
+// mbarriers. kPublished + owner (row form): warpgroup `owner` has published
+// a block's P, maxima and rescale factors for the other warpgroup.
+constexpr int kFull = 0, kEmpty = 2, kQFull = 4, kQEmpty = 5, kPublished = 6, kBarriers = 8;
 // Slabs must start 1024-byte aligned; the dynamic base is aligned by hand.
 constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
 static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
-// Math warpgroups' named barriers (id 0 is __syncthreads): the row totals,
-// and a block's publication (the owner arrives, the other warpgroup waits),
-// one id per owner. With one id for both directions a warp that had just
-// arrived could wait on the next generation before the current one
-// completed and fill it up in place of a late warp of the other warpgroup
-// (compute-sanitizer racecheck found hazards on the exchange at 61ffaa6).
+// The math warpgroups' named barrier for the row totals (id 0 is
+// __syncthreads). A block's publication uses mbarriers (kPublished), not a
+// named barrier's arrive/sync: compute-sanitizer racecheck reported hazards
+// on the exchange with arrive/sync (runs of 2026-11-29), and an mbarrier's
+// arrive/wait is a release/acquire pair the tools model.
 constexpr int kRowSumBarrier = 2;
-__host__ __device__ constexpr int publish_barrier(int owner) { return owner == 0 ? 1 : 3; }
 
 // The transposed form loads only the first 32 rows of the Q tile; the upper
 // halves of Q slabs 0..3 (4 KB each, 1024-byte aligned) hold what it

@@ -146,17 +146,22 @@ __device__ __forceinline__ void block_softmax(float (&s)[32], uint32_t (&p_frag)
   // P is read by the other warpgroup's wgmma (async proxy), the exchange by
   // its threads.
   fence_proxy_async();
-  __threadfence_block();
-  named_barrier_arrive(publish_barrier(m), kMathThreads);
+  mbarrier_arrive(smem + kBarrierOffset + 8 * (kPublished + m));
 }
 
 // The other warpgroup's pickup of block b's publication (owner 1 − m):
 // running maxima and the factor for this warpgroup's rows.
+// `taken` counts the publications taken so far: the owner never publishes
+// twice before the other warpgroup took the first (each warpgroup takes the
+// other's block between two own ones, and the row-total barrier ends every
+// piece), so its parity is the phase to wait for.
 template <int m>
 __device__ __forceinline__ void take_publication(float (&scale)[2], RowState& rows,
-                                                 const uint8_t* smem_bytes, int r0) {
+                                                 const uint8_t* smem_bytes, uint32_t smem,
+                                                 uint32_t& taken, int r0) {
   using namespace decode_layout;
-  named_barrier_sync(publish_barrier(1 - m), kMathThreads);
+  mbarrier_wait(smem + kBarrierOffset + 8 * (kPublished + 1 - m), taken & 1);
+  ++taken;
   const float* exchange_max =
       reinterpret_cast<const float*>(smem_bytes + kExchangeMaxOffset) + (1 - m) * 64;
   const float* exchange_scale =
@@ -187,6 +192,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
   const uint32_t bars = smem + kBarrierOffset;
   float* row_sum_exchange = reinterpret_cast<float*>(smem_bytes + kRowSumOffset);
   uint32_t q_loads = 0, kv_loads = 0, pieces_done = 0;
+  uint32_t publications_taken = 0;  // of the other warpgroup's blocks
 
   for (int i = begin; i < end; ++i, ++pieces_done) {
     const PlanPiece piece = p.pieces[i];
@@ -249,8 +255,12 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       issue_block_output<m, true>(acc, p_frag, block_at(load));
       pending_release = int(load & 1);
     };
-    // P·V of the other warpgroup's block (its publication taken).
+    // P·V of the other warpgroup's block (its publication taken). The owner
+    // waited for the block; this wait (complete already, and the buffer
+    // cannot refill before this warpgroup frees it) makes the landed copies
+    // visible to this warpgroup's own reads in the tools' model too.
     const auto other_output = [&](uint32_t load) {
+      wait_full(load);
       rescale(acc, scale);
       issue_block_output<m, false>(acc, p_frag, block_at(load));
       pending_release = int(load & 1);
@@ -268,12 +278,12 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
         block_scores(load0);
         own_output(b0, load0);
         if (has_b1) {
-          take_publication<m>(scale, rows, smem_bytes, r0);
+          take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
           finish_output();
           other_output(load1);
         }
       } else {
-        take_publication<m>(scale, rows, smem_bytes, r0);
+        take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
         other_output(load0);
         if (has_b1) {
           block_scores(load1);  // P·V(b0) completes before it
