@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# A/B timing of several commits in one device call: builds the benchmark of
+# each source tree under ab/<commit>/ and runs the same benchmark selection
+# on each, round by round, so clock drift hits every tree alike; prints one
+# table of µs (a column per tree, one value per round).
+#   here:       scripts/gpu-ab.sh --prepare COMMIT...   (git archive into ab/)
+#   the device: BENCH_ARGS="--filter large --only 'x8192 s_q=1'" \
+#                 MLADEC_CUTLASS_DIR=... scripts/gpu-ab.sh [ROUNDS]
+# ab/ is ignored by git: name it in the run tool's carry (a few MB: bench
+# results are left out of the trees).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+if [ "${1:-}" = --prepare ]; then
+  shift
+  rm -rf ab && mkdir ab
+  for commit in "$@"; do
+    mkdir "ab/$commit" && git archive "$commit" -- . ":!bench/results" | tar x -C "ab/$commit"
+  done
+  echo "prepared: $(ls ab)"; exit 0
+fi
+OUT=${OUT:-$PWD/gpu-out}
+mkdir -p "$OUT"
+rounds=${1:-2}
+cutlass=${MLADEC_CUTLASS_DIR:-$PWD/.deps/cutlass/include}
+trees=$(ls ab)
+for tree in $trees; do
+  start=$(date +%s)
+  cmake -S "ab/$tree" -B "build-ab/$tree" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DMLADEC_CUTLASS_DIR="$cutlass" >"$OUT/configure_$tree.log" 2>&1 &&
+    cmake --build "build-ab/$tree" -j"$(nproc)" --target mladec_bench >"$OUT/build_$tree.log" 2>&1
+  echo "build $tree rc=$? $(( $(date +%s) - start ))s"
+done
+for round in $(seq "$rounds"); do
+  for tree in $trees; do
+    eval "build-ab/$tree/bench/mladec_bench --no-ceilings --json $OUT/ab_${tree}_$round.json \
+      --markdown /dev/null ${BENCH_ARGS:-}" >"$OUT/bench_${tree}_$round.log" 2>&1
+  done
+done
+# One table: case rows, one µs column per tree and round.
+python3 - "$OUT" $trees <<'PY'
+import json, sys, glob, os, collections
+out, trees = sys.argv[1], sys.argv[2:]
+table = collections.OrderedDict()
+for tree in trees:
+    for path in sorted(glob.glob(f"{out}/ab_{tree}_*.json")):
+        for case in json.load(open(path))["cases"]:
+            name = "{group} {mode} {batch}x{seqlen} s_q={q_len} h_q={heads} page={page_size} {kv_dtype}{tag}".format(tag=" varlen" if case["varlen"] else "", **case)
+            table.setdefault(name, {}).setdefault(tree, []).append(case["us"])
+print("| case | " + " | ".join(trees) + " |")
+for name, per_tree in table.items():
+    cells = [" / ".join(f"{us:.0f}" for us in per_tree.get(t, [])) for t in trees]
+    print(f"| {name} | " + " | ".join(cells) + " |")
+PY
+(cd "$OUT" && tar czf ab_logs.tgz ./*.log 2>/dev/null && rm -f ./*.log)
