@@ -51,4 +51,5 @@ for name, per_tree in table.items():
     cells = [" / ".join(f"{us:.0f}" for us in per_tree.get(t, [])) for t in trees]
     print(f"| {name} | " + " | ".join(cells) + " |")
 PY
-(cd "$OUT" && tar czf ab_logs.tgz ./*.log 2>/dev/null && rm -f ./*.log)
+# The device returns at most 8 files: one archive holds every JSON and log.
+(cd "$OUT" && tar czf ab_results.tgz ./*.json ./*.log 2>/dev/null && rm -f ./*.json ./*.log)
