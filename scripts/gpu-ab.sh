@@ -4,7 +4,7 @@
 # on each, round by round, so clock drift hits every tree alike; prints one
 # table of µs (a column per tree, one value per round).
 #   here:       scripts/gpu-ab.sh --prepare COMMIT...   (git archive into ab/)
-#   the device: BENCH_ARGS="--filter large --only 'x8192 s_q=1'" \
+#   the device: BENCH_ARGS="--filter large --only 'x8192 s_q=1'" AB_CHECK=4 \
 #                 MLADEC_CUTLASS_DIR=... scripts/gpu-ab.sh [ROUNDS]
 # ab/ is ignored by git: name it in the run tool's carry (a few MB: bench
 # results are left out of the trees).
@@ -23,13 +23,31 @@ mkdir -p "$OUT"
 rounds=${1:-2}
 cutlass=${MLADEC_CUTLASS_DIR:-$PWD/.deps/cutlass/include}
 trees=$(ls ab)
+# AB_CHECK=N: before any timing, every N-th case of the GPU decode matrix
+# (all three cache formats against the CPU reference) for each tree; a tree
+# that fails it is not timed.
+timed=""
 for tree in $trees; do
   start=$(date +%s)
+  targets=mladec_bench
+  [ -n "${AB_CHECK:-}" ] && targets="$targets decode_matrix_gpu_test"
   cmake -S "ab/$tree" -B "build-ab/$tree" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DMLADEC_CUTLASS_DIR="$cutlass" >"$OUT/configure_$tree.log" 2>&1 &&
-    cmake --build "build-ab/$tree" -j"$(nproc)" --target mladec_bench >"$OUT/build_$tree.log" 2>&1
-  echo "build $tree rc=$? $(( $(date +%s) - start ))s"
+    cmake --build "build-ab/$tree" -j"$(nproc)" --target $targets >"$OUT/build_$tree.log" 2>&1
+  rc=$?
+  echo "build $tree rc=$rc $(( $(date +%s) - start ))s"
+  [ $rc -eq 0 ] || continue
+  if [ -n "${AB_CHECK:-}" ]; then
+    start=$(date +%s)
+    MLADEC_GPU_QUICK=$AB_CHECK timeout 120 "build-ab/$tree/tests/gpu/decode_matrix_gpu_test" \
+      >"$OUT/check_$tree.log" 2>&1
+    rc=$?
+    echo "check $tree rc=$rc $(( $(date +%s) - start ))s: $(grep -E 'cases, worst' "$OUT/check_$tree.log" | tr '\n' ' ')"
+    [ $rc -eq 0 ] || continue
+  fi
+  timed="$timed $tree"
 done
+trees=$timed
 for round in $(seq "$rounds"); do
   for tree in $trees; do
     eval "build-ab/$tree/bench/mladec_bench --no-ceilings --json $OUT/ab_${tree}_$round.json \
