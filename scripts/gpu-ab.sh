@@ -50,7 +50,8 @@ done
 trees=$timed
 for round in $(seq "$rounds"); do
   for tree in $trees; do
-    eval "build-ab/$tree/bench/mladec_bench --no-ceilings --json $OUT/ab_${tree}_$round.json \
+    # A tree whose kernel hangs must not take the whole call with it.
+    eval "timeout ${AB_TIMEOUT:-120} build-ab/$tree/bench/mladec_bench --no-ceilings --json $OUT/ab_${tree}_$round.json \
       --markdown /dev/null ${BENCH_ARGS:-}" >"$OUT/bench_${tree}_$round.log" 2>&1
   done
 done
