@@ -4,7 +4,7 @@
 # on each, round by round, so clock drift hits every tree alike; prints one
 # table of µs (a column per tree, one value per round).
 #   here:       scripts/gpu-ab.sh --prepare COMMIT...   (git archive into ab/)
-#   the device: BENCH_ARGS="--filter large --only 'x8192 s_q=1'" AB_CHECK=4 \
+#   the device: AB_ONLY='x8192 s_q=1|1x32768' BENCH_ARGS="--filter large" AB_CHECK=4 \
 #                 MLADEC_CUTLASS_DIR=... scripts/gpu-ab.sh [ROUNDS]
 # ab/ is ignored by git: name it in the run tool's carry (a few MB: bench
 # results are left out of the trees).
@@ -48,11 +48,20 @@ for tree in $trees; do
   timed="$timed $tree"
 done
 trees=$timed
+# AB_ONLY='A|B|...': one benchmark run per case-name substring (each run's
+# --only), after BENCH_ARGS; without it, one run of BENCH_ARGS.
+IFS='|' read -r -a patterns <<<"${AB_ONLY:-}"
+[ ${#patterns[@]} -eq 0 ] && patterns=("")
 for round in $(seq "$rounds"); do
   for tree in $trees; do
-    # A tree whose kernel hangs must not take the whole call with it.
-    eval "timeout ${AB_TIMEOUT:-120} build-ab/$tree/bench/mladec_bench --no-ceilings --json $OUT/ab_${tree}_$round.json \
-      --markdown /dev/null ${BENCH_ARGS:-}" >"$OUT/bench_${tree}_$round.log" 2>&1
+    for n in "${!patterns[@]}"; do
+      only=()
+      [ -n "${patterns[$n]}" ] && only=(--only "${patterns[$n]}")
+      # A tree whose kernel hangs must not take the whole call with it.
+      eval "timeout ${AB_TIMEOUT:-120} build-ab/$tree/bench/mladec_bench --no-ceilings \
+        --json $OUT/ab_${tree}_${round}_$n.json --markdown /dev/null ${BENCH_ARGS:-}" '"${only[@]}"' \
+        >"$OUT/bench_${tree}_${round}_$n.log" 2>&1
+    done
   done
 done
 # One table: case rows, one µs column per tree and round.
