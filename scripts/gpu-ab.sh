@@ -23,9 +23,6 @@ mkdir -p "$OUT"
 rounds=${1:-2}
 cutlass=${MLADEC_CUTLASS_DIR:-$PWD/.deps/cutlass/include}
 trees=$(ls ab)
-# AB_CHECK=N: before any timing, every N-th case of the GPU decode matrix
-# (all three cache formats against the CPU reference) for each tree; a tree
-# that fails it is not timed.
 # The trees build at once, the cores shared out: each tree's build is
 # bound by one long translation unit (the decode kernels), ~25 s.
 targets=mladec_bench
@@ -42,6 +39,9 @@ for tree in $trees; do
 done
 wait
 echo "builds: $(( $(date +%s) - start ))s"
+# AB_CHECK=N: before any timing, every N-th case of the GPU decode matrix
+# (all three cache formats against the CPU reference) for each tree; a tree
+# that fails it is not timed.
 timed=""
 for tree in $trees; do
   rc=$(cat "build-ab/$tree.rc" 2>/dev/null || echo 1)
