@@ -123,11 +123,14 @@ if want profile; then
   # Nsight Compute, full set, on one launch of a memory-bound and a
   # compute-bound bf16 case and a memory-bound fp8 one: the details page,
   # and the SASS with its warp-stall samples (where the math warps wait) as
-  # CSV, both into the log archive. PROFILE_CASES (';'-separated) overrides.
+  # CSV, both into the log archive. PROFILE_CASES (';'-separated) overrides;
+  # PROFILE_KERNELS (a regex, default decode) and PROFILE_LAUNCHES (default
+  # 1) widen it, e.g. 'decode|combine' and 2 for a small batch's two kernels.
   IFS=';' read -r -a cases <<<"${PROFILE_CASES:-128x8192 s_q=1 h_q=16 page=64 fixed bf16;128x8192 s_q=1 h_q=128 page=64 fixed bf16;128x8192 s_q=1 h_q=16 page=64 fixed fp8_e4m3}"
   for case in "${cases[@]}"; do
     name=$(echo "$case" | tr -c 'a-zA-Z0-9' '_' | cut -c1-40)
-    ncu --clock-control none -k regex:decode --launch-count 1 --set full \
+    ncu --clock-control none -k "regex:${PROFILE_KERNELS:-decode}" \
+      --launch-count "${PROFILE_LAUNCHES:-1}" --set full \
       --import-source yes -f -o "/tmp/ncu_$name" \
       build-gpu/bench/mladec_bench --no-ceilings --only "$case" \
       --json /dev/null --markdown /dev/null >"$OUT/ncu_run_$name.log" 2>&1
