@@ -19,6 +19,9 @@ if [ "${1:-}" = --prepare ]; then
   echo "prepared: $(ls ab)"; exit 0
 fi
 OUT=${OUT:-$PWD/gpu-out}
+# Logs and JSON gather outside $OUT (the device returns at most 8 files);
+# $OUT gets the table and one archive of them after every round.
+RAW=$(mktemp -d /tmp/ab-raw.XXXXXX)
 mkdir -p "$OUT"
 rounds=${1:-2}
 cutlass=${MLADEC_CUTLASS_DIR:-$PWD/.deps/cutlass/include}
@@ -33,8 +36,8 @@ start=$(date +%s)
 mkdir -p build-ab && rm -f build-ab/*.rc
 for tree in $trees; do
   (cmake -S "ab/$tree" -B "build-ab/$tree" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-       -DMLADEC_CUTLASS_DIR="$cutlass" >"$OUT/configure_$tree.log" 2>&1 &&
-     cmake --build "build-ab/$tree" -j$jobs --target $targets >"$OUT/build_$tree.log" 2>&1
+       -DMLADEC_CUTLASS_DIR="$cutlass" >"$RAW/configure_$tree.log" 2>&1 &&
+     cmake --build "build-ab/$tree" -j$jobs --target $targets >"$RAW/build_$tree.log" 2>&1
    echo $? >"build-ab/$tree.rc") &
 done
 wait
@@ -50,32 +53,18 @@ for tree in $trees; do
   if [ -n "${AB_CHECK:-}" ]; then
     start=$(date +%s)
     MLADEC_GPU_QUICK=$AB_CHECK timeout 120 "build-ab/$tree/tests/gpu/decode_matrix_gpu_test" \
-      >"$OUT/check_$tree.log" 2>&1
+      >"$RAW/check_$tree.log" 2>&1
     rc=$?
-    echo "check $tree rc=$rc $(( $(date +%s) - start ))s: $(grep -E 'cases, worst' "$OUT/check_$tree.log" | tr '\n' ' ')"
+    echo "check $tree rc=$rc $(( $(date +%s) - start ))s: $(grep -E 'cases, worst' "$RAW/check_$tree.log" | tr '\n' ' ')"
     [ $rc -eq 0 ] || continue
   fi
   timed="$timed $tree"
 done
 trees=$timed
-# AB_ONLY='A|B|...': one benchmark run per case-name substring (each run's
-# --only), after BENCH_ARGS; without it, one run of BENCH_ARGS.
-IFS='|' read -r -a patterns <<<"${AB_ONLY:-}"
-[ ${#patterns[@]} -eq 0 ] && patterns=("")
-for round in $(seq "$rounds"); do
-  for tree in $trees; do
-    for n in "${!patterns[@]}"; do
-      only=()
-      [ -n "${patterns[$n]}" ] && only=(--only "${patterns[$n]}")
-      # A tree whose kernel hangs must not take the whole call with it.
-      eval "timeout ${AB_TIMEOUT:-120} build-ab/$tree/bench/mladec_bench --no-ceilings \
-        --json $OUT/ab_${tree}_${round}_$n.json --markdown /dev/null ${BENCH_ARGS:-}" '"${only[@]}"' \
-        >"$OUT/bench_${tree}_${round}_$n.log" 2>&1
-    done
-  done
-done
-# One table: case rows, one µs column per tree and round.
-python3 - "$OUT" $trees <<'PY'
+# One table (case rows, one µs column per tree and round) and one archive
+# after every round: a call cut short still brings back what ran.
+report() {
+  python3 - "$RAW" $trees <<'PY'
 import json, sys, glob, os, collections
 out, trees = sys.argv[1], sys.argv[2:]
 table = collections.OrderedDict()
@@ -89,5 +78,23 @@ for name, per_tree in table.items():
     cells = [" / ".join(f"{us:.0f}" for us in per_tree.get(t, [])) for t in trees]
     print(f"| {name} | " + " | ".join(cells) + " |")
 PY
-# The device returns at most 8 files: one archive holds every JSON and log.
-(cd "$OUT" && tar czf ab_results.tgz ./*.json ./*.log 2>/dev/null && rm -f ./*.json ./*.log)
+  (cd "$RAW" && tar czf "$OUT/ab_results.tgz" ./*.json ./*.log 2>/dev/null)
+}
+# AB_ONLY='A|B|...': one benchmark run per case-name substring (each run's
+# --only), after BENCH_ARGS; without it, one run of BENCH_ARGS.
+IFS='|' read -r -a patterns <<<"${AB_ONLY:-}"
+[ ${#patterns[@]} -eq 0 ] && patterns=("")
+for round in $(seq "$rounds"); do
+  for tree in $trees; do
+    for n in "${!patterns[@]}"; do
+      only=()
+      [ -n "${patterns[$n]}" ] && only=(--only "${patterns[$n]}")
+      # A tree whose kernel hangs must not take the whole call with it.
+      eval "timeout ${AB_TIMEOUT:-120} build-ab/$tree/bench/mladec_bench --no-ceilings \
+        --json $RAW/ab_${tree}_${round}_$n.json --markdown /dev/null ${BENCH_ARGS:-}" '"${only[@]}"' \
+        >"$RAW/bench_${tree}_${round}_$n.log" 2>&1
+    done
+  done
+  echo "== after round $round"
+  report | tee "$OUT/ab_table.md"
+done
