@@ -11,18 +11,20 @@ namespace mladec::detail {
 // The row form: 64 query rows per tile, the wgmma M.
 inline constexpr int kRowFormTileRows = 64;
 // The transposed form: 16 or 32 query rows per tile, the wgmma N; it uses
-// only this many rows of the Q tile.
+// only kTransposedTileRowLimit rows of the Q tile.
+inline constexpr int kTransposedSmallTileRows = 16;
 inline constexpr int kTransposedTileRowLimit = 32;
 
 MLADEC_HD constexpr bool kernel_runs_tile_rows(int rows) {
-  return rows == 16 || rows == kTransposedTileRowLimit || rows == kRowFormTileRows;
+  return rows == kTransposedSmallTileRows || rows == kTransposedTileRowLimit ||
+         rows == kRowFormTileRows;
 }
 
 // Tile rows for requests of up to `rows` query rows (max_q_len * h_q): the
 // transposed form for up to 16 rows, and up to 32 with a bf16 cache (the
 // fp8 caches measured slower there, bench/NOTES.md v6), else the row form.
 MLADEC_HD constexpr int tile_rows_for(int64_t rows, bool bf16_cache) {
-  return rows <= 16                                        ? 16
+  return rows <= kTransposedSmallTileRows                  ? kTransposedSmallTileRows
          : rows <= kTransposedTileRowLimit && bf16_cache ? kTransposedTileRowLimit
                                                            : kRowFormTileRows;
 }

@@ -20,7 +20,8 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   detail::require_matching_layout(problem, config, layout);
   require(detail::kernel_runs_tile_rows(config.tile_rows) &&
               config.kv_block_tokens == kernel::kBlockTokens,
-          ErrorCode::kBadConfig, "the sm_90a kernel runs tile_rows 16, 32 or ",
+          ErrorCode::kBadConfig, "the sm_90a kernel runs tile_rows ",
+          detail::kTransposedSmallTileRows, ", ", detail::kTransposedTileRowLimit, " or ",
           kernel::kTileRows, " and kv_block_tokens = ", kernel::kBlockTokens,
           ", got ", config.tile_rows, " and ", config.kv_block_tokens);
   // A host pointer here would fault inside the kernels: check where they point.

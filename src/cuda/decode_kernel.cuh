@@ -151,6 +151,17 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
   complete_job(pending, true);
 }
 
+// Math warpgroup m in the form the tile rows select.
+template <int kRows, int m>
+__device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_bytes,
+                                         uint32_t smem, int begin, int end) {
+  if constexpr (kRows == decode_layout::kTileRows) {
+    run_math_rows<m>(p, smem_bytes, smem, begin, end);
+  } else {
+    run_math_transposed<kRows, m>(p, smem_bytes, smem, begin, end);
+  }
+}
+
 // kRows: the tile rows the plan was made with (kernel_runs_tile_rows).
 template <KvDtype kDtype, int kRows>
 __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dynamic_smem) {
@@ -172,11 +183,11 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
   const uint32_t smem = shared_address(smem_bytes);
   if (threadIdx.x == 0) {
     const uint32_t bars = smem + kBarrierOffset;
-    mbarrier_init(bars + 8 * (kFull + 0), 128);
-    mbarrier_init(bars + 8 * (kFull + 1), 128);
+    mbarrier_init(bars + 8 * (kFull + 0), kWarpgroupThreads);  // the producer's threads
+    mbarrier_init(bars + 8 * (kFull + 1), kWarpgroupThreads);
     mbarrier_init(bars + 8 * (kEmpty + 0), kMathThreads);
     mbarrier_init(bars + 8 * (kEmpty + 1), kMathThreads);
-    mbarrier_init(bars + 8 * kQFull, 128);
+    mbarrier_init(bars + 8 * kQFull, kWarpgroupThreads);
     mbarrier_init(bars + 8 * kQEmpty, kMathThreads);
     mbarrier_init(bars + 8 * (kPublished + 0), kWarpgroupThreads);
     mbarrier_init(bars + 8 * (kPublished + 1), kWarpgroupThreads);
@@ -187,23 +198,15 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
   // were spilled to local memory by ptxas in some instantiations.
   const int* worker_pieces = p.worker_piece_begin + blockIdx.x;
   using Registers = RegisterSplit<kDtype, kRows>;
-  if (threadIdx.x < 128) {
+  if (threadIdx.x < kWarpgroupThreads) {
     setmaxnreg_decrease<Registers::kProducer>();
     run_producer<kDtype, kRows>(p, smem, worker_pieces[0], worker_pieces[1]);
-  } else if (threadIdx.x < 256) {
+  } else if (threadIdx.x < kWarpgroupThreads + kMathThreads / 2) {
     setmaxnreg_increase<Registers::kMath>();
-    if constexpr (kRows == kTileRows) {
-      run_math_rows<0>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
-    } else {
-      run_math_transposed<kRows, 0>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
-    }
+    run_math<kRows, 0>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
   } else {
     setmaxnreg_increase<Registers::kMath>();
-    if constexpr (kRows == kTileRows) {
-      run_math_rows<1>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
-    } else {
-      run_math_transposed<kRows, 1>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
-    }
+    run_math<kRows, 1>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
   }
 }
 

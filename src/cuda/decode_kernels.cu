@@ -29,8 +29,10 @@ template <KvDtype kDtype>
 void launch_rows(int tile_rows, const DecodeParams& params, int workers,
                  cudaStream_t stream) {
   switch (tile_rows) {
-    case 16: return launch<kDtype, 16>(params, workers, stream);
-    case 32: return launch<kDtype, 32>(params, workers, stream);
+    case kTransposedSmallTileRows:
+      return launch<kDtype, kTransposedSmallTileRows>(params, workers, stream);
+    case kTransposedTileRowLimit:
+      return launch<kDtype, kTransposedTileRowLimit>(params, workers, stream);
     default: return launch<kDtype, decode_layout::kTileRows>(params, workers, stream);
   }
 }

@@ -28,10 +28,11 @@ constexpr int kQOffset = 0;
 constexpr int kKvOffset = kTileBytes;              // two buffers
 // Row form: a block's P goes into its RoPE slab once S has read it.
 constexpr int kPSlab = kRowChunks / 8 - 1;
-constexpr int kExchangeMaxOffset = 3 * kTileBytes;                // float [2][64]
-constexpr int kExchangeScaleOffset = kExchangeMaxOffset + 2 * 64 * 4;  // float [2][64]
-constexpr int kRowSumOffset = kExchangeScaleOffset + 2 * 64 * 4;  // float [2][2][64]
-constexpr int kBarrierOffset = kRowSumOffset + 2 * 2 * 64 * 4;
+// Row form exchanges, per warpgroup (and piece parity for the totals).
+constexpr int kExchangeMaxOffset = 3 * kTileBytes;                            // float [2][64]
+constexpr int kExchangeScaleOffset = kExchangeMaxOffset + 2 * kTileRows * 4;  // float [2][64]
+constexpr int kRowSumOffset = kExchangeScaleOffset + 2 * kTileRows * 4;   // float [2][2][64]
+constexpr int kBarrierOffset = kRowSumOffset + 2 * 2 * kTileRows * 4;
 // mbarriers. kPublished + owner (row form): warpgroup `owner` has published
 // a block's P, maxima and rescale factors for the other warpgroup.
 constexpr int kFull = 0, kEmpty = 2, kQFull = 4, kQEmpty = 5, kPublished = 6, kBarriers = 8;

@@ -12,17 +12,15 @@
 // So one warpgroup's softmax runs while the other's wgmma run, where the
 // previous form stopped both warpgroups at every block for two exchanges.
 // The running maximum is a chain through the blocks (softmax of b needs the
-// maximum after b − 1), which the seesaw follows: the owner of b + 1 issues
-// its S before it waits for b's publication, so the tensor pipe has that
-// work while b's softmax runs.
+// maximum after b − 1), which the seesaw follows:
 //
 //   warpgroup 0, pair (b0, b1)          warpgroup 1
-//   S(b0)                               S(b1)            (issued, not waited)
+//   S(b0)
 //   softmax(b0), publish b0       →     wait for b0
-//   O_L += P0·V0_L (P0 in registers)    O_R += P0·V0_R (P0 from smem)
+//   O_L += P0·V0_L (P0 in registers)    O_R += P0·V0_R (P0 from smem), S(b1)
 //                                       softmax(b1), publish b1
-//   wait for b1                   ←
-//   O_L += P1·V1_L (P1 from smem)       O_R += P1·V1_R (P1 in registers)
+//   wait for b1                   ←     O_R += P1·V1_R (P1 in registers)
+//   O_L += P1·V1_L (P1 from smem)
 #include <cstdint>
 
 #include "mladec/constants.h"
@@ -138,7 +136,7 @@ __device__ __forceinline__ void block_softmax(float (&s)[32], uint32_t (&p_frag)
   if ((lane & 3) == 0) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      const uint32_t row = 4 * (m * 64 + r0 + 8 * h);
+      const uint32_t row = 4 * (m * kTileRows + r0 + 8 * h);
       store_shared_f32(smem + kExchangeMaxOffset + row, rows.max[h]);
       store_shared_f32(smem + kExchangeScaleOffset + row, scale[h]);
     }
@@ -163,9 +161,9 @@ __device__ __forceinline__ void take_publication(float (&scale)[2], RowState& ro
   mbarrier_wait(smem + kBarrierOffset + 8 * (kPublished + 1 - m), taken & 1);
   ++taken;
   const float* exchange_max =
-      reinterpret_cast<const float*>(smem_bytes + kExchangeMaxOffset) + (1 - m) * 64;
+      reinterpret_cast<const float*>(smem_bytes + kExchangeMaxOffset) + (1 - m) * kTileRows;
   const float* exchange_scale =
-      reinterpret_cast<const float*>(smem_bytes + kExchangeScaleOffset) + (1 - m) * 64;
+      reinterpret_cast<const float*>(smem_bytes + kExchangeScaleOffset) + (1 - m) * kTileRows;
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     rows.max[h] = exchange_max[r0 + 8 * h];
@@ -300,22 +298,22 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
 
     // Row totals across the quad, then across the two warpgroups (both at
     // the same final maximum).
-    float* sums = row_sum_exchange + (pieces_done & 1) * 128;
+    float* sums = row_sum_exchange + (pieces_done & 1) * 2 * kTileRows;
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       rows.sum[h] += __shfl_xor_sync(0xffffffffu, rows.sum[h], 1);
       rows.sum[h] += __shfl_xor_sync(0xffffffffu, rows.sum[h], 2);
     }
     if ((lane & 3) == 0) {
-      sums[m * 64 + r0] = rows.sum[0];
-      sums[m * 64 + r0 + 8] = rows.sum[1];
+      sums[m * kTileRows + r0] = rows.sum[0];
+      sums[m * kTileRows + r0 + 8] = rows.sum[1];
     }
     named_barrier_sync(kRowSumBarrier, kMathThreads);
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int r = r0 + 8 * h;
       if (r >= unit.row_count) continue;
-      const float total = rows.sum[h] + sums[(1 - m) * 64 + r];
+      const float total = rows.sum[h] + sums[(1 - m) * kTileRows + r];
       // out_scale: fp8_e4m3's per-tensor scale, left out of the dequantized V.
       const float inverse = total > 0.f ? p.out_scale / total : 0.f;
       const float lse = total > 0.f ? (rows.max[h] + log2f(total)) * 0.69314718056f
@@ -323,7 +321,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       const int index = unit.row_begin + r;
       const int64_t token = unit.q_start + index / p.num_heads;
       const int head = index % p.num_heads;
-      const int col0 = m * 256 + 2 * (lane & 3);
+      const int col0 = m * (kLatentDim / 2) + 2 * (lane & 3);
       if (piece.slot < 0) {
         uint16_t* out = p.out + token * p.out_token_stride + head * p.out_head_stride;
 #pragma unroll

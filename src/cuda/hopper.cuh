@@ -104,12 +104,6 @@ __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
   asm volatile("barrier.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
-// Arrives on named barrier `id` without waiting: the producer side of a
-// barrier whose consumers wait with named_barrier_sync (same count).
-__device__ __forceinline__ void named_barrier_arrive(int id, int threads) {
-  asm volatile("barrier.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
-}
-
 // Programmatic dependent launch (dependent_launch.h): wait until the
 // previous kernel in the stream has completed and its writes are visible
 // (returns at once when not launched that way) ...

@@ -7,30 +7,22 @@
 
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 
 #include "mladec/compare.h"
 #include "mladec/device_step.h"
 #include "mladec/random_inputs.h"
+#include "src/core/numeric_formats.h"
 
 namespace mladec {
 namespace {
 
 constexpr int kRowExponents[] = {100, 60, 20, 0, -20, -60, -100};
 
-float bf16_to_float(uint16_t bits) {
-  const uint32_t word = uint32_t(bits) << 16;
-  float value;
-  std::memcpy(&value, &word, sizeof(value));
-  return value;
-}
+using detail::bf16_to_float;
 
 // Exact for a power-of-two factor while the result stays a normal bf16.
 uint16_t scale_bf16(uint16_t bits, int exponent) {
-  const float scaled = std::ldexp(bf16_to_float(bits), exponent);
-  uint32_t word;
-  std::memcpy(&word, &scaled, sizeof(word));
-  return uint16_t(word >> 16);
+  return detail::float_to_bf16(std::ldexp(bf16_to_float(bits), exponent));
 }
 
 void run_case(KvDtype dtype, int heads) {
