@@ -5,6 +5,7 @@ target_sources(mladec PRIVATE
   src/cuda/validate_args.cu
   src/cuda/decode.cu
   src/cuda/input_checks.cu
+  src/cuda/kv_tensor_map.cu
   src/cuda/decode_kernels.cu
   src/cuda/combine_kernel.cu
   src/cuda/device_step.cu

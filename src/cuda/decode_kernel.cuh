@@ -130,7 +130,28 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         mbarrier_wait(empty, empty_parity);
       }
       const uint32_t tile = smem + kKvOffset + buffer * kTileBytes;
-      if (kDtype == KvDtype::kBf16) {
+      const int block_begin = (e.first_block + b) * kBlockTokens;
+      // A full block (every token in the piece, so no row to zero: a masked
+      // row of NaN would still poison P·V) of a TMA-able cache: 9 copies by
+      // one thread, completed on the full barrier in bytes; the other
+      // threads arrive as for a gathered block (the count stays 128).
+      if (kDtype == KvDtype::kBf16 && p.kv_tma && block_begin >= piece.kv_begin &&
+          block_begin + kBlockTokens <= e.load_end) {
+        complete_job(pending, true);
+        const uint32_t full = bars + 8 * (kFull + buffer);
+        if (threadIdx.x == 0) {
+          mbarrier_arrive_expect_bytes(full, kTileBytes);
+          const int page = block_table[block_begin / p.page_size];
+          const int token = block_begin % p.page_size;
+#pragma unroll
+          for (int slab = 0; slab < kRowChunks / 8; ++slab) {
+            tma_load_3d(tile + slab * kSlabBytes, &p.kv_map, slab * kSlabValues, token, page,
+                        full);
+          }
+        } else {
+          mbarrier_arrive(full);
+        }
+      } else if (kDtype == KvDtype::kBf16) {
         produce_tile_rows(tile, warp, lane, source, p.kv);
         cp_async_commit();
         complete_job(pending, false);

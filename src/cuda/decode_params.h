@@ -1,4 +1,6 @@
 #pragma once
+#include <cuda.h>
+
 #include <cstdint>
 
 #include "mladec/plan.h"
@@ -8,6 +10,10 @@ namespace mladec::detail {
 // Everything the decode and combine kernels read, by value. Strides are in
 // elements of the tensor's own type.
 struct DecodeParams {
+  // bf16 caches with whole 64-token blocks per page: the cache as a TMA
+  // tensor map (kv_tensor_map.h), used for full blocks when kv_tma is set.
+  CUtensorMap kv_map;
+  int kv_tma;
   const uint16_t* q;       // bf16 bits
   int64_t q_token_stride;
   int64_t q_head_stride;

@@ -61,6 +61,27 @@ __device__ __forceinline__ void fence_proxy_async() {
 __device__ __forceinline__ void mbarrier_init(uint32_t bar, int count) {
   asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count));
 }
+// This thread's arrival, announcing `bytes` more that asynchronous copies
+// will complete on the barrier (TMA).
+__device__ __forceinline__ void mbarrier_arrive_expect_bytes(uint32_t bar, uint32_t bytes) {
+  asm volatile(
+      "{\n.reg .b64 state;\nmbarrier.arrive.expect_tx.shared::cta.b64 state, [%0], %1;\n}\n" ::"r"(
+          bar),
+      "r"(bytes)
+      : "memory");
+}
+
+// A 3-D TMA copy of the box at (c0, c1, c2) of `tensor_map` (a kernel
+// parameter's address) into shared memory, completed on `bar` in bytes.
+__device__ __forceinline__ void tma_load_3d(uint32_t destination, const void* tensor_map,
+                                            int c0, int c1, int c2, uint32_t bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes "
+      "[%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(destination),
+      "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
+      : "memory");
+}
+
 __device__ __forceinline__ void mbarrier_arrive(uint32_t bar) {
   asm volatile(
       "{\n.reg .b64 state;\nmbarrier.arrive.shared::cta.b64 state, [%0];\n}\n" ::"r"(bar)

@@ -1,0 +1,65 @@
+#include "src/cuda/kv_tensor_map.h"
+
+#include <cuda_runtime_api.h>
+#include <cudaTypedefs.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "mladec/constants.h"
+
+namespace mladec::detail {
+namespace {
+
+// The driver's tensor-map encoder, looked up once (no link against libcuda).
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 encoder = [] {
+    void* function = nullptr;
+    cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &function, 12000,
+                                         cudaEnableDefault, &found) != cudaSuccess ||
+        found != cudaDriverEntryPointSuccess) {
+      cudaGetLastError();  // leave no error behind: the gather path takes over
+      return PFN_cuTensorMapEncodeTiled_v12000(nullptr);
+    }
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(function);
+  }();
+  return encoder;
+}
+
+bool disabled_by_environment() {
+  const char* env = std::getenv("MLADEC_KV_TMA");
+  return env != nullptr && std::strcmp(env, "0") == 0;
+}
+
+}  // namespace
+
+bool make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
+                        CUtensorMap& map) {
+  constexpr int64_t kBlockTokens = 64, kSlabValues = 64, kElement = 2;
+  if (problem.kv_dtype != KvDtype::kBf16 || problem.page_size % kBlockTokens != 0 ||
+      disabled_by_environment()) {
+    return false;
+  }
+  const uint64_t base = reinterpret_cast<uintptr_t>(kv_cache.data);
+  const uint64_t token_stride = uint64_t(kv_cache.stride[1]) * kElement;
+  const uint64_t page_stride = uint64_t(kv_cache.stride[0]) * kElement;
+  if (base % 16 != 0 || token_stride % 16 != 0 || page_stride % 16 != 0 ||
+      token_stride >= (uint64_t(1) << 40) || page_stride >= (uint64_t(1) << 40)) {
+    return false;
+  }
+  const PFN_cuTensorMapEncodeTiled_v12000 encode = tensor_map_encoder();
+  if (encode == nullptr) return false;
+  const cuuint64_t dims[3] = {cuuint64_t(kHeadDim), cuuint64_t(problem.page_size),
+                              cuuint64_t(problem.num_pages)};
+  const cuuint64_t strides[2] = {token_stride, page_stride};  // bytes, dims 1 and 2
+  const cuuint32_t box[3] = {cuuint32_t(kSlabValues), cuuint32_t(kBlockTokens), 1};
+  const cuuint32_t element_strides[3] = {1, 1, 1};
+  return encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, kv_cache.data, dims, strides, box,
+                element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
+}  // namespace mladec::detail
