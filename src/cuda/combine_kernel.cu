@@ -34,7 +34,13 @@ __global__ void __launch_bounds__(kRowsPerBlock * 32)
   const float* lse = p.partial_lse + int64_t(unit.first_slot) * p.slot_rows + r;
   const int64_t slot_stride = int64_t(p.slot_rows);
 
+  // Splits are read kBatch at a time, all loads of a batch issued before
+  // any is used: a request split over every SM (one long context) has 132
+  // splits per row, and one split after another the warp waited for every
+  // load (bench/NOTES.md v18). Same order of additions as one at a time.
+  constexpr int kBatch = 4;
   float max_lse = -INFINITY;
+#pragma unroll 8
   for (int k = 0; k < unit.num_splits; ++k) max_lse = fmaxf(max_lse, lse[k * slot_stride]);
 
   float sum[kColumnsPerLane] = {};
@@ -42,17 +48,33 @@ __global__ void __launch_bounds__(kRowsPerBlock * 32)
   if (max_lse != -INFINITY) {
     const float* part = p.partial_out +
                         (int64_t(unit.first_slot) * p.slot_rows + r) * kLatentDim;
-    for (int k = 0; k < unit.num_splits; ++k) {
-      const float weight = expf(lse[k * slot_stride] - max_lse);
-      weight_sum += weight;
-      const float* row = part + k * slot_stride * kLatentDim;
+    for (int k0 = 0; k0 < unit.num_splits; k0 += kBatch) {
+      float split_lse[kBatch];
+      float4 v[kBatch][kColumnsPerLane / 4];
 #pragma unroll
-      for (int i = 0; i < kColumnsPerLane / 4; ++i) {
-        const float4 v = *reinterpret_cast<const float4*>(row + (i * 32 + lane) * 4);
-        sum[4 * i] += weight * v.x;
-        sum[4 * i + 1] += weight * v.y;
-        sum[4 * i + 2] += weight * v.z;
-        sum[4 * i + 3] += weight * v.w;
+      for (int j = 0; j < kBatch; ++j) {
+        const int k = k0 + j;
+        split_lse[j] = k < unit.num_splits ? lse[k * slot_stride] : -INFINITY;
+        const float* row = part + int64_t(k) * slot_stride * kLatentDim;
+#pragma unroll
+        for (int i = 0; i < kColumnsPerLane / 4; ++i) {
+          v[j][i] = k < unit.num_splits
+                        ? *reinterpret_cast<const float4*>(row + (i * 32 + lane) * 4)
+                        : make_float4(0.f, 0.f, 0.f, 0.f);
+        }
+      }
+#pragma unroll
+      for (int j = 0; j < kBatch; ++j) {
+        if (k0 + j >= unit.num_splits) break;
+        const float weight = expf(split_lse[j] - max_lse);
+        weight_sum += weight;
+#pragma unroll
+        for (int i = 0; i < kColumnsPerLane / 4; ++i) {
+          sum[4 * i] += weight * v[j][i].x;
+          sum[4 * i + 1] += weight * v[j][i].y;
+          sum[4 * i + 2] += weight * v[j][i].z;
+          sum[4 * i + 3] += weight * v[j][i].w;
+        }
       }
     }
   }
