@@ -67,6 +67,39 @@ __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p
          int64_t(j % p.page_size) * p.kv_token_stride_bytes;
 }
 
+// A full block through the TMA path: one copy per slab and page of the
+// block (9 for pages of ≥ 64 tokens, 9 × 64 / page size below), copy c
+// loading slab c / pages of page c % pages — so a thread's copies share one
+// block-table lookup (pages divides 128). Every producer thread arrives on
+// the full barrier once, announcing the bytes of its own copies, so its
+// count stays the warpgroup's as for a gathered block.
+__device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
+                                                 const int32_t* block_table, int block_begin,
+                                                 uint32_t tile, uint32_t full) {
+  using namespace decode_layout;
+  constexpr int kSlabs = kRowChunks / 8;
+  const int box_tokens = p.kv_tma_tokens;
+  const int pages = kBlockTokens / box_tokens;
+  const int copies = kSlabs * pages;
+  const int t = threadIdx.x;
+  if (t >= copies) {
+    mbarrier_arrive(full);
+    return;
+  }
+  const int mine = (copies - 1 - t) / kWarpgroupThreads + 1;
+  const int page_in_block = t % pages;
+  const int token = block_begin + page_in_block * box_tokens;
+  const int page = block_table[token / p.page_size];
+  const int token_in_page = token % p.page_size;
+  const uint32_t box_bytes = box_tokens * (kSlabBytes / kSlabRows);
+  mbarrier_arrive_expect_bytes(full, mine * box_bytes);
+  for (int c = t; c < copies; c += kWarpgroupThreads) {
+    const int slab = c / pages;
+    tma_load_3d(tile + slab * kSlabBytes + page_in_block * box_bytes, &p.kv_map,
+                slab * kSlabValues, token_in_page, page, full);
+  }
+}
+
 template <KvDtype kDtype, int kRows>
 __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t smem,
                                              int begin, int end) {
@@ -132,25 +165,11 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       const uint32_t tile = smem + kKvOffset + buffer * kTileBytes;
       const int block_begin = (e.first_block + b) * kBlockTokens;
       // A full block (every token in the piece, so no row to zero: a masked
-      // row of NaN would still poison P·V) of a TMA-able cache: 9 copies by
-      // one thread, completed on the full barrier in bytes; the other
-      // threads arrive as for a gathered block (the count stays 128).
-      if (kDtype == KvDtype::kBf16 && p.kv_tma && block_begin >= piece.kv_begin &&
+      // row of NaN would still poison P·V) of a cache the TMA path takes.
+      if (kDtype == KvDtype::kBf16 && p.kv_tma_tokens != 0 && block_begin >= piece.kv_begin &&
           block_begin + kBlockTokens <= e.load_end) {
         complete_job(pending, true);
-        const uint32_t full = bars + 8 * (kFull + buffer);
-        if (threadIdx.x == 0) {
-          mbarrier_arrive_expect_bytes(full, kTileBytes);
-          const int page = block_table[block_begin / p.page_size];
-          const int token = block_begin % p.page_size;
-#pragma unroll
-          for (int slab = 0; slab < kRowChunks / 8; ++slab) {
-            tma_load_3d(tile + slab * kSlabBytes, &p.kv_map, slab * kSlabValues, token, page,
-                        full);
-          }
-        } else {
-          mbarrier_arrive(full);
-        }
+        produce_tile_tma(p, block_table, block_begin, tile, bars + 8 * (kFull + buffer));
       } else if (kDtype == KvDtype::kBf16) {
         produce_tile_rows(tile, warp, lane, source, p.kv);
         cp_async_commit();

@@ -10,10 +10,10 @@ namespace mladec::detail {
 // Everything the decode and combine kernels read, by value. Strides are in
 // elements of the tensor's own type.
 struct DecodeParams {
-  // bf16 caches with whole 64-token blocks per page: the cache as a TMA
-  // tensor map (kv_tensor_map.h), used for full blocks when kv_tma is set.
+  // bf16 caches the TMA path takes (kv_tensor_map.h): the cache as a
+  // tensor map, used for full blocks, and its tokens per copy (0: no TMA).
   CUtensorMap kv_map;
-  int kv_tma;
+  int kv_tma_tokens;
   const uint16_t* q;       // bf16 bits
   int64_t q_token_stride;
   int64_t q_head_stride;

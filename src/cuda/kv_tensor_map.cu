@@ -35,31 +35,36 @@ bool disabled_by_environment() {
 
 }  // namespace
 
-bool make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
-                        CUtensorMap& map) {
+int make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
+                       CUtensorMap& map) {
   constexpr int64_t kBlockTokens = 64, kSlabValues = 64, kElement = 2;
-  if (problem.kv_dtype != KvDtype::kBf16 || problem.page_size % kBlockTokens != 0 ||
+  const int page = problem.page_size;
+  const bool whole_pages = page >= kKvTmaMinPageTokens && kBlockTokens % page == 0;
+  if (problem.kv_dtype != KvDtype::kBf16 || (page % kBlockTokens != 0 && !whole_pages) ||
       disabled_by_environment()) {
-    return false;
+    return 0;
   }
+  const int box_tokens = page < kBlockTokens ? page : int(kBlockTokens);
   const uint64_t base = reinterpret_cast<uintptr_t>(kv_cache.data);
   const uint64_t token_stride = uint64_t(kv_cache.stride[1]) * kElement;
   const uint64_t page_stride = uint64_t(kv_cache.stride[0]) * kElement;
   if (base % 16 != 0 || token_stride % 16 != 0 || page_stride % 16 != 0 ||
       token_stride >= (uint64_t(1) << 40) || page_stride >= (uint64_t(1) << 40)) {
-    return false;
+    return 0;
   }
   const PFN_cuTensorMapEncodeTiled_v12000 encode = tensor_map_encoder();
-  if (encode == nullptr) return false;
+  if (encode == nullptr) return 0;
   const cuuint64_t dims[3] = {cuuint64_t(kHeadDim), cuuint64_t(problem.page_size),
                               cuuint64_t(problem.num_pages)};
   const cuuint64_t strides[2] = {token_stride, page_stride};  // bytes, dims 1 and 2
-  const cuuint32_t box[3] = {cuuint32_t(kSlabValues), cuuint32_t(kBlockTokens), 1};
+  const cuuint32_t box[3] = {cuuint32_t(kSlabValues), cuuint32_t(box_tokens), 1};
   const cuuint32_t element_strides[3] = {1, 1, 1};
   return encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, kv_cache.data, dims, strides, box,
                 element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
                 CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS
+             ? box_tokens
+             : 0;
 }
 
 }  // namespace mladec::detail

@@ -1,20 +1,26 @@
 #pragma once
-// The TMA path for bf16 caches whose pages hold whole 64-token blocks: a
-// 3-D tensor map over the cache ([pages][page tokens][576], 128-byte
-// swizzle, one 64 × 64 slab per copy) lets one producer thread load a full
-// block in 9 copies instead of 128 threads' 4,608 16-byte cp.async.
+// The TMA path for bf16 caches: a 3-D tensor map over the cache ([pages]
+// [page tokens][576], 128-byte swizzle, a box of 64 values × the tokens of
+// one page a 64-token block can hold) lets the producer load a full block in
+// 9 copies per page of it (9 for pages of ≥ 64 tokens, 36 for pages of 16)
+// instead of 128 threads' 4,608 16-byte cp.async.
 #include <cuda.h>
 
 #include "mladec/decode.h"
 
 namespace mladec::detail {
 
-// Fills `map` and returns true when the cache allows the TMA path: bf16,
-// a page size that is a multiple of 64, a 16-byte aligned base and 16-byte
-// multiples as strides, and the driver's encoder available. False leaves
+// The smallest page the path takes: a box of fewer tokens would land at a
+// shared-memory offset that is not a whole 1,024-byte swizzle period.
+constexpr int kKvTmaMinPageTokens = 8;
+
+// Tokens per copy of the TMA path for this cache, with `map` filled; 0 when
+// the cache does not allow it: bf16, a page size that is a multiple of 64
+// or divides 64 (at least kKvTmaMinPageTokens), a 16-byte aligned base and
+// 16-byte multiples as strides, and the driver's encoder available. 0 leaves
 // the gather path in charge (every other cache). MLADEC_KV_TMA=0 in the
 // environment turns the path off (for A/B timing and for debugging).
-bool make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
-                        CUtensorMap& map);
+int make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
+                       CUtensorMap& map);
 
 }  // namespace mladec::detail

@@ -69,9 +69,10 @@ std::vector<SweepConfig> sweep_configs() {
   for (int i = 0; i < 12; ++i) {
     configs.push_back({heads[i], 1 + i % 4, 64, 4, Lengths::kVarlen, 400});
   }
-  // Page sizes, including 1, odd ones and pages larger than a KV block.
-  const int pages[] = {1, 2, 7, 16, 32, 48, 64, 100, 128, 256};
-  for (int i = 0; i < 10; ++i) {
+  // Page sizes, including 1, odd ones, pages larger than a KV block and
+  // both kinds the TMA path takes (8..32 dividing a block, multiples of it).
+  const int pages[] = {1, 2, 7, 8, 16, 32, 48, 64, 100, 128, 256};
+  for (int i = 0; i < 11; ++i) {
     configs.push_back(
         {i % 2 ? 16 : 128, 1 + i % 2, pages[i], 6, Lengths::kVarlen, 300});
   }
