@@ -68,35 +68,35 @@ __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p
 }
 
 // A full block through the TMA path: one copy per slab and page of the
-// block (9 for pages of ≥ 64 tokens, 9 × 64 / page size below), copy c
-// loading slab c / pages of page c % pages — so a thread's copies share one
-// block-table lookup (pages divides 128). Every producer thread arrives on
-// the full barrier once, announcing the bytes of its own copies, so its
-// count stays the warpgroup's as for a gathered block.
+// block (9 for pages of ≥ 64 tokens, 9 × 64 / page size below), all issued
+// by thread 0 — the copy instruction takes uniform operands, so copies
+// spread over a warp's lanes are issued one lane after another anyway (that
+// form was 4% slower at page 64, A/B of 2026-11-29). Its block-table
+// lookups hit L1: the producer read the same entries for the block's rows
+// before its wait for the buffer. The full barrier's count stays the
+// warpgroup's: every producer thread arrives once, thread 0 announcing the
+// tile's bytes.
 __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
                                                  const int32_t* block_table, int block_begin,
                                                  uint32_t tile, uint32_t full) {
   using namespace decode_layout;
   constexpr int kSlabs = kRowChunks / 8;
-  const int box_tokens = p.kv_tma_tokens;
-  const int pages = kBlockTokens / box_tokens;
-  const int copies = kSlabs * pages;
-  const int t = threadIdx.x;
-  if (t >= copies) {
+  if (threadIdx.x != 0) {
     mbarrier_arrive(full);
     return;
   }
-  const int mine = (copies - 1 - t) / kWarpgroupThreads + 1;
-  const int page_in_block = t % pages;
-  const int token = block_begin + page_in_block * box_tokens;
-  const int page = block_table[token / p.page_size];
-  const int token_in_page = token % p.page_size;
-  const uint32_t box_bytes = box_tokens * (kSlabBytes / kSlabRows);
-  mbarrier_arrive_expect_bytes(full, mine * box_bytes);
-  for (int c = t; c < copies; c += kWarpgroupThreads) {
-    const int slab = c / pages;
-    tma_load_3d(tile + slab * kSlabBytes + page_in_block * box_bytes, &p.kv_map,
-                slab * kSlabValues, token_in_page, page, full);
+  const int box_tokens = p.kv_tma_tokens;
+  const int token_in_page = block_begin % p.page_size;  // 0 when a block spans pages
+  mbarrier_arrive_expect_bytes(full, kTileBytes);
+#pragma unroll 1
+  for (int token = 0; token < kBlockTokens; token += box_tokens) {
+    const int page = block_table[(block_begin + token) / p.page_size];
+    const uint32_t destination = tile + token * (kSlabBytes / kSlabRows);
+#pragma unroll
+    for (int slab = 0; slab < kSlabs; ++slab) {
+      tma_load_3d(destination + slab * kSlabBytes, &p.kv_map, slab * kSlabValues, token_in_page,
+                  page, full);
+    }
   }
 }
 
