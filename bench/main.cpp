@@ -40,7 +40,7 @@ std::vector<BenchCase> all_cases() {
                        f.fixed_us});
     }
   }
-  // Checked mode's cost: eager synchronized steps with and without it.
+  // Checked mode's cost: back-to-back eager steps with and without it.
   for (const FlashMlaTime& f : kFlashMlaLarge) {
     for (BenchMode mode : {BenchMode::kEager, BenchMode::kEagerChecked}) {
       cases.push_back({"checked", f.batch, f.seqlen, f.q_len, f.heads, 64, false,
@@ -163,7 +163,7 @@ void write_markdown(const std::string& path, const std::string& title,
     const Row& checked = rows[i + 1];
     if (plain.c.mode != BenchMode::kEager || checked.c.mode != BenchMode::kEagerChecked) continue;
     if (!titled) {
-      f << "\n## checked-mode cost (eager synchronized steps)\n\n| case | unchecked µs |"
+      f << "\n## checked-mode cost (back-to-back eager steps)\n\n| case | unchecked µs |"
         << " checked µs | cost |\n|---|---|---|---|\n";
       titled = true;
     }

@@ -100,7 +100,7 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   detail::launch_decode(problem.kv_dtype, config.tile_rows, params, layout.workers, stream);
   detail::launch_combine(params, layout.max_combine, stream);
   if (captured) return;
-  detail::cuda_check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(checked decode)");
+  detail::wait_for_check_status(pinned, generation, stream);
   detail::throw_if_checks_failed(problem, *pinned.host, generation);
 }
 

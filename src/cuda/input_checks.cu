@@ -225,6 +225,22 @@ void launch_input_checks(const DecodeProblem& problem, const KernelConfig& confi
   cuda_check(cudaGetLastError(), "input_checks_kernel launch");
 }
 
+void wait_for_check_status(const PinnedCheckStatus& pinned, uint64_t generation,
+                           cudaStream_t stream) {
+  const volatile uint64_t* copied = &pinned.host->copied_generation;
+  // The copy lands over PCIe a few µs after the check kernel; the stream is
+  // asked only now and then (a query costs about as much as a launch).
+  for (int spins = 1; *copied != generation; ++spins) {
+    if (spins % 256 != 0) continue;
+    const cudaError_t state = cudaStreamQuery(stream);
+    if (state == cudaErrorNotReady) continue;
+    cuda_check(state, "checked decode");
+    break;  // the stream is done: the copy arrived or never will
+  }
+  // The status words were written before the generation (system fence).
+  std::atomic_thread_fence(std::memory_order_acquire);
+}
+
 void throw_if_checks_failed(const DecodeProblem& problem, const InputCheckStatus& status,
                             uint64_t generation) {
   require(status.copied_generation == generation, ErrorCode::kCudaError,

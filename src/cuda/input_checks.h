@@ -110,6 +110,15 @@ void launch_input_checks(const DecodeProblem& problem, const KernelConfig& confi
                          const int32_t* seqlens, InputCheckStatus* status,
                          uint64_t generation, bool zero_first, cudaStream_t stream);
 
+// Waits until the decode kernel has copied `generation`'s status to
+// `pinned` — its CTA 0 does so before touching anything — not until the
+// step is done: the caller learns the verdict while the step runs, and its
+// next launch queues behind it as an unchecked call's would. Should the
+// stream finish without the copy (a launch that failed), its error is
+// thrown, or throw_if_checks_failed reports the missing copy.
+void wait_for_check_status(const PinnedCheckStatus& pinned, uint64_t generation,
+                           cudaStream_t stream);
+
 // Throws the mladec::Error of the most specific check that failed in
 // `generation`, if any.
 void throw_if_checks_failed(const DecodeProblem& problem, const InputCheckStatus& status,
