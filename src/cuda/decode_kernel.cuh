@@ -86,16 +86,26 @@ __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
     return;
   }
   const int box_tokens = p.kv_tma_tokens;
-  const int token_in_page = block_begin % p.page_size;  // 0 when a block spans pages
+  const int token_in_page = block_begin % p.page_size;
   mbarrier_arrive_expect_bytes(full, kTileBytes);
+  if (box_tokens == kBlockTokens) {
+    // The block within one page: the only case before pages of 8..32 took
+    // this path, kept in its first form (bench/NOTES.md v21).
+    const int page = block_table[block_begin / p.page_size];
+#pragma unroll
+    for (int slab = 0; slab < kSlabs; ++slab) {
+      tma_load_3d(tile + slab * kSlabBytes, &p.kv_map, slab * kSlabValues, token_in_page, page,
+                  full);
+    }
+    return;
+  }
 #pragma unroll 1
   for (int token = 0; token < kBlockTokens; token += box_tokens) {
     const int page = block_table[(block_begin + token) / p.page_size];
     const uint32_t destination = tile + token * (kSlabBytes / kSlabRows);
 #pragma unroll
     for (int slab = 0; slab < kSlabs; ++slab) {
-      tma_load_3d(destination + slab * kSlabBytes, &p.kv_map, slab * kSlabValues, token_in_page,
-                  page, full);
+      tma_load_3d(destination + slab * kSlabBytes, &p.kv_map, slab * kSlabValues, 0, page, full);
     }
   }
 }
