@@ -10,8 +10,9 @@
 
 namespace mladec::detail {
 
-// The smallest page the path takes: a box of fewer tokens would land at a
-// shared-memory offset that is not a whole 1,024-byte swizzle period.
+// The smallest page the path takes: below it a block needs 144..576 copies,
+// more than one thread issues in a block's time (page 1 through TMA was
+// correct but 2× slower than the cp.async gather: bench/NOTES.md v21).
 constexpr int kKvTmaMinPageTokens = 8;
 
 // Tokens per copy of the TMA path for this cache, with `map` filled; 0 when
