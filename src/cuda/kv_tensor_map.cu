@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "mladec/constants.h"
+#include "src/cuda/decode_layout.cuh"
 
 namespace mladec::detail {
 namespace {
@@ -37,14 +38,18 @@ bool disabled_by_environment() {
 
 int make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
                        CUtensorMap& map) {
-  constexpr int64_t kBlockTokens = 64, kSlabValues = 64, kElement = 2;
+  // The kernel's block and slab (decode_layout.cuh): a box is one slab's
+  // values of the tokens one page contributes to a block.
+  using decode_layout::kBlockTokens;
+  using decode_layout::kSlabValues;
+  constexpr int64_t kElement = 2;  // bf16
   const int page = problem.page_size;
   const bool whole_pages = page >= kKvTmaMinPageTokens && kBlockTokens % page == 0;
   if (problem.kv_dtype != KvDtype::kBf16 || (page % kBlockTokens != 0 && !whole_pages) ||
       disabled_by_environment()) {
     return 0;
   }
-  const int box_tokens = page < kBlockTokens ? page : int(kBlockTokens);
+  const int box_tokens = page < kBlockTokens ? page : kBlockTokens;
   const uint64_t base = reinterpret_cast<uintptr_t>(kv_cache.data);
   const uint64_t token_stride = uint64_t(kv_cache.stride[1]) * kElement;
   const uint64_t page_stride = uint64_t(kv_cache.stride[0]) * kElement;

@@ -37,13 +37,11 @@ std::vector<uint8_t> finite_codes() {
 constexpr float kGroupScales[kBlockwiseScales] = {1.f, 0.25f, 4.f, 0.0625f};
 
 void run_case(KvDtype dtype, int heads) {
-  RandomStepSpec spec;
-  spec.kv_dtype = dtype;
-  spec.num_heads = heads;
-  spec.page_size = 64;
-  spec.seqlens = {1, 1, 1};
-  spec.q_lens.assign(spec.seqlens.size(), 1);
-  spec.seed = 77 + heads + 10 * int(dtype);
+  const RandomStepSpec spec{.num_heads = heads,
+                            .kv_dtype = dtype,
+                            .seqlens = {1, 1, 1},
+                            .q_lens = {1, 1, 1},
+                            .seed = 77 + uint64_t(heads) + 10 * uint64_t(dtype)};
   RandomStep step = make_random_step(spec);
   step.inputs.kv_scale = 1.f;
   const std::vector<uint8_t> codes = finite_codes();

@@ -26,14 +26,11 @@ uint16_t scale_bf16(uint16_t bits, int exponent) {
 }
 
 void run_case(KvDtype dtype, int heads) {
-  RandomStepSpec spec;
-  spec.kv_dtype = dtype;
-  spec.num_heads = heads;
-  spec.page_size = 64;
-  spec.seqlens = {700, 130, 2048};
-  spec.q_lens.assign(spec.seqlens.size(), 1);
-  spec.seed = 4242 + heads + 100 * int(dtype);
-  RandomStep step = make_random_step(spec);
+  RandomStep step = make_random_step({.num_heads = heads,
+                                      .kv_dtype = dtype,
+                                      .seqlens = {700, 130, 2048},
+                                      .q_lens = {1, 1, 1},
+                                      .seed = 4242 + uint64_t(heads) + 100 * uint64_t(dtype)});
   step.problem.softmax_scale = std::ldexp(step.problem.softmax_scale, -100);
   const int64_t rows = int64_t(step.problem.total_q) * heads;
   for (int64_t r = 0; r < rows; ++r) {
