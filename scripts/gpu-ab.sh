@@ -35,16 +35,24 @@ jobs=$(( $(nproc) / (count > 0 ? count : 1) )); [ $jobs -lt 2 ] && jobs=2
 start=$(date +%s)
 mkdir -p build-ab && rm -f build-ab/*.rc
 for tree in $trees; do
+  tree_targets=$targets
+  # The quick exactness screens where the tree has them: Q rows 2^-100..2^100
+  # (query range) and every e4m3 code (fp8 codes).
+  if [ -n "${AB_CHECK:-}" ]; then
+    [ -f "ab/$tree/tests/gpu/test_query_range.cpp" ] && tree_targets="$tree_targets query_range_gpu_test"
+    [ -f "ab/$tree/tests/gpu/test_fp8_codes.cpp" ] && tree_targets="$tree_targets fp8_codes_gpu_test"
+  fi
   (cmake -S "ab/$tree" -B "build-ab/$tree" -G Ninja -DCMAKE_BUILD_TYPE=Release \
        -DMLADEC_CUTLASS_DIR="$cutlass" >"$RAW/configure_$tree.log" 2>&1 &&
-     cmake --build "build-ab/$tree" -j$jobs --target $targets >"$RAW/build_$tree.log" 2>&1
+     cmake --build "build-ab/$tree" -j$jobs --target $tree_targets >"$RAW/build_$tree.log" 2>&1
    echo $? >"build-ab/$tree.rc") &
 done
 wait
 echo "builds: $(( $(date +%s) - start ))s"
 # AB_CHECK=N: before any timing, every N-th case of the GPU decode matrix
-# (all three cache formats against the CPU reference) for each tree; a tree
-# that fails it is not timed.
+# (all three cache formats against the CPU reference) and the quick
+# exactness screens (query range, fp8 codes) for each tree; a tree that
+# fails any of them is not timed.
 timed=""
 for tree in $trees; do
   rc=$(cat "build-ab/$tree.rc" 2>/dev/null || echo 1)
@@ -55,6 +63,12 @@ for tree in $trees; do
     MLADEC_GPU_QUICK=$AB_CHECK timeout 120 "build-ab/$tree/tests/gpu/decode_matrix_gpu_test" \
       >"$RAW/check_$tree.log" 2>&1
     rc=$?
+    for screen in query_range_gpu_test fp8_codes_gpu_test; do
+      if [ $rc -eq 0 ] && [ -x "build-ab/$tree/tests/gpu/$screen" ]; then
+        timeout 60 "build-ab/$tree/tests/gpu/$screen" >>"$RAW/check_$tree.log" 2>&1
+        rc=$?
+      fi
+    done
     echo "check $tree rc=$rc $(( $(date +%s) - start ))s: $(grep -E 'cases, worst' "$RAW/check_$tree.log" | tr '\n' ' ')"
     [ $rc -eq 0 ] || continue
   fi
