@@ -40,6 +40,11 @@ __device__ __forceinline__ uint16_t bf16_bits(float v) {
 __device__ __forceinline__ void store_shared_u16(uint32_t address, uint16_t v) {
   asm volatile("st.shared.u16 [%0], %1;\n" ::"r"(address), "h"(v) : "memory");
 }
+__device__ __forceinline__ uint32_t load_shared_u32(uint32_t address) {
+  uint32_t v;
+  asm volatile("ld.shared.u32 %0, [%1];\n" : "=r"(v) : "r"(address) : "memory");
+  return v;
+}
 __device__ __forceinline__ void store_shared_u32(uint32_t address, uint32_t v) {
   asm volatile("st.shared.u32 [%0], %1;\n" ::"r"(address), "r"(v) : "memory");
 }

@@ -202,11 +202,13 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
 }
 
 // Math warpgroup m in the form the tile rows select.
-template <int kRows, int m>
+template <KvDtype kDtype, int kRows, int m>
 __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_bytes,
                                          uint32_t smem, int begin, int end) {
-  if constexpr (kRows == decode_layout::kTileRows) {
-    run_math_rows<m>(p, smem_bytes, smem, begin, end);
+  using namespace decode_layout;
+  if constexpr (kRows == kTileRows) {
+    run_math_rows<m, (RegisterSplit<kDtype, kRows>::kMath >= 232)>(p, smem_bytes, smem, begin,
+                                                                   end);
   } else {
     run_math_transposed<kRows, m>(p, smem_bytes, smem, begin, end);
   }
@@ -253,10 +255,10 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     run_producer<kDtype, kRows>(p, smem, worker_pieces[0], worker_pieces[1]);
   } else if (threadIdx.x < kWarpgroupThreads + kMathThreads / 2) {
     setmaxnreg_increase<Registers::kMath>();
-    run_math<kRows, 0>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
+    run_math<kDtype, kRows, 0>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
   } else {
     setmaxnreg_increase<Registers::kMath>();
-    run_math<kRows, 1>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
+    run_math<kDtype, kRows, 1>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
   }
 }
 

@@ -12,15 +12,19 @@
 // So one warpgroup's softmax runs while the other's wgmma run, where the
 // previous form stopped both warpgroups at every block for two exchanges.
 // The running maximum is a chain through the blocks (softmax of b needs the
-// maximum after b − 1), which the seesaw follows:
+// maximum after b − 1), which the seesaw follows. bf16 (kPairAtOnce, 232
+// math registers):
 //
 //   warpgroup 0, pair (b0, b1)          warpgroup 1
-//   S(b0)
-//   softmax(b0), publish b0       →     wait for b0
-//   O_L += P0·V0_L (P0 in registers)    O_R += P0·V0_R (P0 from smem), S(b1)
-//                                       softmax(b1), publish b1
-//   wait for b1                   ←     O_R += P1·V1_R (P1 in registers)
-//   O_L += P1·V1_L (P1 from smem)
+//   S(b0)                               S(b1)              (issued at once)
+//   softmax(b0), publish b0       →     take b0's maxima, softmax(b1),
+//   O_L += P0·V0_L (P0 in registers)    publish b1
+//                                       O_R = O_R·f + (P0·g)·V0_R + P1·V1_R
+//   wait for b1                   ←       (P0 from smem, scaled to b1's
+//   O_L += P1·V1_L (P1 from smem)          maxima in registers; P1 in registers)
+//
+// fp8 (208 math registers) keeps warpgroup 1's older order: take b0,
+// O_R += P0·V0_R (P0 from smem), S(b1), softmax(b1), O_R += P1·V1_R.
 #include <cstdint>
 
 #include "mladec/constants.h"
@@ -172,6 +176,28 @@ __device__ __forceinline__ void take_publication(float (&scale)[2], RowState& ro
   }
 }
 
+// The other warpgroup's P of the block at `block` (its P slab, as
+// block_softmax stored it), each row times `factor`, as wgmma A fragments:
+// so warpgroup 1 can issue both P·V of a pair back to back (kPairAtOnce).
+__device__ __forceinline__ void load_scaled_p(uint32_t (&p_frag)[4][4], uint32_t block,
+                                              const float (&factor)[2], int r0, int lane) {
+  using namespace decode_layout;
+  const uint32_t p_slab = block + kPSlab * kSlabBytes;
+#pragma unroll
+  for (int k = 0; k < 4; ++k) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const uint32_t two =
+            load_shared_u32(p_slab + slab_offset(r0 + 8 * h, 2 * k + half) + 4 * (lane & 3));
+        p_frag[k][2 * half + h] = pack_bf16x2(__uint_as_float(two << 16) * factor[h],
+                                              __uint_as_float(two & 0xffff0000u) * factor[h]);
+      }
+    }
+  }
+}
+
 __device__ __forceinline__ void rescale(float (&acc)[128], const float (&scale)[2]) {
 #pragma unroll
   for (int k = 0; k < 128; ++k) acc[k] *= scale[(k >> 1) & 1];
@@ -180,7 +206,9 @@ __device__ __forceinline__ void rescale(float (&acc)[128], const float (&scale)[
 // Math warpgroup m (0 or 1) of the row form. A template parameter: with a
 // run-time m the choice between register and shared-memory P would be a
 // divergent branch around wgmma, and ptxas then serializes every wgmma.
-template <int m>
+// kPairAtOnce: warpgroup 1's bf16 pair step (above), which needs the bf16
+// split's 232 registers.
+template <int m, bool kPairAtOnce>
 __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* smem_bytes,
                                               uint32_t smem, int begin, int end) {
   using namespace decode_layout;
@@ -220,6 +248,9 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       if (pending_release >= 0) mbarrier_arrive(bars + 8 * (kEmpty + pending_release));
       pending_release = -1;
     };
+    const auto release_buffer = [&](uint32_t load) {
+      mbarrier_arrive(bars + 8 * (kEmpty + (load & 1)));
+    };
     const auto wait_full = [&](uint32_t load) {
       mbarrier_wait(bars + 8 * (kFull + (load & 1)), (load >> 1) & 1);
       fence_proxy_async();
@@ -244,11 +275,15 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       wgmma_wait<0>();
       fence_registers(s);
     };
-    // Softmax and publication of an own block (its S in s), then P·V.
-    const auto own_output = [&](int b, uint32_t load) {
+    // Softmax and publication of an own block (its S in s).
+    const auto own_softmax = [&](int b, uint32_t load) {
       if (b + 2 >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);  // last S here
       block_softmax<m>(s, p_frag, scale, rows, p, token0(b), piece.kv_begin, row_end, smem,
                        block_at(load), r0, lane);
+    };
+    // Softmax and publication of an own block, then its P·V.
+    const auto own_output = [&](int b, uint32_t load) {
+      own_softmax(b, load);
       rescale(acc, scale);
       issue_block_output<m, true>(acc, p_frag, block_at(load));
       pending_release = int(load & 1);
@@ -280,7 +315,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
           finish_output();
           other_output(load1);
         }
-      } else {
+      } else if constexpr (!kPairAtOnce || m == 0) {
         take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
         other_output(load0);
         if (has_b1) {
@@ -288,6 +323,32 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
           finish_output();
           own_output(b1, load1);
         }
+      } else if (!has_b1) {
+        take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
+        other_output(load0);
+      } else {
+        // S(b1) runs while warpgroup 0 computes b0's softmax.
+        wait_full(load1);
+        issue_block_scores(s, smem, block_at(load1));
+        take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
+        wgmma_wait<0>();
+        fence_registers(s);
+        const float to_b0[2] = {scale[0], scale[1]};  // acc's factor to b0's maxima
+        own_softmax(b1, load1);                        // scale: b0's maxima to b1's
+        uint32_t p_other[4][4];
+        wait_full(load0);
+        load_scaled_p(p_other, block_at(load0), scale, r0, lane);
+        scale[0] *= to_b0[0];
+        scale[1] *= to_b0[1];
+        rescale(acc, scale);
+        // Both P·V with acc untouched between them (a rescale between two
+        // issued groups makes ptxas serialize every wgmma, C7515); b0's
+        // first, so its buffer is freed as soon as it is done.
+        issue_block_output<m, true>(acc, p_other, block_at(load0));
+        issue_block_output<m, true>(acc, p_frag, block_at(load1));
+        wgmma_wait<1>();
+        release_buffer(load0);
+        pending_release = int(load1 & 1);
       }
     }
     // Unconditional: ptxas cannot tell that nothing is in flight when no
