@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Where the warps of a profiled kernel wait: reads the SASS CSV that
+`scripts/gpu-check.sh profile` writes (ncu --page source --print-source sass
+--csv) and prints the instructions with the most warp-stall samples, each
+with its two main stall reasons, then the samples per reason over the kernel.
+
+usage: scripts/ncu_stalls.py NCU_SASS.csv [TOP]"""
+import collections
+import csv
+import sys
+
+
+def main(path, top):
+    rows = list(csv.reader(open(path)))
+    header, data = rows[1], rows[2:]  # row 0 names the kernel
+    column = {name: i for i, name in enumerate(header)}
+    samples = column["Warp Stall Sampling (All Samples)"]
+    reasons = [h for h in header if h.startswith("stall_") and "Not Issued" not in h]
+
+    def count(row, i):
+        return int(row[i] or 0)
+
+    total = sum(count(r, samples) for r in data)
+    print(f"{rows[0][1]}\n{total} samples")
+    for r in sorted(data, key=lambda r: -count(r, samples))[:top]:
+        main_reasons = sorted(((count(r, column[h]), h[6:]) for h in reasons), reverse=True)[:2]
+        share = 100 * count(r, samples) / max(total, 1)
+        print(f"{share:5.1f}%  {r[column['Source']].strip()[:60]:60s}  "
+              + ", ".join(f"{name} {n}" for n, name in main_reasons))
+    per_reason = collections.Counter()
+    for r in data:
+        for h in reasons:
+            per_reason[h[6:]] += count(r, column[h])
+    print("by reason: " + ", ".join(f"{name} {100 * n / max(total, 1):.1f}%"
+                                    for name, n in per_reason.most_common(8)))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) not in (2, 3):
+        sys.exit(__doc__)
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) == 3 else 30)
