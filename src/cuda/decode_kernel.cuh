@@ -110,16 +110,19 @@ __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
   }
 }
 
+// `worker_pieces`: this worker's [begin, end) in the plan. The end is read
+// again for every piece (an L1 hit), not held: the fp8 producers, full with
+// the rows they load, spilled it.
 template <KvDtype kDtype, int kRows>
 __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t smem,
-                                             int begin, int end) {
+                                             const int* worker_pieces) {
   using namespace decode_layout;
   const int warp = threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   const uint32_t bars = smem + kBarrierOffset;
   uint32_t pending = 0;
   uint32_t q_loads = 0, kv_loads = 0;
-  for (int i = begin; i < end; ++i) {
+  for (int i = worker_pieces[0]; i < worker_pieces[1]; ++i) {
     const PlanPiece piece = p.pieces[i];
     const PlanUnit unit = p.units[piece.unit];
     const PieceExtent e = piece_extent(p, piece, unit);
@@ -150,12 +153,20 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       const int buffer = kv_loads & 1;
       const int j = (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
-      if (kDtype != KvDtype::kBf16 && b + 1 < e.num_blocks && lane < 16) {
+      if (kDtype != KvDtype::kBf16 && b + 1 < e.num_blocks) {
         // fp8 loads go through registers, few in flight: start the next
-        // block's DRAM reads now so those loads find it in L2.
+        // block's DRAM reads now so those loads find it in L2. The copy
+        // takes uniform operands, so per-lane copies are issued one lane
+        // after another: where the warp's 16 tokens lie back to back in one
+        // page, lane 0 starts all of them at once.
         const int next = j + kBlockTokens;
-        if (next < e.load_end) {
-          prefetch_l2(kv_token_address(p, block_table, next), kv_token_bytes(kDtype));
+        const bool contiguous = p.page_size % 16 == 0 &&
+                                p.kv_token_stride_bytes == kv_token_bytes(kDtype);
+        if (contiguous ? lane == 0 : lane < 16) {
+          if (next < e.load_end) {
+            prefetch_l2(kv_token_address(p, block_table, next),
+                        (contiguous ? 16 : 1) * kv_token_bytes(kDtype));
+          }
         }
       }
       // The row's address (a block-table load) before the wait for the
@@ -252,7 +263,7 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
   using Registers = RegisterSplit<kDtype, kRows>;
   if (threadIdx.x < kWarpgroupThreads) {
     setmaxnreg_decrease<Registers::kProducer>();
-    run_producer<kDtype, kRows>(p, smem, worker_pieces[0], worker_pieces[1]);
+    run_producer<kDtype, kRows>(p, smem, worker_pieces);
   } else if (threadIdx.x < kWarpgroupThreads + kMathThreads / 2) {
     setmaxnreg_increase<Registers::kMath>();
     run_math<kDtype, kRows, 0>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
