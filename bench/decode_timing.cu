@@ -23,119 +23,179 @@ using detail::cuda_check;
 constexpr double kMinRotatedBytes = 512e6;
 constexpr int kMaxCopies = 64;
 constexpr int kRepeats = 15;
+constexpr int kWarmup = 3;
+
+// One benchmark case built on the device: random bf16 data, pages
+// scattered, planned once; `copies` KV copies rotated so the L2 holds none
+// of the next decode's data.
+class PreparedCase {
+ public:
+  explicit PreparedCase(const BenchCase& c) : c_(c) {
+    const std::vector<int32_t> seqlens =
+        c.varlen ? random_varlen(c.batch, c.seqlen, c.q_len, 3 * c.seqlen,
+                                 uint64_t(c.batch) * 7919 + c.seqlen + c.heads)
+                 : std::vector<int32_t>(c.batch, c.seqlen);
+    const int token_bytes = kv_token_bytes(c.kv_dtype);
+    int64_t pages_per_copy = 0;
+    for (int32_t len : seqlens) {
+      const int pages = (len + c.page_size - 1) / c.page_size;
+      max_pages_ = std::max(max_pages_, pages);
+      pages_per_copy += pages;
+      kv_bytes_ += double(len) * token_bytes;
+      for (int t = 0; t < c.q_len; ++t) {  // causal: token t sees len - s_q + t + 1
+        row_tokens_ += double(c.heads) * std::max(0, len - c.q_len + t + 1);
+      }
+    }
+    copies_ = c.kv_in_l2 ? 1
+                         : std::clamp(int(std::ceil(kMinRotatedBytes / kv_bytes_)), 1,
+                                      kMaxCopies);
+
+    problem_ = make_uniform_problem(c.batch, c.heads, c.q_len, c.page_size,
+                                    pages_per_copy * copies_, max_pages_, c.kv_dtype,
+                                    1.f / std::sqrt(float(kHeadDim)));
+    config_ = select_config(problem_);
+    config_.concurrent_tiles = config_.concurrent_tiles && c.concurrent_tiles;
+    layout_ = plan_layout(problem_, config_, device_worker_count());
+
+    const size_t pool_bytes = size_t(problem_.num_pages) * c.page_size * token_bytes;
+    kv_ = DeviceBuffer(pool_bytes);
+    fill_random_bf16(kv_.get(), pool_bytes / 2, 5);
+    rows_ = problem_.total_q * c.heads;
+    q_ = DeviceBuffer(size_t(rows_) * kHeadDim * 2);
+    out_ = DeviceBuffer(size_t(rows_) * kLatentDim * 2);
+    lse_ = DeviceBuffer(size_t(rows_) * 4);
+    fill_random_bf16(q_.get(), size_t(rows_) * kHeadDim, 6);
+
+    // Copy r's requests live on their own shuffled pages.
+    std::vector<int32_t> pages(problem_.num_pages);
+    std::iota(pages.begin(), pages.end(), 0);
+    std::shuffle(pages.begin(), pages.end(), std::mt19937(42));
+    std::vector<int32_t> tables(size_t(copies_) * c.batch * max_pages_, 0);
+    size_t next = 0;
+    for (int r = 0; r < copies_; ++r) {
+      for (int b = 0; b < c.batch; ++b) {
+        const int count = (seqlens[b] + c.page_size - 1) / c.page_size;
+        for (int i = 0; i < count; ++i) {
+          tables[(size_t(r) * c.batch + b) * max_pages_ + i] =
+              c.kv_in_l2 ? pages[i] : pages[next++];
+        }
+      }
+    }
+    block_tables_ = DeviceBuffer(tables.size() * 4);
+    lengths_ = DeviceBuffer(seqlens.size() * 4);
+    block_tables_.upload(tables.data(), tables.size() * 4);
+    lengths_.upload(seqlens.data(), seqlens.size() * 4);
+    plan_ = DeviceBuffer(layout_.plan_bytes);
+    workspace_ = DeviceBuffer(layout_.workspace_bytes);
+
+    args_.q = contiguous_view(q_.get(), ScalarType::kBf16, {problem_.total_q, c.heads, kHeadDim});
+    args_.kv_cache = contiguous_view(kv_.get(), kv_cache_scalar_type(c.kv_dtype),
+                                     {problem_.num_pages, c.page_size,
+                                      kv_cache_token_elements(c.kv_dtype)});
+    args_.seqlens = contiguous_view(lengths_.get(), ScalarType::kInt32, {c.batch});
+    args_.out =
+        contiguous_view(out_.get(), ScalarType::kBf16, {problem_.total_q, c.heads, kLatentDim});
+    args_.lse = contiguous_view(lse_.get(), ScalarType::kFloat32, {problem_.total_q, c.heads});
+    args_.kv_scale = 0.02f;
+
+    plan_on_device(problem_, config_, layout_, args_, plan_.get(), stream_.get());
+    cuda_check(cudaStreamSynchronize(stream_.get()), "plan");
+  }
+
+  // Per-decode seconds: the median over kRepeats replays of one graph of
+  // back-to-back decodes over the copies.
+  double graph_seconds() {
+    cudaGraph_t graph;
+    cudaGraphExec_t exec;
+    cuda_check(cudaStreamBeginCapture(stream_.get(), cudaStreamCaptureModeThreadLocal),
+               "capture");
+    all_copies(false);
+    cuda_check(cudaStreamEndCapture(stream_.get(), &graph), "end capture");
+    cuda_check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
+    const double seconds = median_seconds(stream_.get(), kWarmup, kRepeats, [&] {
+      cuda_check(cudaGraphLaunch(exec, stream_.get()), "cudaGraphLaunch");
+    });
+    cudaGraphExecDestroy(exec);
+    cudaGraphDestroy(graph);
+    return seconds / copies_;
+  }
+
+  // Per-decode seconds of one loop of back-to-back eager steps over the
+  // copies, as a serving loop issues them: an unchecked step only queues
+  // its kernels; a checked one returns once its checks' verdict is back
+  // (input_checks.h), so the host stays about a step ahead. (Until v20
+  // every step was followed by a stream synchronize, which timed the
+  // host's launch latency as much as the checks.)
+  double eager_loop_seconds(bool checked) {
+    return elapsed_seconds(stream_.get(), [&] { all_copies(checked); }) / copies_;
+  }
+
+  // The median of kRepeats such loops after kWarmup.
+  double eager_seconds(bool checked) {
+    return median_seconds(stream_.get(), kWarmup, kRepeats, [&] { all_copies(checked); }) /
+           copies_;
+  }
+
+  BenchResult result(double seconds_per_decode) const {
+    BenchResult r;
+    r.us = seconds_per_decode * 1e6;
+    r.bytes = kv_bytes_ + double(rows_) * (kHeadDim * 2 + kLatentDim * 2 + 4);
+    r.flops = kFlopsPerRowToken * row_tokens_;
+    r.copies = copies_;
+    return r;
+  }
+
+ private:
+  void all_copies(bool checked) {
+    args_.checked = checked;
+    for (int r = 0; r < copies_; ++r) {
+      args_.block_table = contiguous_view(
+          static_cast<int32_t*>(block_tables_.get()) + size_t(r) * c_.batch * max_pages_,
+          ScalarType::kInt32, {c_.batch, max_pages_});
+      decode(problem_, config_, layout_, plan_.get(), workspace_.get(), args_, stream_.get());
+    }
+  }
+
+  BenchCase c_;
+  int max_pages_ = 1;
+  int copies_ = 1;
+  int64_t rows_ = 0;
+  double kv_bytes_ = 0, row_tokens_ = 0;
+  DecodeProblem problem_;
+  KernelConfig config_;
+  PlanLayout layout_;
+  DeviceBuffer kv_, q_, out_, lse_, block_tables_, lengths_, plan_, workspace_;
+  DecodeArgs args_;
+  DeviceStream stream_;
+};
 
 }  // namespace
 
 BenchResult time_decode(const BenchCase& c) {
-  const std::vector<int32_t> seqlens =
-      c.varlen ? random_varlen(c.batch, c.seqlen, c.q_len, 3 * c.seqlen,
-                               uint64_t(c.batch) * 7919 + c.seqlen + c.heads)
-               : std::vector<int32_t>(c.batch, c.seqlen);
-  const int token_bytes = kv_token_bytes(c.kv_dtype);
-  int max_pages = 1;
-  int64_t pages_per_copy = 0;
-  double kv_bytes = 0, row_tokens = 0;
-  for (int32_t len : seqlens) {
-    const int pages = (len + c.page_size - 1) / c.page_size;
-    max_pages = std::max(max_pages, pages);
-    pages_per_copy += pages;
-    kv_bytes += double(len) * token_bytes;
-    for (int t = 0; t < c.q_len; ++t) {  // causal: token t sees len - s_q + t + 1
-      row_tokens += double(c.heads) * std::max(0, len - c.q_len + t + 1);
-    }
+  PreparedCase prepared(c);
+  if (c.mode == BenchMode::kGraph) return prepared.result(prepared.graph_seconds());
+  return prepared.result(prepared.eager_seconds(c.mode == BenchMode::kEagerChecked));
+}
+
+CheckedPair time_checked_pair(const BenchCase& c) {
+  PreparedCase prepared(c);
+  // Unchecked and checked loops alternate, so clock and thermal drift hit
+  // both alike; the cost is the median of the rounds' ratios (timed in
+  // separate runs, the two medians moved by a few percent between runs).
+  std::vector<double> plain, checked, ratio;
+  for (int i = 0; i < kWarmup + kRepeats; ++i) {
+    const double p = prepared.eager_loop_seconds(false);
+    const double k = prepared.eager_loop_seconds(true);
+    if (i < kWarmup) continue;
+    plain.push_back(p);
+    checked.push_back(k);
+    ratio.push_back(k / p);
   }
-  const int copies = c.kv_in_l2 ? 1
-                                : std::clamp(int(std::ceil(kMinRotatedBytes / kv_bytes)), 1,
-                                             kMaxCopies);
-
-  DecodeProblem problem = make_uniform_problem(
-      c.batch, c.heads, c.q_len, c.page_size, pages_per_copy * copies, max_pages,
-      c.kv_dtype, 1.f / std::sqrt(float(kHeadDim)));
-  KernelConfig config = select_config(problem);
-  config.concurrent_tiles = config.concurrent_tiles && c.concurrent_tiles;
-  const PlanLayout layout = plan_layout(problem, config, device_worker_count());
-
-  const size_t pool_bytes = size_t(problem.num_pages) * c.page_size * token_bytes;
-  DeviceBuffer kv(pool_bytes);
-  fill_random_bf16(kv.get(), pool_bytes / 2, 5);
-  const int64_t rows = problem.total_q * c.heads;
-  DeviceBuffer q(size_t(rows) * kHeadDim * 2), out(size_t(rows) * kLatentDim * 2),
-      lse(size_t(rows) * 4);
-  fill_random_bf16(q.get(), size_t(rows) * kHeadDim, 6);
-
-  // Copy r's requests live on their own shuffled pages.
-  std::vector<int32_t> pages(problem.num_pages);
-  std::iota(pages.begin(), pages.end(), 0);
-  std::shuffle(pages.begin(), pages.end(), std::mt19937(42));
-  std::vector<int32_t> tables(size_t(copies) * c.batch * max_pages, 0);
-  size_t next = 0;
-  for (int r = 0; r < copies; ++r) {
-    for (int b = 0; b < c.batch; ++b) {
-      const int count = (seqlens[b] + c.page_size - 1) / c.page_size;
-      for (int i = 0; i < count; ++i) {
-        tables[(size_t(r) * c.batch + b) * max_pages + i] =
-            c.kv_in_l2 ? pages[i] : pages[next++];
-      }
-    }
-  }
-  DeviceBuffer block_tables(tables.size() * 4), lengths(seqlens.size() * 4);
-  block_tables.upload(tables.data(), tables.size() * 4);
-  lengths.upload(seqlens.data(), seqlens.size() * 4);
-  DeviceBuffer plan(layout.plan_bytes), workspace(layout.workspace_bytes);
-
-  DecodeArgs args;
-  args.q = contiguous_view(q.get(), ScalarType::kBf16, {problem.total_q, c.heads, kHeadDim});
-  args.kv_cache = contiguous_view(kv.get(), kv_cache_scalar_type(c.kv_dtype),
-                                  {problem.num_pages, c.page_size,
-                                   kv_cache_token_elements(c.kv_dtype)});
-  args.seqlens = contiguous_view(lengths.get(), ScalarType::kInt32, {c.batch});
-  args.out = contiguous_view(out.get(), ScalarType::kBf16, {problem.total_q, c.heads, kLatentDim});
-  args.lse = contiguous_view(lse.get(), ScalarType::kFloat32, {problem.total_q, c.heads});
-  args.kv_scale = 0.02f;
-
-  cudaStream_t stream;
-  cuda_check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "stream");
-  plan_on_device(problem, config, layout, args, plan.get(), stream);
-  cuda_check(cudaStreamSynchronize(stream), "plan");
-
-  const auto decode_copy = [&](int r) {
-    args.block_table = contiguous_view(
-        static_cast<int32_t*>(block_tables.get()) + size_t(r) * c.batch * max_pages,
-        ScalarType::kInt32, {c.batch, max_pages});
-    decode(problem, config, layout, plan.get(), workspace.get(), args, stream);
-  };
-  double seconds = 0;
-  if (c.mode == BenchMode::kGraph) {
-    cudaGraph_t graph;
-    cudaGraphExec_t exec;
-    cuda_check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "capture");
-    for (int r = 0; r < copies; ++r) decode_copy(r);
-    cuda_check(cudaStreamEndCapture(stream, &graph), "end capture");
-    cuda_check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
-    seconds = median_seconds(stream, 3, kRepeats, [&] {
-      cuda_check(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
-    });
-    cudaGraphExecDestroy(exec);
-    cudaGraphDestroy(graph);
-  } else {
-    args.checked = c.mode == BenchMode::kEagerChecked;
-    // Back-to-back eager steps, as a serving loop issues them: an unchecked
-    // step only queues its kernels; a checked one returns once its checks'
-    // verdict is back (input_checks.h), so the host stays about a step
-    // ahead. (Until v20 every step was followed by a stream synchronize,
-    // which timed the host's launch latency as much as the checks.)
-    seconds = median_seconds(stream, 3, kRepeats, [&] {
-      for (int r = 0; r < copies; ++r) decode_copy(r);
-    });
-  }
-  cudaStreamDestroy(stream);
-
-  BenchResult result;
-  result.us = seconds * 1e6 / copies;
-  result.bytes = kv_bytes + double(rows) * (kHeadDim * 2 + kLatentDim * 2 + 4);
-  result.flops = kFlopsPerRowToken * row_tokens;
-  result.copies = copies;
-  return result;
+  CheckedPair pair;
+  pair.unchecked = prepared.result(median(plain));
+  pair.checked = prepared.result(median(checked));
+  pair.cost = median(ratio) - 1;
+  return pair;
 }
 
 }  // namespace mladec::bench

@@ -6,9 +6,9 @@
 namespace mladec::bench {
 
 // How the decodes are issued: replays of a captured graph (the normal
-// case), or eager decode() calls each followed by a stream synchronize, as
-// an engine's step loop does — unchecked or in checked mode (which
-// synchronizes inside decode() to report errors).
+// case), or back-to-back eager decode() calls, as an engine's step loop
+// issues them — unchecked or in checked mode (where decode() returns once
+// the checks' verdict is back).
 enum class BenchMode { kGraph, kEager, kEagerChecked };
 
 struct BenchCase {
@@ -35,9 +35,19 @@ struct BenchResult {
 };
 
 // Builds the case on the device (random bf16 data, pages scattered), plans
-// once, captures back-to-back decodes over `copies` KV copies in one CUDA
-// graph and returns the median per-decode time over 15 replays (or, in the
-// eager modes, the median over 15 loops of `copies` synchronized calls).
+// once, and returns the median per-decode time over 15 graph replays of
+// back-to-back decodes over `copies` KV copies, or in the eager modes over
+// 15 loops of `copies` back-to-back decode() calls.
 BenchResult time_decode(const BenchCase& bench_case);
+
+// Checked mode's cost for an eager case: unchecked and checked loops
+// alternate on the same data (15 rounds after 3 warm-up rounds); each
+// result is its median loop, `cost` the median of the rounds' checked /
+// unchecked ratios, minus 1.
+struct CheckedPair {
+  BenchResult unchecked, checked;
+  double cost = 0;
+};
+CheckedPair time_checked_pair(const BenchCase& bench_case);
 
 }  // namespace mladec::bench
