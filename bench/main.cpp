@@ -209,43 +209,38 @@ int run(int argc, char** argv) {
   const Ceilings ceilings = ceilings_wanted ? measure_ceilings() : Ceilings{};
   std::printf("ceilings: copy %.2f TB/s, bf16 GEMM %.0f TFLOPS\n",
               ceilings.copy_bytes_per_s * 1e-12, ceilings.gemm_flops_per_s * 1e-12);
-  std::vector<Row> rows;
+  std::vector<BenchCase> cases;
   int index = 0;
   for (BenchCase c : all_cases()) {
     c.concurrent_tiles = concurrent_tiles;
     if (!filter.empty() && c.group != filter) continue;
     if (!only.empty() && case_name(c).find(only) == std::string::npos) continue;
     if (quick && index++ % 4 != 0) continue;
-    if (c.mode == BenchMode::kEagerChecked) {
-      // Timed with its unchecked twin, in alternation.
-      BenchCase plain = c;
-      plain.mode = BenchMode::kEager;
-      const CheckedPair pair = time_checked_pair(c);
-      if (rows.empty() || rows.back().c.mode != BenchMode::kEager ||
-          case_name(rows.back().c) != case_name(plain)) {
-        rows.push_back({plain, pair.unchecked});  // the twin was filtered out
-      } else {
-        rows.back().r = pair.unchecked;
-      }
-      rows.push_back({c, pair.checked, pair.cost});
-      print_row(rows[rows.size() - 2]);
-      print_row(rows.back());
-      continue;
-    }
-    // An eager case whose checked twin follows is timed with it.
-    if (c.mode == BenchMode::kEager) {
-      rows.push_back({c, BenchResult{}});
-      continue;
-    }
-    rows.push_back({c, time_decode(c)});
-    print_row(rows.back());
+    cases.push_back(c);
   }
-  // An eager case left without its twin (filtered out) is timed alone.
-  for (Row& row : rows) {
-    if (row.c.mode == BenchMode::kEager && row.r.us == 0) {
-      row.r = time_decode(row.c);
-      print_row(row);
+  std::vector<Row> rows;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const BenchCase& c = cases[i];
+    // An eager case and its checked twin (all_cases() emits them in a row)
+    // are timed together, their loops alternating; a checked case whose
+    // twin was filtered out still brings its unchecked row.
+    const auto unchecked = [](BenchCase twin) {
+      twin.mode = BenchMode::kEager;
+      return twin;
+    };
+    const bool twin_follows = c.mode == BenchMode::kEager && i + 1 < cases.size() &&
+                              cases[i + 1].mode == BenchMode::kEagerChecked &&
+                              case_name(unchecked(cases[i + 1])) == case_name(c);
+    if (twin_follows || c.mode == BenchMode::kEagerChecked) {
+      const BenchCase& checked = twin_follows ? cases[++i] : c;
+      const CheckedPair pair = time_checked_pair(checked);
+      rows.push_back({unchecked(checked), pair.unchecked});
+      print_row(rows.back());
+      rows.push_back({checked, pair.checked, pair.cost});
+    } else {
+      rows.push_back({c, time_decode(c)});
     }
+    print_row(rows.back());
   }
   const char* commit = std::getenv("MLADEC_COMMIT");
   const std::string date = today(), gpu = gpu_name();

@@ -30,17 +30,19 @@ trees=$(ls ab)
 # bound by one long translation unit (the decode kernels), ~25 s.
 targets=mladec_bench
 [ -n "${AB_CHECK:-}" ] && targets="$targets decode_matrix_gpu_test"
+# The quick exactness screens, built and run where a tree has them: Q rows
+# 2^-100..2^100 (query range) and every e4m3 code (fp8 codes).
+screens="query_range_gpu_test fp8_codes_gpu_test"
 count=$(echo $trees | wc -w)
 jobs=$(( $(nproc) / (count > 0 ? count : 1) )); [ $jobs -lt 2 ] && jobs=2
 start=$(date +%s)
 mkdir -p build-ab && rm -f build-ab/*.rc
 for tree in $trees; do
   tree_targets=$targets
-  # The quick exactness screens where the tree has them: Q rows 2^-100..2^100
-  # (query range) and every e4m3 code (fp8 codes).
   if [ -n "${AB_CHECK:-}" ]; then
-    [ -f "ab/$tree/tests/gpu/test_query_range.cpp" ] && tree_targets="$tree_targets query_range_gpu_test"
-    [ -f "ab/$tree/tests/gpu/test_fp8_codes.cpp" ] && tree_targets="$tree_targets fp8_codes_gpu_test"
+    for screen in $screens; do
+      [ -f "ab/$tree/tests/gpu/test_${screen%_gpu_test}.cpp" ] && tree_targets="$tree_targets $screen"
+    done
   fi
   (cmake -S "ab/$tree" -B "build-ab/$tree" -G Ninja -DCMAKE_BUILD_TYPE=Release \
        -DMLADEC_CUTLASS_DIR="$cutlass" >"$RAW/configure_$tree.log" 2>&1 &&
@@ -63,7 +65,7 @@ for tree in $trees; do
     MLADEC_GPU_QUICK=$AB_CHECK timeout 120 "build-ab/$tree/tests/gpu/decode_matrix_gpu_test" \
       >"$RAW/check_$tree.log" 2>&1
     rc=$?
-    for screen in query_range_gpu_test fp8_codes_gpu_test; do
+    for screen in $screens; do
       if [ $rc -eq 0 ] && [ -x "build-ab/$tree/tests/gpu/$screen" ]; then
         timeout 60 "build-ab/$tree/tests/gpu/$screen" >>"$RAW/check_$tree.log" 2>&1
         rc=$?

@@ -42,7 +42,6 @@ int make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
   // values of the tokens one page contributes to a block.
   using decode_layout::kBlockTokens;
   using decode_layout::kSlabValues;
-  constexpr int64_t kElement = 2;  // bf16
   const int page = problem.page_size;
   const bool whole_pages = page >= kKvTmaMinPageTokens && kBlockTokens % page == 0;
   if (problem.kv_dtype != KvDtype::kBf16 || (page % kBlockTokens != 0 && !whole_pages) ||
@@ -51,8 +50,9 @@ int make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
   }
   const int box_tokens = page < kBlockTokens ? page : kBlockTokens;
   const uint64_t base = reinterpret_cast<uintptr_t>(kv_cache.data);
-  const uint64_t token_stride = uint64_t(kv_cache.stride[1]) * kElement;
-  const uint64_t page_stride = uint64_t(kv_cache.stride[0]) * kElement;
+  const uint64_t element = scalar_size(kv_cache.dtype);
+  const uint64_t token_stride = uint64_t(kv_cache.stride[1]) * element;
+  const uint64_t page_stride = uint64_t(kv_cache.stride[0]) * element;
   if (base % 16 != 0 || token_stride % 16 != 0 || page_stride % 16 != 0 ||
       token_stride >= (uint64_t(1) << 40) || page_stride >= (uint64_t(1) << 40)) {
     return 0;

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <iterator>
 #include <ostream>
 #include <random>
 #include <string>
@@ -72,7 +73,7 @@ std::vector<SweepConfig> sweep_configs() {
   // Page sizes, including 1, odd ones, pages larger than a KV block and
   // both kinds the TMA path takes (8..32 dividing a block, multiples of it).
   const int pages[] = {1, 2, 7, 8, 16, 32, 48, 64, 100, 128, 256};
-  for (int i = 0; i < 11; ++i) {
+  for (int i = 0; i < int(std::size(pages)); ++i) {
     configs.push_back(
         {i % 2 ? 16 : 128, 1 + i % 2, pages[i], 6, Lengths::kVarlen, 300});
   }
