@@ -82,6 +82,14 @@ if want sanitize; then
     rc=$?
     summary+=("sanitizer $tool rc=$rc $(tail -1 "$OUT/sanitize_$tool.log") $(( $(date +%s) - start ))s")
   done
+  # Checked mode's grid barrier and status traffic (input_checks_device.cuh).
+  for tool in memcheck racecheck synccheck; do
+    start=$(date +%s)
+    compute-sanitizer --tool $tool --error-exitcode 1 build-gpu/tests/gpu/checked_mode_gpu_test \
+      >"$OUT/sanitize_checked_$tool.log" 2>&1
+    rc=$?
+    summary+=("sanitizer $tool (checked mode) rc=$rc $(tail -1 "$OUT/sanitize_checked_$tool.log") $(( $(date +%s) - start ))s")
+  done
 fi
 
 if want sweep; then

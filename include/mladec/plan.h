@@ -79,15 +79,15 @@ struct PlanLayout {
 
   // Workspace: float32 partial outputs [max_split_slots, slot_rows, 512],
   // float32 partial LSE [max_split_slots, slot_rows], then checked mode's
-  // status word (kCheckStatusBytes; DecodeArgs::checked).
+  // status (kCheckStatusBytes; DecodeArgs::checked).
   size_t partial_out_offset = 0;
   size_t partial_lse_offset = 0;
   size_t check_status_offset = 0;
   size_t workspace_bytes = 0;
 };
 
-// Bytes reserved in every workspace for checked mode's status word.
-inline constexpr size_t kCheckStatusBytes = 128;
+// Bytes reserved in every workspace for checked mode's status.
+inline constexpr size_t kCheckStatusBytes = 256;
 
 // Throws mladec::Error for an invalid problem or worker count (1..65536).
 PlanLayout plan_layout(const DecodeProblem& problem, const KernelConfig& config,

@@ -110,10 +110,10 @@ def test_plan_layout_depends_on_shape_and_workers_only():
 
 
 def test_fixed_chunk_within_one_chunk_needs_no_split_workspace():
-    # Only checked mode's status word (128 bytes) remains.
+    # Only checked mode's status (kCheckStatusBytes: 256 bytes) remains.
     p = problem(policy="fixed_chunk", max_pages_per_request=32)  # 2048 tokens
     layout = mladec.plan_layout(p, mladec.select_config(p), 132)
-    assert (layout.max_split_slots, layout.workspace_bytes) == (0, 128)
+    assert (layout.max_split_slots, layout.workspace_bytes) == (0, 256)
 
 
 @pytest.mark.parametrize("workers", [0, -1, 65537])

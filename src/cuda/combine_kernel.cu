@@ -24,7 +24,9 @@ constexpr int kColumnsPerLane = kLatentDim / 32;
 __global__ void __launch_bounds__(kRowsPerBlock * 32)
     combine_kernel(const __grid_constant__ DecodeParams p, int blocks_per_unit) {
   grid_dependency_wait();  // the decode kernel's partials (dependent launch)
-  if (p.check_status != nullptr && *p.check_status == p.check_generation) return;
+  if (p.check_status != nullptr && p.check_status->failed_generation == p.check_generation) {
+    return;
+  }
   const int entry = blockIdx.x / blocks_per_unit;
   if (entry >= p.header->num_combine) return;
   const PlanUnit unit = p.units[p.combine[entry]];

@@ -74,6 +74,13 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
     detail::launch_combine(params, layout.max_combine, stream);
     return;
   }
+  // The checks end in a grid barrier (input_checks_device.cuh), which needs
+  // every worker's CTA resident at once: one per SM.
+  const int sms = device_worker_count();
+  require(layout.workers <= sms, ErrorCode::kBadConfig,
+          "checked mode needs a plan with at most one worker per SM (", sms,
+          " on this GPU), got ", layout.workers,
+          ": its checks run in the decode kernel, whose CTAs meet at a grid barrier");
   cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
   detail::cuda_check(cudaStreamIsCapturing(stream, &capture), "cudaStreamIsCapturing");
   // In the workspace, not a per-call allocation: a stream-ordered
@@ -81,22 +88,20 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   // released its memory at each synchronize (bench/NOTES.md, v4).
   auto* status = reinterpret_cast<detail::InputCheckStatus*>(workspace_bytes +
                                                              layout.check_status_offset);
-  // Eager: a fresh generation, no zeroing, and the decode kernel copies the
-  // status to mapped host memory — the check kernel is the only extra
-  // stream operation (bench/NOTES.md: each one cost µs). Captured: the
+  // Eager: a fresh generation, no zeroing, and the decode kernel, which runs
+  // the checks itself, copies the status to mapped host memory — no stream
+  // operation is added (bench/NOTES.md: each one cost µs). Captured: the
   // graph replays one generation, so the status is zeroed on every replay,
   // and nothing is read back (the host copy would not outlive the thread).
   const bool captured = capture != cudaStreamCaptureStatusNone;
-  const uint64_t generation = captured ? 1 : detail::next_check_generation();
-  detail::launch_input_checks(problem, config, layout, params,
-                              static_cast<const int32_t*>(args.seqlens.data), status,
-                              generation, /*zero_first=*/captured, stream);
-  params.check_status = &status->failed_generation;
-  params.check_generation = generation;
+  const uint64_t generation =
+      captured ? detail::kCapturedCheckGeneration : detail::next_check_generation();
+  detail::prepare_input_checks(problem, config, layout,
+                               static_cast<const int32_t*>(args.seqlens.data), status,
+                               generation, /*zero_first=*/captured, params, stream);
   const detail::PinnedCheckStatus pinned =
       captured ? detail::PinnedCheckStatus{} : detail::pinned_check_status();
   params.check_status_host = pinned.device_words;
-  params.check_status_words = int(sizeof(detail::InputCheckStatus) / 4);
   detail::launch_decode(problem.kv_dtype, config.tile_rows, params, layout.workers, stream);
   detail::launch_combine(params, layout.max_combine, stream);
   if (captured) return;

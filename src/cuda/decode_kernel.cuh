@@ -23,7 +23,7 @@
 #include "src/cuda/hopper.cuh"
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/fp8_kv_tiles.cuh"
-#include "src/cuda/input_checks.h"
+#include "src/cuda/input_checks_device.cuh"
 
 namespace mladec::detail {
 
@@ -229,18 +229,14 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
 template <KvDtype kDtype, int kRows>
 __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dynamic_smem) {
   using namespace decode_layout;
-  // Launched dependent on the planner or the checks (decode_kernels.cu):
-  // everything below may read what they wrote. The combine kernel may then
-  // start on SMs this grid leaves free and wait there.
+  // Launched dependent on the planner (decode_kernels.cu): everything below
+  // may read what it wrote. The combine kernel may then start on SMs this
+  // grid leaves free and wait there.
   grid_dependency_wait();
   allow_dependent_launch();
-  if (p.check_status != nullptr) {
-    // Checked mode: the host reads the checks' status from CTA 0's copy
-    // (the copied generation last, so it proves the rest arrived); a
-    // failure stops every CTA before it touches memory (uniform).
-    if (blockIdx.x == 0 && threadIdx.x < 32) copy_check_status_to_host(p);
-    if (*p.check_status == p.check_generation) return;
-  }
+  // Checked mode: the CTAs check the inputs and meet; a failure anywhere
+  // stops every CTA before it touches memory (uniform).
+  if (p.check_status != nullptr && checked_mode_stops_cta(p)) return;
   uint8_t* smem_bytes = reinterpret_cast<uint8_t*>(
       (reinterpret_cast<uintptr_t>(dynamic_smem) + 1023) & ~uintptr_t(1023));
   const uint32_t smem = shared_address(smem_bytes);

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "mladec/plan.h"
+#include "src/cuda/input_check_status.h"
 
 namespace mladec::detail {
 
@@ -41,15 +42,17 @@ struct DecodeParams {
   const PlanPiece* pieces;
   const PlanUnit* units;
   const int32_t* combine;
-  // Checked mode (input_checks.h): *check_status == check_generation makes
-  // the decode and combine kernels return at once. nullptr when unchecked.
-  const uint64_t* check_status;
+  // Checked mode (input_checks_device.cuh): the decode kernel's CTAs check
+  // the inputs against check_limits, meet at a grid barrier and all return
+  // at once when check_status->failed_generation is check_generation; the
+  // combine kernel reads it too. nullptr when unchecked.
+  InputCheckStatus* check_status;
   uint64_t check_generation;
-  // Eager checked mode: CTA 0 of the decode kernel copies the status
-  // (check_status_words 32-bit words) to this page-locked host memory, so
-  // reading it back needs no copy of its own. nullptr otherwise.
+  InputCheckLimits check_limits;
+  // Eager checked mode: CTA 0 of the decode kernel copies the status to
+  // this page-locked host memory (its device alias), so reading it back
+  // needs no copy of its own. nullptr otherwise.
   uint32_t* check_status_host;
-  int check_status_words;
 };
 
 }  // namespace mladec::detail

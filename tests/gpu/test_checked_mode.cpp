@@ -14,6 +14,7 @@
 #include "mladec/device_step.h"
 #include "mladec/error.h"
 #include "mladec/random_inputs.h"
+#include "tests/support/error_match.h"
 
 namespace mladec {
 namespace {
@@ -201,6 +202,69 @@ TEST(CheckedMode, CorruptPlans) {
         },
         ErrorCode::kPlanInvalid, c.fragment);
   }
+}
+
+TEST(CheckedMode, ConsecutiveCallsEachGetTheirOwnVerdict) {
+  // Back to back on one workspace, as a serving loop runs: every call's
+  // checks meet at the grid barrier under their own generation, and a
+  // failure never leaks into the next call or hides in it.
+  RandomStep step = make_step(KvDtype::kBf16);
+  DeviceStep device(step.problem, step.inputs);
+  OwnPlan own(step, device);
+  DecodeArgs args = device.args();
+  args.checked = true;
+  const HostDecodeOutputs reference = reference_decode(step.problem, step.inputs);
+  RandomStep broken = step;
+  broken.inputs.block_table[1] = int32_t(step.problem.num_pages) + 3;
+  for (int call = 0; call < 12; ++call) {
+    SCOPED_TRACE(call);
+    const bool bad = call % 3 == 1;
+    device.upload_lengths(bad ? broken.inputs : step.inputs);
+    device.poison_outputs(nullptr);
+    check(cudaDeviceSynchronize());
+    if (bad) {
+      const std::vector<uint8_t> before = output_bytes(device);
+      EXPECT_TRUE(test::throws_error([&] { run_decode(step, own, args); },
+                                     ErrorCode::kBadBlockTable, {"block_table[0][1] = "}));
+      EXPECT_TRUE(output_bytes(device) == before) << "a rejected call wrote its outputs";
+    } else {
+      EXPECT_NO_THROW(run_decode(step, own, args));
+      const Comparison cmp =
+          compare_outputs(step.problem, step.inputs, reference, device.download_outputs());
+      EXPECT_TRUE(within(cmp, kGpuTolerance)) << "relative error " << cmp.relative_error;
+    }
+  }
+}
+
+TEST(CheckedMode, PlanWithMoreWorkersThanSmsIsRefused) {
+  // The checks' grid barrier needs every worker resident at once; such a
+  // plan is refused before anything runs, and still decodes unchecked.
+  RandomStep step = make_step(KvDtype::kBf16);
+  DeviceStep device(step.problem, step.inputs);
+  const int workers = device_worker_count() + 1;
+  const HostPlan host = make_host_plan(step.problem, device.config(), workers,
+                                       step.inputs.lengths(step.problem));
+  DeviceBuffer plan(host.layout.plan_bytes), workspace(host.layout.workspace_bytes);
+  plan.upload(host.buffer.data(), host.buffer.size());
+  DecodeArgs args = device.args();
+  args.checked = true;
+  device.poison_outputs(nullptr);
+  check(cudaDeviceSynchronize());
+  const std::vector<uint8_t> before = output_bytes(device);
+  const auto run = [&] {
+    decode(step.problem, host.config, host.layout, plan.get(), workspace.get(), args, nullptr);
+    check(cudaDeviceSynchronize());
+  };
+  EXPECT_TRUE(test::throws_error(run, ErrorCode::kBadConfig,
+                                 {"at most one worker per SM", std::to_string(workers)}));
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  EXPECT_TRUE(output_bytes(device) == before) << "a rejected call wrote its outputs";
+  args.checked = false;
+  run();
+  const Comparison cmp = compare_outputs(step.problem, step.inputs,
+                                         reference_decode(step.problem, step.inputs),
+                                         device.download_outputs());
+  EXPECT_TRUE(within(cmp, kGpuTolerance)) << "relative error " << cmp.relative_error;
 }
 
 TEST(CheckedMode, EnvironmentVariableTurnsItOn) {
