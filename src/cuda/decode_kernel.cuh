@@ -218,8 +218,15 @@ __device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_by
                                          uint32_t smem, int begin, int end) {
   using namespace decode_layout;
   if constexpr (kRows == kTileRows) {
-    run_math_rows<m, (RegisterSplit<kDtype, kRows>::kMath >= 232)>(p, smem_bytes, smem, begin,
-                                                                   end);
+    constexpr bool kPairAtOnce = RegisterSplit<kDtype, kRows>::kMath >= 232;
+    if (kPairAtOnce && p.kv_tma_tokens != 0 && p.kv_tma_tokens < kBlockTokens) {
+      // Pages of 8..32 tokens: a block lands in per-page copies, later than
+      // a page-64 block, and the pair step (C7) waits on it: page 16 at
+      // h_q 128 took 429 us with it, 401 without (bench/NOTES.md v24).
+      run_math_rows<m, false>(p, smem_bytes, smem, begin, end);
+    } else {
+      run_math_rows<m, kPairAtOnce>(p, smem_bytes, smem, begin, end);
+    }
   } else {
     run_math_transposed<kRows, m>(p, smem_bytes, smem, begin, end);
   }
