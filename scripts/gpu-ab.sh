@@ -31,8 +31,9 @@ trees=$(ls ab)
 targets=mladec_bench
 [ -n "${AB_CHECK:-}" ] && targets="$targets decode_matrix_gpu_test"
 # The quick exactness screens, built and run where a tree has them: Q rows
-# 2^-100..2^100 (query range) and every e4m3 code (fp8 codes).
-screens="query_range_gpu_test fp8_codes_gpu_test"
+# 2^-100..2^100 (query range), every e4m3 code (fp8 codes) and FixedChunk's
+# bit-identical results alone and in a batch (batch invariance).
+screens="query_range_gpu_test fp8_codes_gpu_test batch_invariance_gpu_test"
 count=$(echo $trees | wc -w)
 jobs=$(( $(nproc) / (count > 0 ? count : 1) )); [ $jobs -lt 2 ] && jobs=2
 start=$(date +%s)

@@ -1,111 +1,283 @@
 // Merges the split pieces of each split unit: out = Σ_k w_k·o_k / Σ_k w_k with
-// w_k = exp(lse_k - max lse), lse = max + ln Σ w_k, in slot (= KV) order so
-// the result does not depend on which worker ran which piece.
+// w_k = exp(lse_k - max lse), lse = max + ln Σ w_k.
 //
-// One warp per row (16 columns per lane), so a unit split over many workers
-// is merged by many SMs at once. The grid covers the plan's capacity; warps
-// past the plan's split units or rows return at once, so the launch never
-// depends on the lengths (CUDA-graph replay).
+// The sums follow one fixed order, whatever the form below and whichever
+// worker ran which piece, so a request's result depends only on its own
+// splits (FixedChunk's batch invariance): split k belongs to group
+// k % kGroups; a group adds its terms in split order (the first a product,
+// then fused multiply-adds) and the groups' sums are added in group order.
+// With at most kGroups splits every group holds one term, so the order is
+// plain split order.
+//
+// Two forms, chosen by the host from the layout alone (combine_form):
+// - row form: a warp per row, 16 columns per lane; many rows at once for
+//   the large batches, where a unit has a few splits;
+// - chunk form: a CTA per 128-column chunk of a row, warp g summing group g,
+//   for the few rows of a small batch, whose units are split over every SM
+//   (1×32768: 132 splits per row; the row form's warp read them ~40 µs,
+//   bench/NOTES.md v24).
+// The grid covers the plan's capacity; CTAs and warps past the plan's split
+// units or rows return at once, so the launch never depends on the lengths
+// (CUDA-graph replay).
 #include <cstdint>
 
 #include "mladec/constants.h"
-#include "src/cuda/cuda_check.h"
-#include "src/cuda/launchers.h"
 #include "src/cuda/async_copy.cuh"
+#include "src/cuda/cuda_check.h"
 #include "src/cuda/dependent_launch.h"
 #include "src/cuda/hopper.cuh"
+#include "src/cuda/launchers.h"
 
 namespace mladec::detail {
 namespace {
 
-constexpr int kRowsPerBlock = 8;
-constexpr int kColumnsPerLane = kLatentDim / 32;
+constexpr int kGroups = 8;
+constexpr int kWarps = 8;  // per CTA, both forms
+constexpr int kRowColumnsPerLane = kLatentDim / 32;
+constexpr int kChunkColumns = 128;  // 4 per lane
+constexpr int kChunksPerRow = kLatentDim / kChunkColumns;
+// The chunk form is chosen while its grid stays within this many CTAs
+// (8 resident per SM: two waves on 132 SMs); past it the rows are many and
+// the row form keeps every SM busy with fewer, larger warps.
+constexpr int64_t kChunkFormMaxBlocks = 2 * 8 * 132;
 
-__global__ void __launch_bounds__(kRowsPerBlock * 32)
-    combine_kernel(const __grid_constant__ DecodeParams p, int blocks_per_unit) {
+// A split unit's row as the combine sees it.
+struct CombineRow {
+  PlanUnit unit;
+  int row;
+  const float* lse;  // split k's LSE at lse[k * slot_stride]
+  const float* out;  // split k's 512 values at out + k * slot_stride * 512
+  int64_t slot_stride;
+};
+
+// Returns false when this entry or row is past the plan's.
+__device__ __forceinline__ bool find_row(const DecodeParams& p, int entry, int row,
+                                         CombineRow& c) {
+  if (entry >= p.header->num_combine) return false;
+  c.unit = p.units[p.combine[entry]];
+  if (row >= c.unit.row_count) return false;
+  c.row = row;
+  c.slot_stride = int64_t(p.slot_rows);
+  const int64_t first = int64_t(c.unit.first_slot) * p.slot_rows + row;
+  c.lse = p.partial_lse + first;
+  c.out = p.partial_out + first * kLatentDim;
+  return true;
+}
+
+// Every split's LSE is read once per warp, 32 at a time.
+__device__ __forceinline__ float max_split_lse(const CombineRow& c, int lane) {
+  float m = -INFINITY;
+  for (int k = lane; k < c.unit.num_splits; k += 32) m = fmaxf(m, c.lse[k * c.slot_stride]);
+#pragma unroll
+  for (int offset = 16; offset > 0; offset /= 2) {
+    m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, offset));
+  }
+  return m;
+}
+
+__device__ __forceinline__ float4 load_columns(const CombineRow& c, int k, int column) {
+  return *reinterpret_cast<const float4*>(c.out + int64_t(k) * c.slot_stride * kLatentDim +
+                                          column);
+}
+
+// One group's terms for 4 columns: splits first, first + kGroups, ...;
+// loads kBatch splits ahead of their arithmetic.
+struct GroupSum {
+  float4 sum;
+  float weight;
+};
+__device__ __forceinline__ GroupSum sum_group(const CombineRow& c, float max_lse, int first,
+                                              int column) {
+  constexpr int kBatch = 4;
+  GroupSum g{make_float4(0.f, 0.f, 0.f, 0.f), 0.f};
+  for (int k0 = first; k0 < c.unit.num_splits; k0 += kBatch * kGroups) {
+    float lse[kBatch];
+    float4 v[kBatch];
+#pragma unroll
+    for (int j = 0; j < kBatch; ++j) {
+      const int k = k0 + j * kGroups;
+      lse[j] = k < c.unit.num_splits ? c.lse[k * c.slot_stride] : -INFINITY;
+      v[j] = k < c.unit.num_splits ? load_columns(c, k, column) : make_float4(0.f, 0.f, 0.f, 0.f);
+    }
+#pragma unroll
+    for (int j = 0; j < kBatch; ++j) {
+      const int k = k0 + j * kGroups;
+      if (k >= c.unit.num_splits) break;
+      const float w = expf(lse[j] - max_lse);
+      if (k == first) {
+        g.sum = make_float4(__fmul_rn(w, v[j].x), __fmul_rn(w, v[j].y), __fmul_rn(w, v[j].z),
+                            __fmul_rn(w, v[j].w));
+        g.weight = w;
+      } else {
+        g.sum = make_float4(__fmaf_rn(w, v[j].x, g.sum.x), __fmaf_rn(w, v[j].y, g.sum.y),
+                            __fmaf_rn(w, v[j].z, g.sum.z), __fmaf_rn(w, v[j].w, g.sum.w));
+        g.weight = __fadd_rn(g.weight, w);
+      }
+    }
+  }
+  return g;
+}
+
+__device__ __forceinline__ void add_group(GroupSum& total, const GroupSum& g) {
+  total.sum = make_float4(__fadd_rn(total.sum.x, g.sum.x), __fadd_rn(total.sum.y, g.sum.y),
+                          __fadd_rn(total.sum.z, g.sum.z), __fadd_rn(total.sum.w, g.sum.w));
+  total.weight = __fadd_rn(total.weight, g.weight);
+}
+
+__device__ __forceinline__ uint16_t* output_row(const DecodeParams& p, const CombineRow& c,
+                                                int64_t& token, int& head) {
+  const int index = c.unit.row_begin + c.row;
+  token = c.unit.q_start + index / p.num_heads;
+  head = index % p.num_heads;
+  return p.out + token * p.out_token_stride + head * p.out_head_stride;
+}
+
+// 4 merged columns, scaled by the inverse weight sum, as bf16.
+__device__ __forceinline__ void store_columns(uint16_t* out, int column, const GroupSum& t) {
+  const float inverse = t.weight > 0.f ? 1.f / t.weight : 0.f;
+  *reinterpret_cast<uint2*>(out + column) =
+      make_uint2(pack_bf16x2(t.sum.x * inverse, t.sum.y * inverse),
+                 pack_bf16x2(t.sum.z * inverse, t.sum.w * inverse));
+}
+
+__device__ __forceinline__ void store_lse(const DecodeParams& p, int64_t token, int head,
+                                          float max_lse, float weight) {
+  p.lse[token * p.lse_token_stride + head * p.lse_head_stride] =
+      weight > 0.f ? max_lse + logf(weight) : -INFINITY;
+}
+
+__device__ __forceinline__ bool checks_failed(const DecodeParams& p) {
+  return p.check_status != nullptr &&
+         p.check_status->failed_generation == p.check_generation;
+}
+
+// Row form: warp w of block b merges row (b % rows_blocks) * kWarps + w of
+// combine entry b / rows_blocks.
+__global__ void __launch_bounds__(kWarps * 32)
+    combine_rows_kernel(const __grid_constant__ DecodeParams p, int row_blocks) {
   grid_dependency_wait();  // the decode kernel's partials (dependent launch)
-  if (p.check_status != nullptr && p.check_status->failed_generation == p.check_generation) {
+  if (checks_failed(p)) return;
+  CombineRow c;
+  const int row = (blockIdx.x % row_blocks) * kWarps + threadIdx.x / 32;
+  if (!find_row(p, blockIdx.x / row_blocks, row, c)) return;
+  const int lane = threadIdx.x % 32;
+  const float max_lse = max_split_lse(c, lane);
+  int64_t token;
+  int head;
+  uint16_t* out = output_row(p, c, token, head);
+  if (max_lse != -INFINITY && c.unit.num_splits > kGroups) {
+    // More splits than groups (rare in a layout that picked this form): the
+    // groups kept apart, one 128-column quarter of the row at a time.
+    float weight = 0.f;
+#pragma unroll 1
+    for (int i = 0; i < kRowColumnsPerLane / 4; ++i) {
+      const int column = (i * 32 + lane) * 4;
+      GroupSum total = sum_group(c, max_lse, 0, column);
+#pragma unroll 1
+      for (int g = 1; g < kGroups; ++g) add_group(total, sum_group(c, max_lse, g, column));
+      store_columns(out, column, total);
+      weight = total.weight;
+    }
+    if (lane == 0) store_lse(p, token, head, max_lse, weight);
     return;
   }
-  const int entry = blockIdx.x / blocks_per_unit;
-  if (entry >= p.header->num_combine) return;
-  const PlanUnit unit = p.units[p.combine[entry]];
-  const int r = (blockIdx.x % blocks_per_unit) * kRowsPerBlock + threadIdx.x / 32;
-  if (r >= unit.row_count) return;
-  const int lane = threadIdx.x % 32;
-  const float* lse = p.partial_lse + int64_t(unit.first_slot) * p.slot_rows + r;
-  const int64_t slot_stride = int64_t(p.slot_rows);
-
-  // Splits are read kBatch at a time, all loads of a batch issued before
-  // any is used: a request split over every SM (one long context) has 132
-  // splits per row, and one split after another the warp waited for every
-  // load (bench/NOTES.md v18). Same order of additions as one at a time.
+  // One term per group: split order, all of a row's columns per pass,
+  // kBatch splits' loads in flight.
+  GroupSum total[kRowColumnsPerLane / 4] = {};
   constexpr int kBatch = 4;
-  float max_lse = -INFINITY;
-#pragma unroll 8
-  for (int k = 0; k < unit.num_splits; ++k) max_lse = fmaxf(max_lse, lse[k * slot_stride]);
-
-  float sum[kColumnsPerLane] = {};
-  float weight_sum = 0.f;
-  if (max_lse != -INFINITY) {
-    const float* part = p.partial_out +
-                        (int64_t(unit.first_slot) * p.slot_rows + r) * kLatentDim;
-    for (int k0 = 0; k0 < unit.num_splits; k0 += kBatch) {
-      float split_lse[kBatch];
-      float4 v[kBatch][kColumnsPerLane / 4];
+  for (int k0 = 0; max_lse != -INFINITY && k0 < c.unit.num_splits; k0 += kBatch) {
+    float lse[kBatch];
+    float4 v[kBatch][kRowColumnsPerLane / 4];
 #pragma unroll
-      for (int j = 0; j < kBatch; ++j) {
-        const int k = k0 + j;
-        split_lse[j] = k < unit.num_splits ? lse[k * slot_stride] : -INFINITY;
-        const float* row = part + int64_t(k) * slot_stride * kLatentDim;
+    for (int j = 0; j < kBatch; ++j) {
+      const int k = k0 + j;
+      lse[j] = k < c.unit.num_splits ? c.lse[k * c.slot_stride] : -INFINITY;
 #pragma unroll
-        for (int i = 0; i < kColumnsPerLane / 4; ++i) {
-          v[j][i] = k < unit.num_splits
-                        ? *reinterpret_cast<const float4*>(row + (i * 32 + lane) * 4)
-                        : make_float4(0.f, 0.f, 0.f, 0.f);
-        }
+      for (int i = 0; i < kRowColumnsPerLane / 4; ++i) {
+        v[j][i] = k < c.unit.num_splits ? load_columns(c, k, (i * 32 + lane) * 4)
+                                        : make_float4(0.f, 0.f, 0.f, 0.f);
       }
+    }
 #pragma unroll
-      for (int j = 0; j < kBatch; ++j) {
-        if (k0 + j >= unit.num_splits) break;
-        const float weight = expf(split_lse[j] - max_lse);
-        weight_sum += weight;
+    for (int j = 0; j < kBatch; ++j) {
+      const int k = k0 + j;
+      if (k >= c.unit.num_splits) break;
+      const float w = expf(lse[j] - max_lse);
 #pragma unroll
-        for (int i = 0; i < kColumnsPerLane / 4; ++i) {
-          sum[4 * i] += weight * v[j][i].x;
-          sum[4 * i + 1] += weight * v[j][i].y;
-          sum[4 * i + 2] += weight * v[j][i].z;
-          sum[4 * i + 3] += weight * v[j][i].w;
+      for (int i = 0; i < kRowColumnsPerLane / 4; ++i) {
+        const GroupSum term{make_float4(__fmul_rn(w, v[j][i].x), __fmul_rn(w, v[j][i].y),
+                                        __fmul_rn(w, v[j][i].z), __fmul_rn(w, v[j][i].w)),
+                            w};
+        if (k == 0) {
+          total[i] = term;
+        } else {
+          add_group(total[i], term);
         }
       }
     }
   }
-  const float inverse = weight_sum > 0.f ? 1.f / weight_sum : 0.f;
-  const int index = unit.row_begin + r;
-  const int64_t token = unit.q_start + index / p.num_heads;
-  const int head = index % p.num_heads;
-  uint16_t* out = p.out + token * p.out_token_stride + head * p.out_head_stride;
 #pragma unroll
-  for (int i = 0; i < kColumnsPerLane / 4; ++i) {
-    *reinterpret_cast<uint2*>(out + (i * 32 + lane) * 4) =
-        make_uint2(pack_bf16x2(sum[4 * i] * inverse, sum[4 * i + 1] * inverse),
-                   pack_bf16x2(sum[4 * i + 2] * inverse, sum[4 * i + 3] * inverse));
+  for (int i = 0; i < kRowColumnsPerLane / 4; ++i) {
+    store_columns(out, (i * 32 + lane) * 4, total[i]);
   }
-  if (lane == 0) {
-    p.lse[token * p.lse_token_stride + head * p.lse_head_stride] =
-        weight_sum > 0.f ? max_lse + logf(weight_sum) : -INFINITY;
+  if (lane == 0) store_lse(p, token, head, max_lse, total[0].weight);
+}
+
+// Chunk form: block b merges 128-column chunk b % kChunksPerRow of row
+// (b / kChunksPerRow) % slot_rows of combine entry b / (slot_rows *
+// kChunksPerRow); warp g sums group g.
+__global__ void __launch_bounds__(kWarps * 32)
+    combine_chunks_kernel(const __grid_constant__ DecodeParams p) {
+  static_assert(kWarps == kGroups, "a warp per group");
+  __shared__ float4 group_sums[kGroups][32];
+  __shared__ float group_weights[kGroups];
+  grid_dependency_wait();  // the decode kernel's partials (dependent launch)
+  if (checks_failed(p)) return;
+  const int chunk = blockIdx.x % kChunksPerRow;
+  const int row_index = blockIdx.x / kChunksPerRow;
+  CombineRow c;
+  if (!find_row(p, row_index / p.slot_rows, row_index % p.slot_rows, c)) return;
+  const int lane = threadIdx.x % 32, group = threadIdx.x / 32;
+  const int column = chunk * kChunkColumns + lane * 4;
+  const float max_lse = max_split_lse(c, lane);
+  const int groups = min(c.unit.num_splits, kGroups);
+  if (max_lse != -INFINITY && group < groups) {
+    const GroupSum g = sum_group(c, max_lse, group, column);
+    group_sums[group][lane] = g.sum;
+    if (lane == 0) group_weights[group] = g.weight;
   }
+  __syncthreads();
+  if (group != 0) return;
+  GroupSum total{make_float4(0.f, 0.f, 0.f, 0.f), 0.f};
+  if (max_lse != -INFINITY) {
+    total = {group_sums[0][lane], group_weights[0]};
+    for (int g = 1; g < groups; ++g) add_group(total, {group_sums[g][lane], group_weights[g]});
+  }
+  int64_t token;
+  int head;
+  uint16_t* out = output_row(p, c, token, head);
+  store_columns(out, column, total);
+  if (chunk == 0 && lane == 0) store_lse(p, token, head, max_lse, total.weight);
 }
 
 }  // namespace
 
+bool combine_by_chunks(int slot_rows, int max_combine) {
+  return int64_t(max_combine) * slot_rows * kChunksPerRow <= kChunkFormMaxBlocks;
+}
+
 void launch_combine(const DecodeParams& params, int max_combine,
                     cudaStream_t stream) {
   if (max_combine == 0) return;
-  const int blocks_per_unit = (params.slot_rows + kRowsPerBlock - 1) / kRowsPerBlock;
-  launch_dependent(combine_kernel, dim3(max_combine * blocks_per_unit),
-                   dim3(kRowsPerBlock * 32), 0, stream, "combine_kernel launch", params,
-                   blocks_per_unit);
+  if (combine_by_chunks(params.slot_rows, max_combine)) {
+    launch_dependent(combine_chunks_kernel,
+                     dim3(max_combine * params.slot_rows * kChunksPerRow), dim3(kWarps * 32),
+                     0, stream, "combine_chunks_kernel launch", params);
+    return;
+  }
+  const int row_blocks = (params.slot_rows + kWarps - 1) / kWarps;
+  launch_dependent(combine_rows_kernel, dim3(max_combine * row_blocks), dim3(kWarps * 32), 0,
+                   stream, "combine_rows_kernel launch", params, row_blocks);
 }
 
 }  // namespace mladec::detail

@@ -1,0 +1,100 @@
+// FixedChunk's promise (DESIGN §5): a request's output is bit-identical
+// whatever it is batched with. The request is decoded alone and inside a
+// batch of 48; the two plans differ in every layout figure (so the combine
+// runs in its chunk form alone and its row form in the batch), and the
+// request's rows must agree bit for bit — with few splits per row (one
+// term per combine group) and with many (several terms per group).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "mladec/compare.h"
+#include "mladec/device_step.h"
+#include "mladec/random_inputs.h"
+#include "src/cuda/launchers.h"
+
+namespace mladec {
+namespace {
+
+void check(cudaError_t status) { ASSERT_EQ(status, cudaSuccess) << cudaGetErrorName(status); }
+
+constexpr int kRequest = 5;  // the request's place in the batch
+
+// The batch's request kRequest alone: its query rows, its block-table row,
+// its length; the same KV cache.
+RandomStep alone(const RandomStep& batch) {
+  const DecodeProblem& p = batch.problem;
+  const HostDecodeInputs& in = batch.inputs;
+  RandomStep one;
+  one.problem = p;
+  one.problem.batch = 1;
+  const int64_t q_begin = in.qo_indptr[kRequest], q_end = in.qo_indptr[kRequest + 1];
+  one.problem.total_q = q_end - q_begin;
+  one.inputs.kv_cache = in.kv_cache;
+  one.inputs.kv_scale = in.kv_scale;
+  const size_t row_values = size_t(p.num_heads) * 576;
+  one.inputs.q.assign(in.q.begin() + q_begin * row_values, in.q.begin() + q_end * row_values);
+  const auto table_row = in.block_table.begin() + size_t(kRequest) * p.max_pages_per_request;
+  one.inputs.block_table.assign(table_row, table_row + p.max_pages_per_request);
+  one.inputs.seqlens = {in.seqlens[kRequest]};
+  one.inputs.qo_indptr = {0, int32_t(q_end - q_begin)};
+  return one;
+}
+
+HostDecodeOutputs decode_on_device(const RandomStep& step, PlanLayout* layout) {
+  DeviceStep device(step.problem, step.inputs);
+  device.poison_outputs(nullptr);
+  device.plan(nullptr);
+  device.decode(nullptr);
+  check(cudaDeviceSynchronize());
+  *layout = device.layout();
+  return device.download_outputs();
+}
+
+TEST(BatchInvariance, FixedChunkRequestAloneAndInABatchAgreeBitForBit) {
+  for (KvDtype dtype : {KvDtype::kBf16, KvDtype::kFp8E4m3}) {
+    for (int heads : {16, 128}) {
+      for (int length : {1500, 5000}) {  // 6 and 20 chunks of 256 tokens
+        SCOPED_TRACE(std::string(kv_dtype_name(dtype)) + " h_q=" + std::to_string(heads) +
+                     " length=" + std::to_string(length));
+        RandomStepSpec spec;
+        spec.num_heads = heads;
+        spec.kv_dtype = dtype;
+        spec.policy = SchedulePolicy::kFixedChunk;
+        spec.seed = 900 + heads + length;
+        spec.seqlens = random_varlen(48, 700, 1, 3000, spec.seed);
+        spec.seqlens[kRequest] = length;
+        spec.q_lens.assign(spec.seqlens.size(), 2);
+        RandomStep batch = make_random_step(spec);
+        batch.problem.fixed_chunk_tokens = 256;
+        const RandomStep one = alone(batch);
+
+        PlanLayout batch_layout, one_layout;
+        const HostDecodeOutputs in_batch = decode_on_device(batch, &batch_layout);
+        const HostDecodeOutputs by_itself = decode_on_device(one, &one_layout);
+        EXPECT_TRUE(detail::combine_by_chunks(one_layout.slot_rows, one_layout.max_combine));
+        EXPECT_FALSE(detail::combine_by_chunks(batch_layout.slot_rows, batch_layout.max_combine));
+
+        // Both right, then the same bits.
+        const Comparison cmp = compare_outputs(one.problem, one.inputs,
+                                               reference_decode(one.problem, one.inputs),
+                                               by_itself);
+        EXPECT_TRUE(within(cmp, kGpuTolerance)) << "relative error " << cmp.relative_error;
+        const size_t first_row = size_t(batch.inputs.qo_indptr[kRequest]) * heads;
+        const size_t rows = size_t(one.problem.total_q) * heads;
+        ASSERT_EQ(by_itself.out.size(), rows * 512);
+        EXPECT_EQ(std::memcmp(by_itself.out.data(), in_batch.out.data() + first_row * 512,
+                              rows * 512 * sizeof(double)),
+                  0);
+        EXPECT_EQ(std::memcmp(by_itself.lse.data(), in_batch.lse.data() + first_row,
+                              rows * sizeof(double)),
+                  0);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mladec
