@@ -3,11 +3,10 @@
 //
 // The sums follow one fixed order, whatever the form below and whichever
 // worker ran which piece, so a request's result depends only on its own
-// splits (FixedChunk's batch invariance): split k belongs to group
-// k % kGroups; a group adds its terms in split order (the first a product,
-// then fused multiply-adds) and the groups' sums are added in group order.
-// With at most kGroups splits every group holds one term, so the order is
-// plain split order.
+// splits (FixedChunk's batch invariance). With at most kGroups splits: split
+// order, fused multiply-adds onto zero. With more: split k belongs to group
+// k % kGroups, each group sums its terms that way, and the groups' sums are
+// added in group order.
 //
 // Two forms, chosen by the host from the layout alone (combine_form):
 // - row form: a warp per row, 16 columns per lane; many rows at once for
@@ -36,10 +35,10 @@ constexpr int kWarps = 8;  // per CTA, both forms
 constexpr int kRowColumnsPerLane = kLatentDim / 32;
 constexpr int kChunkColumns = 128;  // 4 per lane
 constexpr int kChunksPerRow = kLatentDim / kChunkColumns;
-// The chunk form is chosen while its grid stays within this many CTAs
-// (8 resident per SM: two waves on 132 SMs); past it the rows are many and
-// the row form keeps every SM busy with fewer, larger warps.
-constexpr int64_t kChunkFormMaxBlocks = 2 * 8 * 132;
+// The chunk form is chosen while its grid stays within this many CTAs (one
+// wave at 8 per SM on 132 SMs): with two waves it lost 2-4 µs to the row
+// form (4×1024 h_q 128, 32×1024 h_q 16; bench/NOTES.md v25).
+constexpr int64_t kChunkFormMaxBlocks = 8 * 132;
 
 // A split unit's row as the combine sees it.
 struct CombineRow {
@@ -80,39 +79,33 @@ __device__ __forceinline__ float4 load_columns(const CombineRow& c, int k, int c
                                           column);
 }
 
-// One group's terms for 4 columns: splits first, first + kGroups, ...;
-// loads kBatch splits ahead of their arithmetic.
+// The terms of splits first, first + stride, ... for 4 columns, in that
+// order; loads kBatch splits ahead of their arithmetic.
 struct GroupSum {
   float4 sum;
   float weight;
 };
-__device__ __forceinline__ GroupSum sum_group(const CombineRow& c, float max_lse, int first,
-                                              int column) {
+__device__ __forceinline__ GroupSum sum_splits(const CombineRow& c, float max_lse, int first,
+                                               int stride, int column) {
   constexpr int kBatch = 4;
   GroupSum g{make_float4(0.f, 0.f, 0.f, 0.f), 0.f};
-  for (int k0 = first; k0 < c.unit.num_splits; k0 += kBatch * kGroups) {
+  for (int k0 = first; k0 < c.unit.num_splits; k0 += kBatch * stride) {
     float lse[kBatch];
     float4 v[kBatch];
 #pragma unroll
     for (int j = 0; j < kBatch; ++j) {
-      const int k = k0 + j * kGroups;
+      const int k = k0 + j * stride;
       lse[j] = k < c.unit.num_splits ? c.lse[k * c.slot_stride] : -INFINITY;
       v[j] = k < c.unit.num_splits ? load_columns(c, k, column) : make_float4(0.f, 0.f, 0.f, 0.f);
     }
 #pragma unroll
     for (int j = 0; j < kBatch; ++j) {
-      const int k = k0 + j * kGroups;
+      const int k = k0 + j * stride;
       if (k >= c.unit.num_splits) break;
       const float w = expf(lse[j] - max_lse);
-      if (k == first) {
-        g.sum = make_float4(__fmul_rn(w, v[j].x), __fmul_rn(w, v[j].y), __fmul_rn(w, v[j].z),
-                            __fmul_rn(w, v[j].w));
-        g.weight = w;
-      } else {
-        g.sum = make_float4(__fmaf_rn(w, v[j].x, g.sum.x), __fmaf_rn(w, v[j].y, g.sum.y),
-                            __fmaf_rn(w, v[j].z, g.sum.z), __fmaf_rn(w, v[j].w, g.sum.w));
-        g.weight = __fadd_rn(g.weight, w);
-      }
+      g.sum = make_float4(__fmaf_rn(w, v[j].x, g.sum.x), __fmaf_rn(w, v[j].y, g.sum.y),
+                          __fmaf_rn(w, v[j].z, g.sum.z), __fmaf_rn(w, v[j].w, g.sum.w));
+      g.weight = __fadd_rn(g.weight, w);
     }
   }
   return g;
@@ -132,12 +125,16 @@ __device__ __forceinline__ uint16_t* output_row(const DecodeParams& p, const Com
   return p.out + token * p.out_token_stride + head * p.out_head_stride;
 }
 
+__device__ __forceinline__ float inverse_weight(float weight) {
+  return weight > 0.f ? 1.f / weight : 0.f;
+}
+
 // 4 merged columns, scaled by the inverse weight sum, as bf16.
-__device__ __forceinline__ void store_columns(uint16_t* out, int column, const GroupSum& t) {
-  const float inverse = t.weight > 0.f ? 1.f / t.weight : 0.f;
+__device__ __forceinline__ void store_columns(uint16_t* out, int column, float4 sum,
+                                              float inverse) {
   *reinterpret_cast<uint2*>(out + column) =
-      make_uint2(pack_bf16x2(t.sum.x * inverse, t.sum.y * inverse),
-                 pack_bf16x2(t.sum.z * inverse, t.sum.w * inverse));
+      make_uint2(pack_bf16x2(sum.x * inverse, sum.y * inverse),
+                 pack_bf16x2(sum.z * inverse, sum.w * inverse));
 }
 
 __device__ __forceinline__ void store_lse(const DecodeParams& p, int64_t token, int head,
@@ -172,18 +169,21 @@ __global__ void __launch_bounds__(kWarps * 32)
 #pragma unroll 1
     for (int i = 0; i < kRowColumnsPerLane / 4; ++i) {
       const int column = (i * 32 + lane) * 4;
-      GroupSum total = sum_group(c, max_lse, 0, column);
+      GroupSum total = sum_splits(c, max_lse, 0, kGroups, column);
 #pragma unroll 1
-      for (int g = 1; g < kGroups; ++g) add_group(total, sum_group(c, max_lse, g, column));
-      store_columns(out, column, total);
+      for (int g = 1; g < kGroups; ++g) {
+        add_group(total, sum_splits(c, max_lse, g, kGroups, column));
+      }
+      store_columns(out, column, total.sum, inverse_weight(total.weight));
       weight = total.weight;
     }
     if (lane == 0) store_lse(p, token, head, max_lse, weight);
     return;
   }
-  // One term per group: split order, all of a row's columns per pass,
-  // kBatch splits' loads in flight.
-  GroupSum total[kRowColumnsPerLane / 4] = {};
+  // Split order, all of a row's columns per pass (sum_splits' arithmetic
+  // for 16 columns), kBatch splits' loads in flight.
+  float sum[kRowColumnsPerLane] = {};
+  float weight = 0.f;
   constexpr int kBatch = 4;
   for (int k0 = 0; max_lse != -INFINITY && k0 < c.unit.num_splits; k0 += kBatch) {
     float lse[kBatch];
@@ -200,27 +200,26 @@ __global__ void __launch_bounds__(kWarps * 32)
     }
 #pragma unroll
     for (int j = 0; j < kBatch; ++j) {
-      const int k = k0 + j;
-      if (k >= c.unit.num_splits) break;
+      if (k0 + j >= c.unit.num_splits) break;
       const float w = expf(lse[j] - max_lse);
+      weight = __fadd_rn(weight, w);
 #pragma unroll
       for (int i = 0; i < kRowColumnsPerLane / 4; ++i) {
-        const GroupSum term{make_float4(__fmul_rn(w, v[j][i].x), __fmul_rn(w, v[j][i].y),
-                                        __fmul_rn(w, v[j][i].z), __fmul_rn(w, v[j][i].w)),
-                            w};
-        if (k == 0) {
-          total[i] = term;
-        } else {
-          add_group(total[i], term);
-        }
+        sum[4 * i] = __fmaf_rn(w, v[j][i].x, sum[4 * i]);
+        sum[4 * i + 1] = __fmaf_rn(w, v[j][i].y, sum[4 * i + 1]);
+        sum[4 * i + 2] = __fmaf_rn(w, v[j][i].z, sum[4 * i + 2]);
+        sum[4 * i + 3] = __fmaf_rn(w, v[j][i].w, sum[4 * i + 3]);
       }
     }
   }
+  const float inverse = inverse_weight(weight);
 #pragma unroll
   for (int i = 0; i < kRowColumnsPerLane / 4; ++i) {
-    store_columns(out, (i * 32 + lane) * 4, total[i]);
+    store_columns(out, (i * 32 + lane) * 4,
+                  make_float4(sum[4 * i], sum[4 * i + 1], sum[4 * i + 2], sum[4 * i + 3]),
+                  inverse);
   }
-  if (lane == 0) store_lse(p, token, head, max_lse, total[0].weight);
+  if (lane == 0) store_lse(p, token, head, max_lse, weight);
 }
 
 // Chunk form: block b merges 128-column chunk b % kChunksPerRow of row
@@ -240,9 +239,20 @@ __global__ void __launch_bounds__(kWarps * 32)
   const int lane = threadIdx.x % 32, group = threadIdx.x / 32;
   const int column = chunk * kChunkColumns + lane * 4;
   const float max_lse = max_split_lse(c, lane);
-  const int groups = min(c.unit.num_splits, kGroups);
-  if (max_lse != -INFINITY && group < groups) {
-    const GroupSum g = sum_group(c, max_lse, group, column);
+  int64_t token;
+  int head;
+  uint16_t* out = output_row(p, c, token, head);
+  if (c.unit.num_splits <= kGroups) {
+    // Split order: warp 0 alone (rare in a layout that picked this form).
+    if (group != 0) return;
+    GroupSum total{make_float4(0.f, 0.f, 0.f, 0.f), 0.f};
+    if (max_lse != -INFINITY) total = sum_splits(c, max_lse, 0, 1, column);
+    store_columns(out, column, total.sum, inverse_weight(total.weight));
+    if (chunk == 0 && lane == 0) store_lse(p, token, head, max_lse, total.weight);
+    return;
+  }
+  if (max_lse != -INFINITY) {
+    const GroupSum g = sum_splits(c, max_lse, group, kGroups, column);
     group_sums[group][lane] = g.sum;
     if (lane == 0) group_weights[group] = g.weight;
   }
@@ -251,12 +261,9 @@ __global__ void __launch_bounds__(kWarps * 32)
   GroupSum total{make_float4(0.f, 0.f, 0.f, 0.f), 0.f};
   if (max_lse != -INFINITY) {
     total = {group_sums[0][lane], group_weights[0]};
-    for (int g = 1; g < groups; ++g) add_group(total, {group_sums[g][lane], group_weights[g]});
+    for (int g = 1; g < kGroups; ++g) add_group(total, {group_sums[g][lane], group_weights[g]});
   }
-  int64_t token;
-  int head;
-  uint16_t* out = output_row(p, c, token, head);
-  store_columns(out, column, total);
+  store_columns(out, column, total.sum, inverse_weight(total.weight));
   if (chunk == 0 && lane == 0) store_lse(p, token, head, max_lse, total.weight);
 }
 
