@@ -3,12 +3,13 @@
 //
 // The sums follow one fixed order, whatever the form below and whichever
 // worker ran which piece, so a request's result depends only on its own
-// splits (FixedChunk's batch invariance). With at most kGroups splits: split
-// order, fused multiply-adds onto zero. With more: split k belongs to group
-// k % kGroups, each group sums its terms that way, and the groups' sums are
-// added in group order.
+// splits (FixedChunk's batch invariance): the S splits form groups of L
+// consecutive ones (L = S up to kGroups splits, else ceil(S / kGroups)),
+// each group is summed in split order by fused multiply-adds from zero, and
+// the groups' sums are added in group order. Up to kGroups splits that is
+// one plain chain in split order.
 //
-// Two forms, chosen by the host from the layout alone (combine_form):
+// Two forms, chosen by the host from the layout alone (combine_by_chunks):
 // - row form: a warp per row, 16 columns per lane; many rows at once for
 //   the large batches, where a unit has a few splits;
 // - chunk form: a CTA per 128-column chunk of a row, warp g summing group g,
@@ -79,29 +80,33 @@ __device__ __forceinline__ float4 load_columns(const CombineRow& c, int k, int c
                                           column);
 }
 
-// The terms of splits first, first + stride, ... for 4 columns, in that
-// order; loads kBatch splits ahead of their arithmetic.
+// The splits' group length (see above).
+__device__ __forceinline__ int group_length(int splits) {
+  return splits <= kGroups ? splits : (splits + kGroups - 1) / kGroups;
+}
+
+// The terms of splits [begin, end) for 4 columns, in split order; loads
+// kBatch splits ahead of their arithmetic.
 struct GroupSum {
   float4 sum;
   float weight;
 };
-__device__ __forceinline__ GroupSum sum_splits(const CombineRow& c, float max_lse, int first,
-                                               int stride, int column) {
+__device__ __forceinline__ GroupSum sum_splits(const CombineRow& c, float max_lse, int begin,
+                                               int end, int column) {
   constexpr int kBatch = 4;
   GroupSum g{make_float4(0.f, 0.f, 0.f, 0.f), 0.f};
-  for (int k0 = first; k0 < c.unit.num_splits; k0 += kBatch * stride) {
+  for (int k0 = begin; k0 < end; k0 += kBatch) {
     float lse[kBatch];
     float4 v[kBatch];
 #pragma unroll
     for (int j = 0; j < kBatch; ++j) {
-      const int k = k0 + j * stride;
-      lse[j] = k < c.unit.num_splits ? c.lse[k * c.slot_stride] : -INFINITY;
-      v[j] = k < c.unit.num_splits ? load_columns(c, k, column) : make_float4(0.f, 0.f, 0.f, 0.f);
+      const int k = k0 + j;
+      lse[j] = k < end ? c.lse[k * c.slot_stride] : -INFINITY;
+      v[j] = k < end ? load_columns(c, k, column) : make_float4(0.f, 0.f, 0.f, 0.f);
     }
 #pragma unroll
     for (int j = 0; j < kBatch; ++j) {
-      const int k = k0 + j * stride;
-      if (k >= c.unit.num_splits) break;
+      if (k0 + j >= end) break;
       const float w = expf(lse[j] - max_lse);
       g.sum = make_float4(__fmaf_rn(w, v[j].x, g.sum.x), __fmaf_rn(w, v[j].y, g.sum.y),
                           __fmaf_rn(w, v[j].z, g.sum.z), __fmaf_rn(w, v[j].w, g.sum.w));
@@ -162,45 +167,30 @@ __global__ void __launch_bounds__(kWarps * 32)
   int64_t token;
   int head;
   uint16_t* out = output_row(p, c, token, head);
-  if (max_lse != -INFINITY && c.unit.num_splits > kGroups) {
-    // More splits than groups (rare in a layout that picked this form): the
-    // groups kept apart, one 128-column quarter of the row at a time.
-    float weight = 0.f;
-#pragma unroll 1
-    for (int i = 0; i < kRowColumnsPerLane / 4; ++i) {
-      const int column = (i * 32 + lane) * 4;
-      GroupSum total = sum_splits(c, max_lse, 0, kGroups, column);
-#pragma unroll 1
-      for (int g = 1; g < kGroups; ++g) {
-        add_group(total, sum_splits(c, max_lse, g, kGroups, column));
-      }
-      store_columns(out, column, total.sum, inverse_weight(total.weight));
-      weight = total.weight;
-    }
-    if (lane == 0) store_lse(p, token, head, max_lse, weight);
-    return;
-  }
-  // Split order, all of a row's columns per pass (sum_splits' arithmetic
-  // for 16 columns), kBatch splits' loads in flight.
-  float sum[kRowColumnsPerLane] = {};
-  float weight = 0.f;
+  // sum_splits' arithmetic for 16 columns, kBatch splits' loads in flight
+  // across group ends; a group's sum joins the total as the group ends.
+  const int splits = c.unit.num_splits;
+  const int length = group_length(splits);
+  float total[kRowColumnsPerLane] = {}, sum[kRowColumnsPerLane] = {};
+  float total_weight = 0.f, weight = 0.f;
   constexpr int kBatch = 4;
-  for (int k0 = 0; max_lse != -INFINITY && k0 < c.unit.num_splits; k0 += kBatch) {
+  for (int k0 = 0; max_lse != -INFINITY && k0 < splits; k0 += kBatch) {
     float lse[kBatch];
     float4 v[kBatch][kRowColumnsPerLane / 4];
 #pragma unroll
     for (int j = 0; j < kBatch; ++j) {
       const int k = k0 + j;
-      lse[j] = k < c.unit.num_splits ? c.lse[k * c.slot_stride] : -INFINITY;
+      lse[j] = k < splits ? c.lse[k * c.slot_stride] : -INFINITY;
 #pragma unroll
       for (int i = 0; i < kRowColumnsPerLane / 4; ++i) {
-        v[j][i] = k < c.unit.num_splits ? load_columns(c, k, (i * 32 + lane) * 4)
-                                        : make_float4(0.f, 0.f, 0.f, 0.f);
+        v[j][i] = k < splits ? load_columns(c, k, (i * 32 + lane) * 4)
+                             : make_float4(0.f, 0.f, 0.f, 0.f);
       }
     }
 #pragma unroll
     for (int j = 0; j < kBatch; ++j) {
-      if (k0 + j >= c.unit.num_splits) break;
+      const int k = k0 + j;
+      if (k >= splits) break;
       const float w = expf(lse[j] - max_lse);
       weight = __fadd_rn(weight, w);
 #pragma unroll
@@ -210,16 +200,27 @@ __global__ void __launch_bounds__(kWarps * 32)
         sum[4 * i + 2] = __fmaf_rn(w, v[j][i].z, sum[4 * i + 2]);
         sum[4 * i + 3] = __fmaf_rn(w, v[j][i].w, sum[4 * i + 3]);
       }
+      if ((k + 1) % length != 0 && k + 1 != splits) continue;
+      // A group ends: the first one is the total, later ones are added.
+      const bool first = k < length;
+#pragma unroll
+      for (int i = 0; i < kRowColumnsPerLane; ++i) {
+        total[i] = first ? sum[i] : __fadd_rn(total[i], sum[i]);
+        sum[i] = 0.f;
+      }
+      total_weight = first ? weight : __fadd_rn(total_weight, weight);
+      weight = 0.f;
     }
   }
-  const float inverse = inverse_weight(weight);
+  const float inverse = inverse_weight(total_weight);
 #pragma unroll
   for (int i = 0; i < kRowColumnsPerLane / 4; ++i) {
     store_columns(out, (i * 32 + lane) * 4,
-                  make_float4(sum[4 * i], sum[4 * i + 1], sum[4 * i + 2], sum[4 * i + 3]),
+                  make_float4(total[4 * i], total[4 * i + 1], total[4 * i + 2],
+                              total[4 * i + 3]),
                   inverse);
   }
-  if (lane == 0) store_lse(p, token, head, max_lse, weight);
+  if (lane == 0) store_lse(p, token, head, max_lse, total_weight);
 }
 
 // Chunk form: block b merges 128-column chunk b % kChunksPerRow of row
@@ -242,26 +243,21 @@ __global__ void __launch_bounds__(kWarps * 32)
   int64_t token;
   int head;
   uint16_t* out = output_row(p, c, token, head);
-  if (c.unit.num_splits <= kGroups) {
-    // Split order: warp 0 alone (rare in a layout that picked this form).
-    if (group != 0) return;
-    GroupSum total{make_float4(0.f, 0.f, 0.f, 0.f), 0.f};
-    if (max_lse != -INFINITY) total = sum_splits(c, max_lse, 0, 1, column);
-    store_columns(out, column, total.sum, inverse_weight(total.weight));
-    if (chunk == 0 && lane == 0) store_lse(p, token, head, max_lse, total.weight);
-    return;
-  }
-  if (max_lse != -INFINITY) {
-    const GroupSum g = sum_splits(c, max_lse, group, kGroups, column);
+  const int length = group_length(c.unit.num_splits);
+  const int groups = max_lse == -INFINITY ? 0 : (c.unit.num_splits + length - 1) / length;
+  if (group < groups) {
+    const int begin = group * length;
+    const GroupSum g =
+        sum_splits(c, max_lse, begin, min(begin + length, c.unit.num_splits), column);
     group_sums[group][lane] = g.sum;
     if (lane == 0) group_weights[group] = g.weight;
   }
   __syncthreads();
   if (group != 0) return;
   GroupSum total{make_float4(0.f, 0.f, 0.f, 0.f), 0.f};
-  if (max_lse != -INFINITY) {
+  if (groups > 0) {
     total = {group_sums[0][lane], group_weights[0]};
-    for (int g = 1; g < kGroups; ++g) add_group(total, {group_sums[g][lane], group_weights[g]});
+    for (int g = 1; g < groups; ++g) add_group(total, {group_sums[g][lane], group_weights[g]});
   }
   store_columns(out, column, total.sum, inverse_weight(total.weight));
   if (chunk == 0 && lane == 0) store_lse(p, token, head, max_lse, total.weight);
