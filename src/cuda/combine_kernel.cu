@@ -15,7 +15,7 @@
 // - chunk form: a CTA per 128-column chunk of a row, warp g summing group g,
 //   for the few rows of a small batch, whose units are split over every SM
 //   (1×32768: 132 splits per row; the row form's warp read them ~40 µs,
-//   bench/NOTES.md v24).
+//   bench/NOTES.md v25).
 // The grid covers the plan's capacity; CTAs and warps past the plan's split
 // units or rows return at once, so the launch never depends on the lengths
 // (CUDA-graph replay).
