@@ -19,13 +19,15 @@ struct DecodeArgs {
   TensorView lse;          // [total_q, h_q] float32, natural log
   // Checked mode (also on for every call when the environment variable
   // MLADEC_CHECKED is set to anything but "" or "0"): the plan, the lengths
-  // and every block-table entry a request uses are checked on the device
-  // before the kernels read them. A failure skips the kernels (nothing is
-  // read or written out of bounds, out/lse stay untouched) and decode()
-  // synchronizes the stream and throws its mladec::Error (kBadBlockTable,
-  // kBadSeqLen, kPlanInvalid). Inside a CUDA graph capture the checks and
-  // the skip are captured but nothing can be thrown: run one step eagerly to
-  // learn the error.
+  // and every block-table entry a request uses are checked on the device by
+  // the decode kernel before it reads them. A failure stops the kernels
+  // (nothing is read or written out of bounds, out/lse stay untouched) and
+  // decode() waits for the verdict (not for the step) and throws its
+  // mladec::Error (kBadBlockTable, kBadSeqLen, kPlanInvalid). The checks end
+  // in a grid barrier, so the plan may have at most one worker per SM
+  // (device_worker_count(), the default; else kBadConfig). Inside a CUDA
+  // graph capture the checks and the stop are captured but nothing can be
+  // thrown: run one step eagerly to learn the error.
   bool checked = false;
 };
 

@@ -141,8 +141,10 @@ def decode(plan, q, kv_cache, block_table, *, kv_scale=1.0, out=None, lse=None, 
         stream: as for ``plan()``; None is the current stream of q's framework.
         checked: check the plan, the lengths and every block-table entry in
             use on the device first (also on when MLADEC_CHECKED=1); a bad
-            one raises mladec.Error and nothing is read or written. It
-            synchronizes the stream (outside a CUDA graph capture).
+            one raises mladec.Error and nothing is read or written. The call
+            waits for the checks' verdict, not for the step (outside a CUDA
+            graph capture); the plan may have at most one worker per SM
+            (the default).
 
     Returns ``(out, lse)``: attention output and natural-log LSE. A query
     row with no visible key (KV length 0, or masked by causality) gets
