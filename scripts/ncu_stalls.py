@@ -10,9 +10,17 @@ import csv
 import sys
 
 
-def main(path, top):
+def sections(path):
+    """One (kernel name, header, rows) per profiled kernel: with
+    PROFILE_LAUNCHES > 1 the CSV holds several, each opening with its name."""
     rows = list(csv.reader(open(path)))
-    header, data = rows[1], rows[2:]  # row 0 names the kernel
+    starts = [i for i, r in enumerate(rows) if r and r[0] == "Kernel Name"]
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(rows)
+        yield rows[start][1], rows[start + 1], rows[start + 2:end]
+
+
+def report(kernel, header, data, top):
     column = {name: i for i, name in enumerate(header)}
     samples = column["Warp Stall Sampling (All Samples)"]
     reasons = [h for h in header if h.startswith("stall_") and "Not Issued" not in h]
@@ -21,7 +29,7 @@ def main(path, top):
         return int(row[i] or 0)
 
     total = sum(count(r, samples) for r in data)
-    print(f"{rows[0][1]}\n{total} samples")
+    print(f"{kernel}\n{total} samples")
     for r in sorted(data, key=lambda r: -count(r, samples))[:top]:
         main_reasons = sorted(((count(r, column[h]), h[6:]) for h in reasons), reverse=True)[:2]
         share = 100 * count(r, samples) / max(total, 1)
@@ -33,6 +41,13 @@ def main(path, top):
             per_reason[h[6:]] += count(r, column[h])
     print("by reason: " + ", ".join(f"{name} {100 * n / max(total, 1):.1f}%"
                                     for name, n in per_reason.most_common(8)))
+
+
+def main(path, top):
+    for n, (kernel, header, data) in enumerate(sections(path)):
+        if n:
+            print()
+        report(kernel, header, data, top)
 
 
 if __name__ == "__main__":
