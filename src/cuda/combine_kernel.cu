@@ -26,6 +26,7 @@
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/dependent_launch.h"
 #include "src/cuda/hopper.cuh"
+#include "src/cuda/input_checks_device.cuh"
 #include "src/cuda/launchers.h"
 
 namespace mladec::detail {
@@ -36,10 +37,13 @@ constexpr int kWarps = 8;  // per CTA, both forms
 constexpr int kRowColumnsPerLane = kLatentDim / 32;
 constexpr int kChunkColumns = 128;  // 4 per lane
 constexpr int kChunksPerRow = kLatentDim / kChunkColumns;
-// The chunk form is chosen while its grid stays within this many CTAs (one
-// wave at 8 per SM on 132 SMs): with two waves it lost 2-4 µs to the row
-// form (4×1024 h_q 128, 32×1024 h_q 16; bench/NOTES.md v25).
-constexpr int64_t kChunkFormMaxBlocks = 8 * 132;
+// The chunk form is chosen while its grid stays within one wave: this many
+// CTAs (of kWarps warps) per worker, i.e. per SM. With two waves it lost
+// 2-4 µs to the row form (4×1024 h_q 128, 32×1024 h_q 16; bench/NOTES.md
+// v25).
+constexpr int64_t kChunkFormBlocksPerWorker = 8;
+// Splits whose loads a warp issues before their arithmetic (both forms).
+constexpr int kSplitBatch = 4;
 
 // A split unit's row as the combine sees it.
 struct CombineRow {
@@ -86,26 +90,25 @@ __device__ __forceinline__ int group_length(int splits) {
 }
 
 // The terms of splits [begin, end) for 4 columns, in split order; loads
-// kBatch splits ahead of their arithmetic.
+// kSplitBatch splits ahead of their arithmetic.
 struct GroupSum {
   float4 sum;
   float weight;
 };
 __device__ __forceinline__ GroupSum sum_splits(const CombineRow& c, float max_lse, int begin,
                                                int end, int column) {
-  constexpr int kBatch = 4;
   GroupSum g{make_float4(0.f, 0.f, 0.f, 0.f), 0.f};
-  for (int k0 = begin; k0 < end; k0 += kBatch) {
-    float lse[kBatch];
-    float4 v[kBatch];
+  for (int k0 = begin; k0 < end; k0 += kSplitBatch) {
+    float lse[kSplitBatch];
+    float4 v[kSplitBatch];
 #pragma unroll
-    for (int j = 0; j < kBatch; ++j) {
+    for (int j = 0; j < kSplitBatch; ++j) {
       const int k = k0 + j;
       lse[j] = k < end ? c.lse[k * c.slot_stride] : -INFINITY;
       v[j] = k < end ? load_columns(c, k, column) : make_float4(0.f, 0.f, 0.f, 0.f);
     }
 #pragma unroll
-    for (int j = 0; j < kBatch; ++j) {
+    for (int j = 0; j < kSplitBatch; ++j) {
       if (k0 + j >= end) break;
       const float w = expf(lse[j] - max_lse);
       g.sum = make_float4(__fmaf_rn(w, v[j].x, g.sum.x), __fmaf_rn(w, v[j].y, g.sum.y),
@@ -148,17 +151,12 @@ __device__ __forceinline__ void store_lse(const DecodeParams& p, int64_t token, 
       weight > 0.f ? max_lse + logf(weight) : -INFINITY;
 }
 
-__device__ __forceinline__ bool checks_failed(const DecodeParams& p) {
-  return p.check_status != nullptr &&
-         p.check_status->failed_generation == p.check_generation;
-}
-
-// Row form: warp w of block b merges row (b % rows_blocks) * kWarps + w of
-// combine entry b / rows_blocks.
+// Row form: warp w of block b merges row (b % row_blocks) * kWarps + w of
+// combine entry b / row_blocks.
 __global__ void __launch_bounds__(kWarps * 32)
     combine_rows_kernel(const __grid_constant__ DecodeParams p, int row_blocks) {
   grid_dependency_wait();  // the decode kernel's partials (dependent launch)
-  if (checks_failed(p)) return;
+  if (checked_mode_failed(p)) return;
   CombineRow c;
   const int row = (blockIdx.x % row_blocks) * kWarps + threadIdx.x / 32;
   if (!find_row(p, blockIdx.x / row_blocks, row, c)) return;
@@ -167,18 +165,17 @@ __global__ void __launch_bounds__(kWarps * 32)
   int64_t token;
   int head;
   uint16_t* out = output_row(p, c, token, head);
-  // sum_splits' arithmetic for 16 columns, kBatch splits' loads in flight
+  // sum_splits' arithmetic for 16 columns, kSplitBatch splits' loads in flight
   // across group ends; a group's sum joins the total as the group ends.
   const int splits = c.unit.num_splits;
   const int length = group_length(splits);
   float total[kRowColumnsPerLane] = {}, sum[kRowColumnsPerLane] = {};
   float total_weight = 0.f, weight = 0.f;
-  constexpr int kBatch = 4;
-  for (int k0 = 0; max_lse != -INFINITY && k0 < splits; k0 += kBatch) {
-    float lse[kBatch];
-    float4 v[kBatch][kRowColumnsPerLane / 4];
+  for (int k0 = 0; max_lse != -INFINITY && k0 < splits; k0 += kSplitBatch) {
+    float lse[kSplitBatch];
+    float4 v[kSplitBatch][kRowColumnsPerLane / 4];
 #pragma unroll
-    for (int j = 0; j < kBatch; ++j) {
+    for (int j = 0; j < kSplitBatch; ++j) {
       const int k = k0 + j;
       lse[j] = k < splits ? c.lse[k * c.slot_stride] : -INFINITY;
 #pragma unroll
@@ -188,7 +185,7 @@ __global__ void __launch_bounds__(kWarps * 32)
       }
     }
 #pragma unroll
-    for (int j = 0; j < kBatch; ++j) {
+    for (int j = 0; j < kSplitBatch; ++j) {
       const int k = k0 + j;
       if (k >= splits) break;
       const float w = expf(lse[j] - max_lse);
@@ -232,7 +229,7 @@ __global__ void __launch_bounds__(kWarps * 32)
   __shared__ float4 group_sums[kGroups][32];
   __shared__ float group_weights[kGroups];
   grid_dependency_wait();  // the decode kernel's partials (dependent launch)
-  if (checks_failed(p)) return;
+  if (checked_mode_failed(p)) return;
   const int chunk = blockIdx.x % kChunksPerRow;
   const int row_index = blockIdx.x / kChunksPerRow;
   CombineRow c;
@@ -265,22 +262,24 @@ __global__ void __launch_bounds__(kWarps * 32)
 
 }  // namespace
 
-bool combine_by_chunks(int slot_rows, int max_combine) {
-  return int64_t(max_combine) * slot_rows * kChunksPerRow <= kChunkFormMaxBlocks;
+bool combine_by_chunks(const PlanLayout& layout) {
+  return int64_t(layout.max_combine) * layout.slot_rows * kChunksPerRow <=
+         kChunkFormBlocksPerWorker * layout.workers;
 }
 
-void launch_combine(const DecodeParams& params, int max_combine,
+void launch_combine(const DecodeParams& params, const PlanLayout& layout,
                     cudaStream_t stream) {
-  if (max_combine == 0) return;
-  if (combine_by_chunks(params.slot_rows, max_combine)) {
+  if (layout.max_combine == 0) return;
+  if (combine_by_chunks(layout)) {
     launch_dependent(combine_chunks_kernel,
-                     dim3(max_combine * params.slot_rows * kChunksPerRow), dim3(kWarps * 32),
-                     0, stream, "combine_chunks_kernel launch", params);
+                     dim3(layout.max_combine * layout.slot_rows * kChunksPerRow),
+                     dim3(kWarps * 32), 0, stream, "combine_chunks_kernel launch", params);
     return;
   }
-  const int row_blocks = (params.slot_rows + kWarps - 1) / kWarps;
-  launch_dependent(combine_rows_kernel, dim3(max_combine * row_blocks), dim3(kWarps * 32), 0,
-                   stream, "combine_rows_kernel launch", params, row_blocks);
+  const int row_blocks = (layout.slot_rows + kWarps - 1) / kWarps;
+  launch_dependent(combine_rows_kernel, dim3(layout.max_combine * row_blocks),
+                   dim3(kWarps * 32), 0, stream, "combine_rows_kernel launch", params,
+                   row_blocks);
 }
 
 }  // namespace mladec::detail

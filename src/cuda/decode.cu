@@ -71,7 +71,7 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
 
   if (!detail::checked_mode_requested(args)) {
     detail::launch_decode(problem.kv_dtype, config.tile_rows, params, layout.workers, stream);
-    detail::launch_combine(params, layout.max_combine, stream);
+    detail::launch_combine(params, layout, stream);
     return;
   }
   // The checks end in a grid barrier (input_checks_device.cuh), which needs
@@ -103,7 +103,7 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
       captured ? detail::PinnedCheckStatus{} : detail::pinned_check_status();
   params.check_status_host = pinned.device_words;
   detail::launch_decode(problem.kv_dtype, config.tile_rows, params, layout.workers, stream);
-  detail::launch_combine(params, layout.max_combine, stream);
+  detail::launch_combine(params, layout, stream);
   if (captured) return;
   detail::wait_for_check_status(pinned, generation, stream);
   detail::throw_if_checks_failed(problem, *pinned.host, generation);

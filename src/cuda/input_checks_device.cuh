@@ -36,6 +36,13 @@ __device__ __forceinline__ void report_check(InputCheckStatus* status, uint64_t 
   atomicExch(reinterpret_cast<Word*>(&status->failed_generation), Word(generation));
 }
 
+// Whether this call's checks failed, for a kernel that runs after the
+// decode kernel's grid has ended (the combine): no barrier to wait for.
+__device__ __forceinline__ bool checked_mode_failed(const DecodeParams& p) {
+  return p.check_status != nullptr &&
+         p.check_status->failed_generation == p.check_generation;
+}
+
 __device__ __forceinline__ bool in_check_range(int64_t value, int64_t lo, int64_t hi) {
   return value >= lo && value < hi;  // [lo, hi)
 }

@@ -13,11 +13,11 @@ void launch_decode(KvDtype dtype, int tile_rows, const DecodeParams& params, int
 // Whether launch_combine merges a layout's splits in the combine kernel's
 // chunk form (a CTA per 128 columns of a row) rather than its row form (a
 // warp per row): for layouts with few rows to combine (combine_kernel.cu).
-bool combine_by_chunks(int slot_rows, int max_combine);
+bool combine_by_chunks(const PlanLayout& layout);
 
 // Covers the combine list's capacity; entries past the plan's
 // num_combine return at once, so the grid never depends on the lengths.
-void launch_combine(const DecodeParams& params, int max_combine,
+void launch_combine(const DecodeParams& params, const PlanLayout& layout,
                     cudaStream_t stream);
 
 }  // namespace mladec::detail

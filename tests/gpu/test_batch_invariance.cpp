@@ -11,6 +11,7 @@
 #include <string>
 
 #include "mladec/compare.h"
+#include "mladec/constants.h"
 #include "mladec/device_step.h"
 #include "mladec/random_inputs.h"
 #include "src/cuda/launchers.h"
@@ -34,7 +35,7 @@ RandomStep alone(const RandomStep& batch) {
   one.problem.total_q = q_end - q_begin;
   one.inputs.kv_cache = in.kv_cache;
   one.inputs.kv_scale = in.kv_scale;
-  const size_t row_values = size_t(p.num_heads) * 576;
+  const size_t row_values = size_t(p.num_heads) * kHeadDim;
   one.inputs.q.assign(in.q.begin() + q_begin * row_values, in.q.begin() + q_end * row_values);
   const auto table_row = in.block_table.begin() + size_t(kRequest) * p.max_pages_per_request;
   one.inputs.block_table.assign(table_row, table_row + p.max_pages_per_request);
@@ -74,8 +75,8 @@ TEST(BatchInvariance, FixedChunkRequestAloneAndInABatchAgreeBitForBit) {
         PlanLayout batch_layout, one_layout;
         const HostDecodeOutputs in_batch = decode_on_device(batch, &batch_layout);
         const HostDecodeOutputs by_itself = decode_on_device(one, &one_layout);
-        EXPECT_TRUE(detail::combine_by_chunks(one_layout.slot_rows, one_layout.max_combine));
-        EXPECT_FALSE(detail::combine_by_chunks(batch_layout.slot_rows, batch_layout.max_combine));
+        EXPECT_TRUE(detail::combine_by_chunks(one_layout));
+        EXPECT_FALSE(detail::combine_by_chunks(batch_layout));
 
         // Both right, then the same bits.
         const Comparison cmp = compare_outputs(one.problem, one.inputs,
@@ -84,9 +85,9 @@ TEST(BatchInvariance, FixedChunkRequestAloneAndInABatchAgreeBitForBit) {
         EXPECT_TRUE(within(cmp, kGpuTolerance)) << "relative error " << cmp.relative_error;
         const size_t first_row = size_t(batch.inputs.qo_indptr[kRequest]) * heads;
         const size_t rows = size_t(one.problem.total_q) * heads;
-        ASSERT_EQ(by_itself.out.size(), rows * 512);
-        EXPECT_EQ(std::memcmp(by_itself.out.data(), in_batch.out.data() + first_row * 512,
-                              rows * 512 * sizeof(double)),
+        ASSERT_EQ(by_itself.out.size(), rows * kLatentDim);
+        EXPECT_EQ(std::memcmp(by_itself.out.data(), in_batch.out.data() + first_row * kLatentDim,
+                              rows * kLatentDim * sizeof(double)),
                   0);
         EXPECT_EQ(std::memcmp(by_itself.lse.data(), in_batch.lse.data() + first_row,
                               rows * sizeof(double)),
