@@ -5,7 +5,7 @@
 # table of µs (a column per tree, one value per round).
 #   here:       scripts/gpu-ab.sh --prepare COMMIT...   (git archive into ab/)
 #   the device: AB_ONLY='x8192 s_q=1|1x32768' BENCH_ARGS="--filter large" AB_CHECK=4 \
-#                 MLADEC_CUTLASS_DIR=... scripts/gpu-ab.sh [ROUNDS]
+#                 [AB_TREES='c1 c2'] MLADEC_CUTLASS_DIR=... scripts/gpu-ab.sh [ROUNDS]
 # ab/ is ignored by git: name it in the run tool's carry (a few MB: bench
 # results are left out of the trees).
 set -uo pipefail
@@ -25,7 +25,9 @@ RAW=$(mktemp -d /tmp/ab-raw.XXXXXX)
 mkdir -p "$OUT"
 rounds=${1:-2}
 cutlass=${MLADEC_CUTLASS_DIR:-$PWD/.deps/cutlass/include}
-trees=$(ls ab)
+# AB_TREES='c1 c2': only these of the prepared trees (several selections
+# in one device call share the builds under build-ab/).
+trees=${AB_TREES:-$(ls ab)}
 # The trees build at once, the cores shared out: each tree's build is
 # bound by one long translation unit (the decode kernels), ~25 s.
 targets=mladec_bench
