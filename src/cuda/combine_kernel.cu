@@ -42,8 +42,6 @@ constexpr int kChunksPerRow = kLatentDim / kChunkColumns;
 // 2-4 µs to the row form (4×1024 h_q 128, 32×1024 h_q 16; bench/NOTES.md
 // v25).
 constexpr int64_t kChunkFormBlocksPerWorker = 8;
-// Splits whose loads a warp issues before their arithmetic (both forms).
-constexpr int kSplitBatch = 4;
 
 // A split unit's row as the combine sees it.
 struct CombineRow {
@@ -89,30 +87,45 @@ __device__ __forceinline__ int group_length(int splits) {
   return splits <= kGroups ? splits : (splits + kGroups - 1) / kGroups;
 }
 
-// The terms of splits [begin, end) for 4 columns, in split order; loads
-// kSplitBatch splits ahead of their arithmetic.
+// Splits whose loads a warp issues before their arithmetic (both forms):
+// kSplitBatch splits' LSEs and 4 columns each, from split k0 (none past end).
+constexpr int kSplitBatch = 4;
+struct SplitBatch {
+  float lse[kSplitBatch];
+  float4 v[kSplitBatch];
+};
+__device__ __forceinline__ SplitBatch load_batch(const CombineRow& c, int k0, int end,
+                                                 int column) {
+  SplitBatch b;
+#pragma unroll
+  for (int j = 0; j < kSplitBatch; ++j) {
+    const int k = k0 + j;
+    b.lse[j] = k < end ? c.lse[k * c.slot_stride] : -INFINITY;
+    b.v[j] = k < end ? load_columns(c, k, column) : make_float4(0.f, 0.f, 0.f, 0.f);
+  }
+  return b;
+}
+
+// The terms of splits [begin, end) for 4 columns, in split order, the first
+// batch already loaded (before the LSE maximum was known: its loads do not
+// depend on it); the next batch's loads are issued before a batch's
+// arithmetic.
 struct GroupSum {
   float4 sum;
   float weight;
 };
 __device__ __forceinline__ GroupSum sum_splits(const CombineRow& c, float max_lse, int begin,
-                                               int end, int column) {
+                                               int end, int column, SplitBatch batch) {
   GroupSum g{make_float4(0.f, 0.f, 0.f, 0.f), 0.f};
   for (int k0 = begin; k0 < end; k0 += kSplitBatch) {
-    float lse[kSplitBatch];
-    float4 v[kSplitBatch];
-#pragma unroll
-    for (int j = 0; j < kSplitBatch; ++j) {
-      const int k = k0 + j;
-      lse[j] = k < end ? c.lse[k * c.slot_stride] : -INFINITY;
-      v[j] = k < end ? load_columns(c, k, column) : make_float4(0.f, 0.f, 0.f, 0.f);
-    }
+    const SplitBatch b = batch;
+    if (k0 + kSplitBatch < end) batch = load_batch(c, k0 + kSplitBatch, end, column);
 #pragma unroll
     for (int j = 0; j < kSplitBatch; ++j) {
       if (k0 + j >= end) break;
-      const float w = expf(lse[j] - max_lse);
-      g.sum = make_float4(__fmaf_rn(w, v[j].x, g.sum.x), __fmaf_rn(w, v[j].y, g.sum.y),
-                          __fmaf_rn(w, v[j].z, g.sum.z), __fmaf_rn(w, v[j].w, g.sum.w));
+      const float w = expf(b.lse[j] - max_lse);
+      g.sum = make_float4(__fmaf_rn(w, b.v[j].x, g.sum.x), __fmaf_rn(w, b.v[j].y, g.sum.y),
+                          __fmaf_rn(w, b.v[j].z, g.sum.z), __fmaf_rn(w, b.v[j].w, g.sum.w));
       g.weight = __fadd_rn(g.weight, w);
     }
   }
@@ -161,19 +174,15 @@ __global__ void __launch_bounds__(kWarps * 32)
   const int row = (blockIdx.x % row_blocks) * kWarps + threadIdx.x / 32;
   if (!find_row(p, blockIdx.x / row_blocks, row, c)) return;
   const int lane = threadIdx.x % 32;
-  const float max_lse = max_split_lse(c, lane);
-  int64_t token;
-  int head;
-  uint16_t* out = output_row(p, c, token, head);
   // sum_splits' arithmetic for 16 columns, kSplitBatch splits' loads in flight
-  // across group ends; a group's sum joins the total as the group ends.
+  // across group ends; a group's sum joins the total as the group ends. The
+  // first batch is loaded before the LSE maximum is known (one round trip
+  // less on the step's critical path).
   const int splits = c.unit.num_splits;
   const int length = group_length(splits);
-  float total[kRowColumnsPerLane] = {}, sum[kRowColumnsPerLane] = {};
-  float total_weight = 0.f, weight = 0.f;
-  for (int k0 = 0; max_lse != -INFINITY && k0 < splits; k0 += kSplitBatch) {
-    float lse[kSplitBatch];
-    float4 v[kSplitBatch][kRowColumnsPerLane / 4];
+  float lse[kSplitBatch];
+  float4 v[kSplitBatch][kRowColumnsPerLane / 4];
+  const auto load = [&](int k0) {
 #pragma unroll
     for (int j = 0; j < kSplitBatch; ++j) {
       const int k = k0 + j;
@@ -184,6 +193,16 @@ __global__ void __launch_bounds__(kWarps * 32)
                              : make_float4(0.f, 0.f, 0.f, 0.f);
       }
     }
+  };
+  load(0);
+  const float max_lse = max_split_lse(c, lane);
+  int64_t token;
+  int head;
+  uint16_t* out = output_row(p, c, token, head);
+  float total[kRowColumnsPerLane] = {}, sum[kRowColumnsPerLane] = {};
+  float total_weight = 0.f, weight = 0.f;
+  for (int k0 = 0; max_lse != -INFINITY && k0 < splits; k0 += kSplitBatch) {
+    if (k0 > 0) load(k0);
 #pragma unroll
     for (int j = 0; j < kSplitBatch; ++j) {
       const int k = k0 + j;
@@ -236,16 +255,18 @@ __global__ void __launch_bounds__(kWarps * 32)
   if (!find_row(p, row_index / p.slot_rows, row_index % p.slot_rows, c)) return;
   const int lane = threadIdx.x % 32, group = threadIdx.x / 32;
   const int column = chunk * kChunkColumns + lane * 4;
+  const int length = group_length(c.unit.num_splits);
+  const int begin = group * length, end = min(begin + length, c.unit.num_splits);
+  // This warp's first batch before the LSE maximum (its loads do not
+  // depend on it): one round trip less.
+  const SplitBatch first = load_batch(c, begin, end, column);
   const float max_lse = max_split_lse(c, lane);
   int64_t token;
   int head;
   uint16_t* out = output_row(p, c, token, head);
-  const int length = group_length(c.unit.num_splits);
   const int groups = max_lse == -INFINITY ? 0 : (c.unit.num_splits + length - 1) / length;
   if (group < groups) {
-    const int begin = group * length;
-    const GroupSum g =
-        sum_splits(c, max_lse, begin, min(begin + length, c.unit.num_splits), column);
+    const GroupSum g = sum_splits(c, max_lse, begin, end, column, first);
     group_sums[group][lane] = g.sum;
     if (lane == 0) group_weights[group] = g.weight;
   }
