@@ -212,23 +212,19 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
   complete_job(pending, true);
 }
 
-// Math warpgroup m in the form the tile rows select.
-template <KvDtype kDtype, int kRows, int m>
-__device__ __forceinline__ void run_math(const DecodeParams& p, uint8_t* smem_bytes,
-                                         uint32_t smem, int begin, int end) {
+// Row-form math warpgroup m (its warpgroups run different steps).
+template <KvDtype kDtype, int m>
+__device__ __forceinline__ void run_math_rows_form(const DecodeParams& p, uint8_t* smem_bytes,
+                                                   uint32_t smem, int begin, int end) {
   using namespace decode_layout;
-  if constexpr (kRows == kTileRows) {
-    constexpr bool kPairAtOnce = RegisterSplit<kDtype, kRows>::kMath >= 232;
-    if (kPairAtOnce && p.kv_tma_tokens != 0 && p.kv_tma_tokens < kBlockTokens) {
-      // Pages of 8..32 tokens: a block lands in per-page copies, later than
-      // a page-64 block, and the pair step (C7) waits on it: page 16 at
-      // h_q 128 took 429 us with it, 401 without (bench/NOTES.md v24).
-      run_math_rows<m, false>(p, smem_bytes, smem, begin, end);
-    } else {
-      run_math_rows<m, kPairAtOnce>(p, smem_bytes, smem, begin, end);
-    }
+  constexpr bool kPairAtOnce = RegisterSplit<kDtype, kTileRows>::kMath >= 232;
+  if (kPairAtOnce && p.kv_tma_tokens != 0 && p.kv_tma_tokens < kBlockTokens) {
+    // Pages of 8..32 tokens: a block lands in per-page copies, later than
+    // a page-64 block, and the pair step (C7) waits on it: page 16 at
+    // h_q 128 took 429 us with it, 401 without (bench/NOTES.md v24).
+    run_math_rows<m, false>(p, smem_bytes, smem, begin, end);
   } else {
-    run_math_transposed<kRows, m>(p, smem_bytes, smem, begin, end);
+    run_math_rows<m, kPairAtOnce>(p, smem_bytes, smem, begin, end);
   }
 }
 
@@ -267,12 +263,20 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
   if (threadIdx.x < kWarpgroupThreads) {
     setmaxnreg_decrease<Registers::kProducer>();
     run_producer<kDtype, kRows>(p, smem, worker_pieces);
-  } else if (threadIdx.x < kWarpgroupThreads + kMathThreads / 2) {
-    setmaxnreg_increase<Registers::kMath>();
-    run_math<kDtype, kRows, 0>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
+  } else if constexpr (kRows == kTileRows) {
+    if (threadIdx.x < kWarpgroupThreads + kMathThreads / 2) {
+      setmaxnreg_increase<Registers::kMath>();
+      run_math_rows_form<kDtype, 0>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
+    } else {
+      setmaxnreg_increase<Registers::kMath>();
+      run_math_rows_form<kDtype, 1>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
+    }
   } else {
+    // One copy of the transposed form's code for both warpgroups
+    // (decode_math_transposed.cuh): m at run time.
     setmaxnreg_increase<Registers::kMath>();
-    run_math<kDtype, kRows, 1>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
+    run_math_transposed<kRows>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1],
+                               threadIdx.x / kWarpgroupThreads - 1);
   }
 }
 

@@ -25,10 +25,14 @@
 
 namespace mladec::detail {
 
-template <int kRows, int m>
+// m: the warpgroup (0 or 1), a run-time value so that both warpgroups run
+// one copy of this code — the decode kernel's code is 90–165 KB per
+// instantiation, and at small batch (two blocks per worker) 44% of its
+// warps' stall samples were instruction fetches (bench/NOTES.md v27).
+template <int kRows>
 __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
                                                     uint8_t* smem_bytes, uint32_t smem,
-                                                    int begin, int end) {
+                                                    int begin, int end, int m) {
   using namespace decode_layout;
   static_assert(kRows == 16 || kRows == 32, "the transposed form's N");
   constexpr int kGroups = kRows / 8;          // n8 column groups
@@ -87,16 +91,17 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       // 32-row tiles: both compute all of Sᵀ.
       constexpr int kSteps = kRowChunks / 2;
       constexpr bool kSplitScores = kRows == 16;
-      constexpr int k_begin = kSplitScores ? m * kSteps / 2 : 0;
-      constexpr int k_end = kSplitScores ? k_begin + kSteps / 2 : kSteps;
+      constexpr int kMySteps = kSplitScores ? kSteps / 2 : kSteps;
+      const int k_begin = kSplitScores ? m * kMySteps : 0;
       float s[kFragment];
       wgmma_fence();
 #pragma unroll
-      for (int k = k_begin; k < k_end; ++k) {
+      for (int i = 0; i < kMySteps; ++i) {
+        const int k = k_begin + i;
         const uint32_t offset = (k / 4) * kSlabBytes + (k % 4) * 32;
         wgmma_m64nk16_ss<kRows, false>(s, make_smem_desc(block + offset, 16, 1024),
                                        make_smem_desc(smem + kQOffset + offset, 16, 1024),
-                                       k > k_begin);
+                                       i > 0);
       }
       wgmma_commit();
       wgmma_wait<0>();
