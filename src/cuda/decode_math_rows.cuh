@@ -40,12 +40,12 @@ namespace mladec::detail {
 __device__ __forceinline__ void issue_block_scores(float (&s)[32], uint32_t smem,
                                                    uint32_t block) {
   using namespace decode_layout;
+  const SlabDescriptors q(smem + kQOffset, 16), kv(block, 16);
   wgmma_fence();
 #pragma unroll
   for (int k = 0; k < kRowChunks / 2; ++k) {
     const uint32_t offset = (k / 4) * kSlabBytes + (k % 4) * 32;
-    wgmma_m64n64k16_ss(s, make_smem_desc(smem + kQOffset + offset, 16, 1024),
-                       make_smem_desc(block + offset, 16, 1024), k > 0);
+    wgmma_m64n64k16_ss(s, q.at(offset), kv.at(offset), k > 0);
   }
   wgmma_commit();
 }
@@ -57,16 +57,15 @@ __device__ __forceinline__ void issue_block_output(float (&acc)[128],
                                                    const uint32_t (&p_frag)[4][4],
                                                    uint32_t block) {
   using namespace decode_layout;
+  const SlabDescriptors v(block + 4 * m * kSlabBytes, kSlabBytes), p(block + kPSlab * kSlabBytes, 16);
   wgmma_fence();
 #pragma unroll
   for (int k = 0; k < kBlockTokens / 16; ++k) {
-    const uint64_t v_desc =
-        make_smem_desc(block + 4 * m * kSlabBytes + k * 16 * 128, kSlabBytes, 1024);
+    const uint64_t v_desc = v.at(k * 16 * 128);
     if constexpr (kPInRegisters) {
       wgmma_m64n256k16_rs(acc, p_frag[k], v_desc);
     } else {
-      wgmma_m64n256k16_ss(acc, make_smem_desc(block + kPSlab * kSlabBytes + k * 32, 16, 1024),
-                          v_desc);
+      wgmma_m64n256k16_ss(acc, p.at(k * 32), v_desc);
     }
   }
   wgmma_commit();

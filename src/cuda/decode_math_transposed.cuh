@@ -25,14 +25,19 @@
 
 namespace mladec::detail {
 
-// m: the warpgroup (0 or 1), a run-time value so that both warpgroups run
+// warp_group (m below): 0 or 1, a run-time value so that both warpgroups run
 // one copy of this code — the decode kernel's code is 90–165 KB per
 // instantiation, and at small batch (two blocks per worker) 44% of its
 // warps' stall samples were instruction fetches (bench/NOTES.md v27).
 template <int kRows>
 __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
                                                     uint8_t* smem_bytes, uint32_t smem,
-                                                    int begin, int end, int m) {
+                                                    int begin, int end, int warp_group) {
+  // Read through a shuffle from lane 0, m is warp-uniform to the compiler:
+  // the wgmma descriptors built from it stay in uniform registers (one
+  // uniform add per operand) instead of being built in vector registers and
+  // moved over per wgmma (e4m3 16 rows: 138 such moves in the SASS, 3 now).
+  const int m = __shfl_sync(0xffffffffu, warp_group, 0);
   using namespace decode_layout;
   static_assert(kRows == 16 || kRows == 32, "the transposed form's N");
   constexpr int kGroups = kRows / 8;          // n8 column groups
@@ -85,23 +90,24 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       mbarrier_wait(bars + 8 * (kFull + buffer), (kv_loads >> 1) & 1);
       fence_proxy_async();
 
-      // Sᵀ over k-steps [k_begin, k_end). 16-row tiles: warpgroup m takes half of the 36 k-steps and
-      // the halves are added through shared memory (their Sᵀ reads of the K
-      // tile were the larger part of this form's shared-memory traffic);
-      // 32-row tiles: both compute all of Sᵀ.
+      // Sᵀ over this warpgroup's k-steps. 16-row tiles: warpgroup m takes
+      // half of the 36 k-steps and the halves are added through shared
+      // memory (their Sᵀ reads of the K tile were the larger part of this
+      // form's shared-memory traffic); 32-row tiles: both compute all of Sᵀ.
       constexpr int kSteps = kRowChunks / 2;
       constexpr bool kSplitScores = kRows == 16;
       constexpr int kMySteps = kSplitScores ? kSteps / 2 : kSteps;
-      const int k_begin = kSplitScores ? m * kMySteps : 0;
+      // Split: warpgroup m takes k-steps 2m, 2m + 1 of each slab's four,
+      // so its offsets are one base (m · 64 bytes) plus constants.
+      const uint32_t split_base = kSplitScores ? m * 2 * 32 : 0;
+      const SlabDescriptors kv(block + split_base, 16), q(smem + kQOffset + split_base, 16);
       float s[kFragment];
       wgmma_fence();
 #pragma unroll
       for (int i = 0; i < kMySteps; ++i) {
-        const int k = k_begin + i;
-        const uint32_t offset = (k / 4) * kSlabBytes + (k % 4) * 32;
-        wgmma_m64nk16_ss<kRows, false>(s, make_smem_desc(block + offset, 16, 1024),
-                                       make_smem_desc(smem + kQOffset + offset, 16, 1024),
-                                       i > 0);
+        const uint32_t offset = kSplitScores ? (i / 2) * kSlabBytes + (i % 2) * 32
+                                             : (i / 4) * kSlabBytes + (i % 4) * 32;
+        wgmma_m64nk16_ss<kRows, false>(s, kv.at(offset), q.at(offset), i > 0);
       }
       wgmma_commit();
       wgmma_wait<0>();
@@ -188,16 +194,14 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       fence_proxy_async();
       named_barrier_sync(kTransposedPBarrier + m, kWarpgroupThreads);
 
+      const SlabDescriptors v(block + kLatentTiles * m * kSlabBytes, kSlabBytes), pt(p_tile, 16);
       wgmma_fence();
 #pragma unroll
       for (int t = 0; t < kLatentTiles; ++t) {
 #pragma unroll
         for (int k = 0; k < kBlockTokens / 16; ++k) {
-          wgmma_m64nk16_ss<kRows, true>(
-              acc[t],
-              make_smem_desc(block + (kLatentTiles * m + t) * kSlabBytes + k * 16 * 128,
-                             kSlabBytes, 1024),
-              make_smem_desc(p_tile + k * 32, 16, 1024), true);
+          wgmma_m64nk16_ss<kRows, true>(acc[t], v.at(t * kSlabBytes + k * 16 * 128),
+                                        pt.at(k * 32), true);
         }
       }
       wgmma_commit();

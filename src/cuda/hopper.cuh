@@ -35,6 +35,24 @@ __device__ __forceinline__ uint64_t make_smem_desc(uint32_t address,
   return desc;
 }
 
+// A slab operand's descriptors (stride 1024) at offsets from one base: the
+// high word is a constant and the low word holds address >> 4 and the
+// leading offset, so the descriptor at base + offset (a multiple of 16; all
+// shared addresses are below 2^18, the 14-bit field's reach) is the low word
+// plus offset >> 4 — one add per wgmma operand where building each
+// descriptor from its address took about eight instructions, four of them
+// moves into uniform registers (bench/NOTES.md v29: 1.1K of the e4m3 h_q 16
+// math's 5.45K instructions per block).
+struct SlabDescriptors {
+  uint32_t low;
+  __device__ __forceinline__ SlabDescriptors(uint32_t base, uint32_t leading)
+      : low(uint32_t(make_smem_desc(base, leading, 1024))) {}
+  __device__ __forceinline__ uint64_t at(uint32_t offset) const {
+    constexpr uint32_t kHigh = uint32_t(((1024u >> 4) & 0x3fff) | (1u << 30));
+    return (uint64_t(kHigh) << 32) | (low + (offset >> 4));
+  }
+};
+
 __device__ __forceinline__ void wgmma_fence() {
   asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 }
