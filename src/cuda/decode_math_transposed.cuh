@@ -283,7 +283,7 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       // dimension order its Vᵀ fragments were gathered in).
       const int half = (k >> 1) & 1;
       const auto latent = [&](int t) {
-        return kRegisterA ? register_a_latent(m, t, warp, lane, half)
+        return kRegisterA ? register_a_latent(m, t, warp, lane / 4, half)
                           : kLatentTiles * m * kSlabValues + t * kSlabValues + fragment_row +
                                 8 * half;
       };

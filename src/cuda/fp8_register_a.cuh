@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "mladec/constants.h"
+#include "src/core/register_a_layout.h"
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/hopper.cuh"
@@ -87,9 +88,9 @@ __device__ __forceinline__ void issue_scores_register_a(float (&s)[kRows / 2], u
   const int g = lane / 4, c = lane % 4;
   // Token rows g and g + 8 of this warp's 16; bytes 2c.. of a 16-byte k-step
   // lie in the word at 4 (c / 2), bytes 2c + 8.. in the word 8 further.
-  const uint32_t row0 = block + (warp * 16 + g) * kFp8StageTokenBytes + 4 * (c >> 1);
+  const uint32_t row0 = block + (warp * 16 + g) * kFp8StageTokenBytes + score_word_offset(c);
   const uint32_t row1 = row0 + 8 * kFp8StageTokenBytes;
-  const uint32_t pick = (c & 1) ? 0x7632u : 0x5410u;
+  const uint32_t pick = score_pick(c);
   // At most 18 k-steps' fragments (72 registers) in flight at once.
   constexpr int kGroup = kSteps < 18 ? kSteps : 18;
   static_assert(kSteps % kGroup == 0, "whole groups of k-steps");
@@ -122,13 +123,6 @@ __device__ __forceinline__ void issue_scores_register_a(float (&s)[kRows / 2], u
   }
 }
 
-// The latent dimension of accumulator tile t's row (g, or g + 8 when `half`)
-// for warpgroup m in the register-A path: tiles 2u, 2u + 1 of warp w, lane
-// group g hold dimensions 256 m + 128 u + 32 w + 4 g + {0, 1, 2, 3}.
-__device__ __forceinline__ int register_a_latent(int m, int t, int warp, int lane, int half) {
-  return 256 * m + 128 * (t >> 1) + 32 * warp + 4 * (lane / 4) + 2 * (t & 1) + half;
-}
-
 // Issues Oᵀ(tiles 0..3) += Vᵀ·Pᵀ for the staged block (not committed): for
 // each pair of tiles u and k-step kk, the thread loads its four dimensions
 // of tokens 16 kk + {2c, 2c + 1, 2c + 8, 2c + 9} and pairs each
@@ -143,7 +137,7 @@ __device__ __forceinline__ void issue_output_register_a(float (&acc)[4][kRows / 
   uint32_t a[2][2][kBlockTokens / 16][4];
 #pragma unroll
   for (int u = 0; u < 2; ++u) {
-    const uint32_t dims = block + register_a_latent(m, 2 * u, warp, lane, 0);
+    const uint32_t dims = block + register_a_latent(m, 2 * u, warp, lane / 4, 0);
 #pragma unroll
     for (int kk = 0; kk < kBlockTokens / 16; ++kk) {
       const uint32_t token = dims + (16 * kk + 2 * c) * kFp8StageTokenBytes;
@@ -155,7 +149,7 @@ __device__ __forceinline__ void issue_output_register_a(float (&acc)[4][kRows / 
       for (int v = 0; v < 2; ++v) {
         // Bytes 2v, 2v + 1 (dimensions of rows g, g + 8) of two tokens,
         // interleaved: [row g: token, token + 1, row g + 8: token, token + 1].
-        const uint32_t pick = v ? 0x7362u : 0x5140u;
+        const uint32_t pick = output_pick(v);
         const uint32_t low = byte_permute(w0, w1, pick), high = byte_permute(w8, w9, pick);
         a[u][v][kk][0] = e4m3x2_to_f16x2(low);
         a[u][v][kk][1] = e4m3x2_to_f16x2(low >> 16);
