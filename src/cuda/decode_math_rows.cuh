@@ -44,8 +44,7 @@ __device__ __forceinline__ void issue_block_scores(float (&s)[32], uint32_t smem
   wgmma_fence();
 #pragma unroll
   for (int k = 0; k < kRowChunks / 2; ++k) {
-    const uint32_t offset = (k / 4) * kSlabBytes + (k % 4) * 32;
-    wgmma_m64n64k16_ss(s, q.at(offset), kv.at(offset), k > 0);
+    wgmma_m64n64k16_ss(s, q.at(k_step_offset(k)), kv.at(k_step_offset(k)), k > 0);
   }
   wgmma_commit();
 }

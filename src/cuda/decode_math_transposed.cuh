@@ -125,8 +125,8 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
         wgmma_fence();
 #pragma unroll
         for (int i = 0; i < kMySteps; ++i) {
-          const uint32_t offset = kSplitScores ? (i / 2) * kSlabBytes + (i % 2) * 32
-                                               : (i / 4) * kSlabBytes + (i % 4) * 32;
+          // Relative to the split's base: steps 0, 1 of each slab.
+          const uint32_t offset = k_step_offset(kSplitScores ? 4 * (i / 2) + i % 2 : i);
           wgmma_m64nk16_ss<kRows, false>(s, kv.at(offset), q.at(offset), i > 0);
         }
         wgmma_commit();

@@ -114,9 +114,8 @@ __device__ __forceinline__ void issue_scores_register_a(float (&s)[kRows / 2], u
 #pragma unroll
     for (int j = 0; j < kGroup; ++j) {
       const int i = group * kGroup + j;
-      const uint32_t offset = split ? (i / 2) * kSlabBytes + (i % 2) * 32
-                                    : (i / 4) * kSlabBytes + (i % 4) * 32;
-      wgmma_m64nk16_rs_f16<kRows>(s, a[j], q.at(offset), i > 0);
+      wgmma_m64nk16_rs_f16<kRows>(s, a[j], q.at(k_step_offset(split ? 4 * (i / 2) + i % 2 : i)),
+                                  i > 0);
     }
     wgmma_commit();
     wgmma_wait<0>();

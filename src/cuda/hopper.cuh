@@ -44,14 +44,19 @@ __device__ __forceinline__ uint64_t make_smem_desc(uint32_t address,
 // moves into uniform registers (bench/NOTES.md v29: 1.1K of the e4m3 h_q 16
 // math's 5.45K instructions per block).
 struct SlabDescriptors {
-  uint32_t low;
-  __device__ __forceinline__ SlabDescriptors(uint32_t base, uint32_t leading)
-      : low(uint32_t(make_smem_desc(base, leading, 1024))) {}
+  uint64_t base;
+  __device__ __forceinline__ SlabDescriptors(uint32_t address, uint32_t leading)
+      : base(make_smem_desc(address, leading, 1024)) {}
   __device__ __forceinline__ uint64_t at(uint32_t offset) const {
-    constexpr uint32_t kHigh = uint32_t(((1024u >> 4) & 0x3fff) | (1u << 30));
-    return (uint64_t(kHigh) << 32) | (low + (offset >> 4));
+    return (base & ~uint64_t(0xffffffffu)) | uint32_t(uint32_t(base) + (offset >> 4));
   }
 };
+
+// Byte offset of k-step k (16 features, 32 bytes of a row) in a tile of
+// slabs: slab k / 4, step k % 4 of its 128-byte rows.
+__device__ __forceinline__ uint32_t k_step_offset(int k) {
+  return uint32_t((k / 4) * kSlabBytes + (k % 4) * 32);
+}
 
 __device__ __forceinline__ void wgmma_fence() {
   asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
