@@ -37,6 +37,31 @@ __device__ __forceinline__ uint16_t bf16_bits(float v) {
   return result;
 }
 
+// One float as f16 bits, rounded to nearest even.
+__device__ __forceinline__ uint16_t f16_bits(float v) {
+  uint16_t result;
+  asm("cvt.rn.f16.f32 %0, %1;\n" : "=h"(result) : "f"(v));
+  return result;
+}
+__device__ __forceinline__ uint32_t pack_f16x2(float lo, float hi) {
+  uint32_t result;
+  asm("cvt.rn.f16x2.f32 %0, %1, %2;\n" : "=r"(result) : "f"(hi), "f"(lo));
+  return result;
+}
+// Two e4m3 values (low byte first) as two f16 values, exactly: every e4m3
+// value is an f16 value.
+__device__ __forceinline__ uint32_t e4m3x2_to_f16x2(uint32_t two) {
+  uint32_t halves;
+  asm("cvt.rn.f16x2.e4m3x2 %0, %1;\n" : "=r"(halves) : "h"(uint16_t(two)));
+  return halves;
+}
+// Bytes of a and b (a's bytes 0..3, b's 4..7) picked by `selector`'s nibbles.
+__device__ __forceinline__ uint32_t byte_permute(uint32_t a, uint32_t b, uint32_t selector) {
+  uint32_t result;
+  asm("prmt.b32 %0, %1, %2, %3;\n" : "=r"(result) : "r"(a), "r"(b), "r"(selector));
+  return result;
+}
+
 __device__ __forceinline__ void store_shared_u16(uint32_t address, uint16_t v) {
   asm volatile("st.shared.u16 [%0], %1;\n" ::"r"(address), "h"(v) : "memory");
 }

@@ -196,6 +196,12 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         cp_async_commit();
         complete_job(pending, false);
         pending = bars + 8 * (kFull + buffer);
+      } else if constexpr (kRegisterAFp8<kDtype, kRows>) {
+        // The fp8 bytes as they are: the math warps convert them.
+        stage_e4m3_rows(tile, warp, lane, source, p.kv);
+        cp_async_commit();
+        complete_job(pending, false);
+        pending = bars + 8 * (kFull + buffer);
       } else {
         // The converted rows are already stored: announce this block (and a
         // pending Q) as soon as the RoPE copies of blockwise land.
@@ -275,7 +281,8 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     // One copy of the transposed form's code for both warpgroups
     // (decode_math_transposed.cuh): m at run time.
     setmaxnreg_increase<Registers::kMath>();
-    run_math_transposed<kRows>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1],
+    run_math_transposed<kRows, kRegisterAFp8<kDtype, kRows>>(p, smem_bytes, smem,
+                                                             worker_pieces[0], worker_pieces[1],
                                threadIdx.x / kWarpgroupThreads - 1);
   }
 }

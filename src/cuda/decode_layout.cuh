@@ -62,6 +62,20 @@ constexpr int kTransposedSumOffset = kQOffset + 3 * kSlabBytes + kUpperHalf;  //
 __host__ __device__ constexpr int transposed_scores_offset(int parity, int warpgroup) {
   return kQOffset + (4 + 2 * parity + warpgroup) * kSlabBytes + kUpperHalf;
 }
+// e4m3 caches in the transposed form (h_q·s_q ≤ 32, the memory-bound cells)
+// take the register-A path (decode_math_transposed.cuh): the producer
+// stages a block's fp8 bytes by cp.async (token t at t · kFp8StageTokenBytes
+// of the KV buffer; the 16-byte pad spreads the Vᵀ reads of tokens two
+// apart over the banks) and the math warps convert K and Vᵀ into f16 wgmma
+// A operands themselves; Q is converted in place to f16, each row scaled by
+// a power of two (its inverse at kTransposedQScaleOffset). No bf16 KV tile:
+// bench/NOTES.md, "a design sketch" and v31.
+template <KvDtype kDtype, int kRows>
+inline constexpr bool kRegisterAFp8 = kDtype == KvDtype::kFp8E4m3 && kRows != kTileRows;
+constexpr int kFp8StageTokenBytes = kHeadDim + 16;
+static_assert(kBlockTokens * kFp8StageTokenBytes <= kTileBytes, "a staged block in a KV buffer");
+constexpr int kTransposedQScaleOffset = kTransposedMaxOffset + 2 * 4 * 32 * 4;  // float [32]
+
 // Per-warpgroup named barriers of the transposed form: ids 4 + m and 6 + m;
 // id 8 (both warpgroups) for the exchange of the Sᵀ halves.
 constexpr int kTransposedMaxBarrier = 4, kTransposedPBarrier = 6, kTransposedScoresBarrier = 8;
@@ -78,10 +92,14 @@ constexpr int kLaunchRegisters = 65536 / kThreads / 8 * 8;
 template <KvDtype kDtype, int kRows>
 struct RegisterSplit {
   static constexpr bool kRowForm = kRows == kTileRows;
+  // The register-A e4m3 path's producer only issues copies (88: its fp8 L2
+  // prefetch and row addresses spilled at 64), its math converts K and Vᵀ.
   static constexpr int kProducer = kDtype == KvDtype::kBf16 ? (kRowForm ? 40 : 64)
-                                                            : (kRowForm ? 88 : 152);
+                                   : kRegisterAFp8<kDtype, kRows> ? 88
+                                                                  : (kRowForm ? 88 : 152);
   static constexpr int kMath = kDtype == KvDtype::kBf16 ? (kRowForm ? 232 : 208)
-                                                        : (kRowForm ? 208 : 160);
+                               : kRegisterAFp8<kDtype, kRows> ? 200
+                                                              : (kRowForm ? 208 : 160);
   // The kernel's own count (what the CTA is launched with) is the larger
   // setmaxnreg target, capped at kLaunchRegisters (ptxas -v: 160 for the
   // 152 / 160 split, 168 for 40 / 232).
