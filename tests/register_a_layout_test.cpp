@@ -1,24 +1,30 @@
-// The e4m3 register-A path's byte gathering (src/core/register_a_layout.h,
-// used by src/cuda/fp8_register_a.cuh) against the wgmma A-fragment layout
-// and prmt.b32 as the PTX ISA defines them, emulated here: each thread's
-// registers must hold exactly the (row, column) elements the fragment
-// assigns it, and the output rows must cover every latent dimension once.
+// The e4m3 register-A path's byte placement (src/core/register_a_layout.h,
+// used by src/cuda/fp8_register_a.cuh and the producer's staging) emulated
+// on the CPU: a staged block is built with staged_chunk, each thread's wgmma
+// A fragments are gathered the way the kernel gathers them (16-byte chunk
+// loads, prmt.b32 as the PTX ISA defines it) and multiplied by B as wgmma
+// would, and the products must equal the plain dot products — Sᵀ = K·Qᵀ
+// with Q stored permuted, Oᵀ = Vᵀ·Pᵀ with Pᵀ stored in output_slot order and
+// the rows read back through output_latent. Then the banks: every 16-byte
+// read pattern of the path is conflict-free (a quarter warp per wavefront).
 #include "src/core/register_a_layout.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <random>
 #include <set>
+#include <vector>
 
 #include "mladec/constants.h"
 
 namespace mladec::test {
 namespace {
 
-using detail::output_pick;
-using detail::register_a_latent;
-using detail::score_pick;
-using detail::score_word_offset;
+using namespace detail;
+
+constexpr int kTokens = 64;
+constexpr int kChunks = kHeadDim / 16;  // 36 per token row
 
 // prmt.b32 d, a, b, c (default mode): byte i of d is byte (c >> 4i) & 7 of
 // the eight bytes {b, a} (a's are 0..3); selector bit 3 would replicate a
@@ -34,74 +40,208 @@ uint32_t prmt(uint32_t a, uint32_t b, uint32_t selector) {
   return d;
 }
 
-// Little-endian word of `row` (a byte array) at `offset`.
-uint32_t word_at(const uint8_t* row, uint32_t offset) {
-  return uint32_t(row[offset]) | uint32_t(row[offset + 1]) << 8 |
-         uint32_t(row[offset + 2]) << 16 | uint32_t(row[offset + 3]) << 24;
-}
+// A staged block: byte values stand for the e4m3 values (small integers
+// keep every product exact).
+struct StagedBlock {
+  std::vector<uint8_t> token_bytes;  // [token][dimension], as in the cache
+  std::vector<uint8_t> stage;        // what the producer's copies leave
 
-TEST(RegisterALayout, ScoreFragmentHoldsColumns2cAnd2cPlus8) {
-  // One k-step of a token row: byte i is dimension i of the step.
-  uint8_t step[16];
-  for (int i = 0; i < 16; ++i) step[i] = uint8_t(i);
-  for (int c = 0; c < 4; ++c) {
-    const uint32_t x = prmt(word_at(step, score_word_offset(c)),
-                            word_at(step, score_word_offset(c) + 8), score_pick(c));
-    // Register 0 (row g): columns 2c, 2c + 1 in its low and high halves;
-    // register 2 (row g, columns + 8): 2c + 8, 2c + 9.
-    EXPECT_EQ(x & 0xff, uint32_t(2 * c)) << "c " << c;
-    EXPECT_EQ((x >> 8) & 0xff, uint32_t(2 * c + 1)) << "c " << c;
-    EXPECT_EQ((x >> 16) & 0xff, uint32_t(2 * c + 8)) << "c " << c;
-    EXPECT_EQ(x >> 24, uint32_t(2 * c + 9)) << "c " << c;
-    // The two words lie inside the 16-byte step.
-    EXPECT_LE(score_word_offset(c) + 8 + 4, 16u);
+  StagedBlock() : token_bytes(kTokens * kHeadDim), stage(kTokens * kRegisterAStageTokenBytes) {
+    std::mt19937 random(7);
+    for (auto& b : token_bytes) b = uint8_t(random() % 16);
+    for (int t = 0; t < kTokens; ++t) {
+      for (int k = 0; k < kChunks; ++k) {
+        for (int i = 0; i < 16; ++i) {
+          stage[t * kRegisterAStageTokenBytes + 16 * staged_chunk(t, k) + i] =
+              token_bytes[t * kHeadDim + 16 * k + i];
+        }
+      }
+    }
+  }
+  // Word w (0..3) of token t's chunk k, read where the math reads it.
+  uint32_t word(int t, int k, int w) const {
+    const uint8_t* p = &stage[t * kRegisterAStageTokenBytes + 16 * staged_chunk(t, k) + 4 * w];
+    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+  }
+};
+
+// The two values (low, high byte) of a 16-bit half as the fragment's pair.
+int low_value(uint32_t half) { return int(half & 0xff); }
+int high_value(uint32_t half) { return int((half >> 8) & 0xff); }
+
+TEST(RegisterALayout, StagedChunksAreAPermutationWithinEachSlab) {
+  for (int t = 0; t < kTokens; ++t) {
+    std::set<int> positions;
+    for (int k = 0; k < kChunks; ++k) {
+      EXPECT_EQ(staged_chunk(t, k) / 4, k / 4) << "token " << t << " chunk " << k;
+      positions.insert(staged_chunk(t, k));
+    }
+    EXPECT_EQ(int(positions.size()), kChunks);
   }
 }
 
-TEST(RegisterALayout, OutputRowsCoverEveryLatentDimensionOnce) {
-  std::set<int> seen;
-  for (int m = 0; m < 2; ++m) {
-    for (int t = 0; t < 4; ++t) {
-      for (int warp = 0; warp < 4; ++warp) {
-        for (int g = 0; g < 8; ++g) {
-          for (int half = 0; half < 2; ++half) {
-            const int d = register_a_latent(m, t, warp, g, half);
-            EXPECT_GE(d, 0);
-            EXPECT_LT(d, kLatentDim);
-            EXPECT_TRUE(seen.insert(d).second) << "dimension " << d << " twice";
+TEST(RegisterALayout, ScoresFromRegisterFragmentsEqualTheDotProducts) {
+  const StagedBlock block;
+  // 16 query rows of small integers and their permuted storage: word dw of
+  // a slab row holds the pair at word q_source_word(dw).
+  std::mt19937 random(11);
+  std::vector<int> q(16 * kHeadDim), q_stored(16 * kHeadDim);
+  for (auto& v : q) v = int(random() % 9) - 4;
+  for (int n = 0; n < 16; ++n) {
+    for (int slab = 0; slab < kHeadDim / 64; ++slab) {
+      for (int dw = 0; dw < 32; ++dw) {
+        for (int i = 0; i < 2; ++i) {
+          q_stored[n * kHeadDim + 64 * slab + 2 * dw + i] =
+              q[n * kHeadDim + 64 * slab + 2 * q_source_word(dw) + i];
+        }
+      }
+    }
+  }
+  // Sᵀ[token][n] accumulated k-step by k-step from the fragments: B row x
+  // of k-step (slab, j) is stored position 64 slab + 16 j + x.
+  std::vector<long> scores(kTokens * 16, 0);
+  for (int warp = 0; warp < 4; ++warp) {
+    for (int lane = 0; lane < 32; ++lane) {
+      const int g = lane / 4, c = lane % 4;
+      const int rows[2] = {16 * warp + g, 16 * warp + g + 8};
+      for (int slab = 0; slab < kHeadDim / 64; ++slab) {
+        for (int j = 0; j < 4; ++j) {
+          for (int r = 0; r < 2; ++r) {
+            const uint32_t w = block.word(rows[r], 4 * slab + c, j);
+            // Registers r (columns 2c, 2c + 1) and 2 + r (columns 2c + 8, + 9).
+            const int columns[4] = {2 * c, 2 * c + 1, 2 * c + 8, 2 * c + 9};
+            const int values[4] = {low_value(w), high_value(w), low_value(w >> 16),
+                                   high_value(w >> 16)};
+            for (int x = 0; x < 4; ++x) {
+              for (int n = 0; n < 16; ++n) {
+                scores[rows[r] * 16 + n] +=
+                    long(values[x]) * q_stored[n * kHeadDim + 64 * slab + 16 * j + columns[x]];
+              }
+            }
           }
         }
       }
     }
   }
-  EXPECT_EQ(int(seen.size()), kLatentDim);
-  // Tiles 2u and 2u + 1 of a thread are four consecutive dimensions from
-  // the one its 4-byte load starts at (4-byte aligned).
-  for (int u = 0; u < 2; ++u) {
-    const int base = register_a_latent(1, 2 * u, 3, 5, 0);
-    EXPECT_EQ(base % 4, 0);
-    for (int v = 0; v < 2; ++v) {
-      for (int half = 0; half < 2; ++half) {
-        EXPECT_EQ(register_a_latent(1, 2 * u + v, 3, 5, half), base + 2 * v + half);
+  for (int t = 0; t < kTokens; ++t) {
+    for (int n = 0; n < 16; ++n) {
+      long expected = 0;
+      for (int d = 0; d < kHeadDim; ++d) {
+        expected += long(block.token_bytes[t * kHeadDim + d]) * q[n * kHeadDim + d];
       }
+      ASSERT_EQ(scores[t * 16 + n], expected) << "token " << t << " query row " << n;
+    }
+  }
+  // q_dimension names the same placement.
+  for (int j = 0; j < 4; ++j) {
+    for (int x = 0; x < 16; ++x) {
+      const int stored_word = (16 * j + x) / 2;
+      EXPECT_EQ(2 * q_source_word(stored_word) + x % 2, q_dimension(j, x));
     }
   }
 }
 
-TEST(RegisterALayout, OutputFragmentPairsADimensionsTwoTokens) {
-  // Words of tokens j and j + 1 at a thread's four dimensions D..D + 3:
-  // byte k of token j's word is 16 j + k, so the token and the dimension
-  // can be read back.
-  const uint32_t token_j = 0x03020100u, token_j1 = 0x13121110u;
-  for (int v = 0; v < 2; ++v) {
-    const uint32_t x = prmt(token_j, token_j1, output_pick(v));
-    // Register for row g (dimension D + 2v): tokens j, j + 1 (columns
-    // 2c, 2c + 1) in the low half; row g + 8 (dimension D + 2v + 1): the
-    // high half.
-    EXPECT_EQ(x & 0xff, uint32_t(0x00 + 2 * v)) << "v " << v;
-    EXPECT_EQ((x >> 8) & 0xff, uint32_t(0x10 + 2 * v)) << "v " << v;
-    EXPECT_EQ((x >> 16) & 0xff, uint32_t(0x00 + 2 * v + 1)) << "v " << v;
-    EXPECT_EQ(x >> 24, uint32_t(0x10 + 2 * v + 1)) << "v " << v;
+TEST(RegisterALayout, OutputFromRegisterFragmentsEqualsPTimesV) {
+  const StagedBlock block;
+  std::mt19937 random(13);
+  std::vector<int> p(16 * kTokens), p_stored(16 * kTokens);  // [n][token], [n][slot]
+  for (auto& v : p) v = int(random() % 7) - 3;
+  std::set<int> slots;
+  for (int token = 0; token < kTokens; ++token) {
+    slots.insert(output_slot(token));
+    for (int n = 0; n < 16; ++n) p_stored[n * kTokens + output_slot(token)] = p[n * kTokens + token];
+  }
+  ASSERT_EQ(int(slots.size()), kTokens);
+  for (int kk = 0; kk < 4; ++kk) {
+    for (int x = 0; x < 16; ++x) EXPECT_EQ(output_slot(output_token(kk, x)), 16 * kk + x);
+  }
+  // Oᵀ[dimension][n], each thread's rows through output_latent.
+  std::vector<long> out(kLatentDim * 16, 0);
+  std::vector<int> written(kLatentDim, 0);
+  for (int warp = 0; warp < 4; ++warp) {
+    for (int lane = 0; lane < 32; ++lane) {
+      const int g = lane / 4, c = lane % 4;
+      const int chunk = 4 * output_slab(warp, g) + output_chunk(g);
+      for (int tile = 0; tile < 8 && c == 0; ++tile) {  // a row's four lanes share it
+        for (int half = 0; half < 2; ++half) ++written[output_latent(warp, g, tile, half)];
+      }
+      for (int kk = 0; kk < 4; ++kk) {
+        const int columns[4] = {2 * c, 2 * c + 1, 2 * c + 8, 2 * c + 9};
+        for (int tile = 0; tile < 8; ++tile) {
+          // Registers 0 / 1 from tokens of columns 2c, 2c + 1; 2 / 3 from + 8.
+          for (int pair = 0; pair < 2; ++pair) {
+            const int a = output_token(kk, columns[2 * pair]);
+            const int b = output_token(kk, columns[2 * pair + 1]);
+            const uint32_t x = prmt(block.word(a, chunk, tile / 2), block.word(b, chunk, tile / 2),
+                                    output_pick(tile));
+            for (int half = 0; half < 2; ++half) {
+              const uint32_t pair_bits = x >> (16 * half);  // row g + 8 · half
+              const int d = output_latent(warp, g, tile, half);
+              for (int n = 0; n < 16; ++n) {
+                out[d * 16 + n] +=
+                    long(low_value(pair_bits)) *
+                        p_stored[n * kTokens + 16 * kk + columns[2 * pair]] +
+                    long(high_value(pair_bits)) *
+                        p_stored[n * kTokens + 16 * kk + columns[2 * pair + 1]];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  for (int d = 0; d < kLatentDim; ++d) {
+    ASSERT_EQ(written[d], 1) << "latent dimension " << d;
+    for (int n = 0; n < 16; ++n) {
+      long expected = 0;
+      for (int t = 0; t < kTokens; ++t) {
+        expected += long(block.token_bytes[t * kHeadDim + d]) * p[n * kTokens + t];
+      }
+      ASSERT_EQ(out[d * 16 + n], expected) << "dimension " << d << " query row " << n;
+    }
+  }
+}
+
+// 16-byte shared loads go a quarter warp (8 lanes) per wavefront: the
+// 8 lanes must cover 8 different 4-bank groups.
+void expect_conflict_free(const std::vector<int>& byte_offsets, const char* what) {
+  ASSERT_EQ(byte_offsets.size(), 32u);
+  for (int quarter = 0; quarter < 4; ++quarter) {
+    std::set<int> groups;
+    for (int lane = 8 * quarter; lane < 8 * quarter + 8; ++lane) {
+      EXPECT_EQ(byte_offsets[lane] % 16, 0) << what;
+      groups.insert((byte_offsets[lane] / 16) % 8);
+    }
+    EXPECT_EQ(groups.size(), 8u) << what << ", quarter " << quarter;
+  }
+}
+
+TEST(RegisterALayout, ChunkReadsAreConflictFree) {
+  for (int warp = 0; warp < 4; ++warp) {
+    for (int slab = 0; slab < kHeadDim / 64; ++slab) {
+      for (int upper = 0; upper < 2; ++upper) {
+        std::vector<int> offsets;
+        for (int lane = 0; lane < 32; ++lane) {
+          const int token = 16 * warp + lane / 4 + 8 * upper;
+          offsets.push_back(token * kRegisterAStageTokenBytes +
+                            16 * staged_chunk(token, 4 * slab + lane % 4));
+        }
+        expect_conflict_free(offsets, "K chunk reads");
+      }
+    }
+    for (int kk = 0; kk < 4; ++kk) {
+      for (int column = 0; column < 4; ++column) {  // the lane group's 2c, 2c + 1, 2c + 8, 2c + 9
+        std::vector<int> offsets;
+        for (int lane = 0; lane < 32; ++lane) {
+          const int g = lane / 4, c = lane % 4;
+          const int x = 2 * c + column % 2 + 8 * (column / 2);
+          const int token = output_token(kk, x);
+          offsets.push_back(token * kRegisterAStageTokenBytes +
+                            16 * staged_chunk(token, 4 * output_slab(warp, g) + output_chunk(g)));
+        }
+        expect_conflict_free(offsets, "V chunk reads");
+      }
+    }
   }
 }
 

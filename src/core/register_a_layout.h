@@ -1,34 +1,64 @@
 #pragma once
-// Where the e4m3 register-A path (src/cuda/fp8_register_a.cuh) finds a
-// thread's wgmma A-fragment bytes in a staged fp8 block, as plain functions
-// so that tests/register_a_layout_test.cpp checks them on the CPU against
-// the fragment layout (per warp the m16n8k16 A fragment: register 0 row g,
-// columns 2c, 2c + 1; register 1 row g + 8; registers 2, 3 the same rows,
-// columns + 8; g = lane / 4, c = lane % 4) and prmt.b32's byte selection.
+// Where the e4m3 register-A path (src/cuda/fp8_register_a.cuh,
+// src/cuda/decode_math_register_a.cuh) puts and finds its bytes, as plain
+// functions so that tests/register_a_layout_test.cpp checks them on the CPU:
+// against the wgmma A-fragment layout (per warp the m16n8k16 A fragment:
+// register 0 row g, columns 2c, 2c + 1; register 1 row g + 8; registers 2,
+// 3 the same rows, columns + 8; g = lane / 4, c = lane % 4), prmt.b32's
+// byte selection and the banks of the 16-byte shared-memory reads.
+//
+// A staged block: token t's 576 bytes at t · 576, its 16-byte chunk k at
+// chunk position k ^ ((t >> 1) & 3) — the swizzle stays inside the aligned
+// group of four chunks (one slab: 64 dimensions), so every read below is a
+// whole chunk, and it spreads the Vᵀ reads of tokens two and four apart
+// over the banks (576 bytes is 16 banks modulo 32).
 #include <cstdint>
 
 #include "src/core/host_device.h"
 
 namespace mladec::detail {
 
-// Sᵀ = K·Qᵀ, A = K (rows tokens, columns dimensions). Of a k-step's 16
-// bytes of a token row, lane group c loads the words at score_word_offset(c)
-// and + 8; prmt(first, second, score_pick(c)) gives bytes 2c, 2c + 1,
-// 2c + 8, 2c + 9: registers 0 (row g) / 2 (columns + 8) from its low and
-// high halves.
-MLADEC_HD constexpr uint32_t score_word_offset(int c) { return 4u * uint32_t(c >> 1); }
-MLADEC_HD constexpr uint32_t score_pick(int c) { return (c & 1) ? 0x7632u : 0x5410u; }
+inline constexpr int kRegisterAStageTokenBytes = 576;
 
-// Oᵀ = Vᵀ·Pᵀ, A = Vᵀ (rows latent dimensions, columns tokens). Warpgroup m's
-// accumulator tile t, row g + 8 · half of warp w holds latent dimension
-// register_a_latent(m, t, w, g, half): tiles 2u and 2u + 1 of one thread
-// cover four consecutive dimensions, read with one 4-byte load per token.
-MLADEC_HD constexpr int register_a_latent(int m, int t, int warp, int g, int half) {
-  return 256 * m + 128 * (t >> 1) + 32 * warp + 4 * g + 2 * (t & 1) + half;
+MLADEC_HD constexpr int staged_chunk(int token, int chunk) { return chunk ^ ((token >> 1) & 3); }
+
+// Sᵀ = K·Qᵀ, A = K (rows tokens, columns dimensions). Lane group c loads
+// chunk c of a slab of its token rows (16 dimensions, 64 s + 16 c ..); word
+// j of it gives k-step j of the slab: its low half registers 0 / 1 (columns
+// 2c, 2c + 1), its high half registers 2 / 3 (columns 2c + 8, 2c + 9). So
+// k-step j's column x is dimension q_dimension(j, x) of the slab, and Q —
+// wgmma's B, read from shared memory in the usual k order — is stored
+// permuted to match (convert_q_to_f16): 32-bit word 4 p + c of a slab row
+// (p = 2 j + h) holds the two values of its word 8 c + p.
+MLADEC_HD constexpr int q_dimension(int k_step, int column) {
+  return 16 * ((column % 8) / 2) + 4 * k_step + 2 * (column / 8) + column % 2;
 }
-// For tile 2u + v, prmt(word of token j, word of token j + 1,
-// output_pick(v)) gives [row g: j, j + 1, row g + 8: j, j + 1]: registers
-// 0 / 1 (or 2 / 3 for tokens j + 8, j + 9) from its halves.
-MLADEC_HD constexpr uint32_t output_pick(int v) { return v ? 0x7362u : 0x5140u; }
+MLADEC_HD constexpr int q_source_word(int destination_word) {
+  return 8 * (destination_word % 4) + destination_word / 4;
+}
+
+// Oᵀ = Vᵀ·Pᵀ, A = Vᵀ (rows latent dimensions, columns tokens). k-step kk's
+// column x is token output_token(kk, x) of the block: lane group c reads
+// tokens 16 kk + c + {0, 4, 8, 12} (columns 2c, 2c + 1, 2c + 8, 2c + 9).
+// Pᵀ (B) is stored in that order: token j at k position output_slot(j).
+MLADEC_HD constexpr int output_token(int kk, int column) {
+  return 16 * kk + (column % 8) / 2 + 4 * (column % 2) + 8 * (column / 8);
+}
+MLADEC_HD constexpr int output_slot(int token) {
+  return 16 * (token / 16) + 2 * (token % 4) + (token / 4) % 2 + 8 * ((token % 16) / 8);
+}
+// Lane row g of warp w reads one chunk of each token: slab output_slab(w, g)
+// (of the latent's eight), chunk output_chunk(g). Accumulator tile t (of
+// eight) row g (+ 8 · half) is latent dimension 64 slab + 16 chunk + 2t +
+// half: bytes 2t, 2t + 1 of the chunk.
+MLADEC_HD constexpr int output_slab(int warp, int g) { return 2 * warp + g / 4; }
+MLADEC_HD constexpr int output_chunk(int g) { return 2 * (g % 2) + (g / 2) % 2; }
+MLADEC_HD constexpr int output_latent(int warp, int g, int tile, int half) {
+  return 64 * output_slab(warp, g) + 16 * output_chunk(g) + 2 * tile + half;
+}
+// For tile t, prmt(word t / 2 of token a, the same word of token b,
+// output_pick(t)) gives [row g: a, b, row g + 8: a, b]: the low half one
+// register, the high half the next.
+MLADEC_HD constexpr uint32_t output_pick(int tile) { return tile % 2 ? 0x7362u : 0x5140u; }
 
 }  // namespace mladec::detail

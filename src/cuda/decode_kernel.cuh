@@ -17,6 +17,7 @@
 
 #include "mladec/constants.h"
 #include "src/cuda/decode_layout.cuh"
+#include "src/cuda/decode_math_register_a.cuh"
 #include "src/cuda/decode_math_rows.cuh"
 #include "src/cuda/decode_math_transposed.cuh"
 #include "src/cuda/decode_params.h"
@@ -151,7 +152,8 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
 
     const int32_t* block_table = p.block_table + unit.request * p.block_table_stride;
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
-      const int buffer = kv_loads & 1;
+      constexpr int kBuffers = kStages<kDtype, kRows>;
+      const int buffer = int(kv_loads % kBuffers);
       const int j = (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
       if (kDtype != KvDtype::kBf16 && b + 1 < e.num_blocks) {
         // fp8 loads go through registers, few in flight: start the next
@@ -175,7 +177,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       const uint8_t* source = nullptr;
       if (j >= piece.kv_begin && j < e.load_end) source = kv_token_address(p, block_table, j);
       const uint32_t empty = bars + 8 * (kEmpty + buffer);
-      const uint32_t empty_parity = ((kv_loads >> 1) & 1) ^ 1;
+      const uint32_t empty_parity = ((kv_loads / kBuffers) & 1) ^ 1;
       if (!mbarrier_ready(empty, empty_parity)) {
         // The math warps free a buffer only after the next block is
         // announced (they issue its S before they release the last one):
@@ -183,7 +185,8 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         complete_job(pending, true);
         mbarrier_wait(empty, empty_parity);
       }
-      const uint32_t tile = smem + kKvOffset + buffer * kTileBytes;
+      const uint32_t tile = smem + kKvOffset +
+                            buffer * (kBuffers == 2 ? kTileBytes : kRegisterAStageBytes);
       const int block_begin = (e.first_block + b) * kBlockTokens;
       // A full block (every token in the piece, so no row to zero: a masked
       // row of NaN would still poison P·V) of a cache the TMA path takes.
@@ -251,10 +254,14 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
   const uint32_t smem = shared_address(smem_bytes);
   if (threadIdx.x == 0) {
     const uint32_t bars = smem + kBarrierOffset;
-    mbarrier_init(bars + 8 * (kFull + 0), kWarpgroupThreads);  // the producer's threads
-    mbarrier_init(bars + 8 * (kFull + 1), kWarpgroupThreads);
-    mbarrier_init(bars + 8 * (kEmpty + 0), kMathThreads);
-    mbarrier_init(bars + 8 * (kEmpty + 1), kMathThreads);
+    // A buffer is full when the producer's threads have arrived and empty
+    // when its consumers have: both math warpgroups, or on the register-A
+    // path the one that took the block.
+    for (int buffer = 0; buffer < kStages<kDtype, kRows>; ++buffer) {
+      mbarrier_init(bars + 8 * (kFull + buffer), kWarpgroupThreads);
+      mbarrier_init(bars + 8 * (kEmpty + buffer),
+                    kRegisterAFp8<kDtype, kRows> ? kWarpgroupThreads : kMathThreads);
+    }
     mbarrier_init(bars + 8 * kQFull, kWarpgroupThreads);
     mbarrier_init(bars + 8 * kQEmpty, kMathThreads);
     mbarrier_init(bars + 8 * (kPublished + 0), kWarpgroupThreads);
@@ -277,12 +284,15 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
       setmaxnreg_increase<Registers::kMath>();
       run_math_rows_form<kDtype, 1>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
     }
+  } else if constexpr (kRegisterAFp8<kDtype, kRows>) {
+    setmaxnreg_increase<Registers::kMath>();
+    run_math_register_a(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1],
+                        threadIdx.x / kWarpgroupThreads - 1);
   } else {
     // One copy of the transposed form's code for both warpgroups
     // (decode_math_transposed.cuh): m at run time.
     setmaxnreg_increase<Registers::kMath>();
-    run_math_transposed<kRows, kRegisterAFp8<kDtype, kRows>>(p, smem_bytes, smem,
-                                                             worker_pieces[0], worker_pieces[1],
+    run_math_transposed<kRows>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1],
                                threadIdx.x / kWarpgroupThreads - 1);
   }
 }

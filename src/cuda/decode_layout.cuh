@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "mladec/constants.h"
+#include "src/core/register_a_layout.h"
 #include "src/core/tile_forms.h"
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
@@ -33,9 +34,12 @@ constexpr int kExchangeMaxOffset = 3 * kTileBytes;                            //
 constexpr int kExchangeScaleOffset = kExchangeMaxOffset + 2 * kTileRows * 4;  // float [2][64]
 constexpr int kRowSumOffset = kExchangeScaleOffset + 2 * kTileRows * 4;   // float [2][2][64]
 constexpr int kBarrierOffset = kRowSumOffset + 2 * 2 * kTileRows * 4;
-// mbarriers. kPublished + owner (row form): warpgroup `owner` has published
-// a block's P, maxima and rescale factors for the other warpgroup.
-constexpr int kFull = 0, kEmpty = 2, kQFull = 4, kQEmpty = 5, kPublished = 6, kBarriers = 8;
+// mbarriers. kFull / kEmpty + buffer: two KV buffers, or the register-A
+// path's four stages. kPublished + owner (row form): warpgroup `owner` has
+// published a block's P, maxima and rescale factors for the other warpgroup.
+constexpr int kMaxStages = 4;
+constexpr int kFull = 0, kEmpty = kFull + kMaxStages, kQFull = kEmpty + kMaxStages,
+              kQEmpty = kQFull + 1, kPublished = kQEmpty + 1, kBarriers = kPublished + 2;
 // Slabs must start 1024-byte aligned; the dynamic base is aligned by hand.
 constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
 static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
@@ -62,19 +66,30 @@ constexpr int kTransposedSumOffset = kQOffset + 3 * kSlabBytes + kUpperHalf;  //
 __host__ __device__ constexpr int transposed_scores_offset(int parity, int warpgroup) {
   return kQOffset + (4 + 2 * parity + warpgroup) * kSlabBytes + kUpperHalf;
 }
-// e4m3 caches in the transposed form (h_q·s_q ≤ 32, the memory-bound cells)
-// take the register-A path (decode_math_transposed.cuh): the producer
-// stages a block's fp8 bytes by cp.async (token t at t · kFp8StageTokenBytes
-// of the KV buffer; the 16-byte pad spreads the Vᵀ reads of tokens two
-// apart over the banks) and the math warps convert K and Vᵀ into f16 wgmma
-// A operands themselves; Q is converted in place to f16, each row scaled by
-// a power of two (its inverse at kTransposedQScaleOffset). No bf16 KV tile:
-// bench/NOTES.md, "a design sketch" and v31.
+// e4m3 caches at 16 query rows take the register-A path
+// (decode_math_register_a.cuh): the producer stages each block's fp8 bytes
+// by cp.async into one of four stages that fill the two KV buffers (token
+// t at t · 576, chunks swizzled: src/core/register_a_layout.h), and the math
+// warps convert K and Vᵀ into f16 wgmma A operands themselves; Q is
+// converted in place to f16, each row scaled by a power of two (its inverse
+// at kTransposedQScaleOffset). The warpgroups take alternate blocks and
+// merge their states through the upper halves of Q slabs 4..8 (the
+// transposed form's Sᵀ exchange, unused here). bench/NOTES.md v31, v32.
 template <KvDtype kDtype, int kRows>
-inline constexpr bool kRegisterAFp8 = kDtype == KvDtype::kFp8E4m3 && kRows != kTileRows;
-constexpr int kFp8StageTokenBytes = kHeadDim + 16;
-static_assert(kBlockTokens * kFp8StageTokenBytes <= kTileBytes, "a staged block in a KV buffer");
+inline constexpr bool kRegisterAFp8 = kDtype == KvDtype::kFp8E4m3 && kRows == 16;
+template <KvDtype kDtype, int kRows>
+inline constexpr int kStages = kRegisterAFp8<kDtype, kRows> ? kMaxStages : 2;
+constexpr int kRegisterAStages = kMaxStages;
+constexpr int kRegisterAStageBytes = kBlockTokens * kRegisterAStageTokenBytes;
+static_assert(kRegisterAStages * kRegisterAStageBytes <= 2 * kTileBytes,
+              "the stages fill the two KV buffers");
 constexpr int kTransposedQScaleOffset = kTransposedMaxOffset + 2 * 4 * 32 * 4;  // float [32]
+// Merge: tile t of a half of warpgroup 1's Oᵀ (float [128 threads][8]), and
+// its row maxima and totals (float [128 threads][8]).
+__host__ __device__ constexpr int register_a_merge_offset(int tile) {
+  return kQOffset + (4 + tile) * kSlabBytes + kUpperHalf;
+}
+constexpr int kRegisterAMergeStatsOffset = kQOffset + 8 * kSlabBytes + kUpperHalf;
 
 // Per-warpgroup named barriers of the transposed form: ids 4 + m and 6 + m;
 // id 8 (both warpgroups) for the exchange of the Sᵀ halves.
@@ -98,7 +113,7 @@ struct RegisterSplit {
                                    : kRegisterAFp8<kDtype, kRows> ? 88
                                                                   : (kRowForm ? 88 : 152);
   static constexpr int kMath = kDtype == KvDtype::kBf16 ? (kRowForm ? 232 : 208)
-                               : kRegisterAFp8<kDtype, kRows> ? 200
+                               : kRegisterAFp8<kDtype, kRows> ? 208
                                                               : (kRowForm ? 208 : 160);
   // The kernel's own count (what the CTA is launched with) is the larger
   // setmaxnreg target, capped at kLaunchRegisters (ptxas -v: 160 for the

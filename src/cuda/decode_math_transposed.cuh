@@ -21,7 +21,6 @@
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/decode_params.h"
-#include "src/cuda/fp8_register_a.cuh"
 #include "src/cuda/hopper.cuh"
 
 namespace mladec::detail {
@@ -30,11 +29,7 @@ namespace mladec::detail {
 // one copy of this code — the decode kernel's code is 90–165 KB per
 // instantiation, and at small batch (two blocks per worker) 44% of its
 // warps' stall samples were instruction fetches (bench/NOTES.md v27).
-// kRegisterA: the e4m3 register-A path (decode_layout.cuh: kRegisterAFp8) —
-// the KV buffer holds a staged fp8 block, K and Vᵀ become f16 wgmma A
-// operands in registers, Q is converted in place to f16 (rows scaled by
-// powers of two) and Pᵀ is stored in f16.
-template <int kRows, bool kRegisterA>
+template <int kRows>
 __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
                                                     uint8_t* smem_bytes, uint32_t smem,
                                                     int begin, int end, int warp_group) {
@@ -85,20 +80,9 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       for (int k = 0; k < kFragment; ++k) acc[t][k] = 0.f;
     }
 
-    // Score scale per thread row: exp2's, and for the register-A path the
-    // power of two its Q row was scaled by.
-    float score_scale[kThreadRows];
-#pragma unroll
-    for (int q = 0; q < kThreadRows; ++q) score_scale[q] = p.scale_log2;
     if (e.num_blocks > 0) {
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       fence_proxy_async();
-      if constexpr (kRegisterA) {
-        convert_q_to_f16<kRows>(smem, smem_bytes, m);
-        const float* q_scale = reinterpret_cast<const float*>(smem_bytes + kTransposedQScaleOffset);
-#pragma unroll
-        for (int q = 0; q < kThreadRows; ++q) score_scale[q] *= q_scale[query_row(q)];
-      }
     }
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       const int buffer = kv_loads & 1;
@@ -118,20 +102,15 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       const uint32_t split_base = kSplitScores ? m * 2 * 32 : 0;
       const SlabDescriptors kv(block + split_base, 16), q(smem + kQOffset + split_base, 16);
       float s[kFragment];
-      if constexpr (kRegisterA) {
-        issue_scores_register_a<kRows, kMySteps, kSplitScores>(s, block, q, warp, lane,
-                                                               kSplitScores ? 2 * m : 0);
-      } else {
-        wgmma_fence();
+      wgmma_fence();
 #pragma unroll
-        for (int i = 0; i < kMySteps; ++i) {
-          // Relative to the split's base: steps 0, 1 of each slab.
-          const uint32_t offset = k_step_offset(kSplitScores ? 4 * (i / 2) + i % 2 : i);
-          wgmma_m64nk16_ss<kRows, false>(s, kv.at(offset), q.at(offset), i > 0);
-        }
-        wgmma_commit();
-        wgmma_wait<0>();
+      for (int i = 0; i < kMySteps; ++i) {
+        // Relative to the split's base: steps 0, 1 of each slab.
+        const uint32_t offset = k_step_offset(kSplitScores ? 4 * (i / 2) + i % 2 : i);
+        wgmma_m64nk16_ss<kRows, false>(s, kv.at(offset), q.at(offset), i > 0);
       }
+      wgmma_commit();
+      wgmma_wait<0>();
       fence_registers(s);
       if (b + 1 == e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
       if constexpr (kSplitScores) {
@@ -169,7 +148,7 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
         const int q = 2 * (k / 4) + (k & 1);
         const int j = token0 + 8 * ((k >> 1) & 1);
         const bool visible = j >= piece.kv_begin && j < row_end[q];
-        s[k] = visible ? s[k] * score_scale[q] : -INFINITY;
+        s[k] = visible ? s[k] * p.scale_log2 : -INFINITY;
         block_max[q] = fmaxf(block_max[q], s[k]);
       }
 #pragma unroll
@@ -205,7 +184,7 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
         row_sum[q] += s[k];
         const int token = fragment_row + 8 * ((k >> 1) & 1);
         store_shared_u16(p_tile + slab_offset(query_row(q), token / 8) + 2 * (token % 8),
-                         kRegisterA ? f16_bits(s[k]) : bf16_bits(s[k]));
+                         bf16_bits(s[k]));
       }
 #pragma unroll
       for (int t = 0; t < kLatentTiles; ++t) {
@@ -216,17 +195,13 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       named_barrier_sync(kTransposedPBarrier + m, kWarpgroupThreads);
 
       const SlabDescriptors v(block + kLatentTiles * m * kSlabBytes, kSlabBytes), pt(p_tile, 16);
-      if constexpr (kRegisterA) {
-        issue_output_register_a<kRows>(acc, block, pt, m, warp, lane);
-      } else {
-        wgmma_fence();
+      wgmma_fence();
 #pragma unroll
-        for (int t = 0; t < kLatentTiles; ++t) {
+      for (int t = 0; t < kLatentTiles; ++t) {
 #pragma unroll
-          for (int k = 0; k < kBlockTokens / 16; ++k) {
-            wgmma_m64nk16_ss<kRows, true>(acc[t], v.at(t * kSlabBytes + k * 16 * 128),
-                                          pt.at(k * 32), true);
-          }
+        for (int k = 0; k < kBlockTokens / 16; ++k) {
+          wgmma_m64nk16_ss<kRows, true>(acc[t], v.at(t * kSlabBytes + k * 16 * 128),
+                                        pt.at(k * 32), true);
         }
       }
       wgmma_commit();
@@ -279,23 +254,17 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       const int r = query_row(q);
       if (r >= unit.row_count) continue;
       const int index = unit.row_begin + r;
-      // The latent value of accumulator tile t's row (register-A: the
-      // dimension order its Vᵀ fragments were gathered in).
-      const int half = (k >> 1) & 1;
-      const auto latent = [&](int t) {
-        return kRegisterA ? register_a_latent(m, t, warp, lane / 4, half)
-                          : kLatentTiles * m * kSlabValues + t * kSlabValues + fragment_row +
-                                8 * half;
-      };
+      const int latent0 = kLatentTiles * m * kSlabValues + fragment_row + 8 * ((k >> 1) & 1);
       if (piece.slot < 0) {
         uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +
-                        (index % p.num_heads) * p.out_head_stride;
+                        (index % p.num_heads) * p.out_head_stride + latent0;
 #pragma unroll
-        for (int t = 0; t < kLatentTiles; ++t) out[latent(t)] = bf16_bits(acc[t][k] * inverse[q]);
+        for (int t = 0; t < kLatentTiles; ++t) out[t * kSlabValues] = bf16_bits(acc[t][k] * inverse[q]);
       } else {
-        float* out = p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim;
+        float* out = p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim +
+                     latent0;
 #pragma unroll
-        for (int t = 0; t < kLatentTiles; ++t) out[latent(t)] = acc[t][k] * inverse[q];
+        for (int t = 0; t < kLatentTiles; ++t) out[t * kSlabValues] = acc[t][k] * inverse[q];
       }
     }
   }

@@ -1,18 +1,16 @@
 #pragma once
-// The transposed form's register-A path for e4m3 caches (decode_layout.cuh:
-// kRegisterAFp8; bench/NOTES.md, "a design sketch" and v31). The KV buffer
-// holds a staged block of fp8 bytes (token t at t · kFp8StageTokenBytes) and
-// the math warps turn it into f16 wgmma A operands themselves — no bf16 tile,
-// no conversion pass through shared memory:
-//   Sᵀ = K·Qᵀ   A = K: rows are tokens, columns dimensions. A thread's four
-//               columns of a k-step (2c, 2c + 1, 2c + 8, 2c + 9) come from
-//               two 4-byte loads of its token row and one byte permute.
-//   Oᵀ = Vᵀ·Pᵀ  A = Vᵀ: rows are latent dimensions, columns tokens. The row
-//               order within a warpgroup's 256 dimensions is ours to choose
-//               (the output store undoes it): a thread's rows g, g + 8 of
-//               tiles 2u, 2u + 1 are the four consecutive dimensions
-//               register_a_latent gives, so one 4-byte load per token serves
-//               two tiles, and byte permutes pair a dimension's two tokens.
+// The register-A path's operands (decode_math_register_a.cuh): a staged
+// block of e4m3 bytes (src/core/register_a_layout.h: token t at t · 576,
+// chunks swizzled within each slab) becomes f16 wgmma A operands in the
+// math warps' registers — no bf16 tile, no conversion pass through shared
+// memory. Every read is one 16-byte chunk, conflict-free
+// (tests/register_a_layout_test.cpp):
+//   Sᵀ = K·Qᵀ   a thread's chunk of a slab of its token rows g, g + 8 holds
+//               its columns of the slab's four k-steps (one word each); Q,
+//               wgmma's B, is stored with its dimensions permuted to match.
+//   Oᵀ = Vᵀ·Pᵀ  a thread reads one chunk (16 latent dimensions: its rows of
+//               the eight accumulator tiles) of each of its four tokens of a
+//               k-step; byte permutes pair a dimension's two tokens.
 // Every e4m3 value is an f16 value, so K and V are exact; Q is rescaled per
 // row by a power of two into f16's range (convert_q_to_f16) and the scores
 // scaled back; Pᵀ is stored in f16.
@@ -26,28 +24,46 @@
 
 namespace mladec::detail {
 
-// Both math warpgroups: the Q tile's first kRows rows (bf16, in place) to
-// f16, row r scaled by 2^shift so its largest magnitude lands in
-// [2^14, 2^15); 2^-shift to kTransposedQScaleOffset[r]. bf16's 8 significant
-// bits fit f16's 11, so only values below 2^-28 of their row's largest lose
-// bits (f16 subnormals). Ends with both warpgroups past a barrier, the f16
-// rows visible to wgmma.
-template <int kRows>
+// Both math warpgroups: the Q tile's 16 rows (bf16, in place) to f16, each
+// row scaled by 2^shift so its largest magnitude lands in [2^14, 2^15)
+// (2^-shift to kTransposedQScaleOffset[row]), its words permuted within
+// each slab as the scores' A fragments need (q_source_word). bf16's 8
+// significant bits fit f16's 11, so only values below 2^-28 of their row's
+// largest lose bits (f16 subnormals). A row's 16 threads are lanes of one
+// warp: each reads all its source words before any of them writes. Ends
+// with both warpgroups past a barrier, the f16 rows visible to wgmma.
 __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_bytes, int m) {
   using namespace decode_layout;
-  constexpr int kThreadsPerRow = kMathThreads / kRows;  // 16 or 8: lanes of one warp
+  constexpr int kRows = 16;
+  constexpr int kThreadsPerRow = kMathThreads / kRows;
+  constexpr int kSlabs = kRowChunks / 8;
+  constexpr int kUnits = (kSlabs + 1) / 2;  // slabs per thread, at most
+  static_assert(kThreadsPerRow == 16, "a row's 16 threads: eight chunks of every other slab");
   const int thread = m * kWarpgroupThreads + threadIdx.x % kWarpgroupThreads;
   const int row = thread / kThreadsPerRow, part = thread % kThreadsPerRow;
   const auto value = [](uint32_t word, int half) {
     return __uint_as_float(half ? word & 0xffff0000u : word << 16);
   };
-  float largest = 0.f;
-  for (int chunk = part; chunk < kRowChunks; chunk += kThreadsPerRow) {
-    const uint32_t address = smem + kQOffset + slab_offset(row, chunk);
+  // Destination chunk p of a slab holds words 4p + c, c = 0..3, taken from
+  // the slab's words 8c + p (chunk 2c + p / 4, word p % 4). The row's 16
+  // threads: chunk p = part % 8 of slabs part / 8, + 2, + 4, ...
+  const int p = part % 8, first_slab = part / 8;
+  uint32_t source[4];  // byte offsets in slab 0
 #pragma unroll
-    for (int w = 0; w < 4; ++w) {
-      const uint32_t word = load_shared_u32(address + 4 * w);
-      largest = fmaxf(largest, fmaxf(fabsf(value(word, 0)), fabsf(value(word, 1))));
+  for (int c = 0; c < 4; ++c) {
+    const int word = q_source_word(4 * p + c);
+    source[c] = slab_offset(row, word / 4) + 4 * (word % 4);
+  }
+  const uint32_t q_tile = smem + kQOffset + first_slab * kSlabBytes;
+  uint32_t words[kUnits][4];
+  float largest = 0.f;
+#pragma unroll
+  for (int i = 0; i < kUnits; ++i) {
+    if (first_slab + 2 * i >= kSlabs) break;
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      words[i][c] = load_shared_u32(q_tile + 2 * i * kSlabBytes + source[c]);
+      largest = fmaxf(largest, fmaxf(fabsf(value(words[i][c], 0)), fabsf(value(words[i][c], 1))));
     }
   }
 #pragma unroll
@@ -59,14 +75,17 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
   const int exponent = largest > 0.f ? int((__float_as_uint(largest) >> 23) & 0xff) - 127 : 14;
   const int shift = min(max(14 - exponent, -126), 126);
   const float factor = __uint_as_float(uint32_t(127 + shift) << 23);
-  for (int chunk = part; chunk < kRowChunks; chunk += kThreadsPerRow) {
-    const uint32_t address = smem + kQOffset + slab_offset(row, chunk);
+  __syncwarp();  // every source word of the row is read
 #pragma unroll
-    for (int w = 0; w < 4; ++w) {
-      const uint32_t word = load_shared_u32(address + 4 * w);
-      store_shared_u32(address + 4 * w,
-                       pack_f16x2(value(word, 0) * factor, value(word, 1) * factor));
+  for (int i = 0; i < kUnits; ++i) {
+    if (first_slab + 2 * i >= kSlabs) break;
+    uint32_t f16[4];
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      f16[c] = pack_f16x2(value(words[i][c], 0) * factor, value(words[i][c], 1) * factor);
     }
+    store_shared_v4(q_tile + 2 * i * kSlabBytes + slab_offset(row, p),
+                    make_uint4(f16[0], f16[1], f16[2], f16[3]));
   }
   if (part == 0) {
     reinterpret_cast<float*>(smem_bytes + kTransposedQScaleOffset)[row] =
@@ -76,97 +95,96 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
   named_barrier_sync(kTransposedScoresBarrier, kMathThreads);
 }
 
-// Issues and completes Sᵀ over this warpgroup's kSteps k-steps: step i is
-// k-step 4 (i / 2) + first + i % 2 when `split` (16-row tiles: the
-// warpgroups take k-steps first, first + 1 of each slab), else k-step i.
-// `q` describes the f16 Q tile at the split's base (decode_math_transposed).
-template <int kRows, int kSteps, bool split>
-__device__ __forceinline__ void issue_scores_register_a(float (&s)[kRows / 2], uint32_t block,
-                                                        const SlabDescriptors& q, int warp,
-                                                        int lane, int first) {
+// The four A registers of a k-step from word `low` (row g) and `high`
+// (row g + 8) of the thread's chunks: columns 2c, 2c + 1 from the low
+// halves, 2c + 8, 2c + 9 from the high halves.
+__device__ __forceinline__ void score_fragment(uint32_t (&a)[4], uint32_t low, uint32_t high) {
+  a[0] = e4m3x2_to_f16x2(low);
+  a[1] = e4m3x2_to_f16x2(high);
+  a[2] = e4m3x2_to_f16x2(low >> 16);
+  a[3] = e4m3x2_to_f16x2(high >> 16);
+}
+
+// Sᵀ = K·Qᵀ over all 36 k-steps of the staged block at `stage`, issued and
+// completed: three slabs' fragments (48 registers) converted while the
+// previous three slabs' wgmmas run. `q` describes the f16 Q tile.
+__device__ __forceinline__ void scores_register_a(float (&s)[8], uint32_t stage,
+                                                  const SlabDescriptors& q, int warp, int lane) {
   using namespace decode_layout;
-  const int g = lane / 4, c = lane % 4;
-  // Token rows g and g + 8 of this warp's 16; bytes 2c.. of a 16-byte k-step
-  // lie in the word at 4 (c / 2), bytes 2c + 8.. in the word 8 further.
-  const uint32_t row0 = block + (warp * 16 + g) * kFp8StageTokenBytes + score_word_offset(c);
-  const uint32_t row1 = row0 + 8 * kFp8StageTokenBytes;
-  const uint32_t pick = score_pick(c);
-  // At most 18 k-steps' fragments (72 registers) in flight at once.
-  constexpr int kGroup = kSteps < 18 ? kSteps : 18;
-  static_assert(kSteps % kGroup == 0, "whole groups of k-steps");
+  constexpr int kSlabs = kRowChunks / 8;
+  constexpr int kGroupSlabs = 1;
+  static_assert(kSlabs % kGroupSlabs == 0, "whole groups of slabs");
+  const int token = warp * 16 + lane / 4;
+  // Rows g and g + 8 share the swizzle (tokens eight apart).
+  const uint32_t row = stage + token * kRegisterAStageTokenBytes;
+  const int c = lane % 4;
+  uint32_t a[2][4 * kGroupSlabs][4];
 #pragma unroll
-  for (int group = 0; group < kSteps / kGroup; ++group) {
-    uint32_t a[kGroup][4];
+  for (int group = 0; group < kSlabs / kGroupSlabs; ++group) {
+    uint32_t(&fragments)[4 * kGroupSlabs][4] = a[group % 2];
+    // The buffer's previous wgmmas (two groups back) are complete.
+    if (group >= 2) wgmma_wait<1>();
 #pragma unroll
-    for (int j = 0; j < kGroup; ++j) {
-      const int i = group * kGroup + j;
-      const int step = split ? 4 * (i / 2) + first + i % 2 : i;
-      const uint32_t x0 = byte_permute(load_shared_u32(row0 + 16 * step),
-                                       load_shared_u32(row0 + 16 * step + 8), pick);
-      const uint32_t x1 = byte_permute(load_shared_u32(row1 + 16 * step),
-                                       load_shared_u32(row1 + 16 * step + 8), pick);
-      a[j][0] = e4m3x2_to_f16x2(x0);
-      a[j][1] = e4m3x2_to_f16x2(x1);
-      a[j][2] = e4m3x2_to_f16x2(x0 >> 16);
-      a[j][3] = e4m3x2_to_f16x2(x1 >> 16);
+    for (int i = 0; i < kGroupSlabs; ++i) {
+      const int slab = group * kGroupSlabs + i;
+      const uint32_t chunk = 16u * uint32_t(staged_chunk(token, 4 * slab + c));
+      const uint4 low = load_shared_v4(row + chunk);
+      const uint4 high = load_shared_v4(row + 8 * kRegisterAStageTokenBytes + chunk);
+      score_fragment(fragments[4 * i + 0], low.x, high.x);
+      score_fragment(fragments[4 * i + 1], low.y, high.y);
+      score_fragment(fragments[4 * i + 2], low.z, high.z);
+      score_fragment(fragments[4 * i + 3], low.w, high.w);
     }
     wgmma_fence();
 #pragma unroll
-    for (int j = 0; j < kGroup; ++j) {
-      const int i = group * kGroup + j;
-      wgmma_m64nk16_rs_f16<kRows>(s, a[j], q.at(k_step_offset(split ? 4 * (i / 2) + i % 2 : i)),
-                                  i > 0);
+    for (int k = 0; k < 4 * kGroupSlabs; ++k) {
+      const int step = 4 * kGroupSlabs * group + k;
+      wgmma_m64nk16_rs_f16<16>(s, fragments[k], q.at(k_step_offset(step)), step > 0);
     }
     wgmma_commit();
-    wgmma_wait<0>();
   }
+  wgmma_wait<0>();
 }
 
-// Issues Oᵀ(tiles 0..3) += Vᵀ·Pᵀ for the staged block (not committed): for
-// each pair of tiles u and k-step kk, the thread loads its four dimensions
-// of tokens 16 kk + {2c, 2c + 1, 2c + 8, 2c + 9} and pairs each
-// dimension's tokens by byte permutes.
-template <int kRows>
-__device__ __forceinline__ void issue_output_register_a(float (&acc)[4][kRows / 2],
-                                                        uint32_t block,
-                                                        const SlabDescriptors& pt, int m,
-                                                        int warp, int lane) {
+// Oᵀ(tiles 0..7) += Vᵀ·Pᵀ for the staged block, issued (not committed to a
+// wait): per k-step kk the thread's four tokens (output_token) each give one
+// chunk; for tile t, word t / 2 of two tokens' chunks, byte-permuted, gives
+// rows g and g + 8 of their two columns.
+__device__ __forceinline__ void issue_output_register_a(float (&acc)[8][8], uint32_t stage,
+                                                        const SlabDescriptors& pt, int warp,
+                                                        int lane) {
   using namespace decode_layout;
-  const int c = lane % 4;
-  uint32_t a[2][2][kBlockTokens / 16][4];
+  const int g = lane / 4, c = lane % 4;
+  const int chunk = 4 * output_slab(warp, g) + output_chunk(g);
+  uint32_t a[2][8][4];
 #pragma unroll
-  for (int u = 0; u < 2; ++u) {
-    const uint32_t dims = block + register_a_latent(m, 2 * u, warp, lane / 4, 0);
+  for (int kk = 0; kk < kBlockTokens / 16; ++kk) {
+    uint32_t(&fragments)[8][4] = a[kk % 2];
+    if (kk >= 2) wgmma_wait<1>();
+    uint4 x[4];  // columns 2c, 2c + 1, 2c + 8, 2c + 9
 #pragma unroll
-    for (int kk = 0; kk < kBlockTokens / 16; ++kk) {
-      const uint32_t token = dims + (16 * kk + 2 * c) * kFp8StageTokenBytes;
-      const uint32_t w0 = load_shared_u32(token);
-      const uint32_t w1 = load_shared_u32(token + kFp8StageTokenBytes);
-      const uint32_t w8 = load_shared_u32(token + 8 * kFp8StageTokenBytes);
-      const uint32_t w9 = load_shared_u32(token + 9 * kFp8StageTokenBytes);
-#pragma unroll
-      for (int v = 0; v < 2; ++v) {
-        // Bytes 2v, 2v + 1 (dimensions of rows g, g + 8) of two tokens,
-        // interleaved: [row g: token, token + 1, row g + 8: token, token + 1].
-        const uint32_t pick = output_pick(v);
-        const uint32_t low = byte_permute(w0, w1, pick), high = byte_permute(w8, w9, pick);
-        a[u][v][kk][0] = e4m3x2_to_f16x2(low);
-        a[u][v][kk][1] = e4m3x2_to_f16x2(low >> 16);
-        a[u][v][kk][2] = e4m3x2_to_f16x2(high);
-        a[u][v][kk][3] = e4m3x2_to_f16x2(high >> 16);
-      }
+    for (int e = 0; e < 4; ++e) {
+      const int token = output_token(kk, 2 * c + e % 2 + 8 * (e / 2));
+      x[e] = load_shared_v4(stage + token * kRegisterAStageTokenBytes +
+                            16 * staged_chunk(token, chunk));
     }
-  }
-  wgmma_fence();
+    const auto word = [](const uint4& v, int w) { return w == 0 ? v.x : w == 1 ? v.y : w == 2 ? v.z : v.w; };
 #pragma unroll
-  for (int u = 0; u < 2; ++u) {
-#pragma unroll
-    for (int v = 0; v < 2; ++v) {
-#pragma unroll
-      for (int kk = 0; kk < kBlockTokens / 16; ++kk) {
-        wgmma_m64nk16_rs_f16<kRows>(acc[2 * u + v], a[u][v][kk], pt.at(kk * 32), true);
-      }
+    for (int t = 0; t < 8; ++t) {
+      const uint32_t pick = output_pick(t);
+      const uint32_t first = byte_permute(word(x[0], t / 2), word(x[1], t / 2), pick);
+      const uint32_t second = byte_permute(word(x[2], t / 2), word(x[3], t / 2), pick);
+      fragments[t][0] = e4m3x2_to_f16x2(first);
+      fragments[t][1] = e4m3x2_to_f16x2(first >> 16);
+      fragments[t][2] = e4m3x2_to_f16x2(second);
+      fragments[t][3] = e4m3x2_to_f16x2(second >> 16);
     }
+    wgmma_fence();
+#pragma unroll
+    for (int t = 0; t < 8; ++t) {
+      wgmma_m64nk16_rs_f16<16>(acc[t], fragments[t], pt.at(kk * 32), true);
+    }
+    wgmma_commit();
   }
 }
 
