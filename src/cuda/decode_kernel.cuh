@@ -6,11 +6,15 @@
 //   WG0  producer: gathers Q tiles and 64-token KV blocks through the block
 //        table (any page size) into 128-byte-swizzled bf16 slabs — bf16 KV
 //        with 16-byte cp.async, fp8 KV through registers, dequantized
-//        (fp8_kv_tiles.cuh) — and signals mbarriers, two KV buffers deep.
+//        (fp8_kv_tiles.cuh) — and signals mbarriers, two KV buffers deep;
+//        for e4m3 at 16 rows it stages the fp8 bytes as they are, four
+//        blocks deep (fp8_kv_tiles.cuh: stage_e4m3_rows).
 //   WG1, WG2  math: 64-row tiles on the seesaw schedule, the blocks
 //        alternating between the warpgroups (decode_math_rows.cuh); tiles
 //        of at most 32 rows transposed, without padding rows
-//        (decode_math_transposed.cuh).
+//        (decode_math_transposed.cuh); e4m3 at 16 rows transposed with the
+//        fp8 converted in registers, each warpgroup taking alternate blocks
+//        (decode_math_register_a.cuh).
 // Tokens outside a piece are zero-filled (never read); rows past a tile's
 // row count are zero and fully masked.
 #include <cstdint>
@@ -266,6 +270,9 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     mbarrier_init(bars + 8 * kQEmpty, kMathThreads);
     mbarrier_init(bars + 8 * (kPublished + 0), kWarpgroupThreads);
     mbarrier_init(bars + 8 * (kPublished + 1), kWarpgroupThreads);
+    mbarrier_init(bars + 8 * kQConverted, kMathThreads);
+    mbarrier_init(bars + 8 * kMergeFull, kWarpgroupThreads);   // warpgroup 1
+    mbarrier_init(bars + 8 * kMergeEmpty, kWarpgroupThreads);  // warpgroup 0
     fence_barrier_init();
   }
   __syncthreads();

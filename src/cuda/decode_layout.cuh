@@ -37,9 +37,17 @@ constexpr int kBarrierOffset = kRowSumOffset + 2 * 2 * kTileRows * 4;
 // mbarriers. kFull / kEmpty + buffer: two KV buffers, or the register-A
 // path's four stages. kPublished + owner (row form): warpgroup `owner` has
 // published a block's P, maxima and rescale factors for the other warpgroup.
+// Register-A path: kQConverted, both warpgroups have converted the Q tile;
+// kMergeFull / kMergeEmpty, warpgroup 1 has handed a half of its state to
+// warpgroup 0 / warpgroup 0 has read it. Hand-overs between the math
+// warpgroups use mbarriers, not named barriers: compute-sanitizer racecheck
+// reported hazards across named barriers between the warpgroups (v32's
+// first run) and models an mbarrier's arrive/wait as release/acquire.
 constexpr int kMaxStages = 4;
 constexpr int kFull = 0, kEmpty = kFull + kMaxStages, kQFull = kEmpty + kMaxStages,
-              kQEmpty = kQFull + 1, kPublished = kQEmpty + 1, kBarriers = kPublished + 2;
+              kQEmpty = kQFull + 1, kPublished = kQEmpty + 1, kQConverted = kPublished + 2,
+              kMergeFull = kQConverted + 1, kMergeEmpty = kMergeFull + 1,
+              kBarriers = kMergeEmpty + 1;
 // Slabs must start 1024-byte aligned; the dynamic base is aligned by hand.
 constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
 static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");

@@ -47,7 +47,7 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
   const uint32_t p_tile = smem + transposed_p_offset(m);
   float* max_exchange =
       reinterpret_cast<float*>(smem_bytes + kTransposedMaxOffset) + m * 4 * kTransposedRowLimit;
-  uint32_t q_loads = 0, kv_loads = 0, pieces_done = 0;
+  uint32_t q_loads = 0, kv_loads = 0, pieces_done = 0, merges = 0;
 
   for (int i = begin; i < end; ++i, ++pieces_done) {
     const PlanPiece piece = p.pieces[i];
@@ -71,7 +71,7 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     if (e.num_blocks > 0) {
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       fence_proxy_async();
-      convert_q_to_f16(smem, smem_bytes, m);
+      convert_q_to_f16(smem, smem_bytes, m, q_loads);
       const float* q_scale = reinterpret_cast<const float*>(smem_bytes + kTransposedQScaleOffset);
 #pragma unroll
       for (int q = 0; q < kThreadRows; ++q) score_scale[q] *= q_scale[query_row(q)];
@@ -190,17 +190,19 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     // per tile, thread by thread: both hold the same fragment positions);
     // warpgroup 0 rescales both to the common maximum and writes the rows.
     float* stats = reinterpret_cast<float*>(smem_bytes + kRegisterAMergeStatsOffset) + 8 * thread;
-    if (m == 1) {
-#pragma unroll
-      for (int q = 0; q < kThreadRows; ++q) {
-        stats[q] = row_max[q];
-        stats[4 + q] = total[q];
-      }
-    }
     float own[kThreadRows], other[kThreadRows];  // each side's factor
 #pragma unroll
-    for (int half = 0; half < 2; ++half) {
+    for (int half = 0; half < 2; ++half, ++merges) {
       if (m == 1) {
+        // Warpgroup 0 has read what the previous hand-over left here.
+        mbarrier_wait(bars + 8 * kMergeEmpty, (merges & 1) ^ 1);
+        if (half == 0) {
+#pragma unroll
+          for (int q = 0; q < kThreadRows; ++q) {
+            stats[q] = row_max[q];
+            stats[4 + q] = total[q];
+          }
+        }
 #pragma unroll
         for (int t = 0; t < 4; ++t) {
           float4* out = reinterpret_cast<float4*>(smem_bytes + register_a_merge_offset(t)) +
@@ -210,37 +212,35 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
           out[1] = make_float4(acc[4 * half + t][4], acc[4 * half + t][5], acc[4 * half + t][6],
                                acc[4 * half + t][7]);
         }
+        mbarrier_arrive(bars + 8 * kMergeFull);
+        continue;
       }
-      named_barrier_sync(kTransposedScoresBarrier, kMathThreads);
-      if (m == 0) {
-        if (half == 0) {
+      mbarrier_wait(bars + 8 * kMergeFull, merges & 1);
+      if (half == 0) {
 #pragma unroll
-          for (int q = 0; q < kThreadRows; ++q) {
-            const float their_max = stats[q];
-            const float merged = fmaxf(row_max[q], their_max);
-            const float base = merged == -INFINITY ? 0.f : merged;
-            own[q] = exp2f(row_max[q] - base);
-            other[q] = exp2f(their_max - base);
-            total[q] = total[q] * own[q] + stats[4 + q] * other[q];
-            row_max[q] = merged;
-          }
-        }
-#pragma unroll
-        for (int t = 0; t < 4; ++t) {
-          const float4* in = reinterpret_cast<const float4*>(smem_bytes + register_a_merge_offset(t)) +
-                             2 * thread;
-          const float4 low = in[0], high = in[1];
-          const float theirs[8] = {low.x, low.y, low.z, low.w, high.x, high.y, high.z, high.w};
-#pragma unroll
-          for (int k = 0; k < 8; ++k) {
-            const int q = 2 * (k / 4) + (k & 1);
-            acc[4 * half + t][k] = acc[4 * half + t][k] * own[q] + theirs[k] * other[q];
-          }
+        for (int q = 0; q < kThreadRows; ++q) {
+          const float their_max = stats[q];
+          const float merged = fmaxf(row_max[q], their_max);
+          const float base = merged == -INFINITY ? 0.f : merged;
+          own[q] = exp2f(row_max[q] - base);
+          other[q] = exp2f(their_max - base);
+          total[q] = total[q] * own[q] + stats[4 + q] * other[q];
+          row_max[q] = merged;
         }
       }
-      // Warpgroup 0 has read this half before it is overwritten (by the
-      // second half, or by the next piece's merge).
-      named_barrier_sync(kTransposedScoresBarrier, kMathThreads);
+#pragma unroll
+      for (int t = 0; t < 4; ++t) {
+        const float4* in =
+            reinterpret_cast<const float4*>(smem_bytes + register_a_merge_offset(t)) + 2 * thread;
+        const float4 low = in[0], high = in[1];
+        const float theirs[8] = {low.x, low.y, low.z, low.w, high.x, high.y, high.z, high.w};
+#pragma unroll
+        for (int k = 0; k < 8; ++k) {
+          const int q = 2 * (k / 4) + (k & 1);
+          acc[4 * half + t][k] = acc[4 * half + t][k] * own[q] + theirs[k] * other[q];
+        }
+      }
+      mbarrier_arrive(bars + 8 * kMergeEmpty);
     }
     if (m == 1) continue;
 

@@ -31,8 +31,10 @@ namespace mladec::detail {
 // significant bits fit f16's 11, so only values below 2^-28 of their row's
 // largest lose bits (f16 subnormals). A row's 16 threads are lanes of one
 // warp: each reads all its source words before any of them writes. Ends
-// with both warpgroups past a barrier, the f16 rows visible to wgmma.
-__device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_bytes, int m) {
+// when both warpgroups have converted (kQConverted, phase `phase`): the f16
+// rows visible to wgmma.
+__device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_bytes, int m,
+                                                 uint32_t phase) {
   using namespace decode_layout;
   constexpr int kRows = 16;
   constexpr int kThreadsPerRow = kMathThreads / kRows;
@@ -92,7 +94,9 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
         __uint_as_float(uint32_t(127 - shift) << 23);
   }
   fence_proxy_async();
-  named_barrier_sync(kTransposedScoresBarrier, kMathThreads);
+  const uint32_t converted = smem + kBarrierOffset + 8 * kQConverted;
+  mbarrier_arrive(converted);
+  mbarrier_wait(converted, phase & 1);
 }
 
 // The four A registers of a k-step from word `low` (row g) and `high`
