@@ -48,12 +48,16 @@ __device__ __forceinline__ uint32_t pack_f16x2(float lo, float hi) {
   asm("cvt.rn.f16x2.f32 %0, %1, %2;\n" : "=r"(result) : "f"(hi), "f"(lo));
   return result;
 }
-// Two e4m3 values (low byte first) as two f16 values, exactly: every e4m3
-// value is an f16 value.
-__device__ __forceinline__ uint32_t e4m3x2_to_f16x2(uint32_t two) {
-  uint32_t halves;
-  asm("cvt.rn.f16x2.e4m3x2 %0, %1;\n" : "=r"(halves) : "h"(uint16_t(two)));
-  return halves;
+// Four e4m3 values (low byte first) as two f16x2 words, exactly (every
+// e4m3 value is an f16 value): bytes 0, 1 to `low`, bytes 2, 3 to `high`.
+// Split in the PTX so that the conversion of
+// the high half reads it in place (the SASS operand's .H1) instead of
+// after a shift: bench/NOTES.md v33.
+__device__ __forceinline__ void e4m3x4_to_f16x2x2(uint32_t four, uint32_t& low, uint32_t& high) {
+  asm("{\n.reg .b16 l, h;\nmov.b32 {l, h}, %2;\ncvt.rn.f16x2.e4m3x2 %0, l;\n"
+      "cvt.rn.f16x2.e4m3x2 %1, h;\n}\n"
+      : "=r"(low), "=r"(high)
+      : "r"(four));
 }
 // Bytes of a and b (a's bytes 0..3, b's 4..7) picked by `selector`'s nibbles.
 __device__ __forceinline__ uint32_t byte_permute(uint32_t a, uint32_t b, uint32_t selector) {

@@ -115,13 +115,15 @@ constexpr int kLaunchRegisters = 65536 / kThreads / 8 * 8;
 template <KvDtype kDtype, int kRows>
 struct RegisterSplit {
   static constexpr bool kRowForm = kRows == kTileRows;
-  // The register-A e4m3 path's producer only issues copies (88: its fp8 L2
-  // prefetch and row addresses spilled at 64), its math converts K and Vᵀ.
+  // The register-A e4m3 path's producer only issues copies (72; its fp8
+  // L2 prefetch and row addresses spilled at 64), its math converts K and
+  // Vᵀ and holds all of Oᵀ (64 floats) plus two fragment sets and the next
+  // k-step's chunks (216).
   static constexpr int kProducer = kDtype == KvDtype::kBf16 ? (kRowForm ? 40 : 64)
-                                   : kRegisterAFp8<kDtype, kRows> ? 88
+                                   : kRegisterAFp8<kDtype, kRows> ? 72
                                                                   : (kRowForm ? 88 : 152);
   static constexpr int kMath = kDtype == KvDtype::kBf16 ? (kRowForm ? 232 : 208)
-                               : kRegisterAFp8<kDtype, kRows> ? 208
+                               : kRegisterAFp8<kDtype, kRows> ? 216
                                                               : (kRowForm ? 208 : 160);
   // The kernel's own count (what the CTA is launched with) is the larger
   // setmaxnreg target, capped at kLaunchRegisters (ptxas -v: 160 for the

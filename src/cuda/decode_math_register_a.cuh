@@ -156,10 +156,12 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       named_barrier_sync(kTransposedPBarrier + m, kWarpgroupThreads);
 
       issue_output_register_a(acc, staged, pt, warp, lane);
+      // The stage is free once its last chunks are converted (the wgmmas
+      // read registers and Pᵀ): release it before they complete.
+      mbarrier_arrive(bars + 8 * (kEmpty + stage));
       wgmma_wait<0>();
 #pragma unroll
       for (int t = 0; t < kTiles; ++t) fence_registers(acc[t]);
-      mbarrier_arrive(bars + 8 * (kEmpty + stage));
     }
     kv_loads += uint32_t(e.num_blocks);
     if (e.num_blocks > 0) ++q_loads;

@@ -103,46 +103,46 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
 // (row g + 8) of the thread's chunks: columns 2c, 2c + 1 from the low
 // halves, 2c + 8, 2c + 9 from the high halves.
 __device__ __forceinline__ void score_fragment(uint32_t (&a)[4], uint32_t low, uint32_t high) {
-  a[0] = e4m3x2_to_f16x2(low);
-  a[1] = e4m3x2_to_f16x2(high);
-  a[2] = e4m3x2_to_f16x2(low >> 16);
-  a[3] = e4m3x2_to_f16x2(high >> 16);
+  e4m3x4_to_f16x2x2(low, a[0], a[2]);
+  e4m3x4_to_f16x2x2(high, a[1], a[3]);
 }
 
 // Sᵀ = K·Qᵀ over all 36 k-steps of the staged block at `stage`, issued and
-// completed: three slabs' fragments (48 registers) converted while the
-// previous three slabs' wgmmas run. `q` describes the f16 Q tile.
+// completed, a slab (four k-steps) at a time: its chunks loaded while the
+// previous slab converts, its fragments converted while the previous slab's
+// wgmmas run (two fragment sets alternating). `q` describes the f16 Q tile.
 __device__ __forceinline__ void scores_register_a(float (&s)[8], uint32_t stage,
                                                   const SlabDescriptors& q, int warp, int lane) {
   using namespace decode_layout;
   constexpr int kSlabs = kRowChunks / 8;
-  constexpr int kGroupSlabs = 1;
-  static_assert(kSlabs % kGroupSlabs == 0, "whole groups of slabs");
   const int token = warp * 16 + lane / 4;
   // Rows g and g + 8 share the swizzle (tokens eight apart).
   const uint32_t row = stage + token * kRegisterAStageTokenBytes;
   const int c = lane % 4;
-  uint32_t a[2][4 * kGroupSlabs][4];
+  const auto load = [&](int slab, uint4& low, uint4& high) {
+    const uint32_t chunk = 16u * uint32_t(staged_chunk(token, 4 * slab + c));
+    low = load_shared_v4(row + chunk);
+    high = load_shared_v4(row + 8 * kRegisterAStageTokenBytes + chunk);
+  };
+  uint4 low, high, next_low, next_high;
+  load(0, next_low, next_high);
+  uint32_t a[2][4][4];
 #pragma unroll
-  for (int group = 0; group < kSlabs / kGroupSlabs; ++group) {
-    uint32_t(&fragments)[4 * kGroupSlabs][4] = a[group % 2];
-    // The buffer's previous wgmmas (two groups back) are complete.
-    if (group >= 2) wgmma_wait<1>();
-#pragma unroll
-    for (int i = 0; i < kGroupSlabs; ++i) {
-      const int slab = group * kGroupSlabs + i;
-      const uint32_t chunk = 16u * uint32_t(staged_chunk(token, 4 * slab + c));
-      const uint4 low = load_shared_v4(row + chunk);
-      const uint4 high = load_shared_v4(row + 8 * kRegisterAStageTokenBytes + chunk);
-      score_fragment(fragments[4 * i + 0], low.x, high.x);
-      score_fragment(fragments[4 * i + 1], low.y, high.y);
-      score_fragment(fragments[4 * i + 2], low.z, high.z);
-      score_fragment(fragments[4 * i + 3], low.w, high.w);
-    }
+  for (int slab = 0; slab < kSlabs; ++slab) {
+    low = next_low;
+    high = next_high;
+    if (slab + 1 < kSlabs) load(slab + 1, next_low, next_high);
+    uint32_t(&fragments)[4][4] = a[slab % 2];
+    // The set's previous wgmmas (two slabs back) are complete.
+    if (slab >= 2) wgmma_wait<1>();
+    score_fragment(fragments[0], low.x, high.x);
+    score_fragment(fragments[1], low.y, high.y);
+    score_fragment(fragments[2], low.z, high.z);
+    score_fragment(fragments[3], low.w, high.w);
     wgmma_fence();
 #pragma unroll
-    for (int k = 0; k < 4 * kGroupSlabs; ++k) {
-      const int step = 4 * kGroupSlabs * group + k;
+    for (int k = 0; k < 4; ++k) {
+      const int step = 4 * slab + k;
       wgmma_m64nk16_rs_f16<16>(s, fragments[k], q.at(k_step_offset(step)), step > 0);
     }
     wgmma_commit();
@@ -160,29 +160,34 @@ __device__ __forceinline__ void issue_output_register_a(float (&acc)[8][8], uint
   using namespace decode_layout;
   const int g = lane / 4, c = lane % 4;
   const int chunk = 4 * output_slab(warp, g) + output_chunk(g);
-  uint32_t a[2][8][4];
-#pragma unroll
-  for (int kk = 0; kk < kBlockTokens / 16; ++kk) {
-    uint32_t(&fragments)[8][4] = a[kk % 2];
-    if (kk >= 2) wgmma_wait<1>();
-    uint4 x[4];  // columns 2c, 2c + 1, 2c + 8, 2c + 9
+  // Columns 2c, 2c + 1, 2c + 8, 2c + 9 of k-step kk: the next k-step's
+  // chunks are loaded once this one's are converted, while its wgmmas
+  // issue.
+  const auto load = [&](int kk, uint4 (&x)[4]) {
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
       const int token = output_token(kk, 2 * c + e % 2 + 8 * (e / 2));
       x[e] = load_shared_v4(stage + token * kRegisterAStageTokenBytes +
                             16 * staged_chunk(token, chunk));
     }
+  };
+  uint4 x[4];
+  load(0, x);
+  uint32_t a[2][8][4];
+#pragma unroll
+  for (int kk = 0; kk < kBlockTokens / 16; ++kk) {
+    uint32_t(&fragments)[8][4] = a[kk % 2];
+    if (kk >= 2) wgmma_wait<1>();
     const auto word = [](const uint4& v, int w) { return w == 0 ? v.x : w == 1 ? v.y : w == 2 ? v.z : v.w; };
 #pragma unroll
     for (int t = 0; t < 8; ++t) {
       const uint32_t pick = output_pick(t);
       const uint32_t first = byte_permute(word(x[0], t / 2), word(x[1], t / 2), pick);
       const uint32_t second = byte_permute(word(x[2], t / 2), word(x[3], t / 2), pick);
-      fragments[t][0] = e4m3x2_to_f16x2(first);
-      fragments[t][1] = e4m3x2_to_f16x2(first >> 16);
-      fragments[t][2] = e4m3x2_to_f16x2(second);
-      fragments[t][3] = e4m3x2_to_f16x2(second >> 16);
+      e4m3x4_to_f16x2x2(first, fragments[t][0], fragments[t][1]);
+      e4m3x4_to_f16x2x2(second, fragments[t][2], fragments[t][3]);
     }
+    if (kk + 1 < kBlockTokens / 16) load(kk + 1, x);
     wgmma_fence();
 #pragma unroll
     for (int t = 0; t < 8; ++t) {
