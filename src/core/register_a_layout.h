@@ -14,11 +14,12 @@
 // over the banks (576 bytes is 16 banks modulo 32).
 #include <cstdint>
 
+#include "mladec/constants.h"
 #include "src/core/host_device.h"
 
 namespace mladec::detail {
 
-inline constexpr int kRegisterAStageTokenBytes = 576;
+inline constexpr int kRegisterAStageTokenBytes = kHeadDim;
 
 MLADEC_HD constexpr int staged_chunk(int token, int chunk) { return chunk ^ ((token >> 1) & 3); }
 

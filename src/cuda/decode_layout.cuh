@@ -85,9 +85,9 @@ __host__ __device__ constexpr int transposed_scores_offset(int parity, int warpg
 // transposed form's Sᵀ exchange, unused here). bench/NOTES.md v31, v32.
 template <KvDtype kDtype, int kRows>
 inline constexpr bool kRegisterAFp8 = kDtype == KvDtype::kFp8E4m3 && kRows == 16;
+constexpr int kRegisterAStages = kMaxStages;  // the stages fill the barrier slots
 template <KvDtype kDtype, int kRows>
-inline constexpr int kStages = kRegisterAFp8<kDtype, kRows> ? kMaxStages : 2;
-constexpr int kRegisterAStages = kMaxStages;
+inline constexpr int kStages = kRegisterAFp8<kDtype, kRows> ? kRegisterAStages : 2;
 constexpr int kRegisterAStageBytes = kBlockTokens * kRegisterAStageTokenBytes;
 static_assert(kRegisterAStages * kRegisterAStageBytes <= 2 * kTileBytes,
               "the stages fill the two KV buffers");
