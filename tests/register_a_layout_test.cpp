@@ -202,6 +202,64 @@ TEST(RegisterALayout, OutputFromRegisterFragmentsEqualsPTimesV) {
   }
 }
 
+TEST(RegisterALayout, SplitOutputFromRegisterFragmentsEqualsPTimesV) {
+  // 32-row tiles: warpgroup m's four tiles from eight bytes per token.
+  const StagedBlock block;
+  std::mt19937 random(17);
+  std::vector<int> p(16 * kTokens), p_stored(16 * kTokens);  // 16 of the 32 columns suffice
+  for (auto& v : p) v = int(random() % 7) - 3;
+  for (int token = 0; token < kTokens; ++token) {
+    for (int n = 0; n < 16; ++n) p_stored[n * kTokens + output_slot(token)] = p[n * kTokens + token];
+  }
+  std::vector<long> out(kLatentDim * 16, 0);
+  std::vector<int> written(kLatentDim, 0);
+  for (int m = 0; m < 2; ++m) {
+    for (int warp = 0; warp < 4; ++warp) {
+      for (int lane = 0; lane < 32; ++lane) {
+        const int g = lane / 4, c = lane % 4;
+        const int chunk = 4 * split_output_slab(m, warp) + split_output_chunk(g);
+        const int first_word = 2 * split_output_half(g);
+        for (int tile = 0; tile < 4 && c == 0; ++tile) {
+          for (int half = 0; half < 2; ++half) ++written[split_output_latent(m, warp, g, tile, half)];
+        }
+        for (int kk = 0; kk < 4; ++kk) {
+          const int columns[4] = {2 * c, 2 * c + 1, 2 * c + 8, 2 * c + 9};
+          for (int tile = 0; tile < 4; ++tile) {
+            for (int pair = 0; pair < 2; ++pair) {
+              const int a = output_token(kk, columns[2 * pair]);
+              const int b = output_token(kk, columns[2 * pair + 1]);
+              const int w = first_word + tile / 2;
+              const uint32_t x = prmt(block.word(a, chunk, w), block.word(b, chunk, w),
+                                      output_pick(tile));
+              for (int half = 0; half < 2; ++half) {
+                const uint32_t pair_bits = x >> (16 * half);
+                const int d = split_output_latent(m, warp, g, tile, half);
+                for (int n = 0; n < 16; ++n) {
+                  out[d * 16 + n] +=
+                      long(low_value(pair_bits)) *
+                          p_stored[n * kTokens + 16 * kk + columns[2 * pair]] +
+                      long(high_value(pair_bits)) *
+                          p_stored[n * kTokens + 16 * kk + columns[2 * pair + 1]];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  for (int d = 0; d < kLatentDim; ++d) {
+    ASSERT_EQ(written[d], 1) << "latent dimension " << d;
+    for (int n = 0; n < 16; ++n) {
+      long expected = 0;
+      for (int t = 0; t < kTokens; ++t) {
+        expected += long(block.token_bytes[t * kHeadDim + d]) * p[n * kTokens + t];
+      }
+      ASSERT_EQ(out[d * 16 + n], expected) << "dimension " << d << " query row " << n;
+    }
+  }
+}
+
 // 16-byte shared loads go a quarter warp (8 lanes) per wavefront: the
 // 8 lanes must cover 8 different 4-bank groups.
 void expect_conflict_free(const std::vector<int>& byte_offsets, const char* what) {
@@ -213,6 +271,42 @@ void expect_conflict_free(const std::vector<int>& byte_offsets, const char* what
       groups.insert((byte_offsets[lane] / 16) % 8);
     }
     EXPECT_EQ(groups.size(), 8u) << what << ", quarter " << quarter;
+  }
+}
+
+// 8-byte loads go a half warp (16 lanes) per wavefront: the 16 lanes must
+// cover 16 different 2-bank pairs.
+void expect_conflict_free_8(const std::vector<int>& byte_offsets, const char* what) {
+  ASSERT_EQ(byte_offsets.size(), 32u);
+  for (int half = 0; half < 2; ++half) {
+    std::set<int> pairs;
+    for (int lane = 16 * half; lane < 16 * half + 16; ++lane) {
+      EXPECT_EQ(byte_offsets[lane] % 8, 0) << what;
+      pairs.insert((byte_offsets[lane] / 8) % 16);
+    }
+    EXPECT_EQ(pairs.size(), 16u) << what << ", half warp " << half;
+  }
+}
+
+TEST(RegisterALayout, SplitOutputReadsAreConflictFree) {
+  for (int m = 0; m < 2; ++m) {
+    for (int warp = 0; warp < 4; ++warp) {
+      for (int kk = 0; kk < 4; ++kk) {
+        for (int column = 0; column < 4; ++column) {
+          std::vector<int> offsets;
+          for (int lane = 0; lane < 32; ++lane) {
+            const int g = lane / 4, c = lane % 4;
+            const int x = 2 * c + column % 2 + 8 * (column / 2);
+            const int token = output_token(kk, x);
+            offsets.push_back(token * kRegisterAStageTokenBytes +
+                              16 * staged_chunk(token, 4 * split_output_slab(m, warp) +
+                                                           split_output_chunk(g)) +
+                              8 * split_output_half(g));
+          }
+          expect_conflict_free_8(offsets, "32-row V reads");
+        }
+      }
+    }
   }
 }
 

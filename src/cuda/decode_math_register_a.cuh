@@ -31,13 +31,20 @@
 namespace mladec::detail {
 
 // warp_group (m): 0 or 1 at run time, one copy of the code for both.
+// kRows 16: the warpgroups take alternate blocks, each with all of Oᵀ, and
+// merge; kRows 32: both take every block (each computes the whole Sᵀ and
+// the same softmax), warpgroup m owns latent values [256 m, + 256).
+template <int kRows>
 __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8_t* smem_bytes,
                                                     uint32_t smem, int begin, int end,
                                                     int warp_group) {
   using namespace decode_layout;
   const int m = __shfl_sync(0xffffffffu, warp_group, 0);
-  constexpr int kThreadRows = 4;   // query rows per thread (16 rows: two n8 groups)
-  constexpr int kTiles = kLatentDim / 64;
+  static_assert(kRows == 16 || kRows == 32, "the transposed form's N");
+  constexpr bool kAlternate = kRows == 16;
+  constexpr int kThreadRows = kRows / 4;  // query rows per thread: two per n8 group
+  constexpr int kFragment = kRows / 2;    // accumulator floats per m64 tile
+  constexpr int kTiles = kAlternate ? kLatentDim / 64 : kLatentDim / 128;
   const int warp = (threadIdx.x / 32) % 4;
   const int lane = threadIdx.x % 32;
   const int thread = threadIdx.x % kWarpgroupThreads;
@@ -65,13 +72,15 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       row_sum[q] = 0.f;  // this thread's tokens only
       score_scale[q] = p.scale_log2;
     }
-    // This warpgroup's blocks: the worker's blocks alternate between the
-    // warpgroups (and rotate through the four stages) across pieces.
-    const int first = int((kv_loads + m) & 1);
+    // This warpgroup's blocks: at 16 rows the worker's blocks alternate
+    // between the warpgroups across pieces; they rotate through the four
+    // stages.
+    const int first = kAlternate ? int((kv_loads + m) & 1) : 0;
+    constexpr int kStep = kAlternate ? 2 : 1;
     if (e.num_blocks > 0) {
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       fence_proxy_async();
-      convert_q_to_f16(smem, smem_bytes, m, q_loads);
+      convert_q_to_f16<kRows>(smem, smem_bytes, m, q_loads);
       const float* q_scale = reinterpret_cast<const float*>(smem_bytes + kTransposedQScaleOffset);
 #pragma unroll
       for (int q = 0; q < kThreadRows; ++q) score_scale[q] *= q_scale[query_row(q)];
@@ -79,24 +88,24 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       if (first >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
     }
     // Zeroed after the conversion, which holds a row's words meanwhile.
-    float acc[kTiles][8];
+    float acc[kTiles][kFragment];
 #pragma unroll
     for (int t = 0; t < kTiles; ++t) {
 #pragma unroll
-      for (int k = 0; k < 8; ++k) acc[t][k] = 0.f;
+      for (int k = 0; k < kFragment; ++k) acc[t][k] = 0.f;
     }
     const SlabDescriptors q_tile(smem + kQOffset, 16), pt(p_tile, 16);
-    for (int b = first; b < e.num_blocks; b += 2) {
+    for (int b = first; b < e.num_blocks; b += kStep) {
       const uint32_t load = kv_loads + b;
       const int stage = int(load % kRegisterAStages);
       const uint32_t staged = smem + kKvOffset + stage * kRegisterAStageBytes;
       mbarrier_wait(bars + 8 * (kFull + stage), (load / kRegisterAStages) & 1);
       fence_proxy_async();
 
-      float s[8];
-      scores_register_a(s, staged, q_tile, warp, lane);
+      float s[kFragment];
+      scores_register_a<kRows>(s, staged, q_tile, warp, lane);
       fence_registers(s);
-      if (b + 2 >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
+      if (b + kStep >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
 
       // Mask, scale into the exp2 domain, column (query row) maxima over
       // this thread's two tokens, then the warp's 16, then the block's 64.
@@ -105,7 +114,7 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
 #pragma unroll
       for (int q = 0; q < kThreadRows; ++q) block_max[q] = -INFINITY;
 #pragma unroll
-      for (int k = 0; k < 8; ++k) {
+      for (int k = 0; k < kFragment; ++k) {
         const int q = 2 * (k / 4) + (k & 1);
         const int j = token0 + 8 * ((k >> 1) & 1);
         const bool visible = j >= piece.kv_begin && j < row_end[q];
@@ -139,7 +148,7 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       // P, kept in this thread's row sums and stored as Pᵀ in f16: query
       // row r, token j at k position output_slot(j) of row r.
 #pragma unroll
-      for (int k = 0; k < 8; ++k) {
+      for (int k = 0; k < kFragment; ++k) {
         const int q = 2 * (k / 4) + (k & 1);
         s[k] = exp2f(s[k] - base[q]);
         row_sum[q] += s[k];
@@ -150,12 +159,16 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
 #pragma unroll
       for (int t = 0; t < kTiles; ++t) {
 #pragma unroll
-        for (int k = 0; k < 8; ++k) acc[t][k] *= scale[2 * (k / 4) + (k & 1)];
+        for (int k = 0; k < kFragment; ++k) acc[t][k] *= scale[2 * (k / 4) + (k & 1)];
       }
       fence_proxy_async();
       named_barrier_sync(kTransposedPBarrier + m, kWarpgroupThreads);
 
-      issue_output_register_a(acc, staged, pt, warp, lane);
+      if constexpr (kAlternate) {
+        issue_output_register_a(acc, staged, pt, warp, lane);
+      } else {
+        issue_output_split(acc, staged, pt, m, warp, lane);
+      }
       // The stage is free once its last chunks are converted (the wgmmas
       // read registers and Pᵀ): release it before they complete.
       mbarrier_arrive(bars + 8 * (kEmpty + stage));
@@ -188,63 +201,66 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       for (int w = 0; w < 4; ++w) total[q] += sum_exchange[w * kTransposedRowLimit + query_row(q)];
     }
 
-    // Merge: warpgroup 1 hands its state over in two halves of Oᵀ (4 KB
-    // per tile, thread by thread: both hold the same fragment positions);
-    // warpgroup 0 rescales both to the common maximum and writes the rows.
-    float* stats = reinterpret_cast<float*>(smem_bytes + kRegisterAMergeStatsOffset) + 8 * thread;
-    float own[kThreadRows], other[kThreadRows];  // each side's factor
+    if constexpr (kAlternate) {
+      // Merge: warpgroup 1 hands its state over in two halves of Oᵀ (4 KB
+      // per tile, thread by thread: both hold the same fragment positions);
+      // warpgroup 0 rescales both to the common maximum and writes the rows.
+      float* stats = reinterpret_cast<float*>(smem_bytes + kRegisterAMergeStatsOffset) + 8 * thread;
+      float own[kThreadRows], other[kThreadRows];  // each side's factor
 #pragma unroll
-    for (int half = 0; half < 2; ++half, ++merges) {
-      if (m == 1) {
-        // Warpgroup 0 has read what the previous hand-over left here.
-        mbarrier_wait(bars + 8 * kMergeEmpty, (merges & 1) ^ 1);
+      for (int half = 0; half < 2; ++half, ++merges) {
+        if (m == 1) {
+          // Warpgroup 0 has read what the previous hand-over left here.
+          mbarrier_wait(bars + 8 * kMergeEmpty, (merges & 1) ^ 1);
+          if (half == 0) {
+#pragma unroll
+            for (int q = 0; q < kThreadRows; ++q) {
+              stats[q] = row_max[q];
+              stats[4 + q] = total[q];
+            }
+          }
+#pragma unroll
+          for (int t = 0; t < 4; ++t) {
+            float4* out = reinterpret_cast<float4*>(smem_bytes + register_a_merge_offset(t)) +
+                          2 * thread;
+            out[0] = make_float4(acc[4 * half + t][0], acc[4 * half + t][1], acc[4 * half + t][2],
+                                 acc[4 * half + t][3]);
+            out[1] = make_float4(acc[4 * half + t][4], acc[4 * half + t][5], acc[4 * half + t][6],
+                                 acc[4 * half + t][7]);
+          }
+          mbarrier_arrive(bars + 8 * kMergeFull);
+          continue;
+        }
+        mbarrier_wait(bars + 8 * kMergeFull, merges & 1);
         if (half == 0) {
 #pragma unroll
           for (int q = 0; q < kThreadRows; ++q) {
-            stats[q] = row_max[q];
-            stats[4 + q] = total[q];
+            const float their_max = stats[q];
+            const float merged = fmaxf(row_max[q], their_max);
+            const float base = merged == -INFINITY ? 0.f : merged;
+            own[q] = exp2f(row_max[q] - base);
+            other[q] = exp2f(their_max - base);
+            total[q] = total[q] * own[q] + stats[4 + q] * other[q];
+            row_max[q] = merged;
           }
         }
 #pragma unroll
         for (int t = 0; t < 4; ++t) {
-          float4* out = reinterpret_cast<float4*>(smem_bytes + register_a_merge_offset(t)) +
-                        2 * thread;
-          out[0] = make_float4(acc[4 * half + t][0], acc[4 * half + t][1], acc[4 * half + t][2],
-                               acc[4 * half + t][3]);
-          out[1] = make_float4(acc[4 * half + t][4], acc[4 * half + t][5], acc[4 * half + t][6],
-                               acc[4 * half + t][7]);
-        }
-        mbarrier_arrive(bars + 8 * kMergeFull);
-        continue;
-      }
-      mbarrier_wait(bars + 8 * kMergeFull, merges & 1);
-      if (half == 0) {
+          const float4* in =
+              reinterpret_cast<const float4*>(smem_bytes + register_a_merge_offset(t)) + 2 * thread;
+          const float4 low = in[0], high = in[1];
+          const float theirs[8] = {low.x, low.y, low.z, low.w, high.x, high.y, high.z, high.w};
 #pragma unroll
-        for (int q = 0; q < kThreadRows; ++q) {
-          const float their_max = stats[q];
-          const float merged = fmaxf(row_max[q], their_max);
-          const float base = merged == -INFINITY ? 0.f : merged;
-          own[q] = exp2f(row_max[q] - base);
-          other[q] = exp2f(their_max - base);
-          total[q] = total[q] * own[q] + stats[4 + q] * other[q];
-          row_max[q] = merged;
+          for (int k = 0; k < 8; ++k) {
+            const int q = 2 * (k / 4) + (k & 1);
+            acc[4 * half + t][k] = acc[4 * half + t][k] * own[q] + theirs[k] * other[q];
+          }
         }
+        mbarrier_arrive(bars + 8 * kMergeEmpty);
       }
-#pragma unroll
-      for (int t = 0; t < 4; ++t) {
-        const float4* in =
-            reinterpret_cast<const float4*>(smem_bytes + register_a_merge_offset(t)) + 2 * thread;
-        const float4 low = in[0], high = in[1];
-        const float theirs[8] = {low.x, low.y, low.z, low.w, high.x, high.y, high.z, high.w};
-#pragma unroll
-        for (int k = 0; k < 8; ++k) {
-          const int q = 2 * (k / 4) + (k & 1);
-          acc[4 * half + t][k] = acc[4 * half + t][k] * own[q] + theirs[k] * other[q];
-        }
-      }
-      mbarrier_arrive(bars + 8 * kMergeEmpty);
     }
-    if (m == 1) continue;
+    // 16 rows: warpgroup 0 writes the merged rows; 32 rows: each its half.
+    if (kAlternate && m == 1) continue;
 
     const int g = lane / 4;
 #pragma unroll
@@ -254,7 +270,7 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       // out_scale: fp8_e4m3's per-tensor scale, left out of the dequantized V.
       const float inverse = total[q] > 0.f ? p.out_scale / total[q] : 0.f;
       const int index = unit.row_begin + r;
-      if (warp == 0 && g == 0) {
+      if (m == 0 && warp == 0 && g == 0) {
         const float lse = total[q] > 0.f ? (row_max[q] + log2f(total[q])) * 0.69314718056f
                                          : -INFINITY;
         if (piece.slot < 0) {
@@ -264,10 +280,11 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
           p.partial_lse[int64_t(piece.slot) * p.slot_rows + r] = lse;
         }
       }
-      // The thread's 16 consecutive latent values of row r: tile t, halves
-      // 0 / 1 are values 2t, 2t + 1 (output_latent).
+      // The thread's consecutive latent values of row r: tile t, halves
+      // 0 / 1 are values 2t, 2t + 1 (output_latent, split_output_latent).
       const int k0 = 4 * (q >> 1) + (q & 1);  // half 0; half 1 is k0 + 2
-      const int latent0 = output_latent(warp, g, 0, 0);
+      const int latent0 =
+          kAlternate ? output_latent(warp, g, 0, 0) : split_output_latent(m, warp, g, 0, 0);
       if (piece.slot < 0) {
         uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +
                         (index % p.num_heads) * p.out_head_stride + latent0;
@@ -276,8 +293,11 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
         for (int t = 0; t < kTiles; ++t) {
           packed[t] = pack_bf16x2(acc[t][k0] * inverse, acc[t][k0 + 2] * inverse);
         }
-        reinterpret_cast<uint4*>(out)[0] = make_uint4(packed[0], packed[1], packed[2], packed[3]);
-        reinterpret_cast<uint4*>(out)[1] = make_uint4(packed[4], packed[5], packed[6], packed[7]);
+#pragma unroll
+        for (int t = 0; t < kTiles; t += 4) {
+          reinterpret_cast<uint4*>(out)[t / 4] =
+              make_uint4(packed[t], packed[t + 1], packed[t + 2], packed[t + 3]);
+        }
       } else {
         float* out = p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim + latent0;
 #pragma unroll
