@@ -10,7 +10,9 @@
 //               wgmma's B, is stored with its dimensions permuted to match.
 //   Oᵀ = Vᵀ·Pᵀ  a thread reads one chunk (16 latent dimensions: its rows of
 //               the eight accumulator tiles) of each of its four tokens of a
-//               k-step; byte permutes pair a dimension's two tokens.
+//               k-step; byte permutes pair a dimension's two tokens. At 32
+//               rows a warpgroup owns half of the latent values (four tiles)
+//               and reads half a chunk per token (issue_output_split).
 // Every e4m3 value is an f16 value, so K and V are exact; Q is rescaled per
 // row by a power of two into f16's range (convert_q_to_f16) and the scores
 // scaled back; Pᵀ is stored in f16.
