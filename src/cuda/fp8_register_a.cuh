@@ -12,7 +12,7 @@
 //               the eight accumulator tiles) of each of its four tokens of a
 //               k-step; byte permutes pair a dimension's two tokens. At 32
 //               rows a warpgroup owns half of the latent values (four tiles)
-//               and reads half a chunk per token (issue_output_split).
+//               and reads half a chunk per token.
 // Every e4m3 value is an f16 value, so K and V are exact; Q is rescaled per
 // row by a power of two into f16's range (convert_q_to_f16) and the scores
 // scaled back; Pᵀ is stored in f16.
@@ -155,93 +155,60 @@ __device__ __forceinline__ void scores_register_a(float (&s)[kRows / 2], uint32_
   wgmma_wait<0>();
 }
 
-// Oᵀ(tiles 0..7) += Vᵀ·Pᵀ for the staged block, issued (not committed to a
-// wait): per k-step kk the thread's four tokens (output_token) each give one
-// chunk; for tile t, word t / 2 of two tokens' chunks, byte-permuted, gives
-// rows g and g + 8 of their two columns.
-__device__ __forceinline__ void issue_output_register_a(float (&acc)[8][8], uint32_t stage,
-                                                        const SlabDescriptors& pt, int warp,
-                                                        int lane) {
+// Oᵀ += Vᵀ·Pᵀ for the staged block, issued (not committed to a wait).
+// 16 rows: tiles 0..7 (all 512 latent values), a thread reads one chunk of
+// each token (output_*); 32 rows: warpgroup m's tiles 0..3, half a chunk
+// (split_output_*). Per k-step kk the thread's four tokens (output_token:
+// columns 2c, 2c + 1, 2c + 8, 2c + 9); for tile t, word t / 2 of two
+// tokens' bytes, byte-permuted, gives rows g and g + 8 of their two
+// columns. The next k-step's bytes are loaded once this one's are
+// converted, while its wgmmas issue.
+template <int kRows>
+__device__ __forceinline__ void issue_output_register_a(
+    float (&acc)[kRows == 16 ? 8 : 4][kRows / 2], uint32_t stage, const SlabDescriptors& pt,
+    int m, int warp, int lane) {
   using namespace decode_layout;
+  constexpr int kTiles = kRows == 16 ? 8 : 4;
+  constexpr int kWords = kTiles / 2;  // per token: two bytes per tile
   const int g = lane / 4, c = lane % 4;
-  const int chunk = 4 * output_slab(warp, g) + output_chunk(g);
-  // Columns 2c, 2c + 1, 2c + 8, 2c + 9 of k-step kk: the next k-step's
-  // chunks are loaded once this one's are converted, while its wgmmas
-  // issue.
-  const auto load = [&](int kk, uint4 (&x)[4]) {
+  const int chunk = kRows == 16 ? 4 * output_slab(warp, g) + output_chunk(g)
+                                : 4 * split_output_slab(m, warp) + split_output_chunk(g);
+  const int part = kRows == 16 ? 0 : 8 * split_output_half(g);
+  const auto load = [&](int kk, uint32_t (&x)[4][kWords]) {
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
       const int token = output_token(kk, 2 * c + e % 2 + 8 * (e / 2));
-      x[e] = load_shared_v4(stage + token * kRegisterAStageTokenBytes +
-                            16 * staged_chunk(token, chunk));
+      const uint32_t address =
+          stage + token * kRegisterAStageTokenBytes + 16 * staged_chunk(token, chunk) + part;
+      if constexpr (kWords == 4) {
+        const uint4 v = load_shared_v4(address);
+        x[e][0] = v.x, x[e][1] = v.y, x[e][2] = v.z, x[e][3] = v.w;
+      } else {
+        const uint2 v = load_shared_v2(address);
+        x[e][0] = v.x, x[e][1] = v.y;
+      }
     }
   };
-  uint4 x[4];
+  uint32_t x[4][kWords];
   load(0, x);
-  uint32_t a[2][8][4];
+  uint32_t a[2][kTiles][4];
 #pragma unroll
   for (int kk = 0; kk < kBlockTokens / 16; ++kk) {
-    uint32_t(&fragments)[8][4] = a[kk % 2];
+    uint32_t(&fragments)[kTiles][4] = a[kk % 2];
     if (kk >= 2) wgmma_wait<1>();
-    const auto word = [](const uint4& v, int w) { return w == 0 ? v.x : w == 1 ? v.y : w == 2 ? v.z : v.w; };
 #pragma unroll
-    for (int t = 0; t < 8; ++t) {
+    for (int t = 0; t < kTiles; ++t) {
       const uint32_t pick = output_pick(t);
-      const uint32_t first = byte_permute(word(x[0], t / 2), word(x[1], t / 2), pick);
-      const uint32_t second = byte_permute(word(x[2], t / 2), word(x[3], t / 2), pick);
+      const uint32_t first = byte_permute(x[0][t / 2], x[1][t / 2], pick);
+      const uint32_t second = byte_permute(x[2][t / 2], x[3][t / 2], pick);
       e4m3x4_to_f16x2x2(first, fragments[t][0], fragments[t][1]);
       e4m3x4_to_f16x2x2(second, fragments[t][2], fragments[t][3]);
     }
     if (kk + 1 < kBlockTokens / 16) load(kk + 1, x);
     wgmma_fence();
 #pragma unroll
-    for (int t = 0; t < 8; ++t) {
-      wgmma_m64nk16_rs_f16<16>(acc[t], fragments[t], pt.at(kk * 32), true);
-    }
-    wgmma_commit();
-  }
-}
-
-// 32-row tiles: Oᵀ(warpgroup m's tiles 0..3) += Vᵀ·Pᵀ for the staged
-// block, issued (not committed to a wait): per k-step kk the thread's four
-// tokens each give eight bytes (split_output_*); for tile t, word t / 2 of
-// two tokens' bytes, byte-permuted, gives rows g and g + 8 of their two
-// columns.
-__device__ __forceinline__ void issue_output_split(float (&acc)[4][16], uint32_t stage,
-                                                   const SlabDescriptors& pt, int m, int warp,
-                                                   int lane) {
-  using namespace decode_layout;
-  const int g = lane / 4, c = lane % 4;
-  const int chunk = 4 * split_output_slab(m, warp) + split_output_chunk(g);
-  const int part = 8 * split_output_half(g);
-  const auto load = [&](int kk, uint2 (&x)[4]) {
-#pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      const int token = output_token(kk, 2 * c + e % 2 + 8 * (e / 2));
-      x[e] = load_shared_v2(stage + token * kRegisterAStageTokenBytes +
-                            16 * staged_chunk(token, chunk) + part);
-    }
-  };
-  uint2 x[4];
-  load(0, x);
-  uint32_t a[2][4][4];
-#pragma unroll
-  for (int kk = 0; kk < kBlockTokens / 16; ++kk) {
-    uint32_t(&fragments)[4][4] = a[kk % 2];
-    if (kk >= 2) wgmma_wait<1>();
-#pragma unroll
-    for (int t = 0; t < 4; ++t) {
-      const uint32_t pick = output_pick(t);
-      const uint32_t first = byte_permute(t < 2 ? x[0].x : x[0].y, t < 2 ? x[1].x : x[1].y, pick);
-      const uint32_t second = byte_permute(t < 2 ? x[2].x : x[2].y, t < 2 ? x[3].x : x[3].y, pick);
-      e4m3x4_to_f16x2x2(first, fragments[t][0], fragments[t][1]);
-      e4m3x4_to_f16x2x2(second, fragments[t][2], fragments[t][3]);
-    }
-    if (kk + 1 < kBlockTokens / 16) load(kk + 1, x);
-    wgmma_fence();
-#pragma unroll
-    for (int t = 0; t < 4; ++t) {
-      wgmma_m64nk16_rs_f16<32>(acc[t], fragments[t], pt.at(kk * 32), true);
+    for (int t = 0; t < kTiles; ++t) {
+      wgmma_m64nk16_rs_f16<kRows>(acc[t], fragments[t], pt.at(kk * 32), true);
     }
     wgmma_commit();
   }
