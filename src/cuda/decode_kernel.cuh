@@ -188,8 +188,9 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         complete_job(pending, true);
         mbarrier_wait(empty, empty_parity);
       }
-      const uint32_t tile = smem + kKvOffset +
-                            buffer * (kBuffers == 2 ? kTileBytes : kRegisterAStageBytes);
+      const uint32_t tile =
+          smem + kKvOffset +
+          buffer * (kRegisterAFp8<kDtype, kRows> ? kRegisterAStageBytes : kTileBytes);
       const int block_begin = (e.first_block + b) * kBlockTokens;
       // A full block (every token in the piece, so no row to zero: a masked
       // row of NaN would still poison P·V) of a cache the TMA path takes.

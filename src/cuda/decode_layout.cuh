@@ -86,9 +86,10 @@ __host__ __device__ constexpr int transposed_scores_offset(int parity, int warpg
 // every block. bench/NOTES.md v31–v34.
 template <KvDtype kDtype, int kRows>
 inline constexpr bool kRegisterAFp8 = kDtype == KvDtype::kFp8E4m3 && kRows != kTileRows;
+constexpr int kRegisterAStages = 4;
+static_assert(kRegisterAStages <= kMaxStages, "a full and an empty mbarrier per stage");
 template <KvDtype kDtype, int kRows>
-inline constexpr int kStages = kRegisterAFp8<kDtype, kRows> ? kMaxStages : 2;
-constexpr int kRegisterAStages = kMaxStages;
+inline constexpr int kStages = kRegisterAFp8<kDtype, kRows> ? kRegisterAStages : 2;
 constexpr int kRegisterAStageBytes = kBlockTokens * kRegisterAStageTokenBytes;
 static_assert(kRegisterAStages * kRegisterAStageBytes <= 2 * kTileBytes,
               "the stages fill the two KV buffers");
