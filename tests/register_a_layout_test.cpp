@@ -160,7 +160,9 @@ void expect_output_equals_p_times_v(const OutputForm& form, int seed) {
   std::vector<int> p(16 * kTokens), p_stored(16 * kTokens);  // [n][token], [n][slot]
   for (auto& v : p) v = int(random() % 7) - 3;
   for (int token = 0; token < kTokens; ++token) {
-    for (int n = 0; n < 16; ++n) p_stored[n * kTokens + output_slot(token)] = p[n * kTokens + token];
+    for (int n = 0; n < 16; ++n) {
+      p_stored[n * kTokens + output_slot(token)] = p[n * kTokens + token];
+    }
   }
   std::vector<long> out(kLatentDim * 16, 0);
   std::vector<int> written(kLatentDim, 0);

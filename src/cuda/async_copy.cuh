@@ -76,7 +76,10 @@ __device__ __forceinline__ uint32_t load_shared_u32(uint32_t address) {
 }
 __device__ __forceinline__ uint2 load_shared_v2(uint32_t address) {
   uint2 v;
-  asm volatile("ld.shared.v2.u32 {%0, %1}, [%2];\n" : "=r"(v.x), "=r"(v.y) : "r"(address) : "memory");
+  asm volatile("ld.shared.v2.u32 {%0, %1}, [%2];\n"
+               : "=r"(v.x), "=r"(v.y)
+               : "r"(address)
+               : "memory");
   return v;
 }
 __device__ __forceinline__ uint4 load_shared_v4(uint32_t address) {

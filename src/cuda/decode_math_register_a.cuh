@@ -113,7 +113,8 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
                               scale, max_exchange, warp, lane, kTransposedMaxBarrier + m);
       // P, kept in this thread's row sums, stored as Pᵀ in f16 in output_slot order.
       store_transposed_p(s, base, scale, row_sum, acc, p_tile, fragment_row, lane,
-                         [](int token) { return output_slot(token); }, [](float v) { return f16_bits(v); },
+                         [](int token) { return output_slot(token); },
+                         [](float v) { return f16_bits(v); },
                          kTransposedPBarrier + m);
 
       issue_output_register_a<kRows>(acc, staged, pt, m, warp, lane);
@@ -204,7 +205,9 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       // out_scale: fp8_e4m3's per-tensor scale, left out of the dequantized V.
       const float inverse = total[q] > 0.f ? p.out_scale / total[q] : 0.f;
       const int index = unit.row_begin + r;
-      if (m == 0 && warp == 0 && g == 0) store_transposed_lse(p, piece, unit, r, row_max[q], total[q]);
+      if (m == 0 && warp == 0 && g == 0) {
+        store_transposed_lse(p, piece, unit, r, row_max[q], total[q]);
+      }
       // The thread's consecutive latent values of row r: tile t, halves
       // 0 / 1 are values 2t, 2t + 1 (output_latent, split_output_latent).
       const int k0 = 4 * (q >> 1) + (q & 1);  // half 0; half 1 is k0 + 2
