@@ -141,48 +141,59 @@ TEST(RegisterALayout, ScoresFromRegisterFragmentsEqualTheDotProducts) {
   }
 }
 
-TEST(RegisterALayout, OutputFromRegisterFragmentsEqualsPTimesV) {
+// Where a form's lane row g of warp w (of warpgroup m) reads each token —
+// chunk and first word — and which latent value tile t, row g + 8 · half
+// of it holds.
+struct OutputForm {
+  int warpgroups;  // warpgroups sharing the latent values
+  int tiles;       // accumulator tiles per thread
+  int (*chunk)(int m, int warp, int g);
+  int (*first_word)(int g);
+  int (*latent)(int m, int warp, int g, int tile, int half);
+};
+
+// Oᵀ = Vᵀ·Pᵀ emulated through a form's fragments must equal the plain
+// product, every latent value written by exactly one row of one thread.
+void expect_output_equals_p_times_v(const OutputForm& form, int seed) {
   const StagedBlock block;
-  std::mt19937 random(13);
+  std::mt19937 random(seed);
   std::vector<int> p(16 * kTokens), p_stored(16 * kTokens);  // [n][token], [n][slot]
   for (auto& v : p) v = int(random() % 7) - 3;
-  std::set<int> slots;
   for (int token = 0; token < kTokens; ++token) {
-    slots.insert(output_slot(token));
-    for (int n = 0; n < 16; ++n) p_stored[n * kTokens + output_slot(token)] = p[n * kTokens + token];
+    for (int n = 0; n < 16; ++n) {
+      p_stored[n * kTokens + output_slot(token)] = p[n * kTokens + token];
+    }
   }
-  ASSERT_EQ(int(slots.size()), kTokens);
-  for (int kk = 0; kk < 4; ++kk) {
-    for (int x = 0; x < 16; ++x) EXPECT_EQ(output_slot(output_token(kk, x)), 16 * kk + x);
-  }
-  // Oᵀ[dimension][n], each thread's rows through output_latent.
   std::vector<long> out(kLatentDim * 16, 0);
   std::vector<int> written(kLatentDim, 0);
-  for (int warp = 0; warp < 4; ++warp) {
-    for (int lane = 0; lane < 32; ++lane) {
-      const int g = lane / 4, c = lane % 4;
-      const int chunk = 4 * output_slab(warp, g) + output_chunk(g);
-      for (int tile = 0; tile < 8 && c == 0; ++tile) {  // a row's four lanes share it
-        for (int half = 0; half < 2; ++half) ++written[output_latent(warp, g, tile, half)];
-      }
-      for (int kk = 0; kk < 4; ++kk) {
-        const int columns[4] = {2 * c, 2 * c + 1, 2 * c + 8, 2 * c + 9};
-        for (int tile = 0; tile < 8; ++tile) {
-          // Registers 0 / 1 from tokens of columns 2c, 2c + 1; 2 / 3 from + 8.
-          for (int pair = 0; pair < 2; ++pair) {
-            const int a = output_token(kk, columns[2 * pair]);
-            const int b = output_token(kk, columns[2 * pair + 1]);
-            const uint32_t x = prmt(block.word(a, chunk, tile / 2), block.word(b, chunk, tile / 2),
-                                    output_pick(tile));
-            for (int half = 0; half < 2; ++half) {
-              const uint32_t pair_bits = x >> (16 * half);  // row g + 8 · half
-              const int d = output_latent(warp, g, tile, half);
-              for (int n = 0; n < 16; ++n) {
-                out[d * 16 + n] +=
-                    long(low_value(pair_bits)) *
-                        p_stored[n * kTokens + 16 * kk + columns[2 * pair]] +
-                    long(high_value(pair_bits)) *
-                        p_stored[n * kTokens + 16 * kk + columns[2 * pair + 1]];
+  for (int m = 0; m < form.warpgroups; ++m) {
+    for (int warp = 0; warp < 4; ++warp) {
+      for (int lane = 0; lane < 32; ++lane) {
+        const int g = lane / 4, c = lane % 4;
+        const int chunk = form.chunk(m, warp, g);
+        for (int tile = 0; tile < form.tiles && c == 0; ++tile) {  // a row's four lanes share it
+          for (int half = 0; half < 2; ++half) ++written[form.latent(m, warp, g, tile, half)];
+        }
+        for (int kk = 0; kk < 4; ++kk) {
+          const int columns[4] = {2 * c, 2 * c + 1, 2 * c + 8, 2 * c + 9};
+          for (int tile = 0; tile < form.tiles; ++tile) {
+            // Registers 0 / 1 from tokens of columns 2c, 2c + 1; 2 / 3 from + 8.
+            for (int pair = 0; pair < 2; ++pair) {
+              const int a = output_token(kk, columns[2 * pair]);
+              const int b = output_token(kk, columns[2 * pair + 1]);
+              const int w = form.first_word(g) + tile / 2;
+              const uint32_t x = prmt(block.word(a, chunk, w), block.word(b, chunk, w),
+                                      output_pick(tile));
+              for (int half = 0; half < 2; ++half) {
+                const uint32_t pair_bits = x >> (16 * half);  // row g + 8 · half
+                const int d = form.latent(m, warp, g, tile, half);
+                for (int n = 0; n < 16; ++n) {
+                  out[d * 16 + n] +=
+                      long(low_value(pair_bits)) *
+                          p_stored[n * kTokens + 16 * kk + columns[2 * pair]] +
+                      long(high_value(pair_bits)) *
+                          p_stored[n * kTokens + 16 * kk + columns[2 * pair + 1]];
+                }
               }
             }
           }
@@ -202,18 +213,61 @@ TEST(RegisterALayout, OutputFromRegisterFragmentsEqualsPTimesV) {
   }
 }
 
-// 16-byte shared loads go a quarter warp (8 lanes) per wavefront: the
-// 8 lanes must cover 8 different 4-bank groups.
-void expect_conflict_free(const std::vector<int>& byte_offsets, const char* what) {
-  ASSERT_EQ(byte_offsets.size(), 32u);
-  for (int quarter = 0; quarter < 4; ++quarter) {
-    std::set<int> groups;
-    for (int lane = 8 * quarter; lane < 8 * quarter + 8; ++lane) {
-      EXPECT_EQ(byte_offsets[lane] % 16, 0) << what;
-      groups.insert((byte_offsets[lane] / 16) % 8);
-    }
-    EXPECT_EQ(groups.size(), 8u) << what << ", quarter " << quarter;
+TEST(RegisterALayout, OutputSlotsInvertOutputTokens) {
+  std::set<int> slots;
+  for (int token = 0; token < kTokens; ++token) slots.insert(output_slot(token));
+  EXPECT_EQ(int(slots.size()), kTokens);
+  for (int kk = 0; kk < 4; ++kk) {
+    for (int x = 0; x < 16; ++x) EXPECT_EQ(output_slot(output_token(kk, x)), 16 * kk + x);
   }
+}
+
+// 16 rows: each warpgroup all eight tiles from one chunk per token.
+const OutputForm kWholeChunks = {
+    1, 8, [](int, int warp, int g) { return 4 * output_slab(warp, g) + output_chunk(g); },
+    [](int) { return 0; },
+    [](int, int warp, int g, int tile, int half) { return output_latent(warp, g, tile, half); }};
+// 32 rows: warpgroup m's four tiles from half a chunk per token.
+const OutputForm kHalfChunks = {
+    2, 4,
+    [](int m, int warp, int g) { return 4 * split_output_slab(m, warp) + split_output_chunk(g); },
+    [](int g) { return 2 * split_output_half(g); }, split_output_latent};
+
+TEST(RegisterALayout, OutputFromRegisterFragmentsEqualsPTimesV) {
+  expect_output_equals_p_times_v(kWholeChunks, 13);
+}
+
+TEST(RegisterALayout, SplitOutputFromRegisterFragmentsEqualsPTimesV) {
+  expect_output_equals_p_times_v(kHalfChunks, 17);
+}
+
+// Shared loads of `bytes` (8 or 16) per lane go 128 / bytes lanes per
+// wavefront (a half or a quarter warp): those lanes must cover as many
+// different groups of bytes / 4 banks.
+void expect_conflict_free(const std::vector<int>& byte_offsets, int bytes, const char* what) {
+  ASSERT_EQ(byte_offsets.size(), 32u);
+  const int lanes = 128 / bytes;
+  for (int first = 0; first < 32; first += lanes) {
+    std::set<int> groups;
+    for (int lane = first; lane < first + lanes; ++lane) {
+      EXPECT_EQ(byte_offsets[lane] % bytes, 0) << what;
+      groups.insert((byte_offsets[lane] / bytes) % lanes);
+    }
+    EXPECT_EQ(int(groups.size()), lanes) << what << ", lanes from " << first;
+  }
+}
+
+// Where the lanes of warp `warp` (of warpgroup m) read the tokens of
+// column `column` (of 2c, 2c + 1, 2c + 8, 2c + 9) of k-step kk, in a form.
+std::vector<int> v_read_offsets(const OutputForm& form, int m, int warp, int kk, int column) {
+  std::vector<int> offsets;
+  for (int lane = 0; lane < 32; ++lane) {
+    const int g = lane / 4, c = lane % 4;
+    const int token = output_token(kk, 2 * c + column % 2 + 8 * (column / 2));
+    offsets.push_back(token * kRegisterAStageTokenBytes +
+                      16 * staged_chunk(token, form.chunk(m, warp, g)) + 4 * form.first_word(g));
+  }
+  return offsets;
 }
 
 TEST(RegisterALayout, ChunkReadsAreConflictFree) {
@@ -226,20 +280,17 @@ TEST(RegisterALayout, ChunkReadsAreConflictFree) {
           offsets.push_back(token * kRegisterAStageTokenBytes +
                             16 * staged_chunk(token, 4 * slab + lane % 4));
         }
-        expect_conflict_free(offsets, "K chunk reads");
+        expect_conflict_free(offsets, 16, "K chunk reads");
       }
     }
     for (int kk = 0; kk < 4; ++kk) {
-      for (int column = 0; column < 4; ++column) {  // the lane group's 2c, 2c + 1, 2c + 8, 2c + 9
-        std::vector<int> offsets;
-        for (int lane = 0; lane < 32; ++lane) {
-          const int g = lane / 4, c = lane % 4;
-          const int x = 2 * c + column % 2 + 8 * (column / 2);
-          const int token = output_token(kk, x);
-          offsets.push_back(token * kRegisterAStageTokenBytes +
-                            16 * staged_chunk(token, 4 * output_slab(warp, g) + output_chunk(g)));
+      for (int column = 0; column < 4; ++column) {
+        expect_conflict_free(v_read_offsets(kWholeChunks, 0, warp, kk, column), 16,
+                             "V chunk reads (16 rows)");
+        for (int m = 0; m < 2; ++m) {
+          expect_conflict_free(v_read_offsets(kHalfChunks, m, warp, kk, column), 8,
+                               "V half-chunk reads (32 rows)");
         }
-        expect_conflict_free(offsets, "V chunk reads");
       }
     }
   }

@@ -62,4 +62,20 @@ MLADEC_HD constexpr int output_latent(int warp, int g, int tile, int half) {
 // register, the high half the next.
 MLADEC_HD constexpr uint32_t output_pick(int tile) { return tile % 2 ? 0x7362u : 0x5140u; }
 
+// 32-row tiles: both warpgroups take every block and warpgroup m owns the
+// latent values [256 m, 256 m + 256) — four accumulator tiles of m64n32,
+// 64 floats per thread. Lane row g of warp w reads eight bytes of each
+// token: half split_output_half(g) of chunk split_output_chunk(g) of slab
+// 4m + w. Tile t (of four) row g (+ 8 · half) is byte 2t (+ 1) of them.
+// The 8-byte reads go a half warp per wavefront: rows g = 0..3 take
+// chunks {0, 2} × halves, rows 4..7 chunks {1, 3} × halves, so that the
+// tokens of lane groups c and c + 2 (a swizzle apart) never share a bank.
+MLADEC_HD constexpr int split_output_slab(int m, int warp) { return 4 * m + warp; }
+MLADEC_HD constexpr int split_output_chunk(int g) { return 2 * ((g >> 1) & 1) + (g >> 2); }
+MLADEC_HD constexpr int split_output_half(int g) { return g & 1; }
+MLADEC_HD constexpr int split_output_latent(int m, int warp, int g, int tile, int half) {
+  return 64 * split_output_slab(m, warp) + 16 * split_output_chunk(g) + 8 * split_output_half(g) +
+         2 * tile + half;
+}
+
 }  // namespace mladec::detail

@@ -7,13 +7,14 @@ namespace mladec {
 KernelConfig select_config(const DecodeProblem& problem) {
   validate_problem(problem);
   KernelConfig config;
-  // Up to 16 query rows per request (32 with a bf16 cache) run the
+  // Up to 16 query rows per request (32 with a bf16 or e4m3 cache) run the
   // transposed form, whose wgmma N is the tile's rows instead of 64 padded
   // rows. Measured on the H200 (bench/NOTES.md, v6): bf16 0.72x the row
-  // form's time at <= 16 rows and 0.84x at 17..32; the fp8 formats 0.91-0.99x
-  // at <= 16 but 1.14-1.25x at 17..32, so they keep 64-row tiles there.
+  // form's time at <= 16 rows and 0.84x at 17..32; blockwise 1.14-1.25x at
+  // 17..32 (dequantized into bf16 tiles), so it keeps 64-row tiles there;
+  // e4m3 converts in registers (v34).
   config.tile_rows = detail::tile_rows_for(int64_t(problem.max_q_len) * problem.num_heads,
-                                          problem.kv_dtype == KvDtype::kBf16);
+                                          problem.kv_dtype != KvDtype::kFp8Blockwise);
   if (problem.fixed_chunk_tokens > 0) {
     config.fixed_chunk_tokens = problem.fixed_chunk_tokens;
   }

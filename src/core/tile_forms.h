@@ -21,12 +21,14 @@ MLADEC_HD constexpr bool kernel_runs_tile_rows(int rows) {
 }
 
 // Tile rows for requests of up to `rows` query rows (max_q_len * h_q): the
-// transposed form for up to 16 rows, and up to 32 with a bf16 cache (the
-// fp8 caches measured slower there, bench/NOTES.md v6), else the row form.
-MLADEC_HD constexpr int tile_rows_for(int64_t rows, bool bf16_cache) {
-  return rows <= kTransposedSmallTileRows                  ? kTransposedSmallTileRows
-         : rows <= kTransposedTileRowLimit && bf16_cache ? kTransposedTileRowLimit
-                                                           : kRowFormTileRows;
+// transposed form for up to 16 rows, and up to 32 where it computes from
+// the cache as stored — bf16, and e4m3 through the register-A path; the
+// blockwise format measured slower there (bench/NOTES.md v6, v34) — else
+// the row form.
+MLADEC_HD constexpr int tile_rows_for(int64_t rows, bool transposed_to_32) {
+  return rows <= kTransposedSmallTileRows                        ? kTransposedSmallTileRows
+         : rows <= kTransposedTileRowLimit && transposed_to_32 ? kTransposedTileRowLimit
+                                                                 : kRowFormTileRows;
 }
 
 }  // namespace mladec::detail

@@ -7,14 +7,13 @@
 //        table (any page size) into 128-byte-swizzled bf16 slabs — bf16 KV
 //        with 16-byte cp.async, fp8 KV through registers, dequantized
 //        (fp8_kv_tiles.cuh) — and signals mbarriers, two KV buffers deep;
-//        for e4m3 at 16 rows it stages the fp8 bytes as they are, four
+//        for e4m3 at 16 and 32 rows it stages the fp8 bytes as they are, four
 //        blocks deep (fp8_kv_tiles.cuh: stage_e4m3_rows).
 //   WG1, WG2  math: 64-row tiles on the seesaw schedule, the blocks
 //        alternating between the warpgroups (decode_math_rows.cuh); tiles
 //        of at most 32 rows transposed, without padding rows
-//        (decode_math_transposed.cuh); e4m3 at 16 rows transposed with the
-//        fp8 converted in registers, each warpgroup taking alternate blocks
-//        (decode_math_register_a.cuh).
+//        (decode_math_transposed.cuh); e4m3 at 16 and 32 rows transposed
+//        with the fp8 converted in registers (decode_math_register_a.cuh).
 // Tokens outside a piece are zero-filled (never read); rows past a tile's
 // row count are zero and fully masked.
 #include <cstdint>
@@ -261,11 +260,12 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     const uint32_t bars = smem + kBarrierOffset;
     // A buffer is full when the producer's threads have arrived and empty
     // when its consumers have: both math warpgroups, or on the register-A
-    // path the one that took the block.
+    // path at 16 rows the one that took the block.
     for (int buffer = 0; buffer < kStages<kDtype, kRows>; ++buffer) {
       mbarrier_init(bars + 8 * (kFull + buffer), kWarpgroupThreads);
       mbarrier_init(bars + 8 * (kEmpty + buffer),
-                    kRegisterAFp8<kDtype, kRows> ? kWarpgroupThreads : kMathThreads);
+                    kRegisterAFp8<kDtype, kRows> && kRows == 16 ? kWarpgroupThreads
+                                                                : kMathThreads);
     }
     mbarrier_init(bars + 8 * kQFull, kWarpgroupThreads);
     mbarrier_init(bars + 8 * kQEmpty, kMathThreads);
@@ -294,8 +294,8 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     }
   } else if constexpr (kRegisterAFp8<kDtype, kRows>) {
     setmaxnreg_increase<Registers::kMath>();
-    run_math_register_a(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1],
-                        threadIdx.x / kWarpgroupThreads - 1);
+    run_math_register_a<kRows>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1],
+                               threadIdx.x / kWarpgroupThreads - 1);
   } else {
     // One copy of the transposed form's code for both warpgroups
     // (decode_math_transposed.cuh): m at run time.

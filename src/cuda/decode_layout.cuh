@@ -74,18 +74,20 @@ constexpr int kTransposedSumOffset = kQOffset + 3 * kSlabBytes + kUpperHalf;  //
 __host__ __device__ constexpr int transposed_scores_offset(int parity, int warpgroup) {
   return kQOffset + (4 + 2 * parity + warpgroup) * kSlabBytes + kUpperHalf;
 }
-// e4m3 caches at 16 query rows take the register-A path
+// e4m3 caches at 16 and 32 query rows take the register-A path
 // (decode_math_register_a.cuh): the producer stages each block's fp8 bytes
 // by cp.async into one of four stages that fill the two KV buffers (token
 // t at t · 576, chunks swizzled: src/core/register_a_layout.h), and the math
 // warps convert K and Vᵀ into f16 wgmma A operands themselves; Q is
 // converted in place to f16, each row scaled by a power of two (its inverse
-// at kTransposedQScaleOffset). The warpgroups take alternate blocks and
-// merge their states through the upper halves of Q slabs 4..8 (the
-// transposed form's Sᵀ exchange, unused here). bench/NOTES.md v31, v32.
+// at kTransposedQScaleOffset). At 16 rows the warpgroups take alternate
+// blocks and merge their states through the upper halves of Q slabs 4..8
+// (the transposed form's Sᵀ exchange, unused here); at 32 rows both take
+// every block. bench/NOTES.md v31–v34.
 template <KvDtype kDtype, int kRows>
-inline constexpr bool kRegisterAFp8 = kDtype == KvDtype::kFp8E4m3 && kRows == 16;
-constexpr int kRegisterAStages = kMaxStages;  // the stages fill the barrier slots
+inline constexpr bool kRegisterAFp8 = kDtype == KvDtype::kFp8E4m3 && kRows != kTileRows;
+constexpr int kRegisterAStages = 4;
+static_assert(kRegisterAStages <= kMaxStages, "a full and an empty mbarrier per stage");
 template <KvDtype kDtype, int kRows>
 inline constexpr int kStages = kRegisterAFp8<kDtype, kRows> ? kRegisterAStages : 2;
 constexpr int kRegisterAStageBytes = kBlockTokens * kRegisterAStageTokenBytes;

@@ -27,22 +27,30 @@
 #include "src/cuda/decode_params.h"
 #include "src/cuda/fp8_register_a.cuh"
 #include "src/cuda/hopper.cuh"
+#include "src/cuda/transposed_softmax.cuh"
 
 namespace mladec::detail {
 
 // warp_group (m): 0 or 1 at run time, one copy of the code for both.
+// kRows 16: the warpgroups take alternate blocks, each with all of Oᵀ, and
+// merge; kRows 32: both take every block (each computes the whole Sᵀ and
+// the same softmax), warpgroup m owns latent values [256 m, + 256).
+template <int kRows>
 __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8_t* smem_bytes,
                                                     uint32_t smem, int begin, int end,
                                                     int warp_group) {
   using namespace decode_layout;
   const int m = __shfl_sync(0xffffffffu, warp_group, 0);
-  constexpr int kThreadRows = 4;   // query rows per thread (16 rows: two n8 groups)
-  constexpr int kTiles = kLatentDim / 64;
+  static_assert(kRows == 16 || kRows == 32, "the transposed form's N");
+  constexpr bool kAlternate = kRows == 16;
+  constexpr int kThreadRows = kRows / 4;  // query rows per thread: two per n8 group
+  constexpr int kFragment = kRows / 2;    // accumulator floats per m64 tile
+  constexpr int kTiles = kAlternate ? kLatentDim / 64 : kLatentDim / 128;
   const int warp = (threadIdx.x / 32) % 4;
   const int lane = threadIdx.x % 32;
   const int thread = threadIdx.x % kWarpgroupThreads;
   const int fragment_row = warp * 16 + lane / 4;  // + 8 for x >= 2
-  const auto query_row = [&](int q) { return 8 * (q >> 1) + 2 * (lane & 3) + (q & 1); };
+  const auto query_row = [&](int q) { return transposed_query_row(q, lane); };
   const uint32_t bars = smem + kBarrierOffset;
   const uint32_t p_tile = smem + transposed_p_offset(m);
   float* max_exchange =
@@ -55,23 +63,22 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     const PieceExtent e = piece_extent(p, piece, unit);
     int row_end[kThreadRows];
     float row_max[kThreadRows], row_sum[kThreadRows], score_scale[kThreadRows];
+    transposed_row_ends(p, piece, unit, lane, row_end);
 #pragma unroll
     for (int q = 0; q < kThreadRows; ++q) {
-      const int r = query_row(q);
-      const int t = (unit.row_begin + r) / p.num_heads;
-      const int visible = p.causal ? unit.kv_len - unit.q_len + t + 1 : unit.kv_len;
-      row_end[q] = r < unit.row_count ? min(piece.kv_end, visible) : piece.kv_begin;
       row_max[q] = -INFINITY;
       row_sum[q] = 0.f;  // this thread's tokens only
       score_scale[q] = p.scale_log2;
     }
-    // This warpgroup's blocks: the worker's blocks alternate between the
-    // warpgroups (and rotate through the four stages) across pieces.
-    const int first = int((kv_loads + m) & 1);
+    // This warpgroup's blocks: at 16 rows the worker's blocks alternate
+    // between the warpgroups across pieces; they rotate through the four
+    // stages.
+    const int first = kAlternate ? int((kv_loads + m) & 1) : 0;
+    constexpr int kStep = kAlternate ? 2 : 1;
     if (e.num_blocks > 0) {
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       fence_proxy_async();
-      convert_q_to_f16(smem, smem_bytes, m, q_loads);
+      convert_q_to_f16<kRows>(smem, smem_bytes, m, q_loads);
       const float* q_scale = reinterpret_cast<const float*>(smem_bytes + kTransposedQScaleOffset);
 #pragma unroll
       for (int q = 0; q < kThreadRows; ++q) score_scale[q] *= q_scale[query_row(q)];
@@ -79,83 +86,38 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       if (first >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
     }
     // Zeroed after the conversion, which holds a row's words meanwhile.
-    float acc[kTiles][8];
+    float acc[kTiles][kFragment];
 #pragma unroll
     for (int t = 0; t < kTiles; ++t) {
 #pragma unroll
-      for (int k = 0; k < 8; ++k) acc[t][k] = 0.f;
+      for (int k = 0; k < kFragment; ++k) acc[t][k] = 0.f;
     }
     const SlabDescriptors q_tile(smem + kQOffset, 16), pt(p_tile, 16);
-    for (int b = first; b < e.num_blocks; b += 2) {
+    for (int b = first; b < e.num_blocks; b += kStep) {
       const uint32_t load = kv_loads + b;
       const int stage = int(load % kRegisterAStages);
       const uint32_t staged = smem + kKvOffset + stage * kRegisterAStageBytes;
       mbarrier_wait(bars + 8 * (kFull + stage), (load / kRegisterAStages) & 1);
       fence_proxy_async();
 
-      float s[8];
-      scores_register_a(s, staged, q_tile, warp, lane);
+      float s[kFragment];
+      scores_register_a<kRows>(s, staged, q_tile, warp, lane);
       fence_registers(s);
-      if (b + 2 >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
+      if (b + kStep >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
 
-      // Mask, scale into the exp2 domain, column (query row) maxima over
-      // this thread's two tokens, then the warp's 16, then the block's 64.
+      // Mask, scale into the exp2 domain, the block's query-row maxima.
       const int token0 = (e.first_block + b) * kBlockTokens + fragment_row;
-      float block_max[kThreadRows];
-#pragma unroll
-      for (int q = 0; q < kThreadRows; ++q) block_max[q] = -INFINITY;
-#pragma unroll
-      for (int k = 0; k < 8; ++k) {
-        const int q = 2 * (k / 4) + (k & 1);
-        const int j = token0 + 8 * ((k >> 1) & 1);
-        const bool visible = j >= piece.kv_begin && j < row_end[q];
-        s[k] = visible ? s[k] * score_scale[q] : -INFINITY;
-        block_max[q] = fmaxf(block_max[q], s[k]);
-      }
-#pragma unroll
-      for (int q = 0; q < kThreadRows; ++q) {
-#pragma unroll
-        for (int mask = 4; mask < 32; mask <<= 1) {
-          block_max[q] = fmaxf(block_max[q], __shfl_xor_sync(0xffffffffu, block_max[q], mask));
-        }
-        if (lane < 4) max_exchange[warp * kTransposedRowLimit + query_row(q)] = block_max[q];
-      }
-      named_barrier_sync(kTransposedMaxBarrier + m, kWarpgroupThreads);
-
       float scale[kThreadRows], base[kThreadRows];
-#pragma unroll
-      for (int q = 0; q < kThreadRows; ++q) {
-        float new_max = row_max[q];
-#pragma unroll
-        for (int w = 0; w < 4; ++w) {
-          new_max = fmaxf(new_max, max_exchange[w * kTransposedRowLimit + query_row(q)]);
-        }
-        // No visible key yet: subtract 0 so every exp2 is 0, not NaN.
-        base[q] = new_max == -INFINITY ? 0.f : new_max;
-        scale[q] = exp2f(row_max[q] - base[q]);
-        row_max[q] = new_max;
-        row_sum[q] *= scale[q];
-      }
-      // P, kept in this thread's row sums and stored as Pᵀ in f16: query
-      // row r, token j at k position output_slot(j) of row r.
-#pragma unroll
-      for (int k = 0; k < 8; ++k) {
-        const int q = 2 * (k / 4) + (k & 1);
-        s[k] = exp2f(s[k] - base[q]);
-        row_sum[q] += s[k];
-        const int slot = output_slot(fragment_row + 8 * ((k >> 1) & 1));
-        store_shared_u16(p_tile + slab_offset(query_row(q), slot / 8) + 2 * (slot % 8),
-                         f16_bits(s[k]));
-      }
-#pragma unroll
-      for (int t = 0; t < kTiles; ++t) {
-#pragma unroll
-        for (int k = 0; k < 8; ++k) acc[t][k] *= scale[2 * (k / 4) + (k & 1)];
-      }
-      fence_proxy_async();
-      named_barrier_sync(kTransposedPBarrier + m, kWarpgroupThreads);
+      transposed_block_maxima(s, token0, piece.kv_begin, row_end,
+                              [&](int q) { return score_scale[q]; }, row_max, row_sum, base,
+                              scale, max_exchange, warp, lane, kTransposedMaxBarrier + m);
+      // P, kept in this thread's row sums, stored as Pᵀ in f16 in output_slot order.
+      store_transposed_p(s, base, scale, row_sum, acc, p_tile, fragment_row, lane,
+                         [](int token) { return output_slot(token); },
+                         [](float v) { return f16_bits(v); },
+                         kTransposedPBarrier + m);
 
-      issue_output_register_a(acc, staged, pt, warp, lane);
+      issue_output_register_a<kRows>(acc, staged, pt, m, warp, lane);
       // The stage is free once its last chunks are converted (the wgmmas
       // read registers and Pᵀ): release it before they complete.
       mbarrier_arrive(bars + 8 * (kEmpty + stage));
@@ -166,85 +128,74 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     kv_loads += uint32_t(e.num_blocks);
     if (e.num_blocks > 0) ++q_loads;
 
-    // Row totals over the warp's lanes, then over the warpgroup's 4 warps.
-    // Alternate pieces use alternate halves: a piece without blocks passes
-    // no other barrier before it writes its totals.
+    // Row totals over the warpgroup. Alternate pieces use alternate halves
+    // of the exchange: a piece without blocks passes no other barrier
+    // before it writes its totals.
     float* sum_exchange = reinterpret_cast<float*>(smem_bytes + kTransposedSumOffset) +
                           ((pieces_done & 1) * 2 + m) * 4 * kTransposedRowLimit;
-#pragma unroll
-    for (int q = 0; q < kThreadRows; ++q) {
-#pragma unroll
-      for (int mask = 4; mask < 32; mask <<= 1) {
-        row_sum[q] += __shfl_xor_sync(0xffffffffu, row_sum[q], mask);
-      }
-      if (lane < 4) sum_exchange[warp * kTransposedRowLimit + query_row(q)] = row_sum[q];
-    }
-    named_barrier_sync(kTransposedPBarrier + m, kWarpgroupThreads);
     float total[kThreadRows];
-#pragma unroll
-    for (int q = 0; q < kThreadRows; ++q) {
-      total[q] = 0.f;
-#pragma unroll
-      for (int w = 0; w < 4; ++w) total[q] += sum_exchange[w * kTransposedRowLimit + query_row(q)];
-    }
+    transposed_row_totals(row_sum, sum_exchange, warp, lane, kTransposedPBarrier + m, total);
 
-    // Merge: warpgroup 1 hands its state over in two halves of Oᵀ (4 KB
-    // per tile, thread by thread: both hold the same fragment positions);
-    // warpgroup 0 rescales both to the common maximum and writes the rows.
-    float* stats = reinterpret_cast<float*>(smem_bytes + kRegisterAMergeStatsOffset) + 8 * thread;
-    float own[kThreadRows], other[kThreadRows];  // each side's factor
+    if constexpr (kAlternate) {
+      // Merge: warpgroup 1 hands its state over in two halves of Oᵀ (4 KB
+      // per tile, thread by thread: both hold the same fragment positions);
+      // warpgroup 0 rescales both to the common maximum and writes the rows.
+      float* stats = reinterpret_cast<float*>(smem_bytes + kRegisterAMergeStatsOffset) + 8 * thread;
+      float own[kThreadRows], other[kThreadRows];  // each side's factor
 #pragma unroll
-    for (int half = 0; half < 2; ++half, ++merges) {
-      if (m == 1) {
-        // Warpgroup 0 has read what the previous hand-over left here.
-        mbarrier_wait(bars + 8 * kMergeEmpty, (merges & 1) ^ 1);
+      for (int half = 0; half < 2; ++half, ++merges) {
+        if (m == 1) {
+          // Warpgroup 0 has read what the previous hand-over left here.
+          mbarrier_wait(bars + 8 * kMergeEmpty, (merges & 1) ^ 1);
+          if (half == 0) {
+#pragma unroll
+            for (int q = 0; q < kThreadRows; ++q) {
+              stats[q] = row_max[q];
+              stats[4 + q] = total[q];
+            }
+          }
+#pragma unroll
+          for (int t = 0; t < 4; ++t) {
+            float4* out = reinterpret_cast<float4*>(smem_bytes + register_a_merge_offset(t)) +
+                          2 * thread;
+            out[0] = make_float4(acc[4 * half + t][0], acc[4 * half + t][1], acc[4 * half + t][2],
+                                 acc[4 * half + t][3]);
+            out[1] = make_float4(acc[4 * half + t][4], acc[4 * half + t][5], acc[4 * half + t][6],
+                                 acc[4 * half + t][7]);
+          }
+          mbarrier_arrive(bars + 8 * kMergeFull);
+          continue;
+        }
+        mbarrier_wait(bars + 8 * kMergeFull, merges & 1);
         if (half == 0) {
 #pragma unroll
           for (int q = 0; q < kThreadRows; ++q) {
-            stats[q] = row_max[q];
-            stats[4 + q] = total[q];
+            const float their_max = stats[q];
+            const float merged = fmaxf(row_max[q], their_max);
+            const float base = merged == -INFINITY ? 0.f : merged;
+            own[q] = exp2f(row_max[q] - base);
+            other[q] = exp2f(their_max - base);
+            total[q] = total[q] * own[q] + stats[4 + q] * other[q];
+            row_max[q] = merged;
           }
         }
 #pragma unroll
         for (int t = 0; t < 4; ++t) {
-          float4* out = reinterpret_cast<float4*>(smem_bytes + register_a_merge_offset(t)) +
-                        2 * thread;
-          out[0] = make_float4(acc[4 * half + t][0], acc[4 * half + t][1], acc[4 * half + t][2],
-                               acc[4 * half + t][3]);
-          out[1] = make_float4(acc[4 * half + t][4], acc[4 * half + t][5], acc[4 * half + t][6],
-                               acc[4 * half + t][7]);
-        }
-        mbarrier_arrive(bars + 8 * kMergeFull);
-        continue;
-      }
-      mbarrier_wait(bars + 8 * kMergeFull, merges & 1);
-      if (half == 0) {
+          const float4* in =
+              reinterpret_cast<const float4*>(smem_bytes + register_a_merge_offset(t)) + 2 * thread;
+          const float4 low = in[0], high = in[1];
+          const float theirs[8] = {low.x, low.y, low.z, low.w, high.x, high.y, high.z, high.w};
 #pragma unroll
-        for (int q = 0; q < kThreadRows; ++q) {
-          const float their_max = stats[q];
-          const float merged = fmaxf(row_max[q], their_max);
-          const float base = merged == -INFINITY ? 0.f : merged;
-          own[q] = exp2f(row_max[q] - base);
-          other[q] = exp2f(their_max - base);
-          total[q] = total[q] * own[q] + stats[4 + q] * other[q];
-          row_max[q] = merged;
+          for (int k = 0; k < 8; ++k) {
+            const int q = 2 * (k / 4) + (k & 1);
+            acc[4 * half + t][k] = acc[4 * half + t][k] * own[q] + theirs[k] * other[q];
+          }
         }
+        mbarrier_arrive(bars + 8 * kMergeEmpty);
       }
-#pragma unroll
-      for (int t = 0; t < 4; ++t) {
-        const float4* in =
-            reinterpret_cast<const float4*>(smem_bytes + register_a_merge_offset(t)) + 2 * thread;
-        const float4 low = in[0], high = in[1];
-        const float theirs[8] = {low.x, low.y, low.z, low.w, high.x, high.y, high.z, high.w};
-#pragma unroll
-        for (int k = 0; k < 8; ++k) {
-          const int q = 2 * (k / 4) + (k & 1);
-          acc[4 * half + t][k] = acc[4 * half + t][k] * own[q] + theirs[k] * other[q];
-        }
-      }
-      mbarrier_arrive(bars + 8 * kMergeEmpty);
     }
-    if (m == 1) continue;
+    // 16 rows: warpgroup 0 writes the merged rows; 32 rows: each its half.
+    if (kAlternate && m == 1) continue;
 
     const int g = lane / 4;
 #pragma unroll
@@ -254,20 +205,14 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       // out_scale: fp8_e4m3's per-tensor scale, left out of the dequantized V.
       const float inverse = total[q] > 0.f ? p.out_scale / total[q] : 0.f;
       const int index = unit.row_begin + r;
-      if (warp == 0 && g == 0) {
-        const float lse = total[q] > 0.f ? (row_max[q] + log2f(total[q])) * 0.69314718056f
-                                         : -INFINITY;
-        if (piece.slot < 0) {
-          p.lse[(unit.q_start + index / p.num_heads) * p.lse_token_stride +
-                (index % p.num_heads) * p.lse_head_stride] = lse;
-        } else {
-          p.partial_lse[int64_t(piece.slot) * p.slot_rows + r] = lse;
-        }
+      if (m == 0 && warp == 0 && g == 0) {
+        store_transposed_lse(p, piece, unit, r, row_max[q], total[q]);
       }
-      // The thread's 16 consecutive latent values of row r: tile t, halves
-      // 0 / 1 are values 2t, 2t + 1 (output_latent).
+      // The thread's consecutive latent values of row r: tile t, halves
+      // 0 / 1 are values 2t, 2t + 1 (output_latent, split_output_latent).
       const int k0 = 4 * (q >> 1) + (q & 1);  // half 0; half 1 is k0 + 2
-      const int latent0 = output_latent(warp, g, 0, 0);
+      const int latent0 =
+          kAlternate ? output_latent(warp, g, 0, 0) : split_output_latent(m, warp, g, 0, 0);
       if (piece.slot < 0) {
         uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +
                         (index % p.num_heads) * p.out_head_stride + latent0;
@@ -276,8 +221,11 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
         for (int t = 0; t < kTiles; ++t) {
           packed[t] = pack_bf16x2(acc[t][k0] * inverse, acc[t][k0 + 2] * inverse);
         }
-        reinterpret_cast<uint4*>(out)[0] = make_uint4(packed[0], packed[1], packed[2], packed[3]);
-        reinterpret_cast<uint4*>(out)[1] = make_uint4(packed[4], packed[5], packed[6], packed[7]);
+#pragma unroll
+        for (int t = 0; t < kTiles; t += 4) {
+          reinterpret_cast<uint4*>(out)[t / 4] =
+              make_uint4(packed[t], packed[t + 1], packed[t + 2], packed[t + 3]);
+        }
       } else {
         float* out = p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim + latent0;
 #pragma unroll

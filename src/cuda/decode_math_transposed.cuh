@@ -22,6 +22,7 @@
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
+#include "src/cuda/transposed_softmax.cuh"
 
 namespace mladec::detail {
 
@@ -48,7 +49,7 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
   const int lane = threadIdx.x % 32;
   const int fragment_row = warp * 16 + lane / 4;  // + 8 for x >= 2
   // Query row of thread row q = 2i + c (group i, column c of the pair).
-  const auto query_row = [&](int q) { return 8 * (q >> 1) + 2 * (lane & 3) + (q & 1); };
+  const auto query_row = [&](int q) { return transposed_query_row(q, lane); };
   const uint32_t bars = smem + kBarrierOffset;
   const uint32_t p_tile = smem + transposed_p_offset(m);
   float* max_exchange =
@@ -60,13 +61,7 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
     const PlanUnit unit = p.units[piece.unit];
     const PieceExtent e = piece_extent(p, piece, unit);
     int row_end[kThreadRows];
-#pragma unroll
-    for (int q = 0; q < kThreadRows; ++q) {
-      const int r = query_row(q);
-      const int t = (unit.row_begin + r) / p.num_heads;
-      const int visible = p.causal ? unit.kv_len - unit.q_len + t + 1 : unit.kv_len;
-      row_end[q] = r < unit.row_count ? min(piece.kv_end, visible) : piece.kv_begin;
-    }
+    transposed_row_ends(p, piece, unit, lane, row_end);
     float row_max[kThreadRows], row_sum[kThreadRows];  // row_sum: this thread's tokens only
 #pragma unroll
     for (int q = 0; q < kThreadRows; ++q) {
@@ -137,62 +132,16 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
         s[7] += high.w;
       }
 
-      // Mask, scale into the exp2 domain, column (query row) maxima over
-      // this thread's two tokens, then the warp's 16.
+      // Mask, scale into the exp2 domain, the block's query-row maxima.
       const int token0 = (e.first_block + b) * kBlockTokens + fragment_row;
-      float block_max[kThreadRows];
-#pragma unroll
-      for (int q = 0; q < kThreadRows; ++q) block_max[q] = -INFINITY;
-#pragma unroll
-      for (int k = 0; k < kFragment; ++k) {
-        const int q = 2 * (k / 4) + (k & 1);
-        const int j = token0 + 8 * ((k >> 1) & 1);
-        const bool visible = j >= piece.kv_begin && j < row_end[q];
-        s[k] = visible ? s[k] * p.scale_log2 : -INFINITY;
-        block_max[q] = fmaxf(block_max[q], s[k]);
-      }
-#pragma unroll
-      for (int q = 0; q < kThreadRows; ++q) {
-#pragma unroll
-        for (int mask = 4; mask < 32; mask <<= 1) {
-          block_max[q] = fmaxf(block_max[q], __shfl_xor_sync(0xffffffffu, block_max[q], mask));
-        }
-        if (lane < 4) max_exchange[warp * kTransposedRowLimit + query_row(q)] = block_max[q];
-      }
-      named_barrier_sync(kTransposedMaxBarrier + m, kWarpgroupThreads);
-
       float scale[kThreadRows], base[kThreadRows];
-#pragma unroll
-      for (int q = 0; q < kThreadRows; ++q) {
-        float new_max = row_max[q];
-#pragma unroll
-        for (int w = 0; w < 4; ++w) {
-          new_max = fmaxf(new_max, max_exchange[w * kTransposedRowLimit + query_row(q)]);
-        }
-        // No visible key yet: subtract 0 so every exp2 is 0, not NaN.
-        base[q] = new_max == -INFINITY ? 0.f : new_max;
-        scale[q] = exp2f(row_max[q] - base[q]);
-        row_max[q] = new_max;
-        row_sum[q] *= scale[q];
-      }
-      // P, kept in this thread's row sums and stored as Pᵀ (query row r,
-      // token j at chunk j / 8 of row r) for the wgmma B operand.
-#pragma unroll
-      for (int k = 0; k < kFragment; ++k) {
-        const int q = 2 * (k / 4) + (k & 1);
-        s[k] = exp2f(s[k] - base[q]);
-        row_sum[q] += s[k];
-        const int token = fragment_row + 8 * ((k >> 1) & 1);
-        store_shared_u16(p_tile + slab_offset(query_row(q), token / 8) + 2 * (token % 8),
-                         bf16_bits(s[k]));
-      }
-#pragma unroll
-      for (int t = 0; t < kLatentTiles; ++t) {
-#pragma unroll
-        for (int k = 0; k < kFragment; ++k) acc[t][k] *= scale[2 * (k / 4) + (k & 1)];
-      }
-      fence_proxy_async();
-      named_barrier_sync(kTransposedPBarrier + m, kWarpgroupThreads);
+      transposed_block_maxima(s, token0, piece.kv_begin, row_end,
+                              [&](int) { return p.scale_log2; }, row_max, row_sum, base, scale,
+                              max_exchange, warp, lane, kTransposedMaxBarrier + m);
+      // P, kept in this thread's row sums, stored as Pᵀ.
+      store_transposed_p(s, base, scale, row_sum, acc, p_tile, fragment_row, lane,
+                         [](int token) { return token; }, [](float v) { return bf16_bits(v); },
+                         kTransposedPBarrier + m);
 
       const SlabDescriptors v(block + kLatentTiles * m * kSlabBytes, kSlabBytes), pt(p_tile, 16);
       wgmma_fence();
@@ -212,39 +161,20 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
     }
     if (e.num_blocks > 0) ++q_loads;
 
-    // Row totals over the warp's lanes, then over the warpgroup's 4 warps.
-    // Alternate pieces use alternate halves: a piece without blocks passes
-    // no other barrier before it writes its totals.
+    // Row totals over the warpgroup. Alternate pieces use alternate halves
+    // of the exchange: a piece without blocks passes no other barrier
+    // before it writes its totals.
     float* sum_exchange = reinterpret_cast<float*>(smem_bytes + kTransposedSumOffset) +
                           ((pieces_done & 1) * 2 + m) * 4 * kTransposedRowLimit;
+    float total[kThreadRows], inverse[kThreadRows];
+    transposed_row_totals(row_sum, sum_exchange, warp, lane, kTransposedPBarrier + m, total);
 #pragma unroll
     for (int q = 0; q < kThreadRows; ++q) {
-#pragma unroll
-      for (int mask = 4; mask < 32; mask <<= 1) {
-        row_sum[q] += __shfl_xor_sync(0xffffffffu, row_sum[q], mask);
-      }
-      if (lane < 4) sum_exchange[warp * kTransposedRowLimit + query_row(q)] = row_sum[q];
-    }
-    named_barrier_sync(kTransposedPBarrier + m, kWarpgroupThreads);
-    float inverse[kThreadRows];
-#pragma unroll
-    for (int q = 0; q < kThreadRows; ++q) {
-      float total = 0.f;
-#pragma unroll
-      for (int w = 0; w < 4; ++w) total += sum_exchange[w * kTransposedRowLimit + query_row(q)];
       // out_scale: fp8_e4m3's per-tensor scale, left out of the dequantized V.
-      inverse[q] = total > 0.f ? p.out_scale / total : 0.f;
+      inverse[q] = total[q] > 0.f ? p.out_scale / total[q] : 0.f;
       const int r = query_row(q);
       if (m == 0 && warp == 0 && lane < 4 && r < unit.row_count) {
-        const float lse = total > 0.f ? (row_max[q] + log2f(total)) * 0.69314718056f
-                                      : -INFINITY;
-        const int index = unit.row_begin + r;
-        if (piece.slot < 0) {
-          p.lse[(unit.q_start + index / p.num_heads) * p.lse_token_stride +
-                (index % p.num_heads) * p.lse_head_stride] = lse;
-        } else {
-          p.partial_lse[int64_t(piece.slot) * p.slot_rows + r] = lse;
-        }
+        store_transposed_lse(p, piece, unit, r, row_max[q], total[q]);
       }
     }
     // Oᵀ element (latent value, query row) to the output row.

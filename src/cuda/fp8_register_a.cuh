@@ -10,7 +10,9 @@
 //               wgmma's B, is stored with its dimensions permuted to match.
 //   Oᵀ = Vᵀ·Pᵀ  a thread reads one chunk (16 latent dimensions: its rows of
 //               the eight accumulator tiles) of each of its four tokens of a
-//               k-step; byte permutes pair a dimension's two tokens.
+//               k-step; byte permutes pair a dimension's two tokens. At 32
+//               rows a warpgroup owns half of the latent values (four tiles)
+//               and reads half a chunk per token.
 // Every e4m3 value is an f16 value, so K and V are exact; Q is rescaled per
 // row by a power of two into f16's range (convert_q_to_f16) and the scores
 // scaled back; Pᵀ is stored in f16.
@@ -24,7 +26,7 @@
 
 namespace mladec::detail {
 
-// Both math warpgroups: the Q tile's 16 rows (bf16, in place) to f16, each
+// Both math warpgroups: the Q tile's kRows rows (bf16, in place) to f16, each
 // row scaled by 2^shift so its largest magnitude lands in [2^14, 2^15)
 // (2^-shift to kTransposedQScaleOffset[row]), its words permuted within
 // each slab as the scores' A fragments need (q_source_word). bf16's 8
@@ -33,22 +35,24 @@ namespace mladec::detail {
 // warp: each reads all its source words before any of them writes. Ends
 // when both warpgroups have converted (kQConverted, phase `phase`): the f16
 // rows visible to wgmma.
+template <int kRows>
 __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_bytes, int m,
                                                  uint32_t phase) {
   using namespace decode_layout;
-  constexpr int kRows = 16;
   constexpr int kThreadsPerRow = kMathThreads / kRows;
   constexpr int kSlabs = kRowChunks / 8;
-  constexpr int kUnits = (kSlabs + 1) / 2;  // slabs per thread, at most
-  static_assert(kThreadsPerRow == 16, "a row's 16 threads: eight chunks of every other slab");
+  // A row's threads: chunk p of every slab (8 threads) or of every other
+  // slab (16 threads).
+  constexpr int kSlabStep = kThreadsPerRow / 8;
+  constexpr int kUnits = (kSlabs + kSlabStep - 1) / kSlabStep;  // slabs per thread, at most
+  static_assert(kThreadsPerRow == 8 || kThreadsPerRow == 16, "16 or 32 rows");
   const int thread = m * kWarpgroupThreads + threadIdx.x % kWarpgroupThreads;
   const int row = thread / kThreadsPerRow, part = thread % kThreadsPerRow;
   const auto value = [](uint32_t word, int half) {
     return __uint_as_float(half ? word & 0xffff0000u : word << 16);
   };
   // Destination chunk p of a slab holds words 4p + c, c = 0..3, taken from
-  // the slab's words 8c + p (chunk 2c + p / 4, word p % 4). The row's 16
-  // threads: chunk p = part % 8 of slabs part / 8, + 2, + 4, ...
+  // the slab's words 8c + p (chunk 2c + p / 4, word p % 4).
   const int p = part % 8, first_slab = part / 8;
   uint32_t source[4];  // byte offsets in slab 0
 #pragma unroll
@@ -61,10 +65,10 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
   float largest = 0.f;
 #pragma unroll
   for (int i = 0; i < kUnits; ++i) {
-    if (first_slab + 2 * i >= kSlabs) break;
+    if (first_slab + kSlabStep * i >= kSlabs) break;
 #pragma unroll
     for (int c = 0; c < 4; ++c) {
-      words[i][c] = load_shared_u32(q_tile + 2 * i * kSlabBytes + source[c]);
+      words[i][c] = load_shared_u32(q_tile + kSlabStep * i * kSlabBytes + source[c]);
       largest = fmaxf(largest, fmaxf(fabsf(value(words[i][c], 0)), fabsf(value(words[i][c], 1))));
     }
   }
@@ -80,13 +84,13 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
   __syncwarp();  // every source word of the row is read
 #pragma unroll
   for (int i = 0; i < kUnits; ++i) {
-    if (first_slab + 2 * i >= kSlabs) break;
+    if (first_slab + kSlabStep * i >= kSlabs) break;
     uint32_t f16[4];
 #pragma unroll
     for (int c = 0; c < 4; ++c) {
       f16[c] = pack_f16x2(value(words[i][c], 0) * factor, value(words[i][c], 1) * factor);
     }
-    store_shared_v4(q_tile + 2 * i * kSlabBytes + slab_offset(row, p),
+    store_shared_v4(q_tile + kSlabStep * i * kSlabBytes + slab_offset(row, p),
                     make_uint4(f16[0], f16[1], f16[2], f16[3]));
   }
   if (part == 0) {
@@ -111,7 +115,8 @@ __device__ __forceinline__ void score_fragment(uint32_t (&a)[4], uint32_t low, u
 // completed, a slab (four k-steps) at a time: its chunks loaded while the
 // previous slab converts, its fragments converted while the previous slab's
 // wgmmas run (two fragment sets alternating). `q` describes the f16 Q tile.
-__device__ __forceinline__ void scores_register_a(float (&s)[8], uint32_t stage,
+template <int kRows>
+__device__ __forceinline__ void scores_register_a(float (&s)[kRows / 2], uint32_t stage,
                                                   const SlabDescriptors& q, int warp, int lane) {
   using namespace decode_layout;
   constexpr int kSlabs = kRowChunks / 8;
@@ -143,55 +148,67 @@ __device__ __forceinline__ void scores_register_a(float (&s)[8], uint32_t stage,
 #pragma unroll
     for (int k = 0; k < 4; ++k) {
       const int step = 4 * slab + k;
-      wgmma_m64nk16_rs_f16<16>(s, fragments[k], q.at(k_step_offset(step)), step > 0);
+      wgmma_m64nk16_rs_f16<kRows>(s, fragments[k], q.at(k_step_offset(step)), step > 0);
     }
     wgmma_commit();
   }
   wgmma_wait<0>();
 }
 
-// Oᵀ(tiles 0..7) += Vᵀ·Pᵀ for the staged block, issued (not committed to a
-// wait): per k-step kk the thread's four tokens (output_token) each give one
-// chunk; for tile t, word t / 2 of two tokens' chunks, byte-permuted, gives
-// rows g and g + 8 of their two columns.
-__device__ __forceinline__ void issue_output_register_a(float (&acc)[8][8], uint32_t stage,
-                                                        const SlabDescriptors& pt, int warp,
-                                                        int lane) {
+// Oᵀ += Vᵀ·Pᵀ for the staged block, issued (not committed to a wait).
+// 16 rows: tiles 0..7 (all 512 latent values), a thread reads one chunk of
+// each token (output_*); 32 rows: warpgroup m's tiles 0..3, half a chunk
+// (split_output_*). Per k-step kk the thread's four tokens (output_token:
+// columns 2c, 2c + 1, 2c + 8, 2c + 9); for tile t, word t / 2 of two
+// tokens' bytes, byte-permuted, gives rows g and g + 8 of their two
+// columns. The next k-step's bytes are loaded once this one's are
+// converted, while its wgmmas issue.
+template <int kRows>
+__device__ __forceinline__ void issue_output_register_a(
+    float (&acc)[kRows == 16 ? 8 : 4][kRows / 2], uint32_t stage, const SlabDescriptors& pt,
+    int m, int warp, int lane) {
   using namespace decode_layout;
+  constexpr int kTiles = kRows == 16 ? 8 : 4;
+  constexpr int kWords = kTiles / 2;  // per token: two bytes per tile
   const int g = lane / 4, c = lane % 4;
-  const int chunk = 4 * output_slab(warp, g) + output_chunk(g);
-  // Columns 2c, 2c + 1, 2c + 8, 2c + 9 of k-step kk: the next k-step's
-  // chunks are loaded once this one's are converted, while its wgmmas
-  // issue.
-  const auto load = [&](int kk, uint4 (&x)[4]) {
+  const int chunk = kRows == 16 ? 4 * output_slab(warp, g) + output_chunk(g)
+                                : 4 * split_output_slab(m, warp) + split_output_chunk(g);
+  const int part = kRows == 16 ? 0 : 8 * split_output_half(g);
+  const auto load = [&](int kk, uint32_t (&x)[4][kWords]) {
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
       const int token = output_token(kk, 2 * c + e % 2 + 8 * (e / 2));
-      x[e] = load_shared_v4(stage + token * kRegisterAStageTokenBytes +
-                            16 * staged_chunk(token, chunk));
+      const uint32_t address =
+          stage + token * kRegisterAStageTokenBytes + 16 * staged_chunk(token, chunk) + part;
+      if constexpr (kWords == 4) {
+        const uint4 v = load_shared_v4(address);
+        x[e][0] = v.x, x[e][1] = v.y, x[e][2] = v.z, x[e][3] = v.w;
+      } else {
+        const uint2 v = load_shared_v2(address);
+        x[e][0] = v.x, x[e][1] = v.y;
+      }
     }
   };
-  uint4 x[4];
+  uint32_t x[4][kWords];
   load(0, x);
-  uint32_t a[2][8][4];
+  uint32_t a[2][kTiles][4];
 #pragma unroll
   for (int kk = 0; kk < kBlockTokens / 16; ++kk) {
-    uint32_t(&fragments)[8][4] = a[kk % 2];
+    uint32_t(&fragments)[kTiles][4] = a[kk % 2];
     if (kk >= 2) wgmma_wait<1>();
-    const auto word = [](const uint4& v, int w) { return w == 0 ? v.x : w == 1 ? v.y : w == 2 ? v.z : v.w; };
 #pragma unroll
-    for (int t = 0; t < 8; ++t) {
+    for (int t = 0; t < kTiles; ++t) {
       const uint32_t pick = output_pick(t);
-      const uint32_t first = byte_permute(word(x[0], t / 2), word(x[1], t / 2), pick);
-      const uint32_t second = byte_permute(word(x[2], t / 2), word(x[3], t / 2), pick);
+      const uint32_t first = byte_permute(x[0][t / 2], x[1][t / 2], pick);
+      const uint32_t second = byte_permute(x[2][t / 2], x[3][t / 2], pick);
       e4m3x4_to_f16x2x2(first, fragments[t][0], fragments[t][1]);
       e4m3x4_to_f16x2x2(second, fragments[t][2], fragments[t][3]);
     }
     if (kk + 1 < kBlockTokens / 16) load(kk + 1, x);
     wgmma_fence();
 #pragma unroll
-    for (int t = 0; t < 8; ++t) {
-      wgmma_m64nk16_rs_f16<16>(acc[t], fragments[t], pt.at(kk * 32), true);
+    for (int t = 0; t < kTiles; ++t) {
+      wgmma_m64nk16_rs_f16<kRows>(acc[t], fragments[t], pt.at(kk * 32), true);
     }
     wgmma_commit();
   }
