@@ -164,6 +164,26 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       constexpr int kBuffers = kStages<kDtype, kRows>;
       const int buffer = int(kv_loads % kBuffers);
       const int j = (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
+      if (kDtype != KvDtype::kBf16 && !kRegisterAFp8<kDtype, kRows> && b + 1 < e.num_blocks) {
+        // fp8 tiles are converted through registers, few loads in flight:
+        // start the next block's DRAM reads now so those loads find it in
+        // L2 (without it 128x8192 h_q 64 e4m3 took 517 us, not 453). Not on
+        // the register-A path, whose stages are copied as they are, four
+        // ahead: there the prefetch only doubled the L2 traffic (L2 89%
+        // busy, DRAM 55%; 236 us with it, 201 without: bench/NOTES.md v36). The copy
+        // takes uniform operands, so per-lane copies are issued one lane
+        // after another: where the warp's 16 tokens lie back to back in one
+        // page, lane 0 starts all of them at once.
+        const int next = j + kBlockTokens;
+        const bool contiguous = p.page_size % 16 == 0 &&
+                                p.kv_token_stride_bytes == kv_token_bytes(kDtype);
+        if (contiguous ? lane == 0 : lane < 16) {
+          if (next < e.load_end) {
+            prefetch_l2(kv_token_address(p, block_table, next),
+                        (contiguous ? 16 : 1) * kv_token_bytes(kDtype));
+          }
+        }
+      }
       // The row's address (a block-table load) before the wait for the
       // buffer, so its latency is spent waiting anyway: with small pages
       // every row has its own entry (page size 1 was 16% slower than 64).
