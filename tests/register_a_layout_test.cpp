@@ -1,6 +1,6 @@
 // The e4m3 register-A path's byte placement (src/core/register_a_layout.h,
 // used by src/cuda/fp8_register_a.cuh and the producer's staging) emulated
-// on the CPU: a staged block is built with staged_chunk, each thread's wgmma
+// on the CPU: a staged block is built with staged_offset, each thread's wgmma
 // A fragments are gathered the way the kernel gathers them (16-byte chunk
 // loads, prmt.b32 as the PTX ISA defines it) and multiplied by B as wgmma
 // would, and the products must equal the plain dot products — Sᵀ = K·Qᵀ
@@ -46,13 +46,13 @@ struct StagedBlock {
   std::vector<uint8_t> token_bytes;  // [token][dimension], as in the cache
   std::vector<uint8_t> stage;        // what the producer's copies leave
 
-  StagedBlock() : token_bytes(kTokens * kHeadDim), stage(kTokens * kRegisterAStageTokenBytes) {
+  StagedBlock() : token_bytes(kTokens * kHeadDim), stage(kChunks / 4 * kRegisterAStageSlabBytes) {
     std::mt19937 random(7);
     for (auto& b : token_bytes) b = uint8_t(random() % 16);
     for (int t = 0; t < kTokens; ++t) {
       for (int k = 0; k < kChunks; ++k) {
         for (int i = 0; i < 16; ++i) {
-          stage[t * kRegisterAStageTokenBytes + 16 * staged_chunk(t, k) + i] =
+          stage[staged_offset(t, k) + i] =
               token_bytes[t * kHeadDim + 16 * k + i];
         }
       }
@@ -60,7 +60,7 @@ struct StagedBlock {
   }
   // Word w (0..3) of token t's chunk k, read where the math reads it.
   uint32_t word(int t, int k, int w) const {
-    const uint8_t* p = &stage[t * kRegisterAStageTokenBytes + 16 * staged_chunk(t, k) + 4 * w];
+    const uint8_t* p = &stage[staged_offset(t, k) + 4 * w];
     return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
   }
 };
@@ -69,14 +69,26 @@ struct StagedBlock {
 int low_value(uint32_t half) { return int(half & 0xff); }
 int high_value(uint32_t half) { return int((half >> 8) & 0xff); }
 
-TEST(RegisterALayout, StagedChunksAreAPermutationWithinEachSlab) {
+TEST(RegisterALayout, StagedBlockIsTheTmaSwizzledSlabLayout) {
+  // Every chunk of every token at its own place inside the 36 KB stage...
+  std::set<int> offsets;
   for (int t = 0; t < kTokens; ++t) {
-    std::set<int> positions;
     for (int k = 0; k < kChunks; ++k) {
-      EXPECT_EQ(staged_chunk(t, k) / 4, k / 4) << "token " << t << " chunk " << k;
-      positions.insert(staged_chunk(t, k));
+      const int offset = staged_offset(t, k);
+      EXPECT_EQ(offset % 16, 0);
+      EXPECT_LT(offset, kChunks / 4 * kRegisterAStageSlabBytes);
+      offsets.insert(offset);
     }
-    EXPECT_EQ(int(positions.size()), kChunks);
+  }
+  EXPECT_EQ(int(offsets.size()), kTokens * kChunks);
+  // ... where a TMA box of 64 bytes × 64 tokens per slab, written with the
+  // 64-byte swizzle (address bits 7-8 XORed into bits 4-5) from a
+  // 512-byte-aligned base, puts it.
+  for (int t = 0; t < kTokens; ++t) {
+    for (int k = 0; k < kChunks; ++k) {
+      const int linear = (k / 4) * kRegisterAStageSlabBytes + t * 64 + 16 * (k % 4);
+      EXPECT_EQ(staged_offset(t, k), linear ^ (((linear >> 7) & 3) << 4)) << t << " " << k;
+    }
   }
 }
 
@@ -264,8 +276,7 @@ std::vector<int> v_read_offsets(const OutputForm& form, int m, int warp, int kk,
   for (int lane = 0; lane < 32; ++lane) {
     const int g = lane / 4, c = lane % 4;
     const int token = output_token(kk, 2 * c + column % 2 + 8 * (column / 2));
-    offsets.push_back(token * kRegisterAStageTokenBytes +
-                      16 * staged_chunk(token, form.chunk(m, warp, g)) + 4 * form.first_word(g));
+    offsets.push_back(staged_offset(token, form.chunk(m, warp, g)) + 4 * form.first_word(g));
   }
   return offsets;
 }
@@ -277,8 +288,7 @@ TEST(RegisterALayout, ChunkReadsAreConflictFree) {
         std::vector<int> offsets;
         for (int lane = 0; lane < 32; ++lane) {
           const int token = 16 * warp + lane / 4 + 8 * upper;
-          offsets.push_back(token * kRegisterAStageTokenBytes +
-                            16 * staged_chunk(token, 4 * slab + lane % 4));
+          offsets.push_back(staged_offset(token, 4 * slab + lane % 4));
         }
         expect_conflict_free(offsets, 16, "K chunk reads");
       }

@@ -7,21 +7,28 @@
 // 3 the same rows, columns + 8; g = lane / 4, c = lane % 4), prmt.b32's
 // byte selection and the banks of the 16-byte shared-memory reads.
 //
-// A staged block: token t's 576 bytes at t · 576, its 16-byte chunk k at
-// chunk position k ^ ((t >> 1) & 3) — the swizzle stays inside the aligned
-// group of four chunks (one slab: 64 dimensions), so every read below is a
-// whole chunk, and it spreads the Vᵀ reads of tokens two and four apart
-// over the banks (576 bytes is 16 banks modulo 32).
+// A staged block is slab-major, the layout a TMA copy with the 64-byte
+// swizzle writes: slab s (64 dimensions) of the block's 64 tokens at
+// s · 4096, token t's 64 bytes of it at t · 64, its 16-byte chunk c at
+// chunk position c ^ ((t >> 1) & 3) — the swizzle XORs address bits 7-8
+// into bits 4-5, and bits 7-8 of t · 64 are (t >> 1) & 3. The swizzle
+// spreads the Vᵀ reads of tokens two and four apart over the banks; every
+// read below is a whole or half chunk.
 #include <cstdint>
 
-#include "mladec/constants.h"
 #include "src/core/host_device.h"
 
 namespace mladec::detail {
 
-inline constexpr int kRegisterAStageTokenBytes = kHeadDim;
+inline constexpr int kRegisterAStageTokenBytes = 64;  // per slab
+inline constexpr int kRegisterAStageSlabBytes = 64 * kRegisterAStageTokenBytes;
 
 MLADEC_HD constexpr int staged_chunk(int token, int chunk) { return chunk ^ ((token >> 1) & 3); }
+// Byte offset of token t's 16-byte chunk k (of 36) in a staged block.
+MLADEC_HD constexpr int staged_offset(int token, int chunk) {
+  return (chunk / 4) * kRegisterAStageSlabBytes + token * kRegisterAStageTokenBytes +
+         16 * staged_chunk(token, chunk % 4);
+}
 
 // Sᵀ = K·Qᵀ, A = K (rows tokens, columns dimensions). Lane group c loads
 // chunk c of a slab of its token rows (16 dimensions, 64 s + 16 c ..); word

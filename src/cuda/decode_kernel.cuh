@@ -79,26 +79,32 @@ __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p
 // lookups hit L1: the producer read the same entries for the block's rows
 // before its wait for the buffer. The full barrier's count stays the
 // warpgroup's: every producer thread arrives once, thread 0 announcing the
-// tile's bytes.
+// tile's bytes. kStaged: an e4m3 block into the register-A path's staged
+// layout (slabs of 64 bytes per token, src/core/register_a_layout.h), else
+// a bf16 tile of 128-byte-swizzled slabs.
+template <bool kStaged>
 __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
                                                  const int32_t* block_table, int block_begin,
                                                  uint32_t tile, uint32_t full) {
   using namespace decode_layout;
   constexpr int kSlabs = kRowChunks / 8;
+  constexpr int kTileBytesHere = kStaged ? kRegisterAStageBytes : kTileBytes;
+  constexpr int kSlabPitch = kStaged ? kRegisterAStageSlabBytes : kSlabBytes;
+  constexpr int kTokenPitch = kStaged ? kRegisterAStageTokenBytes : kSlabBytes / kSlabRows;
   if (threadIdx.x != 0) {
     mbarrier_arrive(full);
     return;
   }
   const int box_tokens = p.kv_tma_tokens;
   const int token_in_page = block_begin % p.page_size;
-  mbarrier_arrive_expect_bytes(full, kTileBytes);
+  mbarrier_arrive_expect_bytes(full, kTileBytesHere);
   if (box_tokens == kBlockTokens) {
     // The block within one page: the only case before pages of 8..32 took
     // this path, kept in its first form (bench/NOTES.md v21).
     const int page = block_table[block_begin / p.page_size];
 #pragma unroll
     for (int slab = 0; slab < kSlabs; ++slab) {
-      tma_load_3d(tile + slab * kSlabBytes, &p.kv_map, slab * kSlabValues, token_in_page, page,
+      tma_load_3d(tile + slab * kSlabPitch, &p.kv_map, slab * kSlabValues, token_in_page, page,
                   full);
     }
     return;
@@ -106,10 +112,10 @@ __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
 #pragma unroll 1
   for (int token = 0; token < kBlockTokens; token += box_tokens) {
     const int page = block_table[(block_begin + token) / p.page_size];
-    const uint32_t destination = tile + token * (kSlabBytes / kSlabRows);
+    const uint32_t destination = tile + token * kTokenPitch;
 #pragma unroll
     for (int slab = 0; slab < kSlabs; ++slab) {
-      tma_load_3d(destination + slab * kSlabBytes, &p.kv_map, slab * kSlabValues, 0, page, full);
+      tma_load_3d(destination + slab * kSlabPitch, &p.kv_map, slab * kSlabValues, 0, page, full);
     }
   }
 }
@@ -158,9 +164,13 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       constexpr int kBuffers = kStages<kDtype, kRows>;
       const int buffer = int(kv_loads % kBuffers);
       const int j = (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
-      if (kDtype != KvDtype::kBf16 && b + 1 < e.num_blocks) {
-        // fp8 loads go through registers, few in flight: start the next
-        // block's DRAM reads now so those loads find it in L2. The copy
+      if (kDtype != KvDtype::kBf16 && !kRegisterAFp8<kDtype, kRows> && b + 1 < e.num_blocks) {
+        // fp8 tiles are converted through registers, few loads in flight:
+        // start the next block's DRAM reads now so those loads find it in
+        // L2 (without it 128x8192 h_q 64 e4m3 took 517 us, not 453). Not on
+        // the register-A path, whose stages are copied as they are, four
+        // ahead: there the prefetch only doubled the L2 traffic (L2 89%
+        // busy, DRAM 55%; 236 us with it, 201 without: bench/NOTES.md v36). The copy
         // takes uniform operands, so per-lane copies are issued one lane
         // after another: where the warp's 16 tokens lie back to back in one
         // page, lane 0 starts all of them at once.
@@ -193,11 +203,14 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
           buffer * (kRegisterAFp8<kDtype, kRows> ? kRegisterAStageBytes : kTileBytes);
       const int block_begin = (e.first_block + b) * kBlockTokens;
       // A full block (every token in the piece, so no row to zero: a masked
-      // row of NaN would still poison P·V) of a cache the TMA path takes.
-      if (kDtype == KvDtype::kBf16 && p.kv_tma_tokens != 0 && block_begin >= piece.kv_begin &&
+      // row of NaN would still poison P·V) of a cache the TMA path takes:
+      // bf16 tiles, or e4m3 staged for the register-A path.
+      constexpr bool kTmaForm = kDtype == KvDtype::kBf16 || kRegisterAFp8<kDtype, kRows>;
+      if (kTmaForm && p.kv_tma_tokens != 0 && block_begin >= piece.kv_begin &&
           block_begin + kBlockTokens <= e.load_end) {
         complete_job(pending, true);
-        produce_tile_tma(p, block_table, block_begin, tile, bars + 8 * (kFull + buffer));
+        produce_tile_tma<kRegisterAFp8<kDtype, kRows>>(p, block_table, block_begin, tile,
+                                                        bars + 8 * (kFull + buffer));
       } else if (kDtype == KvDtype::kBf16) {
         produce_tile_rows(tile, warp, lane, source, p.kv);
         cp_async_commit();

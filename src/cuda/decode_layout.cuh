@@ -76,8 +76,9 @@ __host__ __device__ constexpr int transposed_scores_offset(int parity, int warpg
 }
 // e4m3 caches at 16 and 32 query rows take the register-A path
 // (decode_math_register_a.cuh): the producer stages each block's fp8 bytes
-// by cp.async into one of four stages that fill the two KV buffers (token
-// t at t · 576, chunks swizzled: src/core/register_a_layout.h), and the math
+// — by TMA for full blocks of caches the map takes, else by cp.async — into
+// one of four stages that fill the two KV buffers (slab-major, chunks
+// swizzled: src/core/register_a_layout.h), and the math
 // warps convert K and Vᵀ into f16 wgmma A operands themselves; Q is
 // converted in place to f16, each row scaled by a power of two (its inverse
 // at kTransposedQScaleOffset). At 16 rows the warpgroups take alternate
@@ -90,7 +91,7 @@ constexpr int kRegisterAStages = 4;
 static_assert(kRegisterAStages <= kMaxStages, "a full and an empty mbarrier per stage");
 template <KvDtype kDtype, int kRows>
 inline constexpr int kStages = kRegisterAFp8<kDtype, kRows> ? kRegisterAStages : 2;
-constexpr int kRegisterAStageBytes = kBlockTokens * kRegisterAStageTokenBytes;
+constexpr int kRegisterAStageBytes = kRowChunks / 8 * kRegisterAStageSlabBytes;
 static_assert(kRegisterAStages * kRegisterAStageBytes <= 2 * kTileBytes,
               "the stages fill the two KV buffers");
 constexpr int kTransposedQScaleOffset = kTransposedMaxOffset + 2 * 4 * 32 * 4;  // float [32]

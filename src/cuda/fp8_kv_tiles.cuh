@@ -179,14 +179,14 @@ __device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, i
   }
 }
 
-// The register-A e4m3 path (decode_layout.cuh: kRegisterAFp8): producer
-// warp `warp` copies its 16 tokens' 576 bytes as they are into the staged
-// block at `stage` (token t at t · 576, its chunks swizzled:
-// staged_chunk); lane i < 16 holds token 16 warp + i's address, nullptr for
-// a row of zeros (cp.async's zero fill). Lanes 2i and 2i + 1 copy token i's
-// even and odd 16-byte chunks: a fixed token per lane keeps the addresses
-// to one shuffle and a stride (per-chunk token / chunk divisions spilled
-// the producer's registers).
+// The register-A e4m3 path (decode_layout.cuh: kRegisterAFp8) where TMA
+// does not take the block: producer warp `warp` copies its 16 tokens' 576
+// bytes as they are into the staged block at `stage` (staged_offset: the
+// layout the TMA path's copies leave); lane i < 16 holds token 16 warp +
+// i's address, nullptr for a row of zeros (cp.async's zero fill). Lanes 2i
+// and 2i + 1 copy token i's even and odd 16-byte chunks: a fixed token per
+// lane keeps the addresses to one shuffle and a stride (per-chunk token /
+// chunk divisions spilled the producer's registers).
 __device__ __forceinline__ void stage_e4m3_rows(uint32_t stage, int warp, int lane,
                                                 const uint8_t* my_row_source,
                                                 const void* fallback) {
@@ -195,11 +195,10 @@ __device__ __forceinline__ void stage_e4m3_rows(uint32_t stage, int warp, int la
   const uint8_t* source = reinterpret_cast<const uint8_t*>(__shfl_sync(
       0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), lane / 2));
   const bool valid = source != nullptr;
-  const uint32_t row = stage + token * kRegisterAStageTokenBytes;
 #pragma unroll
   for (int j = 0; j < kHeadDim / 32; ++j) {
     const int chunk = 2 * j + parity;
-    cp_async_16(row + 16 * staged_chunk(token, chunk), valid ? source + 16 * chunk : fallback,
+    cp_async_16(stage + staged_offset(token, chunk), valid ? source + 16 * chunk : fallback,
                 valid);
   }
 }

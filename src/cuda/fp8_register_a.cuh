@@ -1,7 +1,7 @@
 #pragma once
 // The register-A path's operands (decode_math_register_a.cuh): a staged
-// block of e4m3 bytes (src/core/register_a_layout.h: token t at t · 576,
-// chunks swizzled within each slab) becomes f16 wgmma A operands in the
+// block of e4m3 bytes (src/core/register_a_layout.h: slab-major, chunks
+// swizzled within each token's 64 bytes) becomes f16 wgmma A operands in the
 // math warps' registers — no bf16 tile, no conversion pass through shared
 // memory. Every read is one 16-byte chunk, conflict-free
 // (tests/register_a_layout_test.cpp):
@@ -122,10 +122,10 @@ __device__ __forceinline__ void scores_register_a(float (&s)[kRows / 2], uint32_
   constexpr int kSlabs = kRowChunks / 8;
   const int token = warp * 16 + lane / 4;
   // Rows g and g + 8 share the swizzle (tokens eight apart).
-  const uint32_t row = stage + token * kRegisterAStageTokenBytes;
+  const uint32_t row = stage + token * kRegisterAStageTokenBytes;  // in slab 0
   const int c = lane % 4;
   const auto load = [&](int slab, uint4& low, uint4& high) {
-    const uint32_t chunk = 16u * uint32_t(staged_chunk(token, 4 * slab + c));
+    const uint32_t chunk = slab * kRegisterAStageSlabBytes + 16u * uint32_t(staged_chunk(token, c));
     low = load_shared_v4(row + chunk);
     high = load_shared_v4(row + 8 * kRegisterAStageTokenBytes + chunk);
   };
@@ -179,7 +179,7 @@ __device__ __forceinline__ void issue_output_register_a(
     for (int e = 0; e < 4; ++e) {
       const int token = output_token(kk, 2 * c + e % 2 + 8 * (e / 2));
       const uint32_t address =
-          stage + token * kRegisterAStageTokenBytes + 16 * staged_chunk(token, chunk) + part;
+          stage + staged_offset(token, chunk) + part;
       if constexpr (kWords == 4) {
         const uint4 v = load_shared_v4(address);
         x[e][0] = v.x, x[e][1] = v.y, x[e][2] = v.z, x[e][3] = v.w;

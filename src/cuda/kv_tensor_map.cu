@@ -44,8 +44,12 @@ int make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
   using decode_layout::kSlabValues;
   const int page = problem.page_size;
   const bool whole_pages = page >= kKvTmaMinPageTokens && kBlockTokens % page == 0;
-  if (problem.kv_dtype != KvDtype::kBf16 || (page % kBlockTokens != 0 && !whole_pages) ||
-      disabled_by_environment()) {
+  // bf16 into 128-byte-swizzled slabs; e4m3 as bytes into the register-A
+  // path's staged layout (64 bytes per token and slab, 64-byte swizzle:
+  // src/core/register_a_layout.h). Blockwise keeps the gather.
+  const bool bf16 = problem.kv_dtype == KvDtype::kBf16;
+  if ((!bf16 && problem.kv_dtype != KvDtype::kFp8E4m3) ||
+      (page % kBlockTokens != 0 && !whole_pages) || disabled_by_environment()) {
     return 0;
   }
   const int box_tokens = page < kBlockTokens ? page : kBlockTokens;
@@ -62,10 +66,12 @@ int make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
   const cuuint64_t dims[3] = {cuuint64_t(kHeadDim), cuuint64_t(problem.page_size),
                               cuuint64_t(problem.num_pages)};
   const cuuint64_t strides[2] = {token_stride, page_stride};  // bytes, dims 1 and 2
+  // A slab's 64 values of each token: 128 bytes of bf16 or 64 of e4m3.
   const cuuint32_t box[3] = {cuuint32_t(kSlabValues), cuuint32_t(box_tokens), 1};
   const cuuint32_t element_strides[3] = {1, 1, 1};
-  return encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, kv_cache.data, dims, strides, box,
-                element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+  return encode(&map, bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_UINT8, 3,
+                kv_cache.data, dims, strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                bf16 ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_64B,
                 CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS
              ? box_tokens

@@ -1,9 +1,11 @@
 #pragma once
-// The TMA path for bf16 caches: a 3-D tensor map over the cache ([pages]
-// [page tokens][576], 128-byte swizzle, a box of 64 values × the tokens of
-// one page a 64-token block can hold) lets the producer load a full block in
-// 9 copies per page of it (9 for pages of ≥ 64 tokens, 36 for pages of 16)
-// instead of 128 threads' 4,608 16-byte cp.async.
+// The TMA path for bf16 and e4m3 caches: a 3-D tensor map over the cache
+// ([pages][page tokens][576], a box of 64 values × the tokens of one page a
+// 64-token block can hold; bf16 with the 128-byte swizzle of the wgmma
+// slabs, e4m3 as bytes with the 64-byte swizzle of the register-A path's
+// staged blocks) lets the producer load a full block in 9 copies per page
+// of it (9 for pages of ≥ 64 tokens, 36 for pages of 16) instead of 128
+// threads' 4,608 (bf16) or 2,304 (e4m3) 16-byte cp.async.
 #include <cuda.h>
 
 #include "mladec/decode.h"
@@ -16,8 +18,9 @@ namespace mladec::detail {
 constexpr int kKvTmaMinPageTokens = 8;
 
 // Tokens per copy of the TMA path for this cache, with `map` filled; 0 when
-// the cache does not allow it: bf16, a page size that is a multiple of 64
-// or divides 64 (at least kKvTmaMinPageTokens), a 16-byte aligned base and
+// the cache does not allow it: bf16 or e4m3 (used by the register-A path
+// only), a page size that is a multiple of 64 or divides 64 (at least
+// kKvTmaMinPageTokens), a 16-byte aligned base and
 // 16-byte multiples as strides, and the driver's encoder available. 0 leaves
 // the gather path in charge (every other cache). MLADEC_KV_TMA=0 in the
 // environment turns the path off (for A/B timing and for debugging).
