@@ -153,11 +153,11 @@ TEST(RegisterALayout, ScoresFromRegisterFragmentsEqualTheDotProducts) {
   }
 }
 
-// Where a form's lane row g of warp w (of warpgroup m) reads each token —
+// Where a form's lane row g of warp w (in pass m) reads each token —
 // chunk and first word — and which latent value tile t, row g + 8 · half
 // of it holds.
 struct OutputForm {
-  int warpgroups;  // warpgroups sharing the latent values
+  int passes;  // passes over the latent values (a thread's tiles each)
   int tiles;       // accumulator tiles per thread
   int (*chunk)(int m, int warp, int g);
   int (*first_word)(int g);
@@ -178,7 +178,7 @@ void expect_output_equals_p_times_v(const OutputForm& form, int seed) {
   }
   std::vector<long> out(kLatentDim * 16, 0);
   std::vector<int> written(kLatentDim, 0);
-  for (int m = 0; m < form.warpgroups; ++m) {
+  for (int m = 0; m < form.passes; ++m) {
     for (int warp = 0; warp < 4; ++warp) {
       for (int lane = 0; lane < 32; ++lane) {
         const int g = lane / 4, c = lane % 4;
@@ -234,12 +234,12 @@ TEST(RegisterALayout, OutputSlotsInvertOutputTokens) {
   }
 }
 
-// 16 rows: each warpgroup all eight tiles from one chunk per token.
+// 16 rows: all eight tiles in one pass, from one chunk per token.
 const OutputForm kWholeChunks = {
     1, 8, [](int, int warp, int g) { return 4 * output_slab(warp, g) + output_chunk(g); },
     [](int) { return 0; },
     [](int, int warp, int g, int tile, int half) { return output_latent(warp, g, tile, half); }};
-// 32 rows: warpgroup m's four tiles from half a chunk per token.
+// 32 rows: pass m's four tiles from half a chunk per token.
 const OutputForm kHalfChunks = {
     2, 4,
     [](int m, int warp, int g) { return 4 * split_output_slab(m, warp) + split_output_chunk(g); },
@@ -269,7 +269,7 @@ void expect_conflict_free(const std::vector<int>& byte_offsets, int bytes, const
   }
 }
 
-// Where the lanes of warp `warp` (of warpgroup m) read the tokens of
+// Where the lanes of warp `warp` (in pass m) read the tokens of
 // column `column` (of 2c, 2c + 1, 2c + 8, 2c + 9) of k-step kk, in a form.
 std::vector<int> v_read_offsets(const OutputForm& form, int m, int warp, int kk, int column) {
   std::vector<int> offsets;

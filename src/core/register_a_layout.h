@@ -69,9 +69,9 @@ MLADEC_HD constexpr int output_latent(int warp, int g, int tile, int half) {
 // register, the high half the next.
 MLADEC_HD constexpr uint32_t output_pick(int tile) { return tile % 2 ? 0x7362u : 0x5140u; }
 
-// 32-row tiles: both warpgroups take every block and warpgroup m owns the
-// latent values [256 m, 256 m + 256) — four accumulator tiles of m64n32,
-// 64 floats per thread. Lane row g of warp w reads eight bytes of each
+// 32-row tiles: Oᵀ's eight accumulator tiles of m64n32 (128 floats per
+// thread) go in two passes; pass m covers the latent values [256 m,
+// 256 m + 256), four tiles. Lane row g of warp w reads eight bytes of each
 // token: half split_output_half(g) of chunk split_output_chunk(g) of slab
 // 4m + w. Tile t (of four) row g (+ 8 · half) is byte 2t (+ 1) of them.
 // The 8-byte reads go a half warp per wavefront: rows g = 0..3 take

@@ -273,12 +273,11 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     const uint32_t bars = smem + kBarrierOffset;
     // A buffer is full when the producer's threads have arrived and empty
     // when its consumers have: both math warpgroups, or on the register-A
-    // path at 16 rows the one that took the block.
+    // path the one that took the block.
     for (int buffer = 0; buffer < kStages<kDtype, kRows>; ++buffer) {
       mbarrier_init(bars + 8 * (kFull + buffer), kWarpgroupThreads);
       mbarrier_init(bars + 8 * (kEmpty + buffer),
-                    kRegisterAFp8<kDtype, kRows> && kRows == 16 ? kWarpgroupThreads
-                                                                : kMathThreads);
+                    kRegisterAFp8<kDtype, kRows> ? kWarpgroupThreads : kMathThreads);
     }
     mbarrier_init(bars + 8 * kQFull, kWarpgroupThreads);
     mbarrier_init(bars + 8 * kQEmpty, kMathThreads);

@@ -81,10 +81,9 @@ __host__ __device__ constexpr int transposed_scores_offset(int parity, int warpg
 // swizzled: src/core/register_a_layout.h), and the math
 // warps convert K and Vᵀ into f16 wgmma A operands themselves; Q is
 // converted in place to f16, each row scaled by a power of two (its inverse
-// at kTransposedQScaleOffset). At 16 rows the warpgroups take alternate
-// blocks and merge their states through the upper halves of Q slabs 4..8
-// (the transposed form's Sᵀ exchange, unused here); at 32 rows both take
-// every block. bench/NOTES.md v31–v34.
+// at kTransposedQScaleOffset). The warpgroups take alternate blocks and
+// merge their states through the upper halves of Q slabs 4..8 (the
+// transposed form's Sᵀ exchange, unused here). bench/NOTES.md v31–v36.
 template <KvDtype kDtype, int kRows>
 inline constexpr bool kRegisterAFp8 = kDtype == KvDtype::kFp8E4m3 && kRows != kTileRows;
 constexpr int kRegisterAStages = 4;
@@ -94,9 +93,12 @@ inline constexpr int kStages = kRegisterAFp8<kDtype, kRows> ? kRegisterAStages :
 constexpr int kRegisterAStageBytes = kRowChunks / 8 * kRegisterAStageSlabBytes;
 static_assert(kRegisterAStages * kRegisterAStageBytes <= 2 * kTileBytes,
               "the stages fill the two KV buffers");
-constexpr int kTransposedQScaleOffset = kTransposedMaxOffset + 2 * 4 * 32 * 4;  // float [32]
-// Merge: tile t of a half of warpgroup 1's Oᵀ (float [128 threads][8]), and
-// its row maxima and totals (float [128 threads][8]).
+// Register-A path: each Q row's inverse f16 scale, by Q tile parity (float
+// [2][32]).
+constexpr int kTransposedQScaleOffset = kTransposedMaxOffset + 2 * 4 * 32 * 4;
+// Merge: area a (of four) of a part of warpgroup 1's Oᵀ (float [128
+// threads][8]), and its row maxima and totals (float [2][32], per query
+// row).
 __host__ __device__ constexpr int register_a_merge_offset(int tile) {
   return kQOffset + (4 + tile) * kSlabBytes + kUpperHalf;
 }
@@ -118,14 +120,18 @@ constexpr int kLaunchRegisters = 65536 / kThreads / 8 * 8;
 template <KvDtype kDtype, int kRows>
 struct RegisterSplit {
   static constexpr bool kRowForm = kRows == kTileRows;
-  // The register-A e4m3 path's producer only issues copies (72; its fp8
-  // L2 prefetch and row addresses spilled at 64), its math converts K and
-  // Vᵀ and holds all of Oᵀ (64 floats) plus two fragment sets and the next
-  // k-step's chunks (216).
+  // The register-A e4m3 path's producer only issues copies (72 at 16
+  // rows; 40 at 32, as the bf16 row form's), its math converts K and Vᵀ
+  // and holds all of Oᵀ (64 floats at 16 rows, 128 at 32) plus two
+  // fragment sets and the next k-step's chunks (216; 232 at 32 rows:
+  // 216 spilled 276 bytes).
+  static constexpr bool kRegisterA32 = kRegisterAFp8<kDtype, kRows> && kRows == 32;
   static constexpr int kProducer = kDtype == KvDtype::kBf16 ? (kRowForm ? 40 : 64)
+                                   : kRegisterA32                 ? 40
                                    : kRegisterAFp8<kDtype, kRows> ? 72
                                                                   : (kRowForm ? 88 : 152);
   static constexpr int kMath = kDtype == KvDtype::kBf16 ? (kRowForm ? 232 : 208)
+                               : kRegisterA32                 ? 232
                                : kRegisterAFp8<kDtype, kRows> ? 216
                                                               : (kRowForm ? 208 : 160);
   // The kernel's own count (what the CTA is launched with) is the larger

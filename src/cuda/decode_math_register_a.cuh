@@ -1,18 +1,21 @@
 #pragma once
-// The math warpgroups of the decode kernel for e4m3 caches at 16 query rows
-// (decode_layout.cuh: kRegisterAFp8), the register-A path: the producer
-// stages each block's fp8 bytes (four stages) and the math converts them
-// into f16 wgmma A operands itself (fp8_register_a.cuh), computed transposed
-// as in decode_math_transposed.cuh:
-//   Sᵀ  = K·Qᵀ    36 × m64n16k16, A = K from registers, B = Q (f16);
+// The math warpgroups of the decode kernel for e4m3 caches at 16 and 32
+// query rows (decode_layout.cuh: kRegisterAFp8), the register-A path: the
+// producer stages each block's fp8 bytes (four stages) and the math converts
+// them into f16 wgmma A operands itself (fp8_register_a.cuh), computed
+// transposed as in decode_math_transposed.cuh (R = 16 or 32 rows):
+//   Sᵀ  = K·Qᵀ    36 × m64nRk16, A = K from registers, B = Q (f16);
 //   Oᵀ += Vᵀ·Pᵀ   8 latent tiles × 4 k-steps, A = Vᵀ from registers.
 // The two warpgroups take alternate blocks, each with its own softmax state
-// and all 512 latent values of Oᵀ (64 floats per thread), and meet only to
-// convert Q and to merge their states at the end of a piece: a block is one
+// and all 512 latent values of Oᵀ (64 or 128 floats per thread), and meet
+// only to convert Q and to merge their states at the end of a piece: a
+// block is one
 // warpgroup's chain of dependent steps (loads → conversion → wgmma → max →
 // exp2 → wgmma), and two such chains in flight hide each other's latency
 // where one chain shared by both warpgroups (the bf16 transposed form's
-// split) waited at every exchange (bench/NOTES.md v32).
+// split) waited at every exchange (bench/NOTES.md v32). At 32 rows the
+// earlier form had both warpgroups take every block, each converting all
+// of K for the same Sᵀ (v34); here each block's K is converted once.
 //
 // Accumulator fragments (m64n16k16, f32): thread (warp w, lane l) holds
 // element 4i + x at row 16w + l/4 + 8(x >> 1) and column 8i + 2(l % 4) +
@@ -32,9 +35,6 @@
 namespace mladec::detail {
 
 // warp_group (m): 0 or 1 at run time, one copy of the code for both.
-// kRows 16: the warpgroups take alternate blocks, each with all of Oᵀ, and
-// merge; kRows 32: both take every block (each computes the whole Sᵀ and
-// the same softmax), warpgroup m owns latent values [256 m, + 256).
 template <int kRows>
 __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8_t* smem_bytes,
                                                     uint32_t smem, int begin, int end,
@@ -42,10 +42,11 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
   using namespace decode_layout;
   const int m = __shfl_sync(0xffffffffu, warp_group, 0);
   static_assert(kRows == 16 || kRows == 32, "the transposed form's N");
-  constexpr bool kAlternate = kRows == 16;
   constexpr int kThreadRows = kRows / 4;  // query rows per thread: two per n8 group
   constexpr int kFragment = kRows / 2;    // accumulator floats per m64 tile
-  constexpr int kTiles = kAlternate ? kLatentDim / 64 : kLatentDim / 128;
+  constexpr int kTiles = kLatentDim / 64;
+  // The merge hands Oᵀ over 32 floats per thread at a time (16 KB).
+  constexpr int kMergeParts = kTiles * kFragment / 32;
   const int warp = (threadIdx.x / 32) % 4;
   const int lane = threadIdx.x % 32;
   const int thread = threadIdx.x % kWarpgroupThreads;
@@ -61,27 +62,28 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     const PlanPiece piece = p.pieces[i];
     const PlanUnit unit = p.units[piece.unit];
     const PieceExtent e = piece_extent(p, piece, unit);
-    int row_end[kThreadRows];
-    float row_max[kThreadRows], row_sum[kThreadRows], score_scale[kThreadRows];
-    transposed_row_ends(p, piece, unit, lane, row_end);
+    float row_max[kThreadRows], row_sum[kThreadRows];
 #pragma unroll
     for (int q = 0; q < kThreadRows; ++q) {
       row_max[q] = -INFINITY;
       row_sum[q] = 0.f;  // this thread's tokens only
-      score_scale[q] = p.scale_log2;
     }
-    // This warpgroup's blocks: at 16 rows the worker's blocks alternate
-    // between the warpgroups across pieces; they rotate through the four
-    // stages.
-    const int first = kAlternate ? int((kv_loads + m) & 1) : 0;
-    constexpr int kStep = kAlternate ? 2 : 1;
+    int row_end[kThreadRows];
+    transposed_row_ends(p, piece, unit, lane, row_end);
+    // Each row's inverse Q scale, read per block rather than held (eight
+    // registers at 32 rows, where the math's 232 are all taken); by Q tile
+    // parity, so that one warpgroup may convert the next tile while the
+    // other finishes this one.
+    const float* q_scale = reinterpret_cast<const float*>(smem_bytes + kTransposedQScaleOffset) +
+                           (q_loads & 1) * kTransposedRowLimit;
+    // This warpgroup's blocks: the worker's blocks alternate between the
+    // warpgroups across pieces; they rotate through the four stages.
+    const int first = int((kv_loads + m) & 1);
+    constexpr int kStep = 2;
     if (e.num_blocks > 0) {
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       fence_proxy_async();
       convert_q_to_f16<kRows>(smem, smem_bytes, m, q_loads);
-      const float* q_scale = reinterpret_cast<const float*>(smem_bytes + kTransposedQScaleOffset);
-#pragma unroll
-      for (int q = 0; q < kThreadRows; ++q) score_scale[q] *= q_scale[query_row(q)];
       // Q stays until both warpgroups have issued their last Sᵀ of it.
       if (first >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
     }
@@ -108,8 +110,9 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       // Mask, scale into the exp2 domain, the block's query-row maxima.
       const int token0 = (e.first_block + b) * kBlockTokens + fragment_row;
       float scale[kThreadRows], base[kThreadRows];
-      transposed_block_maxima(s, token0, piece.kv_begin, row_end,
-                              [&](int q) { return score_scale[q]; }, row_max, row_sum, base,
+      transposed_block_maxima(s, token0, piece.kv_begin, [&](int q) { return row_end[q]; },
+                              [&](int q) { return p.scale_log2 * q_scale[query_row(q)]; },
+                              row_max, row_sum, base,
                               scale, max_exchange, warp, lane, kTransposedMaxBarrier + m);
       // P, kept in this thread's row sums, stored as Pᵀ in f16 in output_slot order.
       store_transposed_p(s, base, scale, row_sum, acc, p_tile, fragment_row, lane,
@@ -117,7 +120,7 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
                          [](float v) { return f16_bits(v); },
                          kTransposedPBarrier + m);
 
-      issue_output_register_a<kRows>(acc, staged, pt, m, warp, lane);
+      issue_output_register_a<kRows>(acc, staged, pt, warp, lane);
       // The stage is free once its last chunks are converted (the wgmmas
       // read registers and Pᵀ): release it before they complete.
       mbarrier_arrive(bars + 8 * (kEmpty + stage));
@@ -136,68 +139,76 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     float total[kThreadRows];
     transposed_row_totals(row_sum, sum_exchange, warp, lane, kTransposedPBarrier + m, total);
 
-    if constexpr (kAlternate) {
-      // Merge: warpgroup 1 hands its state over in two halves of Oᵀ (4 KB
-      // per tile, thread by thread: both hold the same fragment positions);
-      // warpgroup 0 rescales both to the common maximum and writes the rows.
-      float* stats = reinterpret_cast<float*>(smem_bytes + kRegisterAMergeStatsOffset) + 8 * thread;
-      float own[kThreadRows], other[kThreadRows];  // each side's factor
+    // Merge: warpgroup 1 hands its state over — its rows' maxima and totals
+    // (one per query row: every thread of a row holds the same), then Oᵀ in
+    // parts of 32 floats per thread (4 KB per area, thread by thread: both
+    // hold the same fragment positions); warpgroup 0 rescales both to the
+    // common maximum and writes the rows.
+    float* stats = reinterpret_cast<float*>(smem_bytes + kRegisterAMergeStatsOffset);
+    float own[kThreadRows], other[kThreadRows];  // each side's factor
+    const auto merged = [&](int f) -> float& { return acc[f / kFragment][f % kFragment]; };
 #pragma unroll
-      for (int half = 0; half < 2; ++half, ++merges) {
-        if (m == 1) {
-          // Warpgroup 0 has read what the previous hand-over left here.
-          mbarrier_wait(bars + 8 * kMergeEmpty, (merges & 1) ^ 1);
-          if (half == 0) {
-#pragma unroll
-            for (int q = 0; q < kThreadRows; ++q) {
-              stats[q] = row_max[q];
-              stats[4 + q] = total[q];
-            }
-          }
-#pragma unroll
-          for (int t = 0; t < 4; ++t) {
-            float4* out = reinterpret_cast<float4*>(smem_bytes + register_a_merge_offset(t)) +
-                          2 * thread;
-            out[0] = make_float4(acc[4 * half + t][0], acc[4 * half + t][1], acc[4 * half + t][2],
-                                 acc[4 * half + t][3]);
-            out[1] = make_float4(acc[4 * half + t][4], acc[4 * half + t][5], acc[4 * half + t][6],
-                                 acc[4 * half + t][7]);
-          }
-          mbarrier_arrive(bars + 8 * kMergeFull);
-          continue;
-        }
-        mbarrier_wait(bars + 8 * kMergeFull, merges & 1);
-        if (half == 0) {
+    for (int part = 0; part < kMergeParts; ++part, ++merges) {
+      if (m == 1) {
+        // Warpgroup 0 has read what the previous hand-over left here.
+        mbarrier_wait(bars + 8 * kMergeEmpty, (merges & 1) ^ 1);
+        if (part == 0 && warp == 0 && lane < 4) {
 #pragma unroll
           for (int q = 0; q < kThreadRows; ++q) {
-            const float their_max = stats[q];
-            const float merged = fmaxf(row_max[q], their_max);
-            const float base = merged == -INFINITY ? 0.f : merged;
-            own[q] = exp2f(row_max[q] - base);
-            other[q] = exp2f(their_max - base);
-            total[q] = total[q] * own[q] + stats[4 + q] * other[q];
-            row_max[q] = merged;
+            stats[query_row(q)] = row_max[q];
+            stats[kTransposedRowLimit + query_row(q)] = total[q];
           }
         }
 #pragma unroll
-        for (int t = 0; t < 4; ++t) {
-          const float4* in =
-              reinterpret_cast<const float4*>(smem_bytes + register_a_merge_offset(t)) + 2 * thread;
-          const float4 low = in[0], high = in[1];
-          const float theirs[8] = {low.x, low.y, low.z, low.w, high.x, high.y, high.z, high.w};
-#pragma unroll
-          for (int k = 0; k < 8; ++k) {
-            const int q = 2 * (k / 4) + (k & 1);
-            acc[4 * half + t][k] = acc[4 * half + t][k] * own[q] + theirs[k] * other[q];
-          }
+        for (int area = 0; area < 4; ++area) {
+          float4* out =
+              reinterpret_cast<float4*>(smem_bytes + register_a_merge_offset(area)) + 2 * thread;
+          const int f = 32 * part + 8 * area;
+          out[0] = make_float4(merged(f), merged(f + 1), merged(f + 2), merged(f + 3));
+          out[1] = make_float4(merged(f + 4), merged(f + 5), merged(f + 6), merged(f + 7));
         }
-        mbarrier_arrive(bars + 8 * kMergeEmpty);
+        mbarrier_arrive(bars + 8 * kMergeFull);
+        continue;
       }
+      mbarrier_wait(bars + 8 * kMergeFull, merges & 1);
+      if (part == 0) {
+#pragma unroll
+        for (int q = 0; q < kThreadRows; ++q) {
+          const float their_max = stats[query_row(q)];
+          const float common = fmaxf(row_max[q], their_max);
+          const float base = common == -INFINITY ? 0.f : common;
+          own[q] = exp2f(row_max[q] - base);
+          other[q] = exp2f(their_max - base);
+          total[q] = total[q] * own[q] + stats[kTransposedRowLimit + query_row(q)] * other[q];
+          row_max[q] = common;
+        }
+      }
+#pragma unroll
+      for (int area = 0; area < 4; ++area) {
+        const float4* in =
+            reinterpret_cast<const float4*>(smem_bytes + register_a_merge_offset(area)) +
+            2 * thread;
+        const float4 low = in[0], high = in[1];
+        const float theirs[8] = {low.x, low.y, low.z, low.w, high.x, high.y, high.z, high.w};
+#pragma unroll
+        for (int e = 0; e < 8; ++e) {
+          const int f = 32 * part + 8 * area + e;
+          const int k = f % kFragment, q = 2 * (k / 4) + (k & 1);
+          merged(f) = merged(f) * own[q] + theirs[e] * other[q];
+        }
+      }
+      mbarrier_arrive(bars + 8 * kMergeEmpty);
     }
-    // 16 rows: warpgroup 0 writes the merged rows; 32 rows: each its half.
-    if (kAlternate && m == 1) continue;
+    // Warpgroup 0 writes the merged rows.
+    if (m == 1) continue;
 
     const int g = lane / 4;
+    // The thread's latent values of a row come in runs of consecutive
+    // values: tile t, halves 0 / 1 are values 2t, 2t + 1 of its run. 16
+    // rows: one run of eight tiles (output_latent); 32 rows: one per pass
+    // of issue_output_register_a, four tiles each (split_output_latent).
+    constexpr int kRuns = kRows == 16 ? 1 : 2;
+    constexpr int kRunTiles = kTiles / kRuns;
 #pragma unroll
     for (int q = 0; q < kThreadRows; ++q) {
       const int r = query_row(q);
@@ -205,34 +216,35 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       // out_scale: fp8_e4m3's per-tensor scale, left out of the dequantized V.
       const float inverse = total[q] > 0.f ? p.out_scale / total[q] : 0.f;
       const int index = unit.row_begin + r;
-      if (m == 0 && warp == 0 && g == 0) {
-        store_transposed_lse(p, piece, unit, r, row_max[q], total[q]);
-      }
-      // The thread's consecutive latent values of row r: tile t, halves
-      // 0 / 1 are values 2t, 2t + 1 (output_latent, split_output_latent).
+      if (warp == 0 && g == 0) store_transposed_lse(p, piece, unit, r, row_max[q], total[q]);
       const int k0 = 4 * (q >> 1) + (q & 1);  // half 0; half 1 is k0 + 2
-      const int latent0 =
-          kAlternate ? output_latent(warp, g, 0, 0) : split_output_latent(m, warp, g, 0, 0);
-      if (piece.slot < 0) {
-        uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +
-                        (index % p.num_heads) * p.out_head_stride + latent0;
-        uint32_t packed[kTiles];
 #pragma unroll
-        for (int t = 0; t < kTiles; ++t) {
-          packed[t] = pack_bf16x2(acc[t][k0] * inverse, acc[t][k0 + 2] * inverse);
-        }
+      for (int run = 0; run < kRuns; ++run) {
+        const int latent0 = kRows == 16 ? output_latent(warp, g, 0, 0)
+                                        : split_output_latent(run, warp, g, 0, 0);
+        const int t0 = run * kRunTiles;
+        if (piece.slot < 0) {
+          uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +
+                          (index % p.num_heads) * p.out_head_stride + latent0;
+          uint32_t packed[kRunTiles];
 #pragma unroll
-        for (int t = 0; t < kTiles; t += 4) {
-          reinterpret_cast<uint4*>(out)[t / 4] =
-              make_uint4(packed[t], packed[t + 1], packed[t + 2], packed[t + 3]);
-        }
-      } else {
-        float* out = p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim + latent0;
+          for (int t = 0; t < kRunTiles; ++t) {
+            packed[t] = pack_bf16x2(acc[t0 + t][k0] * inverse, acc[t0 + t][k0 + 2] * inverse);
+          }
 #pragma unroll
-        for (int t = 0; t < kTiles; t += 2) {
-          reinterpret_cast<float4*>(out)[t / 2] =
-              make_float4(acc[t][k0] * inverse, acc[t][k0 + 2] * inverse,
-                          acc[t + 1][k0] * inverse, acc[t + 1][k0 + 2] * inverse);
+          for (int t = 0; t < kRunTiles; t += 4) {
+            reinterpret_cast<uint4*>(out)[t / 4] =
+                make_uint4(packed[t], packed[t + 1], packed[t + 2], packed[t + 3]);
+          }
+        } else {
+          float* out =
+              p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim + latent0;
+#pragma unroll
+          for (int t = 0; t < kRunTiles; t += 2) {
+            reinterpret_cast<float4*>(out)[t / 2] = make_float4(
+                acc[t0 + t][k0] * inverse, acc[t0 + t][k0 + 2] * inverse,
+                acc[t0 + t + 1][k0] * inverse, acc[t0 + t + 1][k0 + 2] * inverse);
+          }
         }
       }
     }

@@ -135,7 +135,7 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       // Mask, scale into the exp2 domain, the block's query-row maxima.
       const int token0 = (e.first_block + b) * kBlockTokens + fragment_row;
       float scale[kThreadRows], base[kThreadRows];
-      transposed_block_maxima(s, token0, piece.kv_begin, row_end,
+      transposed_block_maxima(s, token0, piece.kv_begin, [&](int q) { return row_end[q]; },
                               [&](int) { return p.scale_log2; }, row_max, row_sum, base, scale,
                               max_exchange, warp, lane, kTransposedMaxBarrier + m);
       // P, kept in this thread's row sums, stored as Pᵀ.

@@ -11,8 +11,8 @@
 //   Oᵀ = Vᵀ·Pᵀ  a thread reads one chunk (16 latent dimensions: its rows of
 //               the eight accumulator tiles) of each of its four tokens of a
 //               k-step; byte permutes pair a dimension's two tokens. At 32
-//               rows a warpgroup owns half of the latent values (four tiles)
-//               and reads half a chunk per token.
+//               rows the eight tiles go in two passes of four, each reading
+//               half a chunk per token.
 // Every e4m3 value is an f16 value, so K and V are exact; Q is rescaled per
 // row by a power of two into f16's range (convert_q_to_f16) and the scores
 // scaled back; Pᵀ is stored in f16.
@@ -28,7 +28,7 @@ namespace mladec::detail {
 
 // Both math warpgroups: the Q tile's kRows rows (bf16, in place) to f16, each
 // row scaled by 2^shift so its largest magnitude lands in [2^14, 2^15)
-// (2^-shift to kTransposedQScaleOffset[row]), its words permuted within
+// (2^-shift to kTransposedQScaleOffset[phase & 1][row]), its words permuted within
 // each slab as the scores' A fragments need (q_source_word). bf16's 8
 // significant bits fit f16's 11, so only values below 2^-28 of their row's
 // largest lose bits (f16 subnormals). A row's 16 threads are lanes of one
@@ -94,7 +94,7 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
                     make_uint4(f16[0], f16[1], f16[2], f16[3]));
   }
   if (part == 0) {
-    reinterpret_cast<float*>(smem_bytes + kTransposedQScaleOffset)[row] =
+    reinterpret_cast<float*>(smem_bytes + kTransposedQScaleOffset)[(phase & 1) * kTransposedRowLimit + row] =
         __uint_as_float(uint32_t(127 - shift) << 23);
   }
   fence_proxy_async();
@@ -129,14 +129,21 @@ __device__ __forceinline__ void scores_register_a(float (&s)[kRows / 2], uint32_
     low = load_shared_v4(row + chunk);
     high = load_shared_v4(row + 8 * kRegisterAStageTokenBytes + chunk);
   };
+  // 16 rows: the next slab's chunks load while this one converts; 32 rows
+  // hold 128 accumulator floats more and load each slab's when it is due.
+  constexpr bool kPrefetch = kRows == 16;
   uint4 low, high, next_low, next_high;
-  load(0, next_low, next_high);
+  if (kPrefetch) load(0, next_low, next_high);
   uint32_t a[2][4][4];
 #pragma unroll
   for (int slab = 0; slab < kSlabs; ++slab) {
-    low = next_low;
-    high = next_high;
-    if (slab + 1 < kSlabs) load(slab + 1, next_low, next_high);
+    if (kPrefetch) {
+      low = next_low;
+      high = next_high;
+      if (slab + 1 < kSlabs) load(slab + 1, next_low, next_high);
+    } else {
+      load(slab, low, high);
+    }
     uint32_t(&fragments)[4][4] = a[slab % 2];
     // The set's previous wgmmas (two slabs back) are complete.
     if (slab >= 2) wgmma_wait<1>();
@@ -155,31 +162,37 @@ __device__ __forceinline__ void scores_register_a(float (&s)[kRows / 2], uint32_
   wgmma_wait<0>();
 }
 
-// Oᵀ += Vᵀ·Pᵀ for the staged block, issued (not committed to a wait).
-// 16 rows: tiles 0..7 (all 512 latent values), a thread reads one chunk of
-// each token (output_*); 32 rows: warpgroup m's tiles 0..3, half a chunk
-// (split_output_*). Per k-step kk the thread's four tokens (output_token:
-// columns 2c, 2c + 1, 2c + 8, 2c + 9); for tile t, word t / 2 of two
-// tokens' bytes, byte-permuted, gives rows g and g + 8 of their two
-// columns. The next k-step's bytes are loaded once this one's are
-// converted, while its wgmmas issue.
+// Oᵀ += Vᵀ·Pᵀ for the staged block, issued (not committed to a wait), into
+// all eight latent tiles (acc[t]: latent tile t of 64 values).
+// 16 rows: one pass, a thread reads one chunk of each token (output_*);
+// 32 rows: two passes, pass h over tiles 4h..4h + 3 (latent values
+// [256 h, + 256)) reading half a chunk per token (split_output_* with
+// m = h) — so one pass's fragments (four tiles, double-buffered) are what
+// the registers hold next to the 128 accumulator floats. Per k-step kk the
+// thread's four tokens (output_token: columns 2c, 2c + 1, 2c + 8, 2c + 9);
+// for tile t, word t / 2 of two tokens' bytes, byte-permuted, gives rows g
+// and g + 8 of their two columns. The next k-step's bytes are loaded once
+// this one's are converted, while its wgmmas issue.
 template <int kRows>
-__device__ __forceinline__ void issue_output_register_a(
-    float (&acc)[kRows == 16 ? 8 : 4][kRows / 2], uint32_t stage, const SlabDescriptors& pt,
-    int m, int warp, int lane) {
+__device__ __forceinline__ void issue_output_register_a(float (&acc)[8][kRows / 2],
+                                                        uint32_t stage, const SlabDescriptors& pt,
+                                                        int warp, int lane) {
   using namespace decode_layout;
-  constexpr int kTiles = kRows == 16 ? 8 : 4;
-  constexpr int kWords = kTiles / 2;  // per token: two bytes per tile
+  constexpr int kPasses = kRows == 16 ? 1 : 2;
+  constexpr int kTiles = 8 / kPasses;  // per pass
+  constexpr int kWords = kTiles / 2;   // per token: two bytes per tile
+  constexpr int kSteps = kBlockTokens / 16;
   const int g = lane / 4, c = lane % 4;
-  const int chunk = kRows == 16 ? 4 * output_slab(warp, g) + output_chunk(g)
-                                : 4 * split_output_slab(m, warp) + split_output_chunk(g);
+  const auto chunk = [&](int h) {
+    return kRows == 16 ? 4 * output_slab(warp, g) + output_chunk(g)
+                       : 4 * split_output_slab(h, warp) + split_output_chunk(g);
+  };
   const int part = kRows == 16 ? 0 : 8 * split_output_half(g);
-  const auto load = [&](int kk, uint32_t (&x)[4][kWords]) {
+  const auto load = [&](int h, int kk, uint32_t (&x)[4][kWords]) {
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
       const int token = output_token(kk, 2 * c + e % 2 + 8 * (e / 2));
-      const uint32_t address =
-          stage + staged_offset(token, chunk) + part;
+      const uint32_t address = stage + staged_offset(token, chunk(h)) + part;
       if constexpr (kWords == 4) {
         const uint4 v = load_shared_v4(address);
         x[e][0] = v.x, x[e][1] = v.y, x[e][2] = v.z, x[e][3] = v.w;
@@ -190,12 +203,13 @@ __device__ __forceinline__ void issue_output_register_a(
     }
   };
   uint32_t x[4][kWords];
-  load(0, x);
+  load(0, 0, x);
   uint32_t a[2][kTiles][4];
 #pragma unroll
-  for (int kk = 0; kk < kBlockTokens / 16; ++kk) {
-    uint32_t(&fragments)[kTiles][4] = a[kk % 2];
-    if (kk >= 2) wgmma_wait<1>();
+  for (int step = 0; step < kPasses * kSteps; ++step) {
+    const int h = step / kSteps, kk = step % kSteps;
+    uint32_t(&fragments)[kTiles][4] = a[step % 2];
+    if (step >= 2) wgmma_wait<1>();
 #pragma unroll
     for (int t = 0; t < kTiles; ++t) {
       const uint32_t pick = output_pick(t);
@@ -204,11 +218,11 @@ __device__ __forceinline__ void issue_output_register_a(
       e4m3x4_to_f16x2x2(first, fragments[t][0], fragments[t][1]);
       e4m3x4_to_f16x2x2(second, fragments[t][2], fragments[t][3]);
     }
-    if (kk + 1 < kBlockTokens / 16) load(kk + 1, x);
+    if (step + 1 < kPasses * kSteps) load((step + 1) / kSteps, (step + 1) % kSteps, x);
     wgmma_fence();
 #pragma unroll
     for (int t = 0; t < kTiles; ++t) {
-      wgmma_m64nk16_rs_f16<kRows>(acc[t], fragments[t], pt.at(kk * 32), true);
+      wgmma_m64nk16_rs_f16<kRows>(acc[h * kTiles + t], fragments[t], pt.at(kk * 32), true);
     }
     wgmma_commit();
   }

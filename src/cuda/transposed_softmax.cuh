@@ -34,17 +34,17 @@ __device__ __forceinline__ void transposed_row_ends(const DecodeParams& p, const
   }
 }
 
-// A block's Sᵀ fragment masked and scaled into the exp2 domain
-// (score_scale(q): the thread row's factor), its maxima per query row over
+// A block's Sᵀ fragment masked (row_end(q): the end of thread row q's keys,
+// transposed_row_ends) and scaled into the exp2 domain (score_scale(q): the
+// thread row's factor), its maxima per query row over
 // the warpgroup's 64 tokens (this thread's two, the warp's 16 by shuffles,
 // the four warps' through `max_exchange` and named barrier `barrier`), and
 // the running state moved to the new maxima: `base` is what each row's
 // exp2 subtracts, `scale` the factor for its accumulators (row_sum is
 // rescaled here).
-template <int kFragment, int kThreadRows, typename ScoreScale>
+template <int kFragment, int kThreadRows, typename RowEnd, typename ScoreScale>
 __device__ __forceinline__ void transposed_block_maxima(
-    float (&s)[kFragment], int token0, int kv_begin, const int (&row_end)[kThreadRows],
-    ScoreScale score_scale, float (&row_max)[kThreadRows], float (&row_sum)[kThreadRows],
+    float (&s)[kFragment], int token0, int kv_begin, RowEnd row_end, ScoreScale score_scale, float (&row_max)[kThreadRows], float (&row_sum)[kThreadRows],
     float (&base)[kThreadRows], float (&scale)[kThreadRows], float* max_exchange, int warp,
     int lane, int barrier) {
   using namespace decode_layout;
@@ -55,7 +55,7 @@ __device__ __forceinline__ void transposed_block_maxima(
   for (int k = 0; k < kFragment; ++k) {
     const int q = 2 * (k / 4) + (k & 1);
     const int j = token0 + 8 * ((k >> 1) & 1);
-    const bool visible = j >= kv_begin && j < row_end[q];
+    const bool visible = j >= kv_begin && j < row_end(q);
     s[k] = visible ? s[k] * score_scale(q) : -INFINITY;
     block_max[q] = fmaxf(block_max[q], s[k]);
   }
