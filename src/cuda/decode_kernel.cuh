@@ -284,8 +284,12 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     mbarrier_init(bars + 8 * (kPublished + 0), kWarpgroupThreads);
     mbarrier_init(bars + 8 * (kPublished + 1), kWarpgroupThreads);
     mbarrier_init(bars + 8 * kQConverted, kMathThreads);
-    mbarrier_init(bars + 8 * kMergeFull, kWarpgroupThreads);   // warpgroup 1
-    mbarrier_init(bars + 8 * kMergeEmpty, kWarpgroupThreads);  // warpgroup 0
+    if constexpr (kRegisterAFp8<kDtype, kRows>) {
+      for (int sender = 0; sender < 2; ++sender) {
+        mbarrier_init(bars + 8 * (kMergeFull + sender), kWarpgroupThreads);   // the sender
+        mbarrier_init(bars + 8 * (kMergeEmpty + sender), kWarpgroupThreads);  // the other
+      }
+    }
     fence_barrier_init();
   }
   __syncthreads();

@@ -38,16 +38,17 @@ constexpr int kBarrierOffset = kRowSumOffset + 2 * 2 * kTileRows * 4;
 // path's four stages. kPublished + owner (row form): warpgroup `owner` has
 // published a block's P, maxima and rescale factors for the other warpgroup.
 // Register-A path: kQConverted, both warpgroups have converted the Q tile;
-// kMergeFull / kMergeEmpty, warpgroup 1 has handed a half of its state to
-// warpgroup 0 / warpgroup 0 has read it. Hand-overs between the math
+// kMergeFull / kMergeEmpty + s, warpgroup s has handed a part of its state
+// to the other / the other has read it (the merge: each sends half of Oᵀ).
+// Hand-overs between the math
 // warpgroups use mbarriers, not named barriers: compute-sanitizer racecheck
 // reported hazards across named barriers between the warpgroups (v32's
 // first run) and models an mbarrier's arrive/wait as release/acquire.
 constexpr int kMaxStages = 4;
 constexpr int kFull = 0, kEmpty = kFull + kMaxStages, kQFull = kEmpty + kMaxStages,
               kQEmpty = kQFull + 1, kPublished = kQEmpty + 1, kQConverted = kPublished + 2,
-              kMergeFull = kQConverted + 1, kMergeEmpty = kMergeFull + 1,
-              kBarriers = kMergeEmpty + 1;
+              kMergeFull = kQConverted + 1, kMergeEmpty = kMergeFull + 2,
+              kBarriers = kMergeEmpty + 2;
 // Slabs must start 1024-byte aligned; the dynamic base is aligned by hand.
 constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
 static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
@@ -93,14 +94,20 @@ inline constexpr int kStages = kRegisterAFp8<kDtype, kRows> ? kRegisterAStages :
 constexpr int kRegisterAStageBytes = kRowChunks / 8 * kRegisterAStageSlabBytes;
 static_assert(kRegisterAStages * kRegisterAStageBytes <= 2 * kTileBytes,
               "the stages fill the two KV buffers");
-// Register-A path: each Q row's inverse f16 scale, by Q tile parity (float
-// [2][32]).
+// Register-A path, by Q tile parity: each Q row's inverse f16 scale (float
+// [2][32]) and the end of its keys in the piece (int [2][32]).
 constexpr int kTransposedQScaleOffset = kTransposedMaxOffset + 2 * 4 * 32 * 4;
-// Merge: area a (of four) of a part of warpgroup 1's Oᵀ (float [128
-// threads][8]), and its row maxima and totals (float [2][32], per query
-// row).
-__host__ __device__ constexpr int register_a_merge_offset(int tile) {
-  return kQOffset + (4 + tile) * kSlabBytes + kUpperHalf;
+constexpr int kRegisterARowEndOffset = kTransposedQScaleOffset + 2 * kTransposedRowLimit * 4;
+static_assert(kRegisterARowEndOffset + 2 * kTransposedRowLimit * 4 <=
+                  kTransposedMaxOffset + kUpperHalf,
+              "within the upper half of Q slab 2");
+// Merge: what warpgroup s sends, a part of 16 floats per thread (float4
+// `slot` 0..3 of each thread, slot-major: conflict-free), in the upper
+// halves of Q slabs 4 + 2s, 5 + 2s; and each warpgroup's row maxima and
+// totals (float [2 warpgroups][2][32], per query row).
+__host__ __device__ constexpr int register_a_merge_offset(int sender, int slot, int thread) {
+  return kQOffset + (4 + 2 * sender + slot / 2) * kSlabBytes + kUpperHalf +
+         16 * ((slot % 2) * kWarpgroupThreads + thread);
 }
 constexpr int kRegisterAMergeStatsOffset = kQOffset + 8 * kSlabBytes + kUpperHalf;
 

@@ -45,8 +45,6 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
   constexpr int kThreadRows = kRows / 4;  // query rows per thread: two per n8 group
   constexpr int kFragment = kRows / 2;    // accumulator floats per m64 tile
   constexpr int kTiles = kLatentDim / 64;
-  // The merge hands Oᵀ over 32 floats per thread at a time (16 KB).
-  constexpr int kMergeParts = kTiles * kFragment / 32;
   const int warp = (threadIdx.x / 32) % 4;
   const int lane = threadIdx.x % 32;
   const int thread = threadIdx.x % kWarpgroupThreads;
@@ -68,19 +66,34 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       row_max[q] = -INFINITY;
       row_sum[q] = 0.f;  // this thread's tokens only
     }
-    int row_end[kThreadRows];
-    transposed_row_ends(p, piece, unit, lane, row_end);
-    // Each row's inverse Q scale, read per block rather than held (eight
-    // registers at 32 rows, where the math's 232 are all taken); by Q tile
-    // parity, so that one warpgroup may convert the next tile while the
-    // other finishes this one.
-    const float* q_scale = reinterpret_cast<const float*>(smem_bytes + kTransposedQScaleOffset) +
-                           (q_loads & 1) * kTransposedRowLimit;
+    // Each row's key end (transposed_row_ends) and inverse Q scale are read
+    // per block from shared memory rather than held: 16 registers at 32
+    // rows, where the math's 232 are all taken. By Q tile parity, so that
+    // one warpgroup may start the next tile while the other finishes this.
+    // (32-bit shared addresses: generic pointers took two registers each.)
+    const uint32_t row_table = smem + 4 * int(q_loads & 1) * kTransposedRowLimit;
+    const auto q_scale = [&](int row) {
+      return __uint_as_float(load_shared_u32(row_table + kTransposedQScaleOffset + 4 * row));
+    };
+    const auto row_end = [&](int row) {
+      return int(load_shared_u32(row_table + kRegisterARowEndOffset + 4 * row));
+    };
     // This warpgroup's blocks: the worker's blocks alternate between the
     // warpgroups across pieces; they rotate through the four stages.
     const int first = int((kv_loads + m) & 1);
     constexpr int kStep = 2;
     if (e.num_blocks > 0) {
+      // Lanes 0..3 of a warp hold every row; the conversion's barrier
+      // (kQConverted) publishes the ends with the Q tile.
+      if (m == 0 && warp == 0 && lane < 4) {
+        int ends[kThreadRows];
+        transposed_row_ends(p, piece, unit, lane, ends);
+#pragma unroll
+        for (int q = 0; q < kThreadRows; ++q) {
+          store_shared_u32(row_table + kRegisterARowEndOffset + 4 * query_row(q),
+                           uint32_t(ends[q]));
+        }
+      }
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       fence_proxy_async();
       convert_q_to_f16<kRows>(smem, smem_bytes, m, q_loads);
@@ -110,8 +123,9 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       // Mask, scale into the exp2 domain, the block's query-row maxima.
       const int token0 = (e.first_block + b) * kBlockTokens + fragment_row;
       float scale[kThreadRows], base[kThreadRows];
-      transposed_block_maxima(s, token0, piece.kv_begin, [&](int q) { return row_end[q]; },
-                              [&](int q) { return p.scale_log2 * q_scale[query_row(q)]; },
+      transposed_block_maxima(s, token0, piece.kv_begin,
+                              [&](int q) { return row_end(query_row(q)); },
+                              [&](int q) { return p.scale_log2 * q_scale(query_row(q)); },
                               row_max, row_sum, base,
                               scale, max_exchange, warp, lane, kTransposedMaxBarrier + m);
       // P, kept in this thread's row sums, stored as Pᵀ in f16 in output_slot order.
@@ -139,76 +153,83 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     float total[kThreadRows];
     transposed_row_totals(row_sum, sum_exchange, warp, lane, kTransposedPBarrier + m, total);
 
-    // Merge: warpgroup 1 hands its state over — its rows' maxima and totals
-    // (one per query row: every thread of a row holds the same), then Oᵀ in
-    // parts of 32 floats per thread (4 KB per area, thread by thread: both
-    // hold the same fragment positions); warpgroup 0 rescales both to the
-    // common maximum and writes the rows.
+    // Merge: the warpgroups swap halves of Oᵀ — warpgroup m keeps latent
+    // tiles [4m, 4m + 4) and sends the other four — and each rescales its
+    // half to the common maxima and writes it. Each first publishes its
+    // rows' maxima and totals (one per query row: every thread of a row
+    // holds the same), then the sent tiles go in parts of 16 floats per
+    // thread, one buffer per direction (kMergeFull / kMergeEmpty + sender).
+    // Both compute the same factors and totals (a + b == b + a). The tiles
+    // are picked by m through selects, never by a run-time index (that
+    // would put the accumulators in local memory).
+    constexpr int kHalfTiles = kTiles / 2;
+    constexpr int kParts = kHalfTiles * kFragment / 16;
     float* stats = reinterpret_cast<float*>(smem_bytes + kRegisterAMergeStatsOffset);
+    float* my_stats = stats + m * 2 * kTransposedRowLimit;
+    const float* their_stats = stats + (1 - m) * 2 * kTransposedRowLimit;
     float own[kThreadRows], other[kThreadRows];  // each side's factor
-    const auto merged = [&](int f) -> float& { return acc[f / kFragment][f % kFragment]; };
 #pragma unroll
-    for (int part = 0; part < kMergeParts; ++part, ++merges) {
-      if (m == 1) {
-        // Warpgroup 0 has read what the previous hand-over left here.
-        mbarrier_wait(bars + 8 * kMergeEmpty, (merges & 1) ^ 1);
-        if (part == 0 && warp == 0 && lane < 4) {
+    for (int part = 0; part < kParts; ++part, ++merges) {
+      mbarrier_wait(bars + 8 * (kMergeEmpty + m), (merges & 1) ^ 1);
+      if (part == 0 && warp == 0 && lane < 4) {
 #pragma unroll
-          for (int q = 0; q < kThreadRows; ++q) {
-            stats[query_row(q)] = row_max[q];
-            stats[kTransposedRowLimit + query_row(q)] = total[q];
-          }
+        for (int q = 0; q < kThreadRows; ++q) {
+          my_stats[query_row(q)] = row_max[q];
+          my_stats[kTransposedRowLimit + query_row(q)] = total[q];
         }
-#pragma unroll
-        for (int area = 0; area < 4; ++area) {
-          float4* out =
-              reinterpret_cast<float4*>(smem_bytes + register_a_merge_offset(area)) + 2 * thread;
-          const int f = 32 * part + 8 * area;
-          out[0] = make_float4(merged(f), merged(f + 1), merged(f + 2), merged(f + 3));
-          out[1] = make_float4(merged(f + 4), merged(f + 5), merged(f + 6), merged(f + 7));
-        }
-        mbarrier_arrive(bars + 8 * kMergeFull);
-        continue;
       }
-      mbarrier_wait(bars + 8 * kMergeFull, merges & 1);
+#pragma unroll
+      for (int slot = 0; slot < 4; ++slot) {
+        float v[4];
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int f = 16 * part + 4 * slot + e, t = f / kFragment, k = f % kFragment;
+          v[e] = m == 0 ? acc[kHalfTiles + t][k] : acc[t][k];
+        }
+        *reinterpret_cast<float4*>(smem_bytes + register_a_merge_offset(m, slot, thread)) =
+            make_float4(v[0], v[1], v[2], v[3]);
+      }
+      mbarrier_arrive(bars + 8 * (kMergeFull + m));
+
+      mbarrier_wait(bars + 8 * (kMergeFull + 1 - m), merges & 1);
       if (part == 0) {
 #pragma unroll
         for (int q = 0; q < kThreadRows; ++q) {
-          const float their_max = stats[query_row(q)];
+          const float their_max = their_stats[query_row(q)];
           const float common = fmaxf(row_max[q], their_max);
           const float base = common == -INFINITY ? 0.f : common;
           own[q] = exp2f(row_max[q] - base);
           other[q] = exp2f(their_max - base);
-          total[q] = total[q] * own[q] + stats[kTransposedRowLimit + query_row(q)] * other[q];
+          total[q] = total[q] * own[q] +
+                     their_stats[kTransposedRowLimit + query_row(q)] * other[q];
           row_max[q] = common;
         }
       }
 #pragma unroll
-      for (int area = 0; area < 4; ++area) {
-        const float4* in =
-            reinterpret_cast<const float4*>(smem_bytes + register_a_merge_offset(area)) +
-            2 * thread;
-        const float4 low = in[0], high = in[1];
-        const float theirs[8] = {low.x, low.y, low.z, low.w, high.x, high.y, high.z, high.w};
+      for (int slot = 0; slot < 4; ++slot) {
+        const float4 in = *reinterpret_cast<const float4*>(
+            smem_bytes + register_a_merge_offset(1 - m, slot, thread));
+        const float theirs[4] = {in.x, in.y, in.z, in.w};
 #pragma unroll
-        for (int e = 0; e < 8; ++e) {
-          const int f = 32 * part + 8 * area + e;
-          const int k = f % kFragment, q = 2 * (k / 4) + (k & 1);
-          merged(f) = merged(f) * own[q] + theirs[e] * other[q];
+        for (int e = 0; e < 4; ++e) {
+          const int f = 16 * part + 4 * slot + e, t = f / kFragment, k = f % kFragment;
+          const int q = 2 * (k / 4) + (k & 1);
+          float& low = acc[t][k];
+          float& high = acc[kHalfTiles + t][k];
+          const float merged = (m == 0 ? low : high) * own[q] + theirs[e] * other[q];
+          low = m == 0 ? merged : low;
+          high = m == 0 ? high : merged;
         }
       }
-      mbarrier_arrive(bars + 8 * kMergeEmpty);
+      mbarrier_arrive(bars + 8 * (kMergeEmpty + 1 - m));
     }
-    // Warpgroup 0 writes the merged rows.
-    if (m == 1) continue;
 
+    // Each warpgroup writes its half of the rows: its thread's latent
+    // values of a row are a run of consecutive values (tile t, halves 0 / 1
+    // are values 2t, 2t + 1 of the run): 16 rows, tiles 4m..4m + 3 of
+    // output_latent's run of eight; 32 rows, pass m of
+    // issue_output_register_a (split_output_latent).
     const int g = lane / 4;
-    // The thread's latent values of a row come in runs of consecutive
-    // values: tile t, halves 0 / 1 are values 2t, 2t + 1 of its run. 16
-    // rows: one run of eight tiles (output_latent); 32 rows: one per pass
-    // of issue_output_register_a, four tiles each (split_output_latent).
-    constexpr int kRuns = kRows == 16 ? 1 : 2;
-    constexpr int kRunTiles = kTiles / kRuns;
 #pragma unroll
     for (int q = 0; q < kThreadRows; ++q) {
       const int r = query_row(q);
@@ -216,36 +237,33 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       // out_scale: fp8_e4m3's per-tensor scale, left out of the dequantized V.
       const float inverse = total[q] > 0.f ? p.out_scale / total[q] : 0.f;
       const int index = unit.row_begin + r;
-      if (warp == 0 && g == 0) store_transposed_lse(p, piece, unit, r, row_max[q], total[q]);
+      if (m == 0 && warp == 0 && g == 0) {
+        store_transposed_lse(p, piece, unit, r, row_max[q], total[q]);
+      }
       const int k0 = 4 * (q >> 1) + (q & 1);  // half 0; half 1 is k0 + 2
+      const int latent0 = kRows == 16 ? output_latent(warp, g, kHalfTiles * m, 0)
+                                      : split_output_latent(m, warp, g, 0, 0);
+      float kept[kHalfTiles][2];
 #pragma unroll
-      for (int run = 0; run < kRuns; ++run) {
-        const int latent0 = kRows == 16 ? output_latent(warp, g, 0, 0)
-                                        : split_output_latent(run, warp, g, 0, 0);
-        const int t0 = run * kRunTiles;
-        if (piece.slot < 0) {
-          uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +
-                          (index % p.num_heads) * p.out_head_stride + latent0;
-          uint32_t packed[kRunTiles];
+      for (int t = 0; t < kHalfTiles; ++t) {
 #pragma unroll
-          for (int t = 0; t < kRunTiles; ++t) {
-            packed[t] = pack_bf16x2(acc[t0 + t][k0] * inverse, acc[t0 + t][k0 + 2] * inverse);
-          }
-#pragma unroll
-          for (int t = 0; t < kRunTiles; t += 4) {
-            reinterpret_cast<uint4*>(out)[t / 4] =
-                make_uint4(packed[t], packed[t + 1], packed[t + 2], packed[t + 3]);
-          }
-        } else {
-          float* out =
-              p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim + latent0;
-#pragma unroll
-          for (int t = 0; t < kRunTiles; t += 2) {
-            reinterpret_cast<float4*>(out)[t / 2] = make_float4(
-                acc[t0 + t][k0] * inverse, acc[t0 + t][k0 + 2] * inverse,
-                acc[t0 + t + 1][k0] * inverse, acc[t0 + t + 1][k0 + 2] * inverse);
-          }
+        for (int half = 0; half < 2; ++half) {
+          kept[t][half] = (m == 0 ? acc[t][k0 + 2 * half] : acc[kHalfTiles + t][k0 + 2 * half]) *
+                          inverse;
         }
+      }
+      if (piece.slot < 0) {
+        uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +
+                        (index % p.num_heads) * p.out_head_stride + latent0;
+        *reinterpret_cast<uint4*>(out) =
+            make_uint4(pack_bf16x2(kept[0][0], kept[0][1]), pack_bf16x2(kept[1][0], kept[1][1]),
+                       pack_bf16x2(kept[2][0], kept[2][1]), pack_bf16x2(kept[3][0], kept[3][1]));
+      } else {
+        float* out = p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim + latent0;
+        reinterpret_cast<float4*>(out)[0] =
+            make_float4(kept[0][0], kept[0][1], kept[1][0], kept[1][1]);
+        reinterpret_cast<float4*>(out)[1] =
+            make_float4(kept[2][0], kept[2][1], kept[3][0], kept[3][1]);
       }
     }
   }
