@@ -94,7 +94,8 @@ inline constexpr int kStages = kRegisterAFp8<kDtype, kRows> ? kRegisterAStages :
 constexpr int kRegisterAStageBytes = kRowChunks / 8 * kRegisterAStageSlabBytes;
 static_assert(kRegisterAStages * kRegisterAStageBytes <= 2 * kTileBytes,
               "the stages fill the two KV buffers");
-constexpr int kTransposedQScaleOffset = kTransposedMaxOffset + 2 * 4 * 32 * 4;  // float [32]
+// After both warpgroups' maxima (float [2][4][32]): Q's row scales, float [32].
+constexpr int kTransposedQScaleOffset = kTransposedMaxOffset + 2 * 4 * kTransposedRowLimit * 4;
 // Merge: tile t of a half of warpgroup 1's Oᵀ (float [128 threads][8]), and
 // its row maxima and totals (float [128 threads][8]).
 __host__ __device__ constexpr int register_a_merge_offset(int tile) {
