@@ -5,7 +5,7 @@
 # table of µs (a column per tree, one value per round).
 #   here:       scripts/gpu-ab.sh --prepare COMMIT...   (git archive into ab/)
 #   the device: AB_ONLY='x8192 s_q=1|1x32768' BENCH_ARGS="--filter large" AB_CHECK=4 \
-#                 [AB_CHECK_TREES='c2'] \
+#                 [AB_CHECK_TREES='c2'] [AB_RACECHECK=40] \
 #                 [AB_TREES='c1 c2'] MLADEC_CUTLASS_DIR=... scripts/gpu-ab.sh [ROUNDS]
 # ab/ is ignored by git: name it in the run tool's carry (a few MB: bench
 # results are left out of the trees).
@@ -80,7 +80,16 @@ for tree in $trees; do
         rc=$?
       fi
     done
-    echo "check $tree rc=$rc $(( $(date +%s) - start ))s: $(grep -E 'cases, worst' "$RAW/check_$tree.log" | tr '\n' ' ')"
+    # AB_RACECHECK=N: then compute-sanitizer racecheck over every N-th case
+    # of the matrix (N = 40: ~25 s) — the check a new hand-over between
+    # warpgroups needs before its timing means anything.
+    if [ $rc -eq 0 ] && [ -n "${AB_RACECHECK:-}" ]; then
+      MLADEC_GPU_QUICK=$AB_RACECHECK timeout 300 compute-sanitizer --tool racecheck \
+        --error-exitcode 1 "build-ab/$tree/tests/gpu/decode_matrix_gpu_test" \
+        >>"$RAW/check_$tree.log" 2>&1
+      rc=$?
+    fi
+    echo "check $tree rc=$rc $(( $(date +%s) - start ))s: $(grep -E 'cases, worst|RACECHECK SUMMARY' "$RAW/check_$tree.log" | tr '\n' ' ')"
     [ $rc -eq 0 ] || continue
   fi
   timed="$timed $tree"

@@ -170,10 +170,10 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         // L2 (without it 128x8192 h_q 64 e4m3 took 517 us, not 453). Not on
         // the register-A path, whose stages are copied as they are, four
         // ahead: there the prefetch only doubled the L2 traffic (L2 89%
-        // busy, DRAM 55%; 236 us with it, 201 without: bench/NOTES.md v36). The copy
-        // takes uniform operands, so per-lane copies are issued one lane
-        // after another: where the warp's 16 tokens lie back to back in one
-        // page, lane 0 starts all of them at once.
+        // busy, DRAM 55%; 236 us with it, 201 without: bench/NOTES.md v36).
+        // The copy takes uniform operands, so per-lane copies are issued one
+        // lane after another: where the warp's 16 tokens lie back to back in
+        // one page, lane 0 starts all of them at once.
         const int next = j + kBlockTokens;
         const bool contiguous = p.page_size % 16 == 0 &&
                                 p.kv_token_stride_bytes == kv_token_bytes(kDtype);

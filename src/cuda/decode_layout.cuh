@@ -96,7 +96,7 @@ static_assert(kRegisterAStages * kRegisterAStageBytes <= 2 * kTileBytes,
               "the stages fill the two KV buffers");
 // Register-A path, by Q tile parity: each Q row's inverse f16 scale (float
 // [2][32]) and the end of its keys in the piece (int [2][32]).
-constexpr int kTransposedQScaleOffset = kTransposedMaxOffset + 2 * 4 * 32 * 4;
+constexpr int kTransposedQScaleOffset = kTransposedMaxOffset + 2 * 4 * kTransposedRowLimit * 4;
 constexpr int kRegisterARowEndOffset = kTransposedQScaleOffset + 2 * kTransposedRowLimit * 4;
 static_assert(kRegisterARowEndOffset + 2 * kTransposedRowLimit * 4 <=
                   kTransposedMaxOffset + kUpperHalf,
