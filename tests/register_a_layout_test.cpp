@@ -153,6 +153,21 @@ TEST(RegisterALayout, ScoresFromRegisterFragmentsEqualTheDotProducts) {
   }
 }
 
+// Q's conversion reads source word 8 c + p of a row in a 128-byte-swizzled
+// slab (chunk k of row r at 16 (k ^ (r % 8))) at base + 32 (c ^ rotation).
+TEST(RegisterALayout, QConversionReadsAreOneBasePlusRotatedImmediates) {
+  for (int row = 0; row < 64; ++row) {
+    for (int p = 0; p < 8; ++p) {
+      for (int c = 0; c < 4; ++c) {
+        const int word = q_source_word(4 * p + c);
+        const int swizzled = row * 128 + 16 * ((word / 4) ^ (row % 8)) + 4 * (word % 4);
+        EXPECT_EQ(q_source_base(row, p) + 32 * (c ^ q_source_rotation(row)), swizzled)
+            << "row " << row << " p " << p << " c " << c;
+      }
+    }
+  }
+}
+
 // Where a form's lane row g of warp w (in pass m) reads each token —
 // chunk and first word — and which latent value tile t, row g + 8 · half
 // of it holds.

@@ -44,6 +44,16 @@ MLADEC_HD constexpr int q_dimension(int k_step, int column) {
 MLADEC_HD constexpr int q_source_word(int destination_word) {
   return 8 * (destination_word % 4) + destination_word / 4;
 }
+// The conversion's reads: destination chunk p (words 4 p + c, c = 0..3) of
+// a Q row in a 128-byte-swizzled slab takes source words 8 c + p, at
+// chunks 2 c + p / 4. The swizzle XORs row % 8 into the chunk, so the four
+// lie at one base + 32 (c ^ rotation): a thread reads the words at base +
+// 0, 32, 64, 96 (immediate offsets, one address register) and puts read j
+// at position j ^ rotation.
+MLADEC_HD constexpr int q_source_base(int row, int p) {
+  return row * 128 + 16 * ((p / 4) ^ (row & 1)) + 4 * (p % 4);
+}
+MLADEC_HD constexpr int q_source_rotation(int row) { return (row >> 1) & 3; }
 
 // Oᵀ = Vᵀ·Pᵀ, A = Vᵀ (rows latent dimensions, columns tokens). k-step kk's
 // column x is token output_token(kk, x) of the block: lane group c reads

@@ -33,11 +33,15 @@ namespace mladec::detail {
 
 // Producer warp `warp` (0..3) copies rows [16 warp, +16) of a 64-row tile;
 // lane i < 16 supplies row 16 warp + i's source, nullptr for a zero row.
+// kUnroll rows per loop step: 4 for KV tiles; Q, copied once per piece,
+// takes 2, whose fewer live addresses the register-A producer's 40
+// registers need at 32 rows (4 spilled its Q count).
+template <int kUnroll = 4>
 __device__ __forceinline__ void produce_tile_rows(uint32_t tile, int warp, int lane,
                                                   const uint8_t* my_row_source,
                                                   const void* fallback) {
   using namespace decode_layout;
-#pragma unroll 4
+#pragma unroll kUnroll
   for (int i = 0; i < 16; ++i) {
     const uint8_t* source = reinterpret_cast<const uint8_t*>(__shfl_sync(
         0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), i));
@@ -153,7 +157,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       }
       // The transposed form reads only the first kRows rows; the rest of
       // the Q slabs is its exchange space.
-      if (warp * 16 < kRows) produce_tile_rows(smem + kQOffset, warp, lane, source, p.q);
+      if (warp * 16 < kRows) produce_tile_rows<2>(smem + kQOffset, warp, lane, source, p.q);
       cp_async_commit();
       pending = bars + 8 * kQFull;
       ++q_loads;

@@ -52,8 +52,7 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
   const auto query_row = [&](int q) { return transposed_query_row(q, lane); };
   const uint32_t bars = smem + kBarrierOffset;
   const uint32_t p_tile = smem + transposed_p_offset(m);
-  float* max_exchange =
-      reinterpret_cast<float*>(smem_bytes + kTransposedMaxOffset) + m * 4 * kTransposedRowLimit;
+  const uint32_t max_exchange = transposed_max_exchange(smem, m);
   uint32_t q_loads = 0, kv_loads = 0, pieces_done = 0, merges = 0;
 
   for (int i = begin; i < end; ++i, ++pieces_done) {
@@ -66,11 +65,16 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       row_max[q] = -INFINITY;
       row_sum[q] = 0.f;  // this thread's tokens only
     }
-    // Each row's key end (transposed_row_ends) and inverse Q scale are read
-    // per block from shared memory rather than held: 16 registers at 32
-    // rows, where the math's 232 are all taken. By Q tile parity, so that
-    // one warpgroup may start the next tile while the other finishes this.
-    // (32-bit shared addresses: generic pointers took two registers each.)
+    // Each row's key end (transposed_row_ends) and inverse Q scale: at 16
+    // rows held in registers for the piece; at 32 rows read per block from
+    // shared memory instead (16 registers, where the math's 232 are all
+    // taken; held there, they cost 16 rows 7%: 180 -> 192 us in session 11's
+    // A/B). By Q tile parity, so that one warpgroup may start the next tile
+    // while the other finishes this. (32-bit shared addresses: generic
+    // pointers took two registers each.)
+    constexpr bool kRowsHeld = kRows == 16;
+    int held_end[kThreadRows];
+    float held_scale[kThreadRows];
     const uint32_t row_table = smem + 4 * int(q_loads & 1) * kTransposedRowLimit;
     const auto q_scale = [&](int row) {
       return __uint_as_float(load_shared_u32(row_table + kTransposedQScaleOffset + 4 * row));
@@ -85,7 +89,9 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     if (e.num_blocks > 0) {
       // Lanes 0..3 of a warp hold every row; the conversion's barrier
       // (kQConverted) publishes the ends with the Q tile.
-      if (m == 0 && warp == 0 && lane < 4) {
+      if constexpr (kRowsHeld) {
+        transposed_row_ends(p, piece, unit, lane, held_end);
+      } else if (m == 0 && warp == 0 && lane < 4) {
         int ends[kThreadRows];
         transposed_row_ends(p, piece, unit, lane, ends);
 #pragma unroll
@@ -97,6 +103,10 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       fence_proxy_async();
       convert_q_to_f16<kRows>(smem, smem_bytes, m, q_loads);
+      if constexpr (kRowsHeld) {
+#pragma unroll
+        for (int q = 0; q < kThreadRows; ++q) held_scale[q] = p.scale_log2 * q_scale(query_row(q));
+      }
       // Q stays until both warpgroups have issued their last Sᵀ of it.
       if (first >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
     }
@@ -124,8 +134,14 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       const int token0 = (e.first_block + b) * kBlockTokens + fragment_row;
       float scale[kThreadRows], base[kThreadRows];
       transposed_block_maxima(s, token0, piece.kv_begin,
-                              [&](int q) { return row_end(query_row(q)); },
-                              [&](int q) { return p.scale_log2 * q_scale(query_row(q)); },
+                              [&](int q) {
+                                if constexpr (kRowsHeld) return held_end[q];
+                                else return row_end(query_row(q));
+                              },
+                              [&](int q) {
+                                if constexpr (kRowsHeld) return held_scale[q];
+                                else return p.scale_log2 * q_scale(query_row(q));
+                              },
                               row_max, row_sum, base,
                               scale, max_exchange, warp, lane, kTransposedMaxBarrier + m);
       // P, kept in this thread's row sums, stored as Pᵀ in f16 in output_slot order.
@@ -145,11 +161,8 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     kv_loads += uint32_t(e.num_blocks);
     if (e.num_blocks > 0) ++q_loads;
 
-    // Row totals over the warpgroup. Alternate pieces use alternate halves
-    // of the exchange: a piece without blocks passes no other barrier
-    // before it writes its totals.
-    float* sum_exchange = reinterpret_cast<float*>(smem_bytes + kTransposedSumOffset) +
-                          ((pieces_done & 1) * 2 + m) * 4 * kTransposedRowLimit;
+    // Row totals over the warpgroup (alternate pieces, alternate halves).
+    const uint32_t sum_exchange = transposed_sum_exchange(smem, pieces_done, m);
     float total[kThreadRows];
     transposed_row_totals(row_sum, sum_exchange, warp, lane, kTransposedPBarrier + m, total);
 
@@ -164,9 +177,13 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     // would put the accumulators in local memory).
     constexpr int kHalfTiles = kTiles / 2;
     constexpr int kParts = kHalfTiles * kFragment / 16;
-    float* stats = reinterpret_cast<float*>(smem_bytes + kRegisterAMergeStatsOffset);
-    float* my_stats = stats + m * 2 * kTransposedRowLimit;
-    const float* their_stats = stats + (1 - m) * 2 * kTransposedRowLimit;
+    // (32-bit shared addresses throughout: generic pointers cost registers.)
+    const uint32_t stats = smem + kRegisterAMergeStatsOffset;
+    const uint32_t my_stats = stats + m * 2 * kTransposedRowLimit * 4;
+    const uint32_t their_stats = stats + (1 - m) * 2 * kTransposedRowLimit * 4;
+    const auto stat = [](uint32_t table, int which, int row) {
+      return table + 4 * (which * kTransposedRowLimit + row);
+    };
     float own[kThreadRows], other[kThreadRows];  // each side's factor
 #pragma unroll
     for (int part = 0; part < kParts; ++part, ++merges) {
@@ -174,8 +191,8 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       if (part == 0 && warp == 0 && lane < 4) {
 #pragma unroll
         for (int q = 0; q < kThreadRows; ++q) {
-          my_stats[query_row(q)] = row_max[q];
-          my_stats[kTransposedRowLimit + query_row(q)] = total[q];
+          store_shared_f32(stat(my_stats, 0, query_row(q)), row_max[q]);
+          store_shared_f32(stat(my_stats, 1, query_row(q)), total[q]);
         }
       }
 #pragma unroll
@@ -186,8 +203,9 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
           const int f = 16 * part + 4 * slot + e, t = f / kFragment, k = f % kFragment;
           v[e] = m == 0 ? acc[kHalfTiles + t][k] : acc[t][k];
         }
-        *reinterpret_cast<float4*>(smem_bytes + register_a_merge_offset(m, slot, thread)) =
-            make_float4(v[0], v[1], v[2], v[3]);
+        store_shared_v4(smem + register_a_merge_offset(m, slot, thread),
+                        make_uint4(__float_as_uint(v[0]), __float_as_uint(v[1]),
+                                   __float_as_uint(v[2]), __float_as_uint(v[3])));
       }
       mbarrier_arrive(bars + 8 * (kMergeFull + m));
 
@@ -195,21 +213,21 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       if (part == 0) {
 #pragma unroll
         for (int q = 0; q < kThreadRows; ++q) {
-          const float their_max = their_stats[query_row(q)];
+          const float their_max = __uint_as_float(load_shared_u32(stat(their_stats, 0, query_row(q))));
           const float common = fmaxf(row_max[q], their_max);
           const float base = common == -INFINITY ? 0.f : common;
           own[q] = exp2f(row_max[q] - base);
           other[q] = exp2f(their_max - base);
-          total[q] = total[q] * own[q] +
-                     their_stats[kTransposedRowLimit + query_row(q)] * other[q];
+          const float their_total = __uint_as_float(load_shared_u32(stat(their_stats, 1, query_row(q))));
+          total[q] = total[q] * own[q] + their_total * other[q];
           row_max[q] = common;
         }
       }
 #pragma unroll
       for (int slot = 0; slot < 4; ++slot) {
-        const float4 in = *reinterpret_cast<const float4*>(
-            smem_bytes + register_a_merge_offset(1 - m, slot, thread));
-        const float theirs[4] = {in.x, in.y, in.z, in.w};
+        const uint4 in = load_shared_v4(smem + register_a_merge_offset(1 - m, slot, thread));
+        const float theirs[4] = {__uint_as_float(in.x), __uint_as_float(in.y),
+                                 __uint_as_float(in.z), __uint_as_float(in.w)};
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
           const int f = 16 * part + 4 * slot + e, t = f / kFragment, k = f % kFragment;

@@ -52,8 +52,7 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
   const auto query_row = [&](int q) { return transposed_query_row(q, lane); };
   const uint32_t bars = smem + kBarrierOffset;
   const uint32_t p_tile = smem + transposed_p_offset(m);
-  float* max_exchange =
-      reinterpret_cast<float*>(smem_bytes + kTransposedMaxOffset) + m * 4 * kTransposedRowLimit;
+  const uint32_t max_exchange = transposed_max_exchange(smem, m);
   uint32_t q_loads = 0, kv_loads = 0, pieces_done = 0;
 
   for (int i = begin; i < end; ++i, ++pieces_done) {
@@ -161,11 +160,8 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
     }
     if (e.num_blocks > 0) ++q_loads;
 
-    // Row totals over the warpgroup. Alternate pieces use alternate halves
-    // of the exchange: a piece without blocks passes no other barrier
-    // before it writes its totals.
-    float* sum_exchange = reinterpret_cast<float*>(smem_bytes + kTransposedSumOffset) +
-                          ((pieces_done & 1) * 2 + m) * 4 * kTransposedRowLimit;
+    // Row totals over the warpgroup (alternate pieces, alternate halves).
+    const uint32_t sum_exchange = transposed_sum_exchange(smem, pieces_done, m);
     float total[kThreadRows], inverse[kThreadRows];
     transposed_row_totals(row_sum, sum_exchange, warp, lane, kTransposedPBarrier + m, total);
 #pragma unroll

@@ -46,35 +46,41 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
   constexpr int kSlabStep = kThreadsPerRow / 8;
   constexpr int kUnits = (kSlabs + kSlabStep - 1) / kSlabStep;  // slabs per thread, at most
   static_assert(kThreadsPerRow == 8 || kThreadsPerRow == 16, "16 or 32 rows");
-  const int thread = m * kWarpgroupThreads + threadIdx.x % kWarpgroupThreads;
+  // `phase` (the tile count, far below 2^31) makes the row's offsets
+  // loop-variant, so that ptxas computes them here per tile rather than
+  // holding them across the piece loop (they spilled there at 32 rows).
+  const int thread = m * kWarpgroupThreads + threadIdx.x % kWarpgroupThreads + int(phase >> 31);
   const int row = thread / kThreadsPerRow, part = thread % kThreadsPerRow;
   const auto value = [](uint32_t word, int half) {
     return __uint_as_float(half ? word & 0xffff0000u : word << 16);
   };
   // Destination chunk p of a slab holds words 4p + c, c = 0..3, taken from
-  // the slab's words 8c + p (chunk 2c + p / 4, word p % 4).
+  // the slab's words 8c + p: read j (at source + 32 j) is word c = j ^
+  // rotation (q_source_base). One address and a rotation are all a thread
+  // keeps: four offsets held across the piece loop spilled at 32 rows.
   const int p = part % 8, first_slab = part / 8;
-  uint32_t source[4];  // byte offsets in slab 0
-#pragma unroll
-  for (int c = 0; c < 4; ++c) {
-    const int word = q_source_word(4 * p + c);
-    source[c] = slab_offset(row, word / 4) + 4 * (word % 4);
-  }
+  const int rotation = q_source_rotation(row);
   const uint32_t q_tile = smem + kQOffset + first_slab * kSlabBytes;
+  const uint32_t source = q_tile + q_source_base(row, p);
   uint32_t words[kUnits][4];
   float largest = 0.f;
 #pragma unroll
   for (int i = 0; i < kUnits; ++i) {
     if (first_slab + kSlabStep * i >= kSlabs) break;
+    uint32_t read[4];
 #pragma unroll
-    for (int c = 0; c < 4; ++c) {
-      words[i][c] = load_shared_u32(q_tile + kSlabStep * i * kSlabBytes + source[c]);
-      largest = fmaxf(largest, fmaxf(fabsf(value(words[i][c], 0)), fabsf(value(words[i][c], 1))));
+    for (int j = 0; j < 4; ++j) {
+      read[j] = load_shared_u32(source + kSlabStep * i * kSlabBytes + 32 * j);
+      largest = fmaxf(largest, fmaxf(fabsf(value(read[j], 0)), fabsf(value(read[j], 1))));
     }
-  }
+    // words[i][c] = read[c ^ rotation], by selects (a run-time index would
+    // put the array in local memory): rotation bit 0 swaps neighbours, bit
+    // 1 swaps pairs.
+    uint32_t swapped[4];
 #pragma unroll
-  for (int mask = 1; mask < kThreadsPerRow; mask <<= 1) {
-    largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, mask));
+    for (int c = 0; c < 4; ++c) swapped[c] = (rotation & 1) ? read[c ^ 1] : read[c];
+#pragma unroll
+    for (int c = 0; c < 4; ++c) words[i][c] = (rotation & 2) ? swapped[c ^ 2] : swapped[c];
   }
   // A zero row keeps shift 0; subnormal and huge rows stay within float's
   // exponent range.
@@ -134,7 +140,11 @@ __device__ __forceinline__ void scores_register_a(float (&s)[kRows / 2], uint32_
   constexpr bool kPrefetch = kRows == 16;
   uint4 low, high, next_low, next_high;
   if (kPrefetch) load(0, next_low, next_high);
-  uint32_t a[2][4][4];
+  // Fragment sets: at 16 rows two alternate (a slab converts while the
+  // previous one's wgmmas run); at 32 rows one, whose 16 registers the
+  // accumulators need.
+  constexpr int kSets = kRows == 16 ? 2 : 1;
+  uint32_t a[kSets][4][4];
 #pragma unroll
   for (int slab = 0; slab < kSlabs; ++slab) {
     if (kPrefetch) {
@@ -144,9 +154,9 @@ __device__ __forceinline__ void scores_register_a(float (&s)[kRows / 2], uint32_
     } else {
       load(slab, low, high);
     }
-    uint32_t(&fragments)[4][4] = a[slab % 2];
-    // The set's previous wgmmas (two slabs back) are complete.
-    if (slab >= 2) wgmma_wait<1>();
+    uint32_t(&fragments)[4][4] = a[slab % kSets];
+    // The set's previous wgmmas (kSets slabs back) are complete.
+    if (slab >= kSets) wgmma_wait<kSets - 1>();
     score_fragment(fragments[0], low.x, high.x);
     score_fragment(fragments[1], low.y, high.y);
     score_fragment(fragments[2], low.z, high.z);
@@ -204,12 +214,13 @@ __device__ __forceinline__ void issue_output_register_a(float (&acc)[8][kRows / 
   };
   uint32_t x[4][kWords];
   load(0, 0, x);
-  uint32_t a[2][kTiles][4];
+  constexpr int kSets = kRows == 16 ? 2 : 1;  // as in scores_register_a
+  uint32_t a[kSets][kTiles][4];
 #pragma unroll
   for (int step = 0; step < kPasses * kSteps; ++step) {
     const int h = step / kSteps, kk = step % kSteps;
-    uint32_t(&fragments)[kTiles][4] = a[step % 2];
-    if (step >= 2) wgmma_wait<1>();
+    uint32_t(&fragments)[kTiles][4] = a[step % kSets];
+    if (step >= kSets) wgmma_wait<kSets - 1>();
 #pragma unroll
     for (int t = 0; t < kTiles; ++t) {
       const uint32_t pick = output_pick(t);

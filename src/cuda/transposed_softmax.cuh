@@ -19,6 +19,24 @@ __device__ __forceinline__ int transposed_query_row(int q, int lane) {
   return 8 * (q >> 1) + 2 * (lane & 3) + (q & 1);
 }
 
+// The warpgroup's exchanges as 32-bit shared addresses (generic pointers
+// took two registers each and generic stores): the block maxima (float
+// [4 warps][kTransposedRowLimit] per warpgroup) and the row sums (the same,
+// in alternate halves by piece parity: a piece without blocks passes no
+// other barrier before it writes its sums).
+__device__ __forceinline__ uint32_t transposed_max_exchange(uint32_t smem, int m) {
+  return smem + decode_layout::kTransposedMaxOffset + m * 4 * decode_layout::kTransposedRowLimit * 4;
+}
+__device__ __forceinline__ uint32_t transposed_sum_exchange(uint32_t smem, uint32_t pieces_done,
+                                                            int m) {
+  return smem + decode_layout::kTransposedSumOffset +
+         ((pieces_done & 1) * 2 + m) * 4 * decode_layout::kTransposedRowLimit * 4;
+}
+// Word (warp, query row) of an exchange.
+__device__ __forceinline__ uint32_t exchange_word(uint32_t exchange, int warp, int row) {
+  return exchange + 4 * (warp * decode_layout::kTransposedRowLimit + row);
+}
+
 // The end of the keys each thread row sees in this piece (the causal mask
 // of MTP rows; rows past the tile's row count see none).
 template <int kThreadRows>
@@ -45,7 +63,7 @@ __device__ __forceinline__ void transposed_row_ends(const DecodeParams& p, const
 template <int kFragment, int kThreadRows, typename RowEnd, typename ScoreScale>
 __device__ __forceinline__ void transposed_block_maxima(
     float (&s)[kFragment], int token0, int kv_begin, RowEnd row_end, ScoreScale score_scale, float (&row_max)[kThreadRows], float (&row_sum)[kThreadRows],
-    float (&base)[kThreadRows], float (&scale)[kThreadRows], float* max_exchange, int warp,
+    float (&base)[kThreadRows], float (&scale)[kThreadRows], uint32_t max_exchange, int warp,
     int lane, int barrier) {
   using namespace decode_layout;
   float block_max[kThreadRows];
@@ -66,7 +84,8 @@ __device__ __forceinline__ void transposed_block_maxima(
       block_max[q] = fmaxf(block_max[q], __shfl_xor_sync(0xffffffffu, block_max[q], mask));
     }
     if (lane < 4) {
-      max_exchange[warp * kTransposedRowLimit + transposed_query_row(q, lane)] = block_max[q];
+      store_shared_f32(exchange_word(max_exchange, warp, transposed_query_row(q, lane)),
+                       block_max[q]);
     }
   }
   named_barrier_sync(barrier, kWarpgroupThreads);
@@ -75,8 +94,8 @@ __device__ __forceinline__ void transposed_block_maxima(
     float new_max = row_max[q];
 #pragma unroll
     for (int w = 0; w < 4; ++w) {
-      new_max =
-          fmaxf(new_max, max_exchange[w * kTransposedRowLimit + transposed_query_row(q, lane)]);
+      new_max = fmaxf(new_max, __uint_as_float(load_shared_u32(
+                                   exchange_word(max_exchange, w, transposed_query_row(q, lane)))));
     }
     // No visible key yet: subtract 0 so every exp2 is 0, not NaN.
     base[q] = new_max == -INFINITY ? 0.f : new_max;
@@ -103,8 +122,10 @@ __device__ __forceinline__ void store_transposed_p(
     s[k] = exp2f(s[k] - base[q]);
     row_sum[q] += s[k];
     const int slot = position(fragment_row + 8 * ((k >> 1) & 1));
-    store_shared_u16(p_tile + slab_offset(transposed_query_row(q, lane), slot / 8) + 2 * (slot % 8),
-                     bits(s[k]));
+    // Thread rows q and q + 2 are query rows eight apart: the same swizzle,
+    // 1024 bytes on (four addresses per thread, the rest immediates).
+    const uint32_t row_pair = p_tile + slab_offset(transposed_query_row(q & 1, lane), slot / 8);
+    store_shared_u16(row_pair + (q >> 1) * 8 * 128 + 2 * (slot % 8), bits(s[k]));
   }
 #pragma unroll
   for (int t = 0; t < kTiles; ++t) {
@@ -120,7 +141,7 @@ __device__ __forceinline__ void store_transposed_p(
 // barrier `barrier`.
 template <int kThreadRows>
 __device__ __forceinline__ void transposed_row_totals(float (&row_sum)[kThreadRows],
-                                                      float* sum_exchange, int warp, int lane,
+                                                      uint32_t sum_exchange, int warp, int lane,
                                                       int barrier, float (&total)[kThreadRows]) {
   using namespace decode_layout;
 #pragma unroll
@@ -130,7 +151,8 @@ __device__ __forceinline__ void transposed_row_totals(float (&row_sum)[kThreadRo
       row_sum[q] += __shfl_xor_sync(0xffffffffu, row_sum[q], mask);
     }
     if (lane < 4) {
-      sum_exchange[warp * kTransposedRowLimit + transposed_query_row(q, lane)] = row_sum[q];
+      store_shared_f32(exchange_word(sum_exchange, warp, transposed_query_row(q, lane)),
+                       row_sum[q]);
     }
   }
   named_barrier_sync(barrier, kWarpgroupThreads);
@@ -139,7 +161,8 @@ __device__ __forceinline__ void transposed_row_totals(float (&row_sum)[kThreadRo
     total[q] = 0.f;
 #pragma unroll
     for (int w = 0; w < 4; ++w) {
-      total[q] += sum_exchange[w * kTransposedRowLimit + transposed_query_row(q, lane)];
+      total[q] += __uint_as_float(
+          load_shared_u32(exchange_word(sum_exchange, w, transposed_query_row(q, lane))));
     }
   }
 }
