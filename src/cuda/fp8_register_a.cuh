@@ -82,6 +82,10 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
 #pragma unroll
     for (int c = 0; c < 4; ++c) words[i][c] = (rotation & 2) ? swapped[c ^ 2] : swapped[c];
   }
+#pragma unroll
+  for (int mask = 1; mask < kThreadsPerRow; mask <<= 1) {
+    largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, mask));
+  }
   // A zero row keeps shift 0; subnormal and huge rows stay within float's
   // exponent range.
   const int exponent = largest > 0.f ? int((__float_as_uint(largest) >> 23) & 0xff) - 127 : 14;
