@@ -139,11 +139,10 @@ __device__ __forceinline__ void scores_register_a(float (&s)[kRows / 2], uint32_
     low = load_shared_v4(row + chunk);
     high = load_shared_v4(row + 8 * kRegisterAStageTokenBytes + chunk);
   };
-  // 16 rows: the next slab's chunks load while this one converts; 32 rows
-  // hold 128 accumulator floats more and load each slab's when it is due.
-  constexpr bool kPrefetch = kRows == 16;
+  // The next slab's chunks load while this one converts (at 32 rows too:
+  // v41's single fragment set left the registers for them).
   uint4 low, high, next_low, next_high;
-  if (kPrefetch) load(0, next_low, next_high);
+  load(0, next_low, next_high);
   // Fragment sets: at 16 rows two alternate (a slab converts while the
   // previous one's wgmmas run); at 32 rows one, whose 16 registers the
   // accumulators need.
@@ -151,13 +150,9 @@ __device__ __forceinline__ void scores_register_a(float (&s)[kRows / 2], uint32_
   uint32_t a[kSets][4][4];
 #pragma unroll
   for (int slab = 0; slab < kSlabs; ++slab) {
-    if (kPrefetch) {
-      low = next_low;
-      high = next_high;
-      if (slab + 1 < kSlabs) load(slab + 1, next_low, next_high);
-    } else {
-      load(slab, low, high);
-    }
+    low = next_low;
+    high = next_high;
+    if (slab + 1 < kSlabs) load(slab + 1, next_low, next_high);
     uint32_t(&fragments)[4][4] = a[slab % kSets];
     // The set's previous wgmmas (kSets slabs back) are complete.
     if (slab >= kSets) wgmma_wait<kSets - 1>();
