@@ -216,8 +216,8 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
           const float their_max = __uint_as_float(load_shared_u32(stat(their_stats, 0, query_row(q))));
           const float common = fmaxf(row_max[q], their_max);
           const float base = common == -INFINITY ? 0.f : common;
-          own[q] = exp2f(row_max[q] - base);
-          other[q] = exp2f(their_max - base);
+          own[q] = exp2_flush(row_max[q] - base);
+          other[q] = exp2_flush(their_max - base);
           const float their_total = __uint_as_float(load_shared_u32(stat(their_stats, 1, query_row(q))));
           total[q] = total[q] * own[q] + their_total * other[q];
           row_max[q] = common;

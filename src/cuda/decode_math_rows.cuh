@@ -107,13 +107,13 @@ __device__ __forceinline__ void block_softmax(float (&s)[32], uint32_t (&p_frag)
     const float new_max = fmaxf(rows.max[h], block_max[h]);
     // No visible key yet: subtract 0 so every exp2 is 0, not NaN.
     const float base = new_max == -INFINITY ? 0.f : new_max;
-    scale[h] = exp2f(rows.max[h] - base);
+    scale[h] = exp2_flush(rows.max[h] - base);
     rows.max[h] = new_max;
     rows.sum[h] *= scale[h];
 #pragma unroll
     for (int n = 0; n < 8; ++n) {
-      s[4 * n + 2 * h] = exp2f(s[4 * n + 2 * h] - base);
-      s[4 * n + 2 * h + 1] = exp2f(s[4 * n + 2 * h + 1] - base);
+      s[4 * n + 2 * h] = exp2_flush(s[4 * n + 2 * h] - base);
+      s[4 * n + 2 * h + 1] = exp2_flush(s[4 * n + 2 * h + 1] - base);
       rows.sum[h] += s[4 * n + 2 * h] + s[4 * n + 2 * h + 1];
     }
   }

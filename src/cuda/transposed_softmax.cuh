@@ -99,7 +99,7 @@ __device__ __forceinline__ void transposed_block_maxima(
     }
     // No visible key yet: subtract 0 so every exp2 is 0, not NaN.
     base[q] = new_max == -INFINITY ? 0.f : new_max;
-    scale[q] = exp2f(row_max[q] - base[q]);
+    scale[q] = exp2_flush(row_max[q] - base[q]);
     row_max[q] = new_max;
     row_sum[q] *= scale[q];
   }
@@ -119,7 +119,7 @@ __device__ __forceinline__ void store_transposed_p(
 #pragma unroll
   for (int k = 0; k < kFragment; ++k) {
     const int q = 2 * (k / 4) + (k & 1);
-    s[k] = exp2f(s[k] - base[q]);
+    s[k] = exp2_flush(s[k] - base[q]);
     row_sum[q] += s[k];
     const int slot = position(fragment_row + 8 * ((k >> 1) & 1));
     // Thread rows q and q + 2 are query rows eight apart: the same swizzle,
