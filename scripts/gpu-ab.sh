@@ -6,7 +6,13 @@
 #   here:       scripts/gpu-ab.sh --prepare COMMIT...   (git archive into ab/)
 #   the device: AB_ONLY='x8192 s_q=1|1x32768' BENCH_ARGS="--filter large" AB_CHECK=4 \
 #                 [AB_CHECK_TREES='c2'] [AB_RACECHECK=40] \
-#                 [AB_TREES='c1 c2'] MLADEC_CUTLASS_DIR=... scripts/gpu-ab.sh [ROUNDS]
+#                 [AB_TREES='c1 c2'] [AB_FULL_CHECK=c1] MLADEC_CUTLASS_DIR=... \
+#                 scripts/gpu-ab.sh [ROUNDS]
+# AB_FULL_CHECK=BASE: after the rounds, the timed tree other than BASE with
+# the lowest total (the mean of its rounds, summed over the cases every
+# tree ran) — if that total is below BASE's — gets the full
+# `gpu-check.sh smoke tests bench sanitize sweep` in its own tree, results
+# under $OUT/check: screen, A/B and the merge check in one device call.
 # ab/ is ignored by git: name it in the run tool's carry (a few MB: bench
 # results are left out of the trees).
 set -uo pipefail
@@ -132,3 +138,32 @@ for round in $(seq "$rounds"); do
   echo "== after round $round"
   report | tee "$OUT/ab_table.md"
 done
+if [ -n "${AB_FULL_CHECK:-}" ]; then
+  pick=$(python3 - "$RAW" "$AB_FULL_CHECK" $trees <<'PY'
+import json, sys, glob, collections
+out, base, trees = sys.argv[1], sys.argv[2], sys.argv[3:]
+times = collections.defaultdict(lambda: collections.defaultdict(list))
+for tree in trees:
+    for path in glob.glob(f"{out}/ab_{tree}_*.json"):
+        for case in json.load(open(path))["cases"]:
+            key = tuple(case[k] for k in ("group", "mode", "batch", "seqlen", "q_len", "heads",
+                                          "page_size", "kv_dtype", "varlen"))
+            times[key][tree].append(case["us"])
+common = [k for k, per in times.items() if all(t in per for t in trees)]
+total = {t: sum(sum(times[k][t]) / len(times[k][t]) for k in common) for t in trees}
+print(" ".join(f"{t}={total[t]:.0f}" for t in trees), file=sys.stderr)
+others = [t for t in trees if t != base]
+best = min(others, key=total.get) if others and base in total else None
+print(best if best and total[best] < total[base] else "none")
+PY
+)
+  echo "full check: $pick"
+  if [ "$pick" != none ]; then
+    mkdir -p "$OUT/check"
+    (cd "ab/$pick" && MLADEC_COMMIT=$pick OUT="$OUT/check" \
+       timeout "${AB_CHECK_SECONDS:-420}" scripts/gpu-check.sh smoke tests bench sanitize sweep \
+       >"$RAW/full_check.txt" 2>&1; echo "rc=$?" >>"$RAW/full_check.txt")
+    cp "$RAW/full_check.txt" "$OUT/check/check-log.txt"
+    tail -16 "$RAW/full_check.txt"
+  fi
+fi
