@@ -8,14 +8,13 @@
 //   Oᵀ += Vᵀ·Pᵀ   8 latent tiles × 4 k-steps, A = Vᵀ from registers.
 // The two warpgroups take alternate blocks, each with its own softmax state
 // and all 512 latent values of Oᵀ (64 or 128 floats per thread), and meet
-// only to convert Q and to merge their states at the end of a piece: a
-// block is one
-// warpgroup's chain of dependent steps (loads → conversion → wgmma → max →
-// exp2 → wgmma), and two such chains in flight hide each other's latency
-// where one chain shared by both warpgroups (the bf16 transposed form's
-// split) waited at every exchange (bench/NOTES.md v32). At 32 rows the
-// earlier form had both warpgroups take every block, each converting all
-// of K for the same Sᵀ (v34); here each block's K is converted once.
+// only to convert Q and to merge their states at the end of a piece: a block
+// is one warpgroup's chain of dependent steps (loads → conversion → wgmma →
+// max → exp2 → wgmma), and two such chains in flight hide each other's
+// latency where one chain shared by both warpgroups (the bf16 transposed
+// form's split) waited at every exchange (bench/NOTES.md v32). At 32 rows
+// an earlier form had both warpgroups take every block, each converting all
+// of K for the same Sᵀ (v34); here each block's K is converted once (v41).
 //
 // Accumulator fragments (m64n16k16, f32): thread (warp w, lane l) holds
 // element 4i + x at row 16w + l/4 + 8(x >> 1) and column 8i + 2(l % 4) +
@@ -66,12 +65,12 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       row_sum[q] = 0.f;  // this thread's tokens only
     }
     // Each row's key end (transposed_row_ends) and inverse Q scale: at 16
-    // rows held in registers for the piece; at 32 rows read per block from
-    // shared memory instead (16 registers, where the math's 232 are all
-    // taken; held there, they cost 16 rows 7%: 180 -> 192 us in session 11's
-    // A/B). By Q tile parity, so that one warpgroup may start the next tile
-    // while the other finishes this. (32-bit shared addresses: generic
-    // pointers took two registers each.)
+    // rows held in registers for the piece (v38 read them per block there
+    // too and lost 7%: 180 -> 192 us); at 32 rows read per block from a
+    // table in shared memory, as the 232 registers cannot spare 16 more.
+    // The table goes by Q tile parity, so that one warpgroup may start the
+    // next tile while the other finishes this (32-bit shared addresses:
+    // generic pointers took two registers each).
     constexpr bool kRowsHeld = kRows == 16;
     int held_end[kThreadRows];
     float held_scale[kThreadRows];
@@ -87,11 +86,11 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     const int first = int((kv_loads + m) & 1);
     constexpr int kStep = 2;
     if (e.num_blocks > 0) {
-      // Lanes 0..3 of a warp hold every row; the conversion's barrier
-      // (kQConverted) publishes the ends with the Q tile.
       if constexpr (kRowsHeld) {
         transposed_row_ends(p, piece, unit, lane, held_end);
       } else if (m == 0 && warp == 0 && lane < 4) {
+        // Lanes 0..3 of a warp hold every row; the conversion's barrier
+        // (kQConverted) publishes the table with the Q tile.
         int ends[kThreadRows];
         transposed_row_ends(p, piece, unit, lane, ends);
 #pragma unroll

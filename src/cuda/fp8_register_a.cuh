@@ -176,8 +176,9 @@ __device__ __forceinline__ void scores_register_a(float (&s)[kRows / 2], uint32_
 // 16 rows: one pass, a thread reads one chunk of each token (output_*);
 // 32 rows: two passes, pass h over tiles 4h..4h + 3 (latent values
 // [256 h, + 256)) reading half a chunk per token (split_output_* with
-// m = h) — so one pass's fragments (four tiles, double-buffered) are what
-// the registers hold next to the 128 accumulator floats. Per k-step kk the
+// m = h) — so one pass's fragments (four tiles, in one set; 16 rows
+// alternate two) are what the registers hold next to the 128 accumulator
+// floats. Per k-step kk the
 // thread's four tokens (output_token: columns 2c, 2c + 1, 2c + 8, 2c + 9);
 // for tile t, word t / 2 of two tokens' bytes, byte-permuted, gives rows g
 // and g + 8 of their two columns. The next k-step's bytes are loaded once
