@@ -183,6 +183,9 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     const auto stat = [](uint32_t table, int which, int row) {
       return table + 4 * (which * kTransposedRowLimit + row);
     };
+    const auto their = [&](int which, int row) {
+      return __uint_as_float(load_shared_u32(stat(their_stats, which, row)));
+    };
     float own[kThreadRows], other[kThreadRows];  // each side's factor
 #pragma unroll
     for (int part = 0; part < kParts; ++part, ++merges) {
@@ -212,13 +215,12 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       if (part == 0) {
 #pragma unroll
         for (int q = 0; q < kThreadRows; ++q) {
-          const float their_max = __uint_as_float(load_shared_u32(stat(their_stats, 0, query_row(q))));
+          const float their_max = their(0, query_row(q));
           const float common = fmaxf(row_max[q], their_max);
           const float base = common == -INFINITY ? 0.f : common;
           own[q] = exp2_flush(row_max[q] - base);
           other[q] = exp2_flush(their_max - base);
-          const float their_total = __uint_as_float(load_shared_u32(stat(their_stats, 1, query_row(q))));
-          total[q] = total[q] * own[q] + their_total * other[q];
+          total[q] = total[q] * own[q] + their(1, query_row(q)) * other[q];
           row_max[q] = common;
         }
       }

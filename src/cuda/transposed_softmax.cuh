@@ -25,7 +25,8 @@ __device__ __forceinline__ int transposed_query_row(int q, int lane) {
 // in alternate halves by piece parity: a piece without blocks passes no
 // other barrier before it writes its sums).
 __device__ __forceinline__ uint32_t transposed_max_exchange(uint32_t smem, int m) {
-  return smem + decode_layout::kTransposedMaxOffset + m * 4 * decode_layout::kTransposedRowLimit * 4;
+  return smem + decode_layout::kTransposedMaxOffset +
+         m * 4 * decode_layout::kTransposedRowLimit * 4;
 }
 __device__ __forceinline__ uint32_t transposed_sum_exchange(uint32_t smem, uint32_t pieces_done,
                                                             int m) {
@@ -62,9 +63,9 @@ __device__ __forceinline__ void transposed_row_ends(const DecodeParams& p, const
 // rescaled here).
 template <int kFragment, int kThreadRows, typename RowEnd, typename ScoreScale>
 __device__ __forceinline__ void transposed_block_maxima(
-    float (&s)[kFragment], int token0, int kv_begin, RowEnd row_end, ScoreScale score_scale, float (&row_max)[kThreadRows], float (&row_sum)[kThreadRows],
-    float (&base)[kThreadRows], float (&scale)[kThreadRows], uint32_t max_exchange, int warp,
-    int lane, int barrier) {
+    float (&s)[kFragment], int token0, int kv_begin, RowEnd row_end, ScoreScale score_scale,
+    float (&row_max)[kThreadRows], float (&row_sum)[kThreadRows], float (&base)[kThreadRows],
+    float (&scale)[kThreadRows], uint32_t max_exchange, int warp, int lane, int barrier) {
   using namespace decode_layout;
   float block_max[kThreadRows];
 #pragma unroll
