@@ -7,6 +7,9 @@
 // with Q stored permuted, Oᵀ = Vᵀ·Pᵀ with Pᵀ stored in output_slot order and
 // the rows read back through output_latent. Then the banks: every 16-byte
 // read pattern of the path is conflict-free (a quarter warp per wavefront).
+// Last the blockwise stage (branch next/blockwise-register-a, no kernel
+// uses it yet): its regions, the RoPE part's bf16 fragments and their
+// banks.
 #include "src/core/register_a_layout.h"
 
 #include <gtest/gtest.h>
@@ -316,6 +319,89 @@ TEST(RegisterALayout, ChunkReadsAreConflictFree) {
           expect_conflict_free(v_read_offsets(kHalfChunks, m, warp, kk, column), 8,
                                "V half-chunk reads (32 rows)");
         }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mladec::test
+
+namespace mladec::test {
+namespace {
+
+using namespace detail;
+
+// Blockwise stage: the latent slabs, the scales and the RoPE values each
+// in their own bytes, inside the stage.
+TEST(RegisterALayout, BlockwiseStageRegionsDoNotOverlap) {
+  std::vector<int> owner(kBlockwiseStageBytes, 0);
+  for (int t = 0; t < 64; ++t) {
+    for (int k = 0; k < 32; ++k) {
+      for (int i = 0; i < 16; ++i) ++owner[staged_offset(t, k) + i];
+    }
+    for (int i = 0; i < 16; ++i) ++owner[kBlockwiseStageScales + 16 * t + i];
+    for (int k = 0; k < 8; ++k) {
+      for (int i = 0; i < 16; ++i) ++owner[blockwise_rope_offset(t, k) + i];
+    }
+  }
+  for (int b = 0; b < kBlockwiseStageBytes; ++b) EXPECT_EQ(owner[b], 1) << b;
+}
+
+// Sᵀ's RoPE part through the bf16 A fragments equals the plain products
+// (values as small integers; a 16-bit word per value).
+TEST(RegisterALayout, RopeScoresFromRegisterFragmentsEqualTheDotProducts) {
+  std::mt19937 random(17);
+  std::vector<int> rope(64 * kRopeDim), q(16 * kRopeDim);
+  for (auto& v : rope) v = int(random() % 9) - 4;
+  for (auto& v : q) v = int(random() % 9) - 4;
+  // The stage's RoPE bytes, as 16-bit values.
+  std::vector<int> stage(kBlockwiseStageBytes / 2, 0);
+  for (int t = 0; t < 64; ++t) {
+    for (int d = 0; d < kRopeDim; ++d) {
+      stage[(blockwise_rope_offset(t, d / 8) + 2 * (d % 8)) / 2] = rope[t * kRopeDim + d];
+    }
+  }
+  std::vector<long> scores(64 * 16, 0);
+  for (int warp = 0; warp < 4; ++warp) {
+    for (int lane = 0; lane < 32; ++lane) {
+      const int g = lane / 4, c = lane % 4;
+      for (int kk = 0; kk < kRopeDim / 16; ++kk) {
+        for (int reg = 0; reg < 4; ++reg) {
+          const int t = 16 * warp + g + rope_fragment_row_offset(reg);
+          const int word = (blockwise_rope_offset(t, rope_fragment_chunk(kk, reg)) + 4 * c) / 2;
+          // Columns 2c, 2c + 1 (registers 0, 1) or 2c + 8, 2c + 9 (2, 3).
+          const int column = 2 * c + 8 * (reg / 2);
+          for (int x = 0; x < 2; ++x) {
+            for (int n = 0; n < 16; ++n) {
+              scores[t * 16 + n] += long(stage[word + x]) * q[n * kRopeDim + 16 * kk + column + x];
+            }
+          }
+        }
+      }
+    }
+  }
+  for (int t = 0; t < 64; ++t) {
+    for (int n = 0; n < 16; ++n) {
+      long expected = 0;
+      for (int d = 0; d < kRopeDim; ++d) expected += long(rope[t * kRopeDim + d]) * q[n * kRopeDim + d];
+      EXPECT_EQ(scores[t * 16 + n], expected) << "token " << t << " row " << n;
+    }
+  }
+}
+
+// A warp's 4-byte RoPE fragment reads hit 32 distinct banks.
+TEST(RegisterALayout, RopeFragmentReadsAreConflictFree) {
+  for (int warp = 0; warp < 4; ++warp) {
+    for (int kk = 0; kk < kRopeDim / 16; ++kk) {
+      for (int reg = 0; reg < 4; ++reg) {
+        std::set<int> banks;
+        for (int lane = 0; lane < 32; ++lane) {
+          const int g = lane / 4, c = lane % 4;
+          const int t = 16 * warp + g + rope_fragment_row_offset(reg);
+          banks.insert(((blockwise_rope_offset(t, rope_fragment_chunk(kk, reg)) + 4 * c) / 4) % 32);
+        }
+        EXPECT_EQ(int(banks.size()), 32) << "warp " << warp << " k-step " << kk << " register " << reg;
       }
     }
   }

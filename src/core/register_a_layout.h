@@ -95,4 +95,27 @@ MLADEC_HD constexpr int split_output_latent(int m, int warp, int g, int tile, in
          2 * tile + half;
 }
 
+// Blockwise caches (656-byte tokens: 512 e4m3 latent values, 4 float
+// scales, 64 bf16 RoPE values) on the register-A path: a staged block holds
+// the latent bytes as slabs 0..7 of the e4m3 layout above (so Vᵀ and the
+// latent part of Sᵀ read them the same way), then each token's four scales
+// (16 bytes at kBlockwiseStageScales + 16 t: one 16-byte read gives a
+// token's all four), then the RoPE values as they are stored (128 bytes at
+// kBlockwiseStageRope + 128 t, 16-byte chunk k at position k ^ (t & 7)).
+// bf16 RoPE values are not all f16 values, so Sᵀ's RoPE part is a bf16
+// wgmma of its own (A = these values, B = Q's RoPE columns in bf16).
+inline constexpr int kBlockwiseStageScales = 8 * kRegisterAStageSlabBytes;
+inline constexpr int kBlockwiseStageRope = kBlockwiseStageScales + 64 * 16;
+inline constexpr int kBlockwiseStageBytes = kBlockwiseStageRope + 64 * 128;
+MLADEC_HD constexpr int blockwise_rope_offset(int token, int chunk) {
+  return kBlockwiseStageRope + 128 * token + 16 * (chunk ^ (token & 7));
+}
+// Sᵀ's RoPE part, k-step kk (RoPE values 16 kk ..): A register r of lane
+// (g, c) is word c of chunk rope_fragment_chunk(kk, r) of token row g
+// (r = 0, 2) or g + 8 (r = 1, 3) — the m16n8k16 A fragment in the values'
+// own order (columns 2c, 2c + 1 from chunk 2 kk, 2c + 8, 2c + 9 from the
+// next), so Q's RoPE columns stay in their order too.
+MLADEC_HD constexpr int rope_fragment_chunk(int kk, int reg) { return 2 * kk + reg / 2; }
+MLADEC_HD constexpr int rope_fragment_row_offset(int reg) { return 8 * (reg % 2); }
+
 }  // namespace mladec::detail
