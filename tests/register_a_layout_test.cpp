@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "mladec/constants.h"
+#include "src/core/kv_token_codec.h"
 
 namespace mladec::test {
 namespace {
@@ -350,6 +351,40 @@ TEST(RegisterALayout, BlockwiseStageRegionsDoNotOverlap) {
 
 // Sᵀ's RoPE part through the bf16 A fragments equals the plain products
 // (values as small integers; a 16-bit word per value).
+// Every byte of a staged blockwise block written by exactly one source
+// byte, and each part where its readers look: a token's latent value d at
+// staged_offset's place, its scales in one 16-byte run, its RoPE value d
+// where the fragments read it.
+TEST(RegisterALayout, BlockwiseStagingCoversTheBlockOnce) {
+  std::vector<int> writes(kBlockwiseStageBytes, 0);
+  std::vector<int> source_of(kBlockwiseStageBytes, -1);  // token * 656 + byte
+  for (int t = 0; t < 64; ++t) {
+    for (int c = 0; c < kBlockwiseTokenChunks; ++c) {
+      for (int i = 0; i < 16; ++i) {
+        const int at = blockwise_staged_offset(t, c) + i;
+        ASSERT_GE(at, 0);
+        ASSERT_LT(at, kBlockwiseStageBytes);
+        ++writes[at];
+        source_of[at] = t * kBlockwiseTokenBytes + 16 * c + i;
+      }
+    }
+  }
+  for (int b = 0; b < kBlockwiseStageBytes; ++b) ASSERT_EQ(writes[b], 1) << "byte " << b;
+  for (int t = 0; t < 64; t += 7) {
+    for (int d = 0; d < kLatentDim; d += 5) {
+      EXPECT_EQ(source_of[staged_offset(t, d / 16) + d % 16], t * kBlockwiseTokenBytes + d);
+    }
+    for (int i = 0; i < 16; ++i) {
+      EXPECT_EQ(source_of[kBlockwiseStageScales + 16 * t + i],
+                t * kBlockwiseTokenBytes + kBlockwiseScalesOffset + i);
+    }
+    for (int d = 0; d < kRopeDim; ++d) {
+      EXPECT_EQ(source_of[blockwise_rope_offset(t, d / 8) + 2 * (d % 8)],
+                t * kBlockwiseTokenBytes + kBlockwiseRopeOffset + 2 * d);
+    }
+  }
+}
+
 TEST(RegisterALayout, RopeScoresFromRegisterFragmentsEqualTheDotProducts) {
   std::mt19937 random(17);
   std::vector<int> rope(64 * kRopeDim), q(16 * kRopeDim);

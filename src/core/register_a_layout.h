@@ -110,6 +110,16 @@ inline constexpr int kBlockwiseStageBytes = kBlockwiseStageRope + 64 * 128;
 MLADEC_HD constexpr int blockwise_rope_offset(int token, int chunk) {
   return kBlockwiseStageRope + 128 * token + 16 * (chunk ^ (token & 7));
 }
+// Where source chunk c (of 41) of a cached token lands in the staged block:
+// the 32 latent chunks as e4m3's, chunk 32 (the scales) and the 8 RoPE
+// chunks as above. The producer's copies (cp.async, or TMA copies that
+// leave the same layout) and every reader go through these.
+inline constexpr int kBlockwiseTokenChunks = 41;
+MLADEC_HD constexpr int blockwise_staged_offset(int token, int chunk) {
+  return chunk < 32    ? staged_offset(token, chunk)
+         : chunk == 32 ? kBlockwiseStageScales + 16 * token
+                       : blockwise_rope_offset(token, chunk - 33);
+}
 // Sᵀ's RoPE part, k-step kk (RoPE values 16 kk ..): A register r of lane
 // (g, c) is word c of chunk rope_fragment_chunk(kk, r) of token row g
 // (r = 0, 2) or g + 8 (r = 1, 3) — the m16n8k16 A fragment in the values'
