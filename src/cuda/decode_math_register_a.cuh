@@ -124,8 +124,9 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       mbarrier_wait(bars + 8 * (kFull + stage), (load / kRegisterAStages) & 1);
       fence_proxy_async();
 
-      float s[kFragment];
-      scores_register_a<kRows>(s, staged, q_tile, warp, lane);
+      float scores[1][kFragment];
+      float(&s)[kFragment] = scores[0];
+      scores_register_a<kRows>(scores, staged, q_tile, warp, lane);
       fence_registers(s);
       if (b + kStep >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
 
