@@ -178,8 +178,8 @@ TEST(RegisterALayout, QConversionReadsAreOneBasePlusRotatedImmediates) {
 struct OutputForm {
   int passes;  // passes over the latent values (a thread's tiles each)
   int tiles;       // accumulator tiles per thread
-  int (*chunk)(int m, int warp, int g);
-  int (*first_word)(int g);
+  int (*chunk)(int m, int warp, int g, int tile);
+  int (*word)(int g, int tile);  // in the chunk
   int (*latent)(int m, int warp, int g, int tile, int half);
 };
 
@@ -201,7 +201,6 @@ void expect_output_equals_p_times_v(const OutputForm& form, int seed) {
     for (int warp = 0; warp < 4; ++warp) {
       for (int lane = 0; lane < 32; ++lane) {
         const int g = lane / 4, c = lane % 4;
-        const int chunk = form.chunk(m, warp, g);
         for (int tile = 0; tile < form.tiles && c == 0; ++tile) {  // a row's four lanes share it
           for (int half = 0; half < 2; ++half) ++written[form.latent(m, warp, g, tile, half)];
         }
@@ -212,7 +211,7 @@ void expect_output_equals_p_times_v(const OutputForm& form, int seed) {
             for (int pair = 0; pair < 2; ++pair) {
               const int a = output_token(kk, columns[2 * pair]);
               const int b = output_token(kk, columns[2 * pair + 1]);
-              const int w = form.first_word(g) + tile / 2;
+              const int chunk = form.chunk(m, warp, g, tile), w = form.word(g, tile);
               const uint32_t x = prmt(block.word(a, chunk, w), block.word(b, chunk, w),
                                       output_pick(tile));
               for (int half = 0; half < 2; ++half) {
@@ -255,14 +254,23 @@ TEST(RegisterALayout, OutputSlotsInvertOutputTokens) {
 
 // 16 rows: all eight tiles in one pass, from one chunk per token.
 const OutputForm kWholeChunks = {
-    1, 8, [](int, int warp, int g) { return 4 * output_slab(warp, g) + output_chunk(g); },
-    [](int) { return 0; },
+    1, 8, [](int, int warp, int g, int) { return 4 * output_slab(warp, g) + output_chunk(g); },
+    [](int, int tile) { return tile / 2; },
     [](int, int warp, int g, int tile, int half) { return output_latent(warp, g, tile, half); }};
 // 32 rows: pass m's four tiles from half a chunk per token.
 const OutputForm kHalfChunks = {
     2, 4,
-    [](int m, int warp, int g) { return 4 * split_output_slab(m, warp) + split_output_chunk(g); },
-    [](int g) { return 2 * split_output_half(g); }, split_output_latent};
+    [](int m, int warp, int g, int) {
+      return 4 * split_output_slab(m, warp) + split_output_chunk(g);
+    },
+    [](int g, int tile) { return 2 * split_output_half(g) + tile / 2; }, split_output_latent};
+// Blockwise, 16 rows: group-pure tiles, one word per token and group.
+const OutputForm kBlockwiseWords = {
+    1, 8, [](int, int warp, int g, int tile) { return blockwise_output_chunk(warp, g, tile / 2); },
+    [](int g, int) { return g & 3; },
+    [](int, int warp, int g, int tile, int half) {
+      return blockwise_output_latent(warp, g, tile, half);
+    }};
 
 TEST(RegisterALayout, OutputFromRegisterFragmentsEqualsPTimesV) {
   expect_output_equals_p_times_v(kWholeChunks, 13);
@@ -270,6 +278,24 @@ TEST(RegisterALayout, OutputFromRegisterFragmentsEqualsPTimesV) {
 
 TEST(RegisterALayout, SplitOutputFromRegisterFragmentsEqualsPTimesV) {
   expect_output_equals_p_times_v(kHalfChunks, 17);
+}
+
+TEST(RegisterALayout, BlockwiseOutputFromRegisterFragmentsEqualsPTimesV) {
+  expect_output_equals_p_times_v(kBlockwiseWords, 19);
+}
+
+// Group-pure: tile t's 64 rows (over the warps and lane rows) are latent
+// values of group t / 2 only.
+TEST(RegisterALayout, BlockwiseOutputTilesAreGroupPure) {
+  for (int tile = 0; tile < 8; ++tile) {
+    for (int warp = 0; warp < 4; ++warp) {
+      for (int g = 0; g < 8; ++g) {
+        for (int half = 0; half < 2; ++half) {
+          EXPECT_EQ(blockwise_output_latent(warp, g, tile, half) / 128, tile / 2);
+        }
+      }
+    }
+  }
 }
 
 // Shared loads of `bytes` (8 or 16) per lane go 128 / bytes lanes per
@@ -290,12 +316,14 @@ void expect_conflict_free(const std::vector<int>& byte_offsets, int bytes, const
 
 // Where the lanes of warp `warp` (in pass m) read the tokens of
 // column `column` (of 2c, 2c + 1, 2c + 8, 2c + 9) of k-step kk, in a form.
-std::vector<int> v_read_offsets(const OutputForm& form, int m, int warp, int kk, int column) {
+std::vector<int> v_read_offsets(const OutputForm& form, int m, int warp, int kk, int column,
+                                int tile = 0) {
   std::vector<int> offsets;
   for (int lane = 0; lane < 32; ++lane) {
     const int g = lane / 4, c = lane % 4;
     const int token = output_token(kk, 2 * c + column % 2 + 8 * (column / 2));
-    offsets.push_back(staged_offset(token, form.chunk(m, warp, g)) + 4 * form.first_word(g));
+    offsets.push_back(staged_offset(token, form.chunk(m, warp, g, tile)) +
+                      4 * form.word(g, tile));
   }
   return offsets;
 }
@@ -319,6 +347,10 @@ TEST(RegisterALayout, ChunkReadsAreConflictFree) {
         for (int m = 0; m < 2; ++m) {
           expect_conflict_free(v_read_offsets(kHalfChunks, m, warp, kk, column), 8,
                                "V half-chunk reads (32 rows)");
+        }
+        for (int group = 0; group < 4; ++group) {
+          expect_conflict_free(v_read_offsets(kBlockwiseWords, 0, warp, kk, column, 2 * group),
+                               4, "V word reads (blockwise)");
         }
       }
     }

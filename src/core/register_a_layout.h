@@ -120,6 +120,27 @@ MLADEC_HD constexpr int blockwise_staged_offset(int token, int chunk) {
          : chunk == 32 ? kBlockwiseStageScales + 16 * token
                        : blockwise_rope_offset(token, chunk - 33);
 }
+// Blockwise Oᵀ: group-pure tiles — tile 2G + u holds 64 of group G's 128
+// latent values — since each tile's wgmmas read one Pᵀ_G (the e4m3 tiles
+// above mix slabs: a lane row's chunk feeds all eight). Lane row g of warp
+// w reads one 4-byte word of each token per group: word
+// blockwise_output_word(w, g) (of the group's 32, byte offset 4 · word);
+// tile 2G + u row g (+ 8 · half) is latent 128 G + 4 word + 2u + half —
+// bytes 2u, 2u + 1 of the word, picked by output_pick(tile) as above. The
+// word's bits: g & 3 its place in a chunk, w & 1 and g >> 2 the chunk in a
+// slab, w >> 1 the group's second slab: a warp's lanes read chunks {0, 2}
+// or {1, 3}, which with the tokens' swizzle puts the 32 reads on 32 banks.
+MLADEC_HD constexpr int blockwise_output_word(int warp, int g) {
+  return (g & 3) | ((warp & 1) << 2) | ((g >> 2) << 3) | ((warp >> 1) << 4);
+}
+// The token's 16-byte chunk (of the 32 latent ones) holding group `group`'s
+// word of lane row (warp, g); its word within the chunk is g & 3.
+MLADEC_HD constexpr int blockwise_output_chunk(int warp, int g, int group) {
+  return 8 * group + blockwise_output_word(warp, g) / 4;
+}
+MLADEC_HD constexpr int blockwise_output_latent(int warp, int g, int tile, int half) {
+  return 128 * (tile / 2) + 4 * blockwise_output_word(warp, g) + 2 * (tile % 2) + half;
+}
 // Sᵀ's RoPE part, k-step kk (RoPE values 16 kk ..): A register r of lane
 // (g, c) is word c of chunk rope_fragment_chunk(kk, r) of token row g
 // (r = 0, 2) or g + 8 (r = 1, 3) — the m16n8k16 A fragment in the values'
