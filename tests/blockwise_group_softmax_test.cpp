@@ -100,13 +100,13 @@ Result per_group_bases(const std::vector<float>& q, const std::vector<Token>& ke
     }
     // The plain softmax: the denominator.
     const float new_running = std::max(running, block_max);
-    total *= exp2f(softmax_base(running) - softmax_base(new_running));
+    total *= softmax_rescale(running, softmax_base(new_running));
     for (size_t t = first; t < end; ++t) total += exp2f(s[t - first] - softmax_base(new_running));
     running = new_running;
     // Each group on its own base: rescale, then add the block's P_g · V_g.
     for (int g = 0; g < kGroups; ++g) {
       const float new_group = std::max(group_running[g], group_block_max[g]);
-      const float rescale = exp2f(softmax_base(group_running[g]) - softmax_base(new_group));
+      const float rescale = softmax_rescale(group_running[g], softmax_base(new_group));
       group_running[g] = new_group;
       for (int d = g * kGroupSize; d < (g + 1) * kGroupSize; ++d) acc[d] *= rescale;
       for (size_t t = first; t < end; ++t) {
@@ -140,7 +140,7 @@ Result rounded_scaled_p(const std::vector<float>& q, const std::vector<Token>& k
       block_max = std::max(block_max, s[t - first]);
     }
     const float new_running = std::max(running, block_max);
-    const float rescale = exp2f(softmax_base(running) - softmax_base(new_running));
+    const float rescale = softmax_rescale(running, softmax_base(new_running));
     total *= rescale;
     for (float& a : acc) a *= rescale;
     running = new_running;
@@ -259,6 +259,20 @@ TEST(BlockwiseGroupSoftmax, HandlesZeroNegativeAndMissingScales) {
   for (int d = kGroupSize; d < 2 * kGroupSize; ++d) EXPECT_EQ(got.out[d], 0.0) << d;
   const Result none = per_group_bases(c.q, {}, c.softmax_scale);
   for (double v : none.out) EXPECT_EQ(v, 0.0);
+}
+
+// Scores far below zero (and shifts far below): the first block's rescale
+// must be 0, not 2^(0 − base) = inf (whose product with the empty sums is
+// NaN) — the plain softmax and the groups alike.
+TEST(BlockwiseGroupSoftmax, ScoresFarBelowZeroStartCleanly) {
+  std::mt19937 random(11);
+  Case c = random_case(random, 200, -100.f, -90.f);
+  for (int d = 0; d < kLatentDim; ++d) c.q[d] = 0.f;
+  c.q[kLatentDim] = 1.f;
+  c.softmax_scale = 1.0;
+  for (Token& t : c.keys) t.rope[0] = -400.f + 3.f * (t.rope[0]);
+  const Result want = reference(c.q, c.keys, c.softmax_scale);
+  EXPECT_LT(worst_group_error(per_group_bases(c.q, c.keys, c.softmax_scale), want), 1e-3);
 }
 
 TEST(BlockwiseGroupSoftmax, ErrorMeasureCountsNaNAsWorst) {

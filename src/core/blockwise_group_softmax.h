@@ -38,6 +38,14 @@ MLADEC_HD float softmax_base(float running_max) {
   return running_max == -INFINITY ? 0.f : running_max;
 }
 
+// The factor that moves a running sum or accumulators from the old maximum
+// to the new base: 2^(old − new base), 0 while nothing was seen (old
+// −inf) — not 2^(softmax_base(old) − new base), which overflows to inf
+// (and inf · 0 = NaN) when the new base is below −128.
+MLADEC_HD float softmax_rescale(float old_running_max, float new_base) {
+  return exp2f(old_running_max - new_base);
+}
+
 // Pᵀ_g's value for a key: sign(scale) · 2^(shifted − base), |·| <= 1 when
 // base is the running maximum of the shifted scores.
 MLADEC_HD float group_weight(float shifted_score, float base, float scale) {

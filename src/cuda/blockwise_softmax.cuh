@@ -120,13 +120,13 @@ __device__ __forceinline__ void blockwise_block_maxima(
       }
     }
     base[q] = softmax_base(new_max[0]);
-    scale[q] = exp2_flush(softmax_base(row_max[q]) - base[q]);
+    scale[q] = exp2_flush(row_max[q] - base[q]);  // softmax_rescale: 0 from −inf
     row_max[q] = new_max[0];
     row_sum[q] *= scale[q];
 #pragma unroll
     for (int g = 0; g < kBlockwiseScales; ++g) {
       group_base[q][g] = softmax_base(new_max[1 + g]);
-      group_scale[q][g] = exp2_flush(softmax_base(group_max[q][g]) - group_base[q][g]);
+      group_scale[q][g] = exp2_flush(group_max[q][g] - group_base[q][g]);
       group_max[q][g] = new_max[1 + g];
     }
   }

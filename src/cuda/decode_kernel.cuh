@@ -92,7 +92,7 @@ __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
                                                  uint32_t tile, uint32_t full) {
   using namespace decode_layout;
   constexpr int kSlabs = kRowChunks / 8;
-  constexpr int kTileBytesHere = kStaged ? kRegisterAStageBytes : kTileBytes;
+  constexpr int kTileBytesHere = kStaged ? kRegisterAStageBytes<KvDtype::kFp8E4m3> : kTileBytes;
   constexpr int kSlabPitch = kStaged ? kRegisterAStageSlabBytes : kSlabBytes;
   constexpr int kTokenPitch = kStaged ? kRegisterAStageTokenBytes : kSlabBytes / kSlabRows;
   if (threadIdx.x != 0) {
@@ -168,7 +168,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       constexpr int kBuffers = kStages<kDtype, kRows>;
       const int buffer = int(kv_loads % kBuffers);
       const int j = (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
-      if (kDtype != KvDtype::kBf16 && !kRegisterAFp8<kDtype, kRows> && b + 1 < e.num_blocks) {
+      if (kDtype != KvDtype::kBf16 && !kRegisterA<kDtype, kRows> && b + 1 < e.num_blocks) {
         // fp8 tiles are converted through registers, few loads in flight:
         // start the next block's DRAM reads now so those loads find it in
         // L2 (without it 128x8192 h_q 64 e4m3 took 517 us, not 453). Not on
@@ -204,7 +204,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       }
       const uint32_t tile =
           smem + kKvOffset +
-          buffer * (kRegisterAFp8<kDtype, kRows> ? kRegisterAStageBytes : kTileBytes);
+          buffer * (kRegisterA<kDtype, kRows> ? kRegisterAStageBytes<kDtype> : kTileBytes);
       const int block_begin = (e.first_block + b) * kBlockTokens;
       // A full block (every token in the piece, so no row to zero: a masked
       // row of NaN would still poison P·V) of a cache the TMA path takes:
@@ -220,9 +220,13 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         cp_async_commit();
         complete_job(pending, false);
         pending = bars + 8 * (kFull + buffer);
-      } else if constexpr (kRegisterAFp8<kDtype, kRows>) {
+      } else if constexpr (kRegisterA<kDtype, kRows>) {
         // The fp8 bytes as they are: the math warps convert them.
-        stage_e4m3_rows(tile, warp, lane, source, p.kv);
+        if constexpr (kRegisterABlockwise<kDtype, kRows>) {
+          stage_blockwise_rows(tile, warp, lane, source, p.kv);
+        } else {
+          stage_e4m3_rows(tile, warp, lane, source, p.kv);
+        }
         cp_async_commit();
         complete_job(pending, false);
         pending = bars + 8 * (kFull + buffer);
@@ -281,14 +285,14 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     for (int buffer = 0; buffer < kStages<kDtype, kRows>; ++buffer) {
       mbarrier_init(bars + 8 * (kFull + buffer), kWarpgroupThreads);
       mbarrier_init(bars + 8 * (kEmpty + buffer),
-                    kRegisterAFp8<kDtype, kRows> ? kWarpgroupThreads : kMathThreads);
+                    kRegisterA<kDtype, kRows> ? kWarpgroupThreads : kMathThreads);
     }
     mbarrier_init(bars + 8 * kQFull, kWarpgroupThreads);
     mbarrier_init(bars + 8 * kQEmpty, kMathThreads);
     mbarrier_init(bars + 8 * (kPublished + 0), kWarpgroupThreads);
     mbarrier_init(bars + 8 * (kPublished + 1), kWarpgroupThreads);
     mbarrier_init(bars + 8 * kQConverted, kMathThreads);
-    if constexpr (kRegisterAFp8<kDtype, kRows>) {
+    if constexpr (kRegisterA<kDtype, kRows>) {
       for (int sender = 0; sender < 2; ++sender) {
         mbarrier_init(bars + 8 * (kMergeFull + sender), kWarpgroupThreads);   // the sender
         mbarrier_init(bars + 8 * (kMergeEmpty + sender), kWarpgroupThreads);  // the other
@@ -312,10 +316,10 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
       setmaxnreg_increase<Registers::kMath>();
       run_math_rows_form<kDtype, 1>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
     }
-  } else if constexpr (kRegisterAFp8<kDtype, kRows>) {
+  } else if constexpr (kRegisterA<kDtype, kRows>) {
     setmaxnreg_increase<Registers::kMath>();
-    run_math_register_a<kRows>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1],
-                               threadIdx.x / kWarpgroupThreads - 1);
+    run_math_register_a<kDtype, kRows>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1],
+                                       threadIdx.x / kWarpgroupThreads - 1);
   } else {
     // One copy of the transposed form's code for both warpgroups
     // (decode_math_transposed.cuh): m at run time.

@@ -313,4 +313,59 @@ __device__ __forceinline__ void issue_output_register_a(float (&acc)[8][kRows / 
   }
 }
 
+// Blockwise, 16 rows: Oᵀ += Vᵀ·Pᵀ_G for the staged block into the eight
+// group-pure tiles (tile 2G + u reads group G's Pᵀ at p_tiles + G ·
+// tile_stride; blockwise_output_*), issued (not committed to a wait). Per
+// k-step a thread reads one word per token and group for its four tokens
+// (output_token, as the e4m3 form) — the next k-step's while this one's
+// wgmmas issue — and tile t takes bytes 2u, 2u + 1 of group t / 2's words
+// (output_pick), as the e4m3 form takes word t / 2 of its chunk.
+__device__ __forceinline__ void issue_output_blockwise_register_a(float (&acc)[8][8],
+                                                                  uint32_t stage, uint32_t p_tiles,
+                                                                  uint32_t tile_stride, int warp,
+                                                                  int lane) {
+  using namespace decode_layout;
+  constexpr int kSteps = kBlockTokens / 16;
+  const int g = lane / 4, c = lane % 4;
+  const auto load = [&](int kk, uint32_t (&x)[4][kBlockwiseScales]) {
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int token = output_token(kk, 2 * c + e % 2 + 8 * (e / 2));
+#pragma unroll
+      for (int group = 0; group < kBlockwiseScales; ++group) {
+        x[e][group] = load_shared_u32(
+            stage + staged_offset(token, blockwise_output_chunk(warp, g, group)) + 4 * (g & 3));
+      }
+    }
+  };
+  const SlabDescriptors pt[kBlockwiseScales] = {
+      SlabDescriptors(p_tiles, 16), SlabDescriptors(p_tiles + tile_stride, 16),
+      SlabDescriptors(p_tiles + 2 * tile_stride, 16), SlabDescriptors(p_tiles + 3 * tile_stride, 16)};
+  uint32_t x[4][kBlockwiseScales];
+  load(0, x);
+  // One fragment set: the group scores and softmax state leave no room for
+  // a second (as at 32 rows).
+  uint32_t fragments[8][4];
+#pragma unroll
+  for (int kk = 0; kk < kSteps; ++kk) {
+    if (kk >= 1) wgmma_wait<0>();
+#pragma unroll
+    for (int t = 0; t < 8; ++t) {
+      const uint32_t pick = output_pick(t);
+      const uint32_t first = byte_permute(x[0][t / 2], x[1][t / 2], pick);
+      const uint32_t second = byte_permute(x[2][t / 2], x[3][t / 2], pick);
+      e4m3x4_to_f16x2x2(first, fragments[t][0], fragments[t][1]);
+      e4m3x4_to_f16x2x2(second, fragments[t][2], fragments[t][3]);
+    }
+    if (kk + 1 < kSteps) load(kk + 1, x);
+    wgmma_fence();
+#pragma unroll
+    for (int t = 0; t < 8; ++t) {
+      // k-step kk of the group's Pᵀ: 16 keys, 32 bytes of its rows.
+      wgmma_m64nk16_rs<16>(acc[t], fragments[t], pt[t / 2].at(kk * 32), true);
+    }
+    wgmma_commit();
+  }
+}
+
 }  // namespace mladec::detail
