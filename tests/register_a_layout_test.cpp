@@ -417,6 +417,23 @@ TEST(RegisterALayout, BlockwiseStagingCoversTheBlockOnce) {
   }
 }
 
+// The TMA path stages blockwise RoPE values with a box of 128 bytes × the
+// tokens, 128-byte swizzle (address bits 7-9 XORed into bits 4-6) from a
+// 1024-byte-aligned base — the layout blockwise_rope_offset describes — and
+// the scales unswizzled, 16 bytes per token.
+TEST(RegisterALayout, BlockwiseRopeAndScalesAreTheTmaLayouts) {
+  static_assert(kBlockwiseStageRope % 1024 == 0 && kBlockwiseStageBytes % 1024 == 0);
+  for (int t = 0; t < 64; ++t) {
+    for (int k = 0; k < 8; ++k) {
+      const int linear = 128 * t + 16 * k;
+      EXPECT_EQ(blockwise_rope_offset(t, k) - kBlockwiseStageRope,
+                linear ^ (((linear >> 7) & 7) << 4))
+          << t << " " << k;
+    }
+    EXPECT_EQ(blockwise_staged_offset(t, 32), kBlockwiseStageScales + 16 * t);
+  }
+}
+
 TEST(RegisterALayout, RopeScoresFromRegisterFragmentsEqualTheDotProducts) {
   std::mt19937 random(17);
   std::vector<int> rope(64 * kRopeDim), q(16 * kRopeDim);

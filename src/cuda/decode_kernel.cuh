@@ -83,18 +83,31 @@ __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p
 // lookups hit L1: the producer read the same entries for the block's rows
 // before its wait for the buffer. The full barrier's count stays the
 // warpgroup's: every producer thread arrives once, thread 0 announcing the
-// tile's bytes. kStaged: an e4m3 block into the register-A path's staged
-// layout (slabs of 64 bytes per token, src/core/register_a_layout.h), else
-// a bf16 tile of 128-byte-swizzled slabs.
-template <bool kStaged>
+// tile's bytes. kDtype: bf16, a tile of 128-byte-swizzled slabs; e4m3, a
+// block into the register-A path's staged layout (slabs of 64 bytes per
+// token, src/core/register_a_layout.h); blockwise, its 8 latent slabs the
+// same way plus its RoPE values (kv_rope_map) and scales (kv_scale_map) —
+// 10 copies per page of the block.
+template <KvDtype kDtype>
 __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
                                                  const int32_t* block_table, int block_begin,
                                                  uint32_t tile, uint32_t full) {
   using namespace decode_layout;
-  constexpr int kSlabs = kRowChunks / 8;
-  constexpr int kTileBytesHere = kStaged ? kRegisterAStageBytes<KvDtype::kFp8E4m3> : kTileBytes;
+  constexpr bool kStaged = kDtype != KvDtype::kBf16;
+  constexpr bool kBlockwise = kDtype == KvDtype::kFp8Blockwise;
+  constexpr int kSlabs = kBlockwise ? kLatentDim / 64 : kRowChunks / 8;
+  constexpr int kTileBytesHere = kStaged ? kRegisterAStageBytes<kDtype> : kTileBytes;
   constexpr int kSlabPitch = kStaged ? kRegisterAStageSlabBytes : kSlabBytes;
   constexpr int kTokenPitch = kStaged ? kRegisterAStageTokenBytes : kSlabBytes / kSlabRows;
+  // Blockwise's other parts of the tokens from `token` of one page on.
+  const auto copy_rope_and_scales = [&](int token, int token_in_page, int page) {
+    if constexpr (kBlockwise) {
+      tma_load_3d(tile + kBlockwiseStageRope + 128 * token, &p.kv_rope_map, kBlockwiseRopeOffset,
+                  token_in_page, page, full);
+      tma_load_3d(tile + kBlockwiseStageScales + 16 * token, &p.kv_scale_map,
+                  kBlockwiseScalesOffset, token_in_page, page, full);
+    }
+  };
   if (threadIdx.x != 0) {
     mbarrier_arrive(full);
     return;
@@ -111,6 +124,7 @@ __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
       tma_load_3d(tile + slab * kSlabPitch, &p.kv_map, slab * kSlabValues, token_in_page, page,
                   full);
     }
+    copy_rope_and_scales(0, token_in_page, page);
     return;
   }
 #pragma unroll 1
@@ -121,6 +135,7 @@ __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
     for (int slab = 0; slab < kSlabs; ++slab) {
       tma_load_3d(destination + slab * kSlabPitch, &p.kv_map, slab * kSlabValues, 0, page, full);
     }
+    copy_rope_and_scales(token, 0, page);
   }
 }
 
@@ -209,12 +224,11 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       // A full block (every token in the piece, so no row to zero: a masked
       // row of NaN would still poison P·V) of a cache the TMA path takes:
       // bf16 tiles, or e4m3 staged for the register-A path.
-      constexpr bool kTmaForm = kDtype == KvDtype::kBf16 || kRegisterAFp8<kDtype, kRows>;
+      constexpr bool kTmaForm = kDtype == KvDtype::kBf16 || kRegisterA<kDtype, kRows>;
       if (kTmaForm && p.kv_tma_tokens != 0 && block_begin >= piece.kv_begin &&
           block_begin + kBlockTokens <= e.load_end) {
         complete_job(pending, true);
-        produce_tile_tma<kRegisterAFp8<kDtype, kRows>>(p, block_table, block_begin, tile,
-                                                        bars + 8 * (kFull + buffer));
+        produce_tile_tma<kDtype>(p, block_table, block_begin, tile, bars + 8 * (kFull + buffer));
       } else if (kDtype == KvDtype::kBf16) {
         produce_tile_rows(tile, warp, lane, source, p.kv);
         cp_async_commit();
