@@ -180,24 +180,24 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
                                  kTransposedPBarrier + m);
         issue_output_blockwise_register_a(acc, staged, group_p_tiles, kSlabBytes, warp, lane);
       } else {
-      transposed_block_maxima(s, token0, piece.kv_begin,
-                              [&](int q) {
-                                if constexpr (kRowsHeld) return held_end[q];
-                                else return row_end(query_row(q));
-                              },
-                              [&](int q) {
-                                if constexpr (kRowsHeld) return held_scale[q];
-                                else return p.scale_log2 * q_scale(query_row(q));
-                              },
-                              row_max, row_sum, base,
-                              scale, max_exchange, warp, lane, kTransposedMaxBarrier + m);
-      // P, kept in this thread's row sums, stored as Pᵀ in f16 in output_slot order.
-      store_transposed_p(s, base, scale, row_sum, acc, p_tile, fragment_row, lane,
-                         [](int token) { return output_slot(token); },
-                         [](float v) { return f16_bits(v); },
-                         kTransposedPBarrier + m);
+        transposed_block_maxima(s, token0, piece.kv_begin,
+                                [&](int q) {
+                                  if constexpr (kRowsHeld) return held_end[q];
+                                  else return row_end(query_row(q));
+                                },
+                                [&](int q) {
+                                  if constexpr (kRowsHeld) return held_scale[q];
+                                  else return p.scale_log2 * q_scale(query_row(q));
+                                },
+                                row_max, row_sum, base,
+                                scale, max_exchange, warp, lane, kTransposedMaxBarrier + m);
+        // P, kept in this thread's row sums, stored as Pᵀ in f16 in output_slot order.
+        store_transposed_p(s, base, scale, row_sum, acc, p_tile, fragment_row, lane,
+                           [](int token) { return output_slot(token); },
+                           [](float v) { return f16_bits(v); },
+                           kTransposedPBarrier + m);
 
-      issue_output_register_a<kRows>(acc, staged, pt, warp, lane);
+        issue_output_register_a<kRows>(acc, staged, pt, warp, lane);
       }
       // The stage is free once its last chunks are converted (the wgmmas
       // read registers and Pᵀ): release it before they complete.
