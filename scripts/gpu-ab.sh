@@ -95,7 +95,8 @@ for tree in $trees; do
         >>"$RAW/check_$tree.log" 2>&1
       rc=$?
     fi
-    echo "check $tree rc=$rc $(( $(date +%s) - start ))s: $(grep -E 'cases, worst|RACECHECK SUMMARY' "$RAW/check_$tree.log" | tr '\n' ' ')"
+    summary=$(grep -E 'cases, worst|RACECHECK SUMMARY' "$RAW/check_$tree.log" | tr '\n' ' ')
+    echo "check $tree rc=$rc $(( $(date +%s) - start ))s: $summary"
     [ $rc -eq 0 ] || continue
   fi
   timed="$timed $tree"

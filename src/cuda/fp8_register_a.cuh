@@ -28,11 +28,12 @@ namespace mladec::detail {
 
 // Both math warpgroups: the Q tile's kRows rows (bf16, in place) to f16, each
 // row scaled by 2^shift so its largest magnitude lands in [2^14, 2^15)
-// (2^-shift to kTransposedQScaleOffset[phase & 1][row]), its words permuted within
-// each slab as the scores' A fragments need (q_source_word). bf16's 8
-// significant bits fit f16's 11, so only values below 2^-28 of their row's
-// largest lose bits (f16 subnormals). A row's 16 threads are lanes of one
-// warp: each reads all its source words before any of them writes. Ends
+// (2^-shift to kTransposedQScaleOffset[phase & 1][row]), its words permuted
+// within each slab as the scores' A fragments need (q_source_word). bf16's
+// 8 significant bits fit f16's 11, so only values below 2^-28 of their
+// row's largest lose bits (f16 subnormals). A row's 16 threads (8 at 32
+// rows) are lanes of one warp: each reads all its source words before any
+// of them writes. Ends
 // when both warpgroups have converted (kQConverted, phase `phase`): the f16
 // rows visible to wgmma.
 // kSlabs: the slabs converted, from the first — all 9 for e4m3; blockwise
@@ -107,7 +108,8 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
                     make_uint4(f16[0], f16[1], f16[2], f16[3]));
   }
   if (part == 0) {
-    reinterpret_cast<float*>(smem_bytes + kTransposedQScaleOffset)[(phase & 1) * kTransposedRowLimit + row] =
+    float* const inverse_scales = reinterpret_cast<float*>(smem_bytes + kTransposedQScaleOffset);
+    inverse_scales[(phase & 1) * kTransposedRowLimit + row] =
         __uint_as_float(uint32_t(127 - shift) << 23);
   }
   fence_proxy_async();
@@ -252,8 +254,8 @@ __device__ __forceinline__ void blockwise_scores(float (&s)[kFragment],
 // [256 h, + 256)) reading half a chunk per token (split_output_* with
 // m = h) — so one pass's fragments (four tiles, in one set; 16 rows
 // alternate two) are what the registers hold next to the 128 accumulator
-// floats. Per k-step kk the
-// thread's four tokens (output_token: columns 2c, 2c + 1, 2c + 8, 2c + 9);
+// floats. Per k-step kk the thread's four tokens (output_token: columns 2c,
+// 2c + 1, 2c + 8, 2c + 9);
 // for tile t, word t / 2 of two tokens' bytes, byte-permuted, gives rows g
 // and g + 8 of their two columns. The next k-step's bytes are loaded once
 // this one's are converted, while its wgmmas issue.

@@ -75,8 +75,6 @@ __device__ __forceinline__ void fence_registers(float (&d)[N]) {
   for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i])::"memory");
 }
 
-// Generic-proxy writes to shared memory (st.shared, cp.async) become visible
-// to the async proxy (wgmma) of the executing thread.
 // 2^x for the softmax, flushing results below 2^-126 to zero. exp2f keeps
 // them (MUFU.EX2 plus a compare and two multiplies around it for the
 // subnormal range): a P or a rescale factor that small is far below what
@@ -88,6 +86,8 @@ __device__ __forceinline__ float exp2_flush(float x) {
   return y;
 }
 
+// Generic-proxy writes to shared memory (st.shared, cp.async) become visible
+// to the async proxy (wgmma) of the executing thread.
 __device__ __forceinline__ void fence_proxy_async() {
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 }

@@ -25,7 +25,8 @@ __device__ __forceinline__ int transposed_query_row(int q, int lane) {
 // in alternate halves by piece parity: a piece without blocks passes no
 // other barrier before it writes its sums).
 __device__ __forceinline__ uint32_t transposed_max_exchange(uint32_t smem, int m) {
-  return smem + decode_layout::kTransposedMaxOffset + m * 4 * decode_layout::kTransposedRowLimit * 4;
+  return smem + decode_layout::kTransposedMaxOffset +
+         m * 4 * decode_layout::kTransposedRowLimit * 4;
 }
 __device__ __forceinline__ uint32_t transposed_sum_exchange(uint32_t smem, uint32_t pieces_done,
                                                             int m) {
