@@ -93,7 +93,8 @@ inline constexpr bool kRegisterAFp8 = kDtype == KvDtype::kFp8E4m3 && kRows != kT
 // stages; Sᵀ per scale group, the softmax with a base per group
 // (blockwise_softmax.cuh), one Pᵀ per group.
 template <KvDtype kDtype, int kRows>
-inline constexpr bool kRegisterABlockwise = kDtype == KvDtype::kFp8Blockwise && kRows == 16;
+inline constexpr bool kRegisterABlockwise =
+    kDtype == KvDtype::kFp8Blockwise && blockwise_exact_products(kRows);
 template <KvDtype kDtype, int kRows>
 inline constexpr bool kRegisterA = kRegisterAFp8<kDtype, kRows> || kRegisterABlockwise<kDtype, kRows>;
 template <KvDtype kDtype>
