@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "mladec/constants.h"
 #include "mladec/error.h"
 #include "mladec/kv_format.h"
+#include "src/core/numeric_formats.h"
 
 namespace mladec {
 namespace {
@@ -93,6 +95,32 @@ TEST(KvFormat, BlockwiseScalesEachGroupToItsLargestValue) {
       ASSERT_LE(std::fabs(decoded[d] - values[d]), std::fabs(values[d]) * 0x1p-8);
     }
   }
+}
+
+// The two ways kernels apply blockwise scales (kv_format.h): the exact
+// product, or the float32 product rounded once to bf16; RoPE the same.
+TEST(KvFormat, BlockwiseProductsAreExactOrRoundedOnceToBf16) {
+  const std::vector<float> values = random_token(7, 2.f);
+  std::vector<uint8_t> bytes(kv_token_bytes(KvDtype::kFp8Blockwise));
+  encode_kv_token(KvDtype::kFp8Blockwise, values.data(), 1.f, bytes.data());
+  std::vector<double> exact(kHeadDim), rounded(kHeadDim);
+  decode_kv_token(KvDtype::kFp8Blockwise, bytes.data(), 1.f, exact.data(),
+                  BlockwiseProducts::kExact);
+  decode_kv_token(KvDtype::kFp8Blockwise, bytes.data(), 1.f, rounded.data(),
+                  BlockwiseProducts::kRoundedToBf16);
+  float scales[kBlockwiseScales];
+  std::memcpy(scales, bytes.data() + kLatentDim, sizeof(scales));
+  int differ = 0;
+  for (int d = 0; d < kLatentDim; ++d) {
+    const float code = detail::fp8_e4m3_to_float(bytes[d]);
+    const float scale = scales[d / kBlockwiseGroup];
+    ASSERT_EQ(exact[d], double(code) * double(scale)) << "value " << d;
+    ASSERT_EQ(rounded[d], detail::bf16_to_float(detail::float_to_bf16(code * scale)))
+        << "value " << d;
+    differ += exact[d] != rounded[d];
+  }
+  EXPECT_GT(differ, kLatentDim / 2) << "scales of N(0, 2) data are no powers of two";
+  for (int d = kLatentDim; d < kHeadDim; ++d) ASSERT_EQ(exact[d], rounded[d]);
 }
 
 TEST(KvFormat, NonFiniteValuesStayNonFiniteAndAloneInFp8) {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -224,11 +225,17 @@ TEST(ReferenceSemantics, PoisonedSlotsNeverLeak) {
 }
 
 // Keys are dequantized as DESIGN §3 lays the formats out: bf16; e4m3 times
-// the tensor scale; blockwise = 512 e4m3, 4 float32 group scales, 64 bf16.
+// the tensor scale; blockwise = 512 e4m3, 4 float32 group scales, 64 bf16 —
+// its products exact at 16-row tiles (1 head), rounded to bf16 at 64-row
+// tiles (40 heads), as those kernel forms consume them (kv_format.h).
 TEST(ReferenceSemantics, DequantizesEachKvFormat) {
-  for (KvDtype dtype : kDtypes) {
-    SCOPED_TRACE(kv_dtype_name(dtype));
-    RandomStep step = make_step(1, dtype, true, 16, {20}, 1, 17);
+  for (const auto [dtype, heads] : {std::pair{KvDtype::kBf16, 1}, {KvDtype::kFp8E4m3, 1},
+                                    {KvDtype::kFp8Blockwise, 1}, {KvDtype::kFp8Blockwise, 40}}) {
+    SCOPED_TRACE(std::string(kv_dtype_name(dtype)) + " h_q=" + std::to_string(heads));
+    RandomStep step = make_step(heads, dtype, true, 16, {20}, 1, 17);
+    const bool exact = heads <= 16;
+    ASSERT_EQ(select_config(step.problem).blockwise_products,
+              exact ? BlockwiseProducts::kExact : BlockwiseProducts::kRoundedToBf16);
     const uint8_t* bytes = token_bytes(step, 0, 13);
     std::vector<double> key(kHeadDim);
     load_kv_token(step.problem, step.inputs, 0, 13, key.data());
@@ -251,9 +258,9 @@ TEST(ReferenceSemantics, DequantizesEachKvFormat) {
                 &scale,
                 bytes + kLatentDim + sizeof(float) * (d / kBlockwiseGroup),
                 sizeof(float));
-            // The float32 product, rounded once to bf16 (kv_format.h).
-            expected = detail::bf16_to_float(
-                detail::float_to_bf16(detail::fp8_e4m3_to_float(bytes[d]) * scale));
+            const float value = detail::fp8_e4m3_to_float(bytes[d]);
+            expected = exact ? double(value) * scale
+                             : detail::bf16_to_float(detail::float_to_bf16(value * scale));
           } else {
             std::memcpy(&bf16,
                         bytes + kLatentDim + kBlockwiseScales * sizeof(float) +

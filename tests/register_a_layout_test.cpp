@@ -7,6 +7,9 @@
 // with Q stored permuted, Oᵀ = Vᵀ·Pᵀ with Pᵀ stored in output_slot order and
 // the rows read back through output_latent. Then the banks: every 16-byte
 // read pattern of the path is conflict-free (a quarter warp per wavefront).
+// Last the blockwise stage (branch next/blockwise-register-a, no kernel
+// uses it yet): its regions, the RoPE part's bf16 fragments and their
+// banks.
 #include "src/core/register_a_layout.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include "mladec/constants.h"
+#include "src/core/kv_token_codec.h"
 
 namespace mladec::test {
 namespace {
@@ -174,8 +178,8 @@ TEST(RegisterALayout, QConversionReadsAreOneBasePlusRotatedImmediates) {
 struct OutputForm {
   int passes;  // passes over the latent values (a thread's tiles each)
   int tiles;       // accumulator tiles per thread
-  int (*chunk)(int m, int warp, int g);
-  int (*first_word)(int g);
+  int (*chunk)(int m, int warp, int g, int tile);
+  int (*word)(int g, int tile);  // in the chunk
   int (*latent)(int m, int warp, int g, int tile, int half);
 };
 
@@ -197,7 +201,6 @@ void expect_output_equals_p_times_v(const OutputForm& form, int seed) {
     for (int warp = 0; warp < 4; ++warp) {
       for (int lane = 0; lane < 32; ++lane) {
         const int g = lane / 4, c = lane % 4;
-        const int chunk = form.chunk(m, warp, g);
         for (int tile = 0; tile < form.tiles && c == 0; ++tile) {  // a row's four lanes share it
           for (int half = 0; half < 2; ++half) ++written[form.latent(m, warp, g, tile, half)];
         }
@@ -208,7 +211,7 @@ void expect_output_equals_p_times_v(const OutputForm& form, int seed) {
             for (int pair = 0; pair < 2; ++pair) {
               const int a = output_token(kk, columns[2 * pair]);
               const int b = output_token(kk, columns[2 * pair + 1]);
-              const int w = form.first_word(g) + tile / 2;
+              const int chunk = form.chunk(m, warp, g, tile), w = form.word(g, tile);
               const uint32_t x = prmt(block.word(a, chunk, w), block.word(b, chunk, w),
                                       output_pick(tile));
               for (int half = 0; half < 2; ++half) {
@@ -251,14 +254,23 @@ TEST(RegisterALayout, OutputSlotsInvertOutputTokens) {
 
 // 16 rows: all eight tiles in one pass, from one chunk per token.
 const OutputForm kWholeChunks = {
-    1, 8, [](int, int warp, int g) { return 4 * output_slab(warp, g) + output_chunk(g); },
-    [](int) { return 0; },
+    1, 8, [](int, int warp, int g, int) { return 4 * output_slab(warp, g) + output_chunk(g); },
+    [](int, int tile) { return tile / 2; },
     [](int, int warp, int g, int tile, int half) { return output_latent(warp, g, tile, half); }};
 // 32 rows: pass m's four tiles from half a chunk per token.
 const OutputForm kHalfChunks = {
     2, 4,
-    [](int m, int warp, int g) { return 4 * split_output_slab(m, warp) + split_output_chunk(g); },
-    [](int g) { return 2 * split_output_half(g); }, split_output_latent};
+    [](int m, int warp, int g, int) {
+      return 4 * split_output_slab(m, warp) + split_output_chunk(g);
+    },
+    [](int g, int tile) { return 2 * split_output_half(g) + tile / 2; }, split_output_latent};
+// Blockwise, 16 rows: group-pure tiles, one word per token and group.
+const OutputForm kBlockwiseWords = {
+    1, 8, [](int, int warp, int g, int tile) { return blockwise_output_chunk(warp, g, tile / 2); },
+    [](int g, int) { return g & 3; },
+    [](int, int warp, int g, int tile, int half) {
+      return blockwise_output_latent(warp, g, tile, half);
+    }};
 
 TEST(RegisterALayout, OutputFromRegisterFragmentsEqualsPTimesV) {
   expect_output_equals_p_times_v(kWholeChunks, 13);
@@ -266,6 +278,24 @@ TEST(RegisterALayout, OutputFromRegisterFragmentsEqualsPTimesV) {
 
 TEST(RegisterALayout, SplitOutputFromRegisterFragmentsEqualsPTimesV) {
   expect_output_equals_p_times_v(kHalfChunks, 17);
+}
+
+TEST(RegisterALayout, BlockwiseOutputFromRegisterFragmentsEqualsPTimesV) {
+  expect_output_equals_p_times_v(kBlockwiseWords, 19);
+}
+
+// Group-pure: tile t's 64 rows (over the warps and lane rows) are latent
+// values of group t / 2 only.
+TEST(RegisterALayout, BlockwiseOutputTilesAreGroupPure) {
+  for (int tile = 0; tile < 8; ++tile) {
+    for (int warp = 0; warp < 4; ++warp) {
+      for (int g = 0; g < 8; ++g) {
+        for (int half = 0; half < 2; ++half) {
+          EXPECT_EQ(blockwise_output_latent(warp, g, tile, half) / 128, tile / 2);
+        }
+      }
+    }
+  }
 }
 
 // Shared loads of `bytes` (8 or 16) per lane go 128 / bytes lanes per
@@ -286,12 +316,14 @@ void expect_conflict_free(const std::vector<int>& byte_offsets, int bytes, const
 
 // Where the lanes of warp `warp` (in pass m) read the tokens of
 // column `column` (of 2c, 2c + 1, 2c + 8, 2c + 9) of k-step kk, in a form.
-std::vector<int> v_read_offsets(const OutputForm& form, int m, int warp, int kk, int column) {
+std::vector<int> v_read_offsets(const OutputForm& form, int m, int warp, int kk, int column,
+                                int tile = 0) {
   std::vector<int> offsets;
   for (int lane = 0; lane < 32; ++lane) {
     const int g = lane / 4, c = lane % 4;
     const int token = output_token(kk, 2 * c + column % 2 + 8 * (column / 2));
-    offsets.push_back(staged_offset(token, form.chunk(m, warp, g)) + 4 * form.first_word(g));
+    offsets.push_back(staged_offset(token, form.chunk(m, warp, g, tile)) +
+                      4 * form.word(g, tile));
   }
   return offsets;
 }
@@ -316,6 +348,144 @@ TEST(RegisterALayout, ChunkReadsAreConflictFree) {
           expect_conflict_free(v_read_offsets(kHalfChunks, m, warp, kk, column), 8,
                                "V half-chunk reads (32 rows)");
         }
+        for (int group = 0; group < 4; ++group) {
+          expect_conflict_free(v_read_offsets(kBlockwiseWords, 0, warp, kk, column, 2 * group),
+                               4, "V word reads (blockwise)");
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mladec::test
+
+namespace mladec::test {
+namespace {
+
+using namespace detail;
+
+// Blockwise stage: the latent slabs, the scales and the RoPE values each
+// in their own bytes, inside the stage.
+TEST(RegisterALayout, BlockwiseStageRegionsDoNotOverlap) {
+  std::vector<int> owner(kBlockwiseStageBytes, 0);
+  for (int t = 0; t < 64; ++t) {
+    for (int k = 0; k < 32; ++k) {
+      for (int i = 0; i < 16; ++i) ++owner[staged_offset(t, k) + i];
+    }
+    for (int i = 0; i < 16; ++i) ++owner[kBlockwiseStageScales + 16 * t + i];
+    for (int k = 0; k < 8; ++k) {
+      for (int i = 0; i < 16; ++i) ++owner[blockwise_rope_offset(t, k) + i];
+    }
+  }
+  for (int b = 0; b < kBlockwiseStageBytes; ++b) EXPECT_EQ(owner[b], 1) << b;
+}
+
+// Sᵀ's RoPE part through the bf16 A fragments equals the plain products
+// (values as small integers; a 16-bit word per value).
+// Every byte of a staged blockwise block written by exactly one source
+// byte, and each part where its readers look: a token's latent value d at
+// staged_offset's place, its scales in one 16-byte run, its RoPE value d
+// where the fragments read it.
+TEST(RegisterALayout, BlockwiseStagingCoversTheBlockOnce) {
+  std::vector<int> writes(kBlockwiseStageBytes, 0);
+  std::vector<int> source_of(kBlockwiseStageBytes, -1);  // token * 656 + byte
+  for (int t = 0; t < 64; ++t) {
+    for (int c = 0; c < kBlockwiseTokenChunks; ++c) {
+      for (int i = 0; i < 16; ++i) {
+        const int at = blockwise_staged_offset(t, c) + i;
+        ASSERT_GE(at, 0);
+        ASSERT_LT(at, kBlockwiseStageBytes);
+        ++writes[at];
+        source_of[at] = t * kBlockwiseTokenBytes + 16 * c + i;
+      }
+    }
+  }
+  for (int b = 0; b < kBlockwiseStageBytes; ++b) ASSERT_EQ(writes[b], 1) << "byte " << b;
+  for (int t = 0; t < 64; t += 7) {
+    for (int d = 0; d < kLatentDim; d += 5) {
+      EXPECT_EQ(source_of[staged_offset(t, d / 16) + d % 16], t * kBlockwiseTokenBytes + d);
+    }
+    for (int i = 0; i < 16; ++i) {
+      EXPECT_EQ(source_of[kBlockwiseStageScales + 16 * t + i],
+                t * kBlockwiseTokenBytes + kBlockwiseScalesOffset + i);
+    }
+    for (int d = 0; d < kRopeDim; ++d) {
+      EXPECT_EQ(source_of[blockwise_rope_offset(t, d / 8) + 2 * (d % 8)],
+                t * kBlockwiseTokenBytes + kBlockwiseRopeOffset + 2 * d);
+    }
+  }
+}
+
+// The TMA path stages blockwise RoPE values with a box of 128 bytes × the
+// tokens, 128-byte swizzle (address bits 7-9 XORed into bits 4-6) from a
+// 1024-byte-aligned base — the layout blockwise_rope_offset describes — and
+// the scales unswizzled, 16 bytes per token.
+TEST(RegisterALayout, BlockwiseRopeAndScalesAreTheTmaLayouts) {
+  static_assert(kBlockwiseStageRope % 1024 == 0 && kBlockwiseStageBytes % 1024 == 0);
+  for (int t = 0; t < 64; ++t) {
+    for (int k = 0; k < 8; ++k) {
+      const int linear = 128 * t + 16 * k;
+      EXPECT_EQ(blockwise_rope_offset(t, k) - kBlockwiseStageRope,
+                linear ^ (((linear >> 7) & 7) << 4))
+          << t << " " << k;
+    }
+    EXPECT_EQ(blockwise_staged_offset(t, 32), kBlockwiseStageScales + 16 * t);
+  }
+}
+
+TEST(RegisterALayout, RopeScoresFromRegisterFragmentsEqualTheDotProducts) {
+  std::mt19937 random(17);
+  std::vector<int> rope(64 * kRopeDim), q(16 * kRopeDim);
+  for (auto& v : rope) v = int(random() % 9) - 4;
+  for (auto& v : q) v = int(random() % 9) - 4;
+  // The stage's RoPE bytes, as 16-bit values.
+  std::vector<int> stage(kBlockwiseStageBytes / 2, 0);
+  for (int t = 0; t < 64; ++t) {
+    for (int d = 0; d < kRopeDim; ++d) {
+      stage[(blockwise_rope_offset(t, d / 8) + 2 * (d % 8)) / 2] = rope[t * kRopeDim + d];
+    }
+  }
+  std::vector<long> scores(64 * 16, 0);
+  for (int warp = 0; warp < 4; ++warp) {
+    for (int lane = 0; lane < 32; ++lane) {
+      const int g = lane / 4, c = lane % 4;
+      for (int kk = 0; kk < kRopeDim / 16; ++kk) {
+        for (int reg = 0; reg < 4; ++reg) {
+          const int t = 16 * warp + g + rope_fragment_row_offset(reg);
+          const int word = (blockwise_rope_offset(t, rope_fragment_chunk(kk, reg)) + 4 * c) / 2;
+          // Columns 2c, 2c + 1 (registers 0, 1) or 2c + 8, 2c + 9 (2, 3).
+          const int column = 2 * c + 8 * (reg / 2);
+          for (int x = 0; x < 2; ++x) {
+            for (int n = 0; n < 16; ++n) {
+              scores[t * 16 + n] += long(stage[word + x]) * q[n * kRopeDim + 16 * kk + column + x];
+            }
+          }
+        }
+      }
+    }
+  }
+  for (int t = 0; t < 64; ++t) {
+    for (int n = 0; n < 16; ++n) {
+      long expected = 0;
+      for (int d = 0; d < kRopeDim; ++d) expected += long(rope[t * kRopeDim + d]) * q[n * kRopeDim + d];
+      EXPECT_EQ(scores[t * 16 + n], expected) << "token " << t << " row " << n;
+    }
+  }
+}
+
+// A warp's 4-byte RoPE fragment reads hit 32 distinct banks.
+TEST(RegisterALayout, RopeFragmentReadsAreConflictFree) {
+  for (int warp = 0; warp < 4; ++warp) {
+    for (int kk = 0; kk < kRopeDim / 16; ++kk) {
+      for (int reg = 0; reg < 4; ++reg) {
+        std::set<int> banks;
+        for (int lane = 0; lane < 32; ++lane) {
+          const int g = lane / 4, c = lane % 4;
+          const int t = 16 * warp + g + rope_fragment_row_offset(reg);
+          banks.insert(((blockwise_rope_offset(t, rope_fragment_chunk(kk, reg)) + 4 * c) / 4) % 32);
+        }
+        EXPECT_EQ(int(banks.size()), 32) << "warp " << warp << " k-step " << kk << " register " << reg;
       }
     }
   }

@@ -1,4 +1,5 @@
 #pragma once
+#include "mladec/kv_format.h"
 #include "mladec/problem.h"
 
 namespace mladec {
@@ -20,6 +21,9 @@ struct KernelConfig {
   // so the L2 serves the KV once for all of them (instead of each tile
   // re-reading it from DRAM later on the same worker).
   bool concurrent_tiles = true;
+  // Blockwise caches: how the kernel applies the group scales (kv_format.h);
+  // the reference computes on the same values. kExact for 16-row tiles.
+  BlockwiseProducts blockwise_products = BlockwiseProducts::kRoundedToBf16;
 };
 
 // Validates the problem (throws mladec::Error) and returns its configuration.

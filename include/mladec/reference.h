@@ -26,7 +26,8 @@ struct HostDecodeOutputs {
   std::vector<double> lse;
 };
 
-// Dequantized KV token j of request b (576 values) as the kernels see it.
+// Dequantized KV token j of request b (576 values) as the problem's kernel
+// form consumes it (blockwise: select_config(problem).blockwise_products).
 void load_kv_token(const DecodeProblem& problem, const HostDecodeInputs& in,
                    int request, int token, double* values);
 

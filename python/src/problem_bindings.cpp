@@ -126,7 +126,14 @@ take per-request query lengths from qo_indptr and total_q rows of q.)")
       .def_ro("split_overhead_tokens", &KernelConfig::split_overhead_tokens)
       .def_ro("min_worker_share_tokens", &KernelConfig::min_worker_share_tokens)
       .def_ro("fixed_chunk_tokens", &KernelConfig::fixed_chunk_tokens)
-      .def_ro("concurrent_tiles", &KernelConfig::concurrent_tiles);
+      .def_ro("concurrent_tiles", &KernelConfig::concurrent_tiles)
+      .def_prop_ro(
+          "blockwise_products",
+          [](const KernelConfig& c) {
+            return c.blockwise_products == BlockwiseProducts::kExact ? "exact" : "rounded_to_bf16";
+          },
+          "How a blockwise cache's scales are applied: 'exact' (e4m3 * scale) or "
+          "'rounded_to_bf16' (bf16(e4m3 * scale)); the reference computes on the same values.");
 
   m.def("select_config", &select_config, "problem"_a,
         "The kernel configuration of a problem: the one place it is derived.");

@@ -115,17 +115,30 @@ def make_step(num_heads, seqlens, q_lens, *, page_size=64, kv_dtype="bf16", caus
     return Step(problem_args, q, kv_cache, block_table, seqlens, qo_indptr, kv_scale)
 
 
-def dequantize(kv_cache, kv_dtype, kv_scale):
-    """[..., 576] float64 values of a cache as the kernels read it."""
+def blockwise_products(problem_args):
+    """How the kernel form of a problem applies blockwise scales (kv_format.h):
+    tiles of up to 16 query rows keep e4m3 values and apply each scale exactly,
+    larger tiles multiply bf16(e4m3 * scale)."""
+    rows = problem_args["num_heads"] * problem_args["max_q_len"]
+    return "exact" if rows <= 16 else "rounded_to_bf16"
+
+
+def dequantize(kv_cache, kv_dtype, kv_scale, products="rounded_to_bf16"):
+    """[..., 576] float64 values of a cache as the kernels read it
+    (products: blockwise_products() of the problem)."""
     if kv_dtype == "bf16":
         return from_bf16_bits(kv_cache).astype(np.float64)
     if kv_dtype == "fp8_e4m3":
         return E4M3_VALUES[kv_cache] * kv_scale
     scales = np.ascontiguousarray(kv_cache[..., LATENT_DIM:LATENT_DIM + 16]).view(np.float32)
-    # bf16(e4m3 * scale): the float32 product rounded once to bf16 (kv_format.h).
-    product = (E4M3_VALUES[kv_cache[..., :LATENT_DIM]].astype(np.float32) *
-               np.repeat(scales, BLOCKWISE_GROUP, axis=-1))
-    latent = from_bf16_bits(to_bf16_bits(product)).astype(np.float64)
+    codes = E4M3_VALUES[kv_cache[..., :LATENT_DIM]]
+    group_scales = np.repeat(scales, BLOCKWISE_GROUP, axis=-1)
+    if products == "exact":
+        latent = codes.astype(np.float64) * group_scales.astype(np.float64)
+    else:
+        # The float32 product rounded once to bf16.
+        product = codes.astype(np.float32) * group_scales
+        latent = from_bf16_bits(to_bf16_bits(product)).astype(np.float64)
     rope = from_bf16_bits(np.ascontiguousarray(kv_cache[..., LATENT_DIM + 16:]).view(np.uint16))
     return np.concatenate([latent, rope.astype(np.float64)], axis=-1)
 
@@ -133,7 +146,7 @@ def dequantize(kv_cache, kv_dtype, kv_scale):
 def numpy_reference(step):
     """(out [total_q, h, 512], lse [total_q, h]) in float64."""
     args = step.problem_args
-    kv = dequantize(step.kv_cache, args["kv_dtype"], step.kv_scale)
+    kv = dequantize(step.kv_cache, args["kv_dtype"], step.kv_scale, blockwise_products(args))
     q = from_bf16_bits(step.q).astype(np.float64)
     out = np.zeros(q.shape[:2] + (LATENT_DIM,))
     lse = np.full(q.shape[:2], -np.inf)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import mladec
-from cases import make_step, numpy_reference, to_bf16_bits
+from cases import blockwise_products, make_step, numpy_reference, to_bf16_bits
 from conftest import expect_error
 
 
@@ -33,6 +33,21 @@ def test_matches_numpy_reference(kv_dtype, q_len, causal):
     empty = np.isneginf(want_lse)
     assert empty.any()  # at least the request with no KV
     assert (out[empty] == 0).all() and np.isneginf(lse[empty]).all()
+
+
+@pytest.mark.parametrize("heads, q_len", [(1, 1), (16, 1), (8, 2), (17, 1), (5, 4), (128, 2)])
+def test_blockwise_products_follow_the_tile_rows(heads, q_len):
+    # The C++ rule (select_config) and this file's (cases.blockwise_products)
+    # agree, and the two references dequantize alike on both sides of it.
+    step = make_step(heads, [70, 3], [q_len] * 2, page_size=16, kv_dtype="fp8_blockwise",
+                     seed=heads)
+    config = mladec.select_config(mladec.Problem(**step.problem_args))
+    assert config.blockwise_products == blockwise_products(step.problem_args)
+    assert config.blockwise_products == ("exact" if heads * q_len <= 16 else "rounded_to_bf16")
+    out, lse = run_reference(step)
+    want_out, want_lse = numpy_reference(step)
+    np.testing.assert_allclose(out, want_out, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(lse, want_lse, rtol=1e-9)
 
 
 def test_ragged_queries():

@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from cases import BLOCKWISE_GROUP, E4M3_VALUES, HEAD_DIM, LATENT_DIM
+from cases import BLOCKWISE_GROUP, E4M3_VALUES, HEAD_DIM, LATENT_DIM, blockwise_products
 
 _SCALES_END = LATENT_DIM + 16  # blockwise: 512 e4m3, 4 float32 scales, 64 bf16
 
@@ -38,31 +38,37 @@ def to_device(step, device="cuda"):
     )
 
 
-def dequantize(kv_cache, kv_dtype, kv_scale):
-    """float64 [..., 576] values of a cache tensor as the kernels read it."""
+def dequantize(kv_cache, kv_dtype, kv_scale, blockwise_products="rounded_to_bf16"):
+    """float64 [..., 576] values of a cache tensor as the kernels read it.
+
+    blockwise_products: cases.blockwise_products() of the problem.
+    """
     if kv_dtype == "bf16":
         return kv_cache.double()
     table = torch.from_numpy(E4M3_VALUES).to(kv_cache.device)
     raw = kv_cache.view(torch.uint8)
     if kv_dtype == "fp8_e4m3":
         return table[raw.long()] * kv_scale
-    # bf16(e4m3 * scale): the float32 product rounded once to bf16 (kv_format.h).
+    # e4m3 * scale exactly, or the float32 product rounded once to bf16 (kv_format.h).
     scales = raw[..., LATENT_DIM:_SCALES_END].contiguous().view(torch.float32)
-    product = table.float()[raw[..., :LATENT_DIM].long()] * scales.repeat_interleave(
-        BLOCKWISE_GROUP, -1)
-    latent = product.to(torch.bfloat16).double()
+    codes = table[raw[..., :LATENT_DIM].long()]
+    group_scales = scales.repeat_interleave(BLOCKWISE_GROUP, -1)
+    if blockwise_products == "exact":
+        latent = codes * group_scales.double()
+    else:
+        latent = (codes.float() * group_scales).to(torch.bfloat16).double()
     rope = raw[..., _SCALES_END:].contiguous().view(torch.bfloat16).double()
     return torch.cat([latent, rope], dim=-1)
 
 
 def reference(q, kv_cache, block_table, seqlens, qo_indptr, *, softmax_scale, causal,
-              kv_dtype="bf16", kv_scale=1.0):
+              kv_dtype="bf16", kv_scale=1.0, blockwise_products="rounded_to_bf16"):
     """(out [total_q, h, 512], lse [total_q, h]) float64 NumPy arrays.
 
     q and kv_cache are tensors; block_table, seqlens and qo_indptr host
     (NumPy) arrays, so the reference never reads what a request does not own.
     """
-    kv = dequantize(kv_cache, kv_dtype, kv_scale)
+    kv = dequantize(kv_cache, kv_dtype, kv_scale, blockwise_products)
     page_size = kv.shape[1]
     scale = float(np.float32(softmax_scale))  # a Problem holds a float32
     queries = q.double()
@@ -92,7 +98,8 @@ def step_reference(step, torch_step):
     return reference(torch_step.q, torch_step.kv_cache, step.block_table, step.seqlens,
                      step.qo_indptr, softmax_scale=args["softmax_scale"],
                      causal=args["causal"], kv_dtype=args["kv_dtype"],
-                     kv_scale=step.kv_scale)
+                     kv_scale=step.kv_scale,
+                     blockwise_products=blockwise_products(args))
 
 
 def host(out, lse):

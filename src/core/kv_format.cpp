@@ -57,8 +57,8 @@ void encode_kv_token(KvDtype dtype, const float* values, float kv_scale,
   detail::fail(ErrorCode::kBadKvDtype, "unknown kv_dtype enum value ", int(dtype));
 }
 
-void decode_kv_token(KvDtype dtype, const uint8_t* bytes, float kv_scale,
-                     double* values) {
+void decode_kv_token(KvDtype dtype, const uint8_t* bytes, float kv_scale, double* values,
+                     BlockwiseProducts products) {
   switch (dtype) {
     case KvDtype::kBf16:
       for (int d = 0; d < kHeadDim; ++d) values[d] = get_bf16(bytes + 2 * d);
@@ -71,11 +71,13 @@ void decode_kv_token(KvDtype dtype, const uint8_t* bytes, float kv_scale,
     case KvDtype::kFp8Blockwise: {
       float scales[kBlockwiseScales];
       std::memcpy(scales, bytes + detail::kBlockwiseScalesOffset, sizeof(scales));
-      // bf16(e4m3 * scale), the float32 product rounded once to bf16: the
-      // values a bf16 attention kernel consumes (see kv_format.h).
+      // kv_format.h: exact, or the float32 product rounded once to bf16.
+      const bool exact = products == BlockwiseProducts::kExact;
       for (int d = 0; d < kLatentDim; ++d) {
-        values[d] = detail::bf16_to_float(detail::float_to_bf16(
-            detail::fp8_e4m3_to_float(bytes[d]) * scales[d / kBlockwiseGroup]));
+        const float value = detail::fp8_e4m3_to_float(bytes[d]);
+        const float scale = scales[d / kBlockwiseGroup];
+        values[d] = exact ? double(value) * scale
+                          : detail::bf16_to_float(detail::float_to_bf16(value * scale));
       }
       const uint8_t* rope = bytes + detail::kBlockwiseRopeOffset;
       for (int d = 0; d < kRopeDim; ++d) values[kLatentDim + d] = get_bf16(rope + 2 * d);

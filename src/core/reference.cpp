@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "mladec/config.h"
 #include "mladec/constants.h"
 #include "mladec/kv_format.h"
 #include "src/core/numeric_formats.h"
@@ -32,14 +33,23 @@ int64_t visible_keys(const DecodeProblem& p, int kv_len, int q_len, int t) {
   return std::clamp<int64_t>(int64_t(kv_len) - q_len + t + 1, 0, kv_len);
 }
 
-// The dequantized KV of one request, [kv_len, 576].
+// Token j of request b dequantized as `products` says (kv_format.h).
+void load_token(const DecodeProblem& p, const HostDecodeInputs& in, int b, int j,
+                BlockwiseProducts products, double* values) {
+  const int32_t page = in.block_table[size_t(b) * p.max_pages_per_request + j / p.page_size];
+  const size_t slot = size_t(page) * p.page_size + j % p.page_size;
+  const uint8_t* bytes = in.kv_cache.data() + slot * size_t(kv_token_bytes(p.kv_dtype));
+  decode_kv_token(p.kv_dtype, bytes, in.kv_scale, values, products);
+}
+
+// The dequantized KV of one request, [kv_len, 576], as the problem's kernel
+// form consumes it.
 std::vector<double> load_request_kv(const DecodeProblem& p,
                                     const HostDecodeInputs& in, int b) {
+  const BlockwiseProducts products = select_config(p).blockwise_products;
   const int kv_len = in.seqlens[b];
   std::vector<double> kv(size_t(kv_len) * kHeadDim);
-  for (int j = 0; j < kv_len; ++j) {
-    load_kv_token(p, in, b, j, kv.data() + size_t(j) * kHeadDim);
-  }
+  for (int j = 0; j < kv_len; ++j) load_token(p, in, b, j, products, kv.data() + size_t(j) * kHeadDim);
   return kv;
 }
 
@@ -129,12 +139,7 @@ RequestLengths HostDecodeInputs::lengths(const DecodeProblem& problem) const {
 
 void load_kv_token(const DecodeProblem& p, const HostDecodeInputs& in,
                    int request, int token, double* values) {
-  const int32_t page = in.block_table[size_t(request) * p.max_pages_per_request +
-                                      token / p.page_size];
-  const size_t slot = size_t(page) * p.page_size + token % p.page_size;
-  const uint8_t* bytes =
-      in.kv_cache.data() + slot * size_t(kv_token_bytes(p.kv_dtype));
-  decode_kv_token(p.kv_dtype, bytes, in.kv_scale, values);
+  load_token(p, in, request, token, select_config(p).blockwise_products, values);
 }
 
 HostDecodeOutputs reference_decode(const DecodeProblem& p,

@@ -95,4 +95,58 @@ MLADEC_HD constexpr int split_output_latent(int m, int warp, int g, int tile, in
          2 * tile + half;
 }
 
+// Blockwise caches (656-byte tokens: 512 e4m3 latent values, 4 float
+// scales, 64 bf16 RoPE values) on the register-A path: a staged block holds
+// the latent bytes as slabs 0..7 of the e4m3 layout above (so Vᵀ and the
+// latent part of Sᵀ read them the same way), then each token's four scales
+// (16 bytes at kBlockwiseStageScales + 16 t: one 16-byte read gives a
+// token's all four), then the RoPE values as they are stored (128 bytes at
+// kBlockwiseStageRope + 128 t, 16-byte chunk k at position k ^ (t & 7)).
+// bf16 RoPE values are not all f16 values, so Sᵀ's RoPE part is a bf16
+// wgmma of its own (A = these values, B = Q's RoPE columns in bf16).
+inline constexpr int kBlockwiseStageScales = 8 * kRegisterAStageSlabBytes;
+inline constexpr int kBlockwiseStageRope = kBlockwiseStageScales + 64 * 16;
+inline constexpr int kBlockwiseStageBytes = kBlockwiseStageRope + 64 * 128;
+MLADEC_HD constexpr int blockwise_rope_offset(int token, int chunk) {
+  return kBlockwiseStageRope + 128 * token + 16 * (chunk ^ (token & 7));
+}
+// Where source chunk c (of 41) of a cached token lands in the staged block:
+// the 32 latent chunks as e4m3's, chunk 32 (the scales) and the 8 RoPE
+// chunks as above. The producer's copies (cp.async, or TMA copies that
+// leave the same layout) and every reader go through these.
+inline constexpr int kBlockwiseTokenChunks = 41;
+MLADEC_HD constexpr int blockwise_staged_offset(int token, int chunk) {
+  return chunk < 32    ? staged_offset(token, chunk)
+         : chunk == 32 ? kBlockwiseStageScales + 16 * token
+                       : blockwise_rope_offset(token, chunk - 33);
+}
+// Blockwise Oᵀ: group-pure tiles — tile 2G + u holds 64 of group G's 128
+// latent values — since each tile's wgmmas read one Pᵀ_G (the e4m3 tiles
+// above mix slabs: a lane row's chunk feeds all eight). Lane row g of warp
+// w reads one 4-byte word of each token per group: word
+// blockwise_output_word(w, g) (of the group's 32, byte offset 4 · word);
+// tile 2G + u row g (+ 8 · half) is latent 128 G + 4 word + 2u + half —
+// bytes 2u, 2u + 1 of the word, picked by output_pick(tile) as above. The
+// word's bits: g & 3 its place in a chunk, w & 1 and g >> 2 the chunk in a
+// slab, w >> 1 the group's second slab: a warp's lanes read chunks {0, 2}
+// or {1, 3}, which with the tokens' swizzle puts the 32 reads on 32 banks.
+MLADEC_HD constexpr int blockwise_output_word(int warp, int g) {
+  return (g & 3) | ((warp & 1) << 2) | ((g >> 2) << 3) | ((warp >> 1) << 4);
+}
+// The token's 16-byte chunk (of the 32 latent ones) holding group `group`'s
+// word of lane row (warp, g); its word within the chunk is g & 3.
+MLADEC_HD constexpr int blockwise_output_chunk(int warp, int g, int group) {
+  return 8 * group + blockwise_output_word(warp, g) / 4;
+}
+MLADEC_HD constexpr int blockwise_output_latent(int warp, int g, int tile, int half) {
+  return 128 * (tile / 2) + 4 * blockwise_output_word(warp, g) + 2 * (tile % 2) + half;
+}
+// Sᵀ's RoPE part, k-step kk (RoPE values 16 kk ..): A register r of lane
+// (g, c) is word c of chunk rope_fragment_chunk(kk, r) of token row g
+// (r = 0, 2) or g + 8 (r = 1, 3) — the m16n8k16 A fragment in the values'
+// own order (columns 2c, 2c + 1 from chunk 2 kk, 2c + 8, 2c + 9 from the
+// next), so Q's RoPE columns stay in their order too.
+MLADEC_HD constexpr int rope_fragment_chunk(int kk, int reg) { return 2 * kk + reg / 2; }
+MLADEC_HD constexpr int rope_fragment_row_offset(int reg) { return 8 * (reg % 2); }
+
 }  // namespace mladec::detail

@@ -15,6 +15,9 @@ KernelConfig select_config(const DecodeProblem& problem) {
   // e4m3 converts in registers (v34).
   config.tile_rows = detail::tile_rows_for(int64_t(problem.max_q_len) * problem.num_heads,
                                           problem.kv_dtype != KvDtype::kFp8Blockwise);
+  config.blockwise_products = detail::blockwise_exact_products(config.tile_rows)
+                                  ? BlockwiseProducts::kExact
+                                  : BlockwiseProducts::kRoundedToBf16;
   if (problem.fixed_chunk_tokens > 0) {
     config.fixed_chunk_tokens = problem.fixed_chunk_tokens;
   }

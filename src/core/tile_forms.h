@@ -31,4 +31,13 @@ MLADEC_HD constexpr int tile_rows_for(int64_t rows, bool transposed_to_32) {
                                                                  : kRowFormTileRows;
 }
 
+// Blockwise caches in tiles of `tile_rows` rows: the 16-row tiles run the
+// register-A form, which keeps e4m3 values and applies each group's scale
+// in float32 (exact products, BlockwiseProducts::kExact); the others
+// dequantize into bf16 tiles (kRoundedToBf16). The kernel instantiations
+// (decode_layout.cuh: kRegisterABlockwise) and select_config() both ask here.
+MLADEC_HD constexpr bool blockwise_exact_products(int tile_rows) {
+  return tile_rows == kTransposedSmallTileRows;
+}
+
 }  // namespace mladec::detail

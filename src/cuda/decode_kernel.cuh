@@ -83,18 +83,31 @@ __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p
 // lookups hit L1: the producer read the same entries for the block's rows
 // before its wait for the buffer. The full barrier's count stays the
 // warpgroup's: every producer thread arrives once, thread 0 announcing the
-// tile's bytes. kStaged: an e4m3 block into the register-A path's staged
-// layout (slabs of 64 bytes per token, src/core/register_a_layout.h), else
-// a bf16 tile of 128-byte-swizzled slabs.
-template <bool kStaged>
+// tile's bytes. kDtype: bf16, a tile of 128-byte-swizzled slabs; e4m3, a
+// block into the register-A path's staged layout (slabs of 64 bytes per
+// token, src/core/register_a_layout.h); blockwise, its 8 latent slabs the
+// same way plus its RoPE values (kv_rope_map) and scales (kv_scale_map) —
+// 10 copies per page of the block.
+template <KvDtype kDtype>
 __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
                                                  const int32_t* block_table, int block_begin,
                                                  uint32_t tile, uint32_t full) {
   using namespace decode_layout;
-  constexpr int kSlabs = kRowChunks / 8;
-  constexpr int kTileBytesHere = kStaged ? kRegisterAStageBytes : kTileBytes;
+  constexpr bool kStaged = kDtype != KvDtype::kBf16;
+  constexpr bool kBlockwise = kDtype == KvDtype::kFp8Blockwise;
+  constexpr int kSlabs = kBlockwise ? kLatentDim / 64 : kRowChunks / 8;
+  constexpr int kTileBytesHere = kStaged ? kRegisterAStageBytes<kDtype> : kTileBytes;
   constexpr int kSlabPitch = kStaged ? kRegisterAStageSlabBytes : kSlabBytes;
   constexpr int kTokenPitch = kStaged ? kRegisterAStageTokenBytes : kSlabBytes / kSlabRows;
+  // Blockwise's other parts of the tokens from `token` of one page on.
+  const auto copy_rope_and_scales = [&](int token, int token_in_page, int page) {
+    if constexpr (kBlockwise) {
+      tma_load_3d(tile + kBlockwiseStageRope + 128 * token, &p.kv_rope_map, kBlockwiseRopeOffset,
+                  token_in_page, page, full);
+      tma_load_3d(tile + kBlockwiseStageScales + 16 * token, &p.kv_scale_map,
+                  kBlockwiseScalesOffset, token_in_page, page, full);
+    }
+  };
   if (threadIdx.x != 0) {
     mbarrier_arrive(full);
     return;
@@ -111,6 +124,7 @@ __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
       tma_load_3d(tile + slab * kSlabPitch, &p.kv_map, slab * kSlabValues, token_in_page, page,
                   full);
     }
+    copy_rope_and_scales(0, token_in_page, page);
     return;
   }
 #pragma unroll 1
@@ -121,6 +135,7 @@ __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
     for (int slab = 0; slab < kSlabs; ++slab) {
       tma_load_3d(destination + slab * kSlabPitch, &p.kv_map, slab * kSlabValues, 0, page, full);
     }
+    copy_rope_and_scales(token, 0, page);
   }
 }
 
@@ -168,7 +183,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       constexpr int kBuffers = kStages<kDtype, kRows>;
       const int buffer = int(kv_loads % kBuffers);
       const int j = (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
-      if (kDtype != KvDtype::kBf16 && !kRegisterAFp8<kDtype, kRows> && b + 1 < e.num_blocks) {
+      if (kDtype != KvDtype::kBf16 && !kRegisterA<kDtype, kRows> && b + 1 < e.num_blocks) {
         // fp8 tiles are converted through registers, few loads in flight:
         // start the next block's DRAM reads now so those loads find it in
         // L2 (without it 128x8192 h_q 64 e4m3 took 517 us, not 453). Not on
@@ -204,25 +219,28 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       }
       const uint32_t tile =
           smem + kKvOffset +
-          buffer * (kRegisterAFp8<kDtype, kRows> ? kRegisterAStageBytes : kTileBytes);
+          buffer * (kRegisterA<kDtype, kRows> ? kRegisterAStageBytes<kDtype> : kTileBytes);
       const int block_begin = (e.first_block + b) * kBlockTokens;
       // A full block (every token in the piece, so no row to zero: a masked
       // row of NaN would still poison P·V) of a cache the TMA path takes:
       // bf16 tiles, or e4m3 staged for the register-A path.
-      constexpr bool kTmaForm = kDtype == KvDtype::kBf16 || kRegisterAFp8<kDtype, kRows>;
+      constexpr bool kTmaForm = kDtype == KvDtype::kBf16 || kRegisterA<kDtype, kRows>;
       if (kTmaForm && p.kv_tma_tokens != 0 && block_begin >= piece.kv_begin &&
           block_begin + kBlockTokens <= e.load_end) {
         complete_job(pending, true);
-        produce_tile_tma<kRegisterAFp8<kDtype, kRows>>(p, block_table, block_begin, tile,
-                                                        bars + 8 * (kFull + buffer));
+        produce_tile_tma<kDtype>(p, block_table, block_begin, tile, bars + 8 * (kFull + buffer));
       } else if (kDtype == KvDtype::kBf16) {
         produce_tile_rows(tile, warp, lane, source, p.kv);
         cp_async_commit();
         complete_job(pending, false);
         pending = bars + 8 * (kFull + buffer);
-      } else if constexpr (kRegisterAFp8<kDtype, kRows>) {
+      } else if constexpr (kRegisterA<kDtype, kRows>) {
         // The fp8 bytes as they are: the math warps convert them.
-        stage_e4m3_rows(tile, warp, lane, source, p.kv);
+        if constexpr (kRegisterABlockwise<kDtype, kRows>) {
+          stage_blockwise_rows(tile, warp, lane, source, p.kv);
+        } else {
+          stage_e4m3_rows(tile, warp, lane, source, p.kv);
+        }
         cp_async_commit();
         complete_job(pending, false);
         pending = bars + 8 * (kFull + buffer);
@@ -281,14 +299,14 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     for (int buffer = 0; buffer < kStages<kDtype, kRows>; ++buffer) {
       mbarrier_init(bars + 8 * (kFull + buffer), kWarpgroupThreads);
       mbarrier_init(bars + 8 * (kEmpty + buffer),
-                    kRegisterAFp8<kDtype, kRows> ? kWarpgroupThreads : kMathThreads);
+                    kRegisterA<kDtype, kRows> ? kWarpgroupThreads : kMathThreads);
     }
     mbarrier_init(bars + 8 * kQFull, kWarpgroupThreads);
     mbarrier_init(bars + 8 * kQEmpty, kMathThreads);
     mbarrier_init(bars + 8 * (kPublished + 0), kWarpgroupThreads);
     mbarrier_init(bars + 8 * (kPublished + 1), kWarpgroupThreads);
     mbarrier_init(bars + 8 * kQConverted, kMathThreads);
-    if constexpr (kRegisterAFp8<kDtype, kRows>) {
+    if constexpr (kRegisterA<kDtype, kRows>) {
       for (int sender = 0; sender < 2; ++sender) {
         mbarrier_init(bars + 8 * (kMergeFull + sender), kWarpgroupThreads);   // the sender
         mbarrier_init(bars + 8 * (kMergeEmpty + sender), kWarpgroupThreads);  // the other
@@ -312,10 +330,10 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
       setmaxnreg_increase<Registers::kMath>();
       run_math_rows_form<kDtype, 1>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
     }
-  } else if constexpr (kRegisterAFp8<kDtype, kRows>) {
+  } else if constexpr (kRegisterA<kDtype, kRows>) {
     setmaxnreg_increase<Registers::kMath>();
-    run_math_register_a<kRows>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1],
-                               threadIdx.x / kWarpgroupThreads - 1);
+    run_math_register_a<kDtype, kRows>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1],
+                                       threadIdx.x / kWarpgroupThreads - 1);
   } else {
     // One copy of the transposed form's code for both warpgroups
     // (decode_math_transposed.cuh): m at run time.

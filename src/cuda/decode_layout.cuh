@@ -87,18 +87,42 @@ __host__ __device__ constexpr int transposed_scores_offset(int parity, int warpg
 // transposed form's Sᵀ exchange, unused here). bench/NOTES.md v31–v36.
 template <KvDtype kDtype, int kRows>
 inline constexpr bool kRegisterAFp8 = kDtype == KvDtype::kFp8E4m3 && kRows != kTileRows;
-constexpr int kRegisterAStages = 4;
-static_assert(kRegisterAStages <= kMaxStages, "a full and an empty mbarrier per stage");
+// Blockwise caches at 16 rows take it too (UNVERIFIED on a GPU, branch
+// next/blockwise-group-bases): the staged block adds each token's scales
+// and keeps the RoPE part in bf16 (register_a_layout.h), 41 KB, so three
+// stages; Sᵀ per scale group, the softmax with a base per group
+// (blockwise_softmax.cuh), one Pᵀ per group.
 template <KvDtype kDtype, int kRows>
-inline constexpr int kStages = kRegisterAFp8<kDtype, kRows> ? kRegisterAStages : 2;
-constexpr int kRegisterAStageBytes = kRowChunks / 8 * kRegisterAStageSlabBytes;
-static_assert(kRegisterAStages * kRegisterAStageBytes <= 2 * kTileBytes,
+inline constexpr bool kRegisterABlockwise =
+    kDtype == KvDtype::kFp8Blockwise && blockwise_exact_products(kRows);
+template <KvDtype kDtype, int kRows>
+inline constexpr bool kRegisterA = kRegisterAFp8<kDtype, kRows> || kRegisterABlockwise<kDtype, kRows>;
+template <KvDtype kDtype>
+inline constexpr int kRegisterAStages = kDtype == KvDtype::kFp8Blockwise ? 3 : 4;
+template <KvDtype kDtype>
+inline constexpr int kRegisterAStageBytes = kDtype == KvDtype::kFp8Blockwise
+                                                ? kBlockwiseStageBytes
+                                                : kRowChunks / 8 * kRegisterAStageSlabBytes;
+static_assert(kRegisterAStages<KvDtype::kFp8E4m3> <= kMaxStages,
+              "a full and an empty mbarrier per stage");
+template <KvDtype kDtype, int kRows>
+inline constexpr int kStages = kRegisterA<kDtype, kRows> ? kRegisterAStages<kDtype> : 2;
+static_assert(kRegisterAStages<KvDtype::kFp8E4m3> * kRegisterAStageBytes<KvDtype::kFp8E4m3> <=
+                      2 * kTileBytes &&
+                  kRegisterAStages<KvDtype::kFp8Blockwise> *
+                          kRegisterAStageBytes<KvDtype::kFp8Blockwise> <=
+                      2 * kTileBytes,
               "the stages fill the two KV buffers");
+static_assert(kBlockwiseStageBytes % 1024 == 0, "stages 1024-byte aligned");
 // Register-A path, by Q tile parity: each Q row's inverse f16 scale (float
 // [2][32]) and the end of its keys in the piece (int [2][32]).
 constexpr int kTransposedQScaleOffset = kTransposedMaxOffset + 2 * 4 * kTransposedRowLimit * 4;
 constexpr int kRegisterARowEndOffset = kTransposedQScaleOffset + 2 * kTransposedRowLimit * 4;
-static_assert(kRegisterARowEndOffset + 2 * kTransposedRowLimit * 4 <=
+// Blockwise (16 rows): each warpgroup's maxima exchange, float [5][4 warps]
+// [16 rows] (blockwise_softmax.cuh), after the row-end table.
+constexpr int kBlockwiseExchangeOffset = kRegisterARowEndOffset + 2 * kTransposedRowLimit * 4;
+constexpr int kBlockwiseExchangeBytes = (1 + kBlockwiseScales) * 4 * 16 * 4;
+static_assert(kBlockwiseExchangeOffset + 2 * kBlockwiseExchangeBytes <=
                   kTransposedMaxOffset + kUpperHalf,
               "within the upper half of Q slab 2");
 // Merge: what warpgroup s sends, a part of 16 floats per thread (float4
@@ -110,6 +134,10 @@ __host__ __device__ constexpr int register_a_merge_offset(int sender, int slot, 
          16 * ((slot % 2) * kWarpgroupThreads + thread);
 }
 constexpr int kRegisterAMergeStatsOffset = kQOffset + 8 * kSlabBytes + kUpperHalf;
+// Per warpgroup and query row: the row maximum and total, and blockwise's
+// four group maxima (float [2 warpgroups][kMergeStats][32]).
+constexpr int kMergeStats = 2 + kBlockwiseScales;
+static_assert(2 * kMergeStats * kTransposedRowLimit * 4 <= kUpperHalf, "in Q slab 8's upper half");
 
 // Per-warpgroup named barriers of the transposed form: ids 4 + m and 6 + m;
 // id 8 (both warpgroups) for the exchange of the Sᵀ halves.
@@ -134,13 +162,13 @@ struct RegisterSplit {
   // 216 spilled 276 bytes).
   static constexpr bool kRegisterA32 = kRegisterAFp8<kDtype, kRows> && kRows == 32;
   static constexpr int kProducer = kDtype == KvDtype::kBf16 ? (kRowForm ? 40 : 64)
-                                   : kRegisterA32                 ? 40
-                                   : kRegisterAFp8<kDtype, kRows> ? 72
-                                                                  : (kRowForm ? 88 : 152);
+                                   : kRegisterA32              ? 40
+                                   : kRegisterA<kDtype, kRows> ? 72
+                                                               : (kRowForm ? 88 : 152);
   static constexpr int kMath = kDtype == KvDtype::kBf16 ? (kRowForm ? 232 : 208)
-                               : kRegisterA32                 ? 232
-                               : kRegisterAFp8<kDtype, kRows> ? 216
-                                                              : (kRowForm ? 208 : 160);
+                               : kRegisterA32              ? 232
+                               : kRegisterA<kDtype, kRows> ? 216
+                                                           : (kRowForm ? 208 : 160);
   // The kernel's own count (what the CTA is launched with) is the larger
   // setmaxnreg target, capped at kLaunchRegisters (ptxas -v: 160 for the
   // 152 / 160 split, 168 for 40 / 232).

@@ -16,6 +16,12 @@
 // an earlier form had both warpgroups take every block, each converting all
 // of K for the same Sᵀ (v34); here each block's K is converted once (v41).
 //
+// Blockwise caches at 16 rows (kRegisterABlockwise; UNVERIFIED on a GPU):
+// Sᵀ per 128-value scale group plus a bf16 RoPE part, combined with each
+// token's scales (blockwise_scores); the softmax keeps a base per group
+// (blockwise_softmax.cuh) and writes one Pᵀ per group into rows 16..31 of
+// Q slabs 4m..4m + 3; Oᵀ's tiles are group-pure (blockwise_output_*).
+//
 // Accumulator fragments (m64n16k16, f32): thread (warp w, lane l) holds
 // element 4i + x at row 16w + l/4 + 8(x >> 1) and column 8i + 2(l % 4) +
 // (x & 1). Rows are tokens (Sᵀ) or latent values (Oᵀ, in output_latent's
@@ -25,6 +31,7 @@
 #include "mladec/constants.h"
 #include "src/core/register_a_layout.h"
 #include "src/cuda/async_copy.cuh"
+#include "src/cuda/blockwise_softmax.cuh"
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/decode_params.h"
 #include "src/cuda/fp8_register_a.cuh"
@@ -34,13 +41,21 @@
 namespace mladec::detail {
 
 // warp_group (m): 0 or 1 at run time, one copy of the code for both.
-template <int kRows>
+template <KvDtype kDtype, int kRows>
 __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8_t* smem_bytes,
                                                     uint32_t smem, int begin, int end,
                                                     int warp_group) {
   using namespace decode_layout;
   const int m = __shfl_sync(0xffffffffu, warp_group, 0);
   static_assert(kRows == 16 || kRows == 32, "the transposed form's N");
+  constexpr bool kBlockwise = kDtype == KvDtype::kFp8Blockwise;
+  static_assert(!kBlockwise || kRows == 16, "blockwise: 16 rows");
+  constexpr int kStagesHere = kRegisterAStages<kDtype>;
+  constexpr int kStageBytes = kRegisterAStageBytes<kDtype>;
+  // Blockwise: each warpgroup's four group Pᵀ tiles (rows 16..31 of Q slabs
+  // 4m..4m + 3, which 16-row tiles leave free) and its maxima exchange.
+  const uint32_t group_p_tiles = smem + kQOffset + 4 * m * kSlabBytes + 16 * 128;
+  const uint32_t group_exchange = smem + kBlockwiseExchangeOffset + m * kBlockwiseExchangeBytes;
   constexpr int kThreadRows = kRows / 4;  // query rows per thread: two per n8 group
   constexpr int kFragment = kRows / 2;    // accumulator floats per m64 tile
   constexpr int kTiles = kLatentDim / 64;
@@ -59,10 +74,13 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     const PlanUnit unit = p.units[piece.unit];
     const PieceExtent e = piece_extent(p, piece, unit);
     float row_max[kThreadRows], row_sum[kThreadRows];
+    float group_max[kThreadRows][kBlockwiseScales];  // blockwise: each group's running maximum
 #pragma unroll
     for (int q = 0; q < kThreadRows; ++q) {
       row_max[q] = -INFINITY;
       row_sum[q] = 0.f;  // this thread's tokens only
+#pragma unroll
+      for (int g = 0; g < kBlockwiseScales; ++g) group_max[q][g] = -INFINITY;
     }
     // Each row's key end (transposed_row_ends) and inverse Q scale: at 16
     // rows held in registers for the piece (v38 read them per block there
@@ -101,10 +119,16 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       }
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       fence_proxy_async();
-      convert_q_to_f16<kRows>(smem, smem_bytes, m, q_loads);
+      // Blockwise leaves the RoPE slab in bf16 (rope_scores_register_a).
+      convert_q_to_f16<kRows, kBlockwise ? kLatentDim / 64 : kRowChunks / 8>(smem, smem_bytes, m,
+                                                                             q_loads);
       if constexpr (kRowsHeld) {
+        // Blockwise: the inverse Q scale alone (blockwise_scores applies it
+        // to the latent part only); e4m3: times the softmax's.
 #pragma unroll
-        for (int q = 0; q < kThreadRows; ++q) held_scale[q] = p.scale_log2 * q_scale(query_row(q));
+        for (int q = 0; q < kThreadRows; ++q) {
+          held_scale[q] = (kBlockwise ? 1.f : p.scale_log2) * q_scale(query_row(q));
+        }
       }
       // Q stays until both warpgroups have issued their last Sᵀ of it.
       if (first >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
@@ -119,37 +143,62 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     const SlabDescriptors q_tile(smem + kQOffset, 16), pt(p_tile, 16);
     for (int b = first; b < e.num_blocks; b += kStep) {
       const uint32_t load = kv_loads + b;
-      const int stage = int(load % kRegisterAStages);
-      const uint32_t staged = smem + kKvOffset + stage * kRegisterAStageBytes;
-      mbarrier_wait(bars + 8 * (kFull + stage), (load / kRegisterAStages) & 1);
+      const int stage = int(load % kStagesHere);
+      const uint32_t staged = smem + kKvOffset + stage * kStageBytes;
+      mbarrier_wait(bars + 8 * (kFull + stage), (load / kStagesHere) & 1);
       fence_proxy_async();
 
+      float scores[kBlockwise ? kBlockwiseScales : 1][kFragment];
+      scores_register_a<kRows>(scores, staged, q_tile, warp, lane);
       float s[kFragment];
-      scores_register_a<kRows>(s, staged, q_tile, warp, lane);
+      float token_scales[2][kBlockwiseScales], shift[2][kBlockwiseScales];
+      if constexpr (!kBlockwise) {
+#pragma unroll
+        for (int k = 0; k < kFragment; ++k) s[k] = scores[0][k];
+      } else {
+        float rope[kFragment];
+        rope_scores_register_a<kRows>(rope, staged, q_tile, warp, lane);
+        load_token_scales(token_scales, staged, fragment_row);
+        blockwise_scores(s, scores, rope, token_scales, [&](int q) { return held_scale[q]; });
+        token_group_shifts(shift, token_scales);
+      }
       fence_registers(s);
       if (b + kStep >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
 
       // Mask, scale into the exp2 domain, the block's query-row maxima.
       const int token0 = (e.first_block + b) * kBlockTokens + fragment_row;
       float scale[kThreadRows], base[kThreadRows];
-      transposed_block_maxima(s, token0, piece.kv_begin,
-                              [&](int q) {
-                                if constexpr (kRowsHeld) return held_end[q];
-                                else return row_end(query_row(q));
-                              },
-                              [&](int q) {
-                                if constexpr (kRowsHeld) return held_scale[q];
-                                else return p.scale_log2 * q_scale(query_row(q));
-                              },
-                              row_max, row_sum, base,
-                              scale, max_exchange, warp, lane, kTransposedMaxBarrier + m);
-      // P, kept in this thread's row sums, stored as Pᵀ in f16 in output_slot order.
-      store_transposed_p(s, base, scale, row_sum, acc, p_tile, fragment_row, lane,
-                         [](int token) { return output_slot(token); },
-                         [](float v) { return f16_bits(v); },
-                         kTransposedPBarrier + m);
+      if constexpr (kBlockwise) {
+        float group_base[kThreadRows][kBlockwiseScales], group_scale[kThreadRows][kBlockwiseScales];
+        blockwise_block_maxima<kRows>(s, shift, token0, piece.kv_begin,
+                                      [&](int q) { return held_end[q]; }, p.scale_log2, row_max,
+                                      row_sum, group_max, base, scale, group_base, group_scale,
+                                      group_exchange, warp, lane, kTransposedMaxBarrier + m);
+        store_blockwise_p<kRows>(s, shift, token_scales, base, group_base, group_scale, row_sum,
+                                 acc, group_p_tiles, kSlabBytes, fragment_row, lane,
+                                 [](int token) { return output_slot(token); },
+                                 kTransposedPBarrier + m);
+        issue_output_blockwise_register_a(acc, staged, group_p_tiles, kSlabBytes, warp, lane);
+      } else {
+        transposed_block_maxima(s, token0, piece.kv_begin,
+                                [&](int q) {
+                                  if constexpr (kRowsHeld) return held_end[q];
+                                  else return row_end(query_row(q));
+                                },
+                                [&](int q) {
+                                  if constexpr (kRowsHeld) return held_scale[q];
+                                  else return p.scale_log2 * q_scale(query_row(q));
+                                },
+                                row_max, row_sum, base,
+                                scale, max_exchange, warp, lane, kTransposedMaxBarrier + m);
+        // P, kept in this thread's row sums, stored as Pᵀ in f16 in output_slot order.
+        store_transposed_p(s, base, scale, row_sum, acc, p_tile, fragment_row, lane,
+                           [](int token) { return output_slot(token); },
+                           [](float v) { return f16_bits(v); },
+                           kTransposedPBarrier + m);
 
-      issue_output_register_a<kRows>(acc, staged, pt, warp, lane);
+        issue_output_register_a<kRows>(acc, staged, pt, warp, lane);
+      }
       // The stage is free once its last chunks are converted (the wgmmas
       // read registers and Pᵀ): release it before they complete.
       mbarrier_arrive(bars + 8 * (kEmpty + stage));
@@ -178,8 +227,9 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     constexpr int kParts = kHalfTiles * kFragment / 16;
     // (32-bit shared addresses throughout: generic pointers cost registers.)
     const uint32_t stats = smem + kRegisterAMergeStatsOffset;
-    const uint32_t my_stats = stats + m * 2 * kTransposedRowLimit * 4;
-    const uint32_t their_stats = stats + (1 - m) * 2 * kTransposedRowLimit * 4;
+    constexpr int kStats = kBlockwise ? kMergeStats : 2;  // e4m3: no group maxima
+    const uint32_t my_stats = stats + m * kStats * kTransposedRowLimit * 4;
+    const uint32_t their_stats = stats + (1 - m) * kStats * kTransposedRowLimit * 4;
     const auto stat = [](uint32_t table, int which, int row) {
       return table + 4 * (which * kTransposedRowLimit + row);
     };
@@ -187,6 +237,9 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       return __uint_as_float(load_shared_u32(stat(their_stats, which, row)));
     };
     float own[kThreadRows], other[kThreadRows];  // each side's factor
+    // Blockwise: the factors of the two groups whose tiles this warpgroup
+    // keeps (2m, 2m + 1), and the common bases its output needs.
+    float kept_own[kThreadRows][2], kept_other[kThreadRows][2], kept_base[kThreadRows][2];
 #pragma unroll
     for (int part = 0; part < kParts; ++part, ++merges) {
       mbarrier_wait(bars + 8 * (kMergeEmpty + m), (merges & 1) ^ 1);
@@ -195,6 +248,12 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
         for (int q = 0; q < kThreadRows; ++q) {
           store_shared_f32(stat(my_stats, 0, query_row(q)), row_max[q]);
           store_shared_f32(stat(my_stats, 1, query_row(q)), total[q]);
+          if constexpr (kBlockwise) {
+#pragma unroll
+            for (int g = 0; g < kBlockwiseScales; ++g) {
+              store_shared_f32(stat(my_stats, 2 + g, query_row(q)), group_max[q][g]);
+            }
+          }
         }
       }
 #pragma unroll
@@ -217,11 +276,22 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
         for (int q = 0; q < kThreadRows; ++q) {
           const float their_max = their(0, query_row(q));
           const float common = fmaxf(row_max[q], their_max);
-          const float base = common == -INFINITY ? 0.f : common;
-          own[q] = exp2_flush(row_max[q] - base);
+          const float base = softmax_base(common);
+          own[q] = exp2_flush(row_max[q] - base);  // 0 for a side that saw no key
           other[q] = exp2_flush(their_max - base);
           total[q] = total[q] * own[q] + their(1, query_row(q)) * other[q];
           row_max[q] = common;
+          if constexpr (kBlockwise) {
+#pragma unroll
+            for (int j = 0; j < 2; ++j) {
+              // Group 2m + j, picked by select (m is a run-time value).
+              const float mine = m == 0 ? group_max[q][j] : group_max[q][2 + j];
+              const float theirs = their(2 + (m == 0 ? j : 2 + j), query_row(q));
+              kept_base[q][j] = softmax_base(fmaxf(mine, theirs));
+              kept_own[q][j] = exp2_flush(mine - kept_base[q][j]);
+              kept_other[q][j] = exp2_flush(theirs - kept_base[q][j]);
+            }
+          }
         }
       }
 #pragma unroll
@@ -235,7 +305,10 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
           const int q = 2 * (k / 4) + (k & 1);
           float& low = acc[t][k];
           float& high = acc[kHalfTiles + t][k];
-          const float merged = (m == 0 ? low : high) * own[q] + theirs[e] * other[q];
+          // Blockwise: tile t of the kept half is group 2m + t / 2.
+          const float mine_factor = kBlockwise ? kept_own[q][t / 2] : own[q];
+          const float their_factor = kBlockwise ? kept_other[q][t / 2] : other[q];
+          const float merged = (m == 0 ? low : high) * mine_factor + theirs[e] * their_factor;
           low = m == 0 ? merged : low;
           high = m == 0 ? high : merged;
         }
@@ -270,6 +343,34 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
           kept[t][half] = (m == 0 ? acc[t][k0 + 2 * half] : acc[kHalfTiles + t][k0 + 2 * half]) *
                           inverse;
         }
+      }
+      if constexpr (kBlockwise) {
+        // Group-pure tiles: kept tiles 2j, 2j + 1 are group 2m + j, its
+        // latent values 128 (2m + j) + 4 word + 0..3 (blockwise_output_latent),
+        // each group on its own base.
+        const int word = blockwise_output_word(warp, g);
+#pragma unroll
+        for (int j = 0; j < 2; ++j) {
+          const float factor = p.out_scale * group_output_factor(kept_base[q][j],
+                                                                 softmax_base(row_max[q]), total[q]);
+          const float v[4] = {
+              (m == 0 ? acc[2 * j][k0] : acc[kHalfTiles + 2 * j][k0]) * factor,
+              (m == 0 ? acc[2 * j][k0 + 2] : acc[kHalfTiles + 2 * j][k0 + 2]) * factor,
+              (m == 0 ? acc[2 * j + 1][k0] : acc[kHalfTiles + 2 * j + 1][k0]) * factor,
+              (m == 0 ? acc[2 * j + 1][k0 + 2] : acc[kHalfTiles + 2 * j + 1][k0 + 2]) * factor};
+          const int latent = 128 * (2 * m + j) + 4 * word;
+          if (piece.slot < 0) {
+            uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +
+                            (index % p.num_heads) * p.out_head_stride + latent;
+            *reinterpret_cast<uint2*>(out) =
+                make_uint2(pack_bf16x2(v[0], v[1]), pack_bf16x2(v[2], v[3]));
+          } else {
+            float* out =
+                p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim + latent;
+            *reinterpret_cast<float4*>(out) = make_float4(v[0], v[1], v[2], v[3]);
+          }
+        }
+        continue;
       }
       if (piece.slot < 0) {
         uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +

@@ -14,6 +14,11 @@ struct DecodeParams {
   // bf16 caches the TMA path takes (kv_tensor_map.h): the cache as a
   // tensor map, used for full blocks, and its tokens per copy (0: no TMA).
   CUtensorMap kv_map;
+  // Blockwise caches on the register-A path: the RoPE values (128 bytes per
+  // token, 128-byte swizzle) and the scales (16 bytes, no swizzle) of the
+  // same cache; kv_map takes the latent slabs.
+  CUtensorMap kv_rope_map;
+  CUtensorMap kv_scale_map;
   int kv_tma_tokens;
   const uint16_t* q;       // bf16 bits
   int64_t q_token_stride;

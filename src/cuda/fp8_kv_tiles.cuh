@@ -15,6 +15,7 @@
 
 #include "mladec/constants.h"
 #include "src/core/kv_token_codec.h"
+#include "src/core/register_a_layout.h"
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/hopper.cuh"
@@ -200,6 +201,29 @@ __device__ __forceinline__ void stage_e4m3_rows(uint32_t stage, int warp, int la
     const int chunk = 2 * j + parity;
     cp_async_16(stage + staged_offset(token, chunk), valid ? source + 16 * chunk : fallback,
                 valid);
+  }
+}
+
+// The producer's copies of up to 16 blockwise tokens (rows [16 warp, +16)
+// of a block, 656 bytes each) as they are into the staged block at `stage`
+// (blockwise_staged_offset: latent slabs as e4m3's, scales, RoPE); lane
+// i < 16 holds token 16 warp + i's address, nullptr for a row of zeros.
+// Lanes 2i and 2i + 1 copy token i's even and odd chunks (21 and 20 of 41),
+// as stage_e4m3_rows does.
+__device__ __forceinline__ void stage_blockwise_rows(uint32_t stage, int warp, int lane,
+                                                     const uint8_t* my_row_source,
+                                                     const void* fallback) {
+  const int token = warp * 16 + lane / 2, parity = lane % 2;
+  const uint8_t* source = reinterpret_cast<const uint8_t*>(__shfl_sync(
+      0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), lane / 2));
+  const bool valid = source != nullptr;
+#pragma unroll
+  for (int j = 0; j < (kBlockwiseTokenChunks + 1) / 2; ++j) {
+    const int chunk = 2 * j + parity;
+    if (chunk < kBlockwiseTokenChunks) {
+      cp_async_16(stage + blockwise_staged_offset(token, chunk),
+                  valid ? source + 16 * chunk : fallback, valid);
+    }
   }
 }
 

@@ -36,12 +36,15 @@ namespace mladec::detail {
 // of them writes. Ends
 // when both warpgroups have converted (kQConverted, phase `phase`): the f16
 // rows visible to wgmma.
-template <int kRows>
+// kSlabs: the slabs converted, from the first — all 9 for e4m3; blockwise
+// converts the 8 latent slabs and leaves the RoPE slab in bf16 (its scores
+// are a bf16 wgmma: rope_scores_register_a), the row's scale taken over the
+// latent values only.
+template <int kRows, int kSlabs = decode_layout::kRowChunks / 8>
 __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_bytes, int m,
                                                  uint32_t phase) {
   using namespace decode_layout;
   constexpr int kThreadsPerRow = kMathThreads / kRows;
-  constexpr int kSlabs = kRowChunks / 8;
   // A row's threads: chunk p of every slab (8 threads) or of every other
   // slab (16 threads).
   constexpr int kSlabStep = kThreadsPerRow / 8;
@@ -123,15 +126,21 @@ __device__ __forceinline__ void score_fragment(uint32_t (&a)[4], uint32_t low, u
   e4m3x4_to_f16x2x2(high, a[1], a[3]);
 }
 
-// Sᵀ = K·Qᵀ over all 36 k-steps of the staged block at `stage`, issued and
-// completed, a slab (four k-steps) at a time: its chunks loaded while the
-// previous slab converts, its fragments converted while the previous slab's
-// wgmmas run (two fragment sets alternating). `q` describes the f16 Q tile.
-template <int kRows>
-__device__ __forceinline__ void scores_register_a(float (&s)[kRows / 2], uint32_t stage,
+// Sᵀ = K·Qᵀ over the e4m3 k-steps of the staged block at `stage`, issued
+// and completed, a slab (four k-steps) at a time: its chunks loaded while
+// the previous slab converts, its fragments converted while the previous
+// slab's wgmmas run (two fragment sets alternating). `q` describes the f16
+// Q tile. kGroups 1 (e4m3): all 36 k-steps into s[0]; kGroups 4 (blockwise):
+// the 8 latent slabs, group g's two into s[g] (each group has its own scale
+// per token: blockwise_scores combines them; the RoPE part is
+// rope_scores_register_a's).
+template <int kRows, int kGroups = 1>
+__device__ __forceinline__ void scores_register_a(float (&s)[kGroups][kRows / 2], uint32_t stage,
                                                   const SlabDescriptors& q, int warp, int lane) {
   using namespace decode_layout;
-  constexpr int kSlabs = kRowChunks / 8;
+  static_assert(kGroups == 1 || kGroups == kBlockwiseScales, "e4m3 or blockwise");
+  constexpr int kSlabs = kGroups == 1 ? kRowChunks / 8 : kLatentDim / 64;
+  constexpr int kGroupSteps = 4 * kSlabs / kGroups;
   const int token = warp * 16 + lane / 4;
   // Rows g and g + 8 share the swizzle (tokens eight apart).
   const uint32_t row = stage + token * kRegisterAStageTokenBytes;  // in slab 0
@@ -166,11 +175,76 @@ __device__ __forceinline__ void scores_register_a(float (&s)[kRows / 2], uint32_
 #pragma unroll
     for (int k = 0; k < 4; ++k) {
       const int step = 4 * slab + k;
-      wgmma_m64nk16_rs_f16<kRows>(s, fragments[k], q.at(k_step_offset(step)), step > 0);
+      wgmma_m64nk16_rs<kRows>(s[step / kGroupSteps], fragments[k], q.at(k_step_offset(step)),
+                              step % kGroupSteps > 0);
     }
     wgmma_commit();
   }
   wgmma_wait<0>();
+}
+
+// Blockwise: Sᵀ's RoPE part (64 bf16 values per token, not all of them f16
+// values) as bf16 wgmmas, A from the staged RoPE bytes as they are
+// (rope_fragment_chunk: the fragment in the values' own order), B = the Q
+// tile's RoPE slab (slab 8), left in bf16 by convert_q_to_f16. Issued and
+// completed.
+template <int kRows>
+__device__ __forceinline__ void rope_scores_register_a(float (&s)[kRows / 2], uint32_t stage,
+                                                       const SlabDescriptors& q, int warp,
+                                                       int lane) {
+  using namespace decode_layout;
+  const int g = lane / 4, c = lane % 4;
+  uint32_t a[kRopeDim / 16][4];
+#pragma unroll
+  for (int kk = 0; kk < kRopeDim / 16; ++kk) {
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      const int token = 16 * warp + g + rope_fragment_row_offset(r);
+      a[kk][r] = load_shared_u32(stage + blockwise_rope_offset(token, rope_fragment_chunk(kk, r)) +
+                                 4 * c);
+    }
+  }
+  wgmma_fence();
+#pragma unroll
+  for (int kk = 0; kk < kRopeDim / 16; ++kk) {
+    wgmma_m64nk16_rs<kRows, true>(s, a[kk], q.at(k_step_offset(kLatentDim / 16 + kk)), kk > 0);
+  }
+  wgmma_commit();
+  wgmma_wait<0>();
+}
+
+// Blockwise: the four scales of the thread's token rows h = 0, 1
+// (fragment_row, + 8) of the staged block, one 16-byte read each.
+__device__ __forceinline__ void load_token_scales(float (&scales)[2][kBlockwiseScales],
+                                                  uint32_t stage, int fragment_row) {
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const uint4 v = load_shared_v4(stage + kBlockwiseStageScales + 16 * (fragment_row + 8 * h));
+    scales[h][0] = __uint_as_float(v.x);
+    scales[h][1] = __uint_as_float(v.y);
+    scales[h][2] = __uint_as_float(v.z);
+    scales[h][3] = __uint_as_float(v.w);
+  }
+}
+
+// Blockwise: a block's Sᵀ from its parts, element k (token row h = (k >> 1)
+// & 1, thread row 2 (k / 4) + (k & 1)): inverse_q_scale(thread row) ·
+// Σ_g scale_g(token) · groups[g] + rope — the latent part undoes Q's f16
+// row scale, the RoPE part (bf16) never had one.
+template <int kFragment, typename InverseQScale>
+__device__ __forceinline__ void blockwise_scores(float (&s)[kFragment],
+                                                 const float (&groups)[kBlockwiseScales][kFragment],
+                                                 const float (&rope)[kFragment],
+                                                 const float (&token_scales)[2][kBlockwiseScales],
+                                                 InverseQScale inverse_q_scale) {
+#pragma unroll
+  for (int k = 0; k < kFragment; ++k) {
+    const int h = (k >> 1) & 1;
+    float latent = 0.f;
+#pragma unroll
+    for (int g = 0; g < kBlockwiseScales; ++g) latent = fmaf(token_scales[h][g], groups[g][k], latent);
+    s[k] = fmaf(inverse_q_scale(2 * (k / 4) + (k & 1)), latent, rope[k]);
+  }
 }
 
 // Oᵀ += Vᵀ·Pᵀ for the staged block, issued (not committed to a wait), into
@@ -235,7 +309,62 @@ __device__ __forceinline__ void issue_output_register_a(float (&acc)[8][kRows / 
     wgmma_fence();
 #pragma unroll
     for (int t = 0; t < kTiles; ++t) {
-      wgmma_m64nk16_rs_f16<kRows>(acc[h * kTiles + t], fragments[t], pt.at(kk * 32), true);
+      wgmma_m64nk16_rs<kRows>(acc[h * kTiles + t], fragments[t], pt.at(kk * 32), true);
+    }
+    wgmma_commit();
+  }
+}
+
+// Blockwise, 16 rows: Oᵀ += Vᵀ·Pᵀ_G for the staged block into the eight
+// group-pure tiles (tile 2G + u reads group G's Pᵀ at p_tiles + G ·
+// tile_stride; blockwise_output_*), issued (not committed to a wait). Per
+// k-step a thread reads one word per token and group for its four tokens
+// (output_token, as the e4m3 form) — the next k-step's while this one's
+// wgmmas issue — and tile t takes bytes 2u, 2u + 1 of group t / 2's words
+// (output_pick), as the e4m3 form takes word t / 2 of its chunk.
+__device__ __forceinline__ void issue_output_blockwise_register_a(float (&acc)[8][8],
+                                                                  uint32_t stage, uint32_t p_tiles,
+                                                                  uint32_t tile_stride, int warp,
+                                                                  int lane) {
+  using namespace decode_layout;
+  constexpr int kSteps = kBlockTokens / 16;
+  const int g = lane / 4, c = lane % 4;
+  const auto load = [&](int kk, uint32_t (&x)[4][kBlockwiseScales]) {
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int token = output_token(kk, 2 * c + e % 2 + 8 * (e / 2));
+#pragma unroll
+      for (int group = 0; group < kBlockwiseScales; ++group) {
+        x[e][group] = load_shared_u32(
+            stage + staged_offset(token, blockwise_output_chunk(warp, g, group)) + 4 * (g & 3));
+      }
+    }
+  };
+  const SlabDescriptors pt[kBlockwiseScales] = {
+      SlabDescriptors(p_tiles, 16), SlabDescriptors(p_tiles + tile_stride, 16),
+      SlabDescriptors(p_tiles + 2 * tile_stride, 16), SlabDescriptors(p_tiles + 3 * tile_stride, 16)};
+  uint32_t x[4][kBlockwiseScales];
+  load(0, x);
+  // One fragment set: the group scores and softmax state leave no room for
+  // a second (as at 32 rows).
+  uint32_t fragments[8][4];
+#pragma unroll
+  for (int kk = 0; kk < kSteps; ++kk) {
+    if (kk >= 1) wgmma_wait<0>();
+#pragma unroll
+    for (int t = 0; t < 8; ++t) {
+      const uint32_t pick = output_pick(t);
+      const uint32_t first = byte_permute(x[0][t / 2], x[1][t / 2], pick);
+      const uint32_t second = byte_permute(x[2][t / 2], x[3][t / 2], pick);
+      e4m3x4_to_f16x2x2(first, fragments[t][0], fragments[t][1]);
+      e4m3x4_to_f16x2x2(second, fragments[t][2], fragments[t][3]);
+    }
+    if (kk + 1 < kSteps) load(kk + 1, x);
+    wgmma_fence();
+#pragma unroll
+    for (int t = 0; t < 8; ++t) {
+      // k-step kk of the group's Pᵀ: 16 keys, 32 bytes of its rows.
+      wgmma_m64nk16_rs<16>(acc[t], fragments[t], pt[t / 2].at(kk * 32), true);
     }
     wgmma_commit();
   }

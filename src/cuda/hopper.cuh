@@ -274,40 +274,45 @@ __device__ __forceinline__ void wgmma_m64n256k16_rs(float (&d)[128],
 }
 
 // d (kColumns / 2 floats) = A · B (+ d when accumulate), m64n{16,32}k16 in
-// f16: A from registers (per warp the m16n8k16 fragment: a[0] row g,
-// columns 2c..2c+1; a[1] row g + 8; a[2], a[3] the same rows, columns + 8;
-// g = lane / 4, c = lane % 4), B from shared memory, K-major. The registers
-// must not change until the wgmma group that reads them has completed.
-template <int kColumns>
-__device__ __forceinline__ void wgmma_m64nk16_rs_f16(float (&d)[kColumns / 2],
-                                                     const uint32_t (&a)[4], uint64_t b_desc,
-                                                     bool accumulate) {
+// f16 (or bf16 with kBf16): A from registers (per warp the m16n8k16
+// fragment: a[0] row g, columns 2c..2c+1; a[1] row g + 8; a[2], a[3] the
+// same rows, columns + 8; g = lane / 4, c = lane % 4), B from shared memory,
+// K-major. The registers must not change until the wgmma group that reads
+// them has completed.
+#define MLADEC_WGMMA_RS_N16(TYPE)                                                            \
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %13, 0;\n"                                  \
+               "wgmma.mma_async.sync.aligned.m64n16k16.f32." TYPE "." TYPE " "                  \
+               "{%0, %1, %2, %3, %4, %5, %6, %7}, {%8, %9, %10, %11}, %12, p, 1, 1, 0;\n}\n" \
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),      \
+                 "+f"(d[6]), "+f"(d[7])                                                       \
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc),                     \
+                 "r"(int(accumulate)))
+#define MLADEC_WGMMA_RS_N32(TYPE)                                                              \
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %21, 0;\n"                                    \
+               "wgmma.mma_async.sync.aligned.m64n32k16.f32." TYPE "." TYPE " "                    \
+               "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, "        \
+               "{%16, %17, %18, %19}, %20, p, 1, 1, 0;\n}\n"                                      \
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),        \
+                 "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]),      \
+                 "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])                             \
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc),                       \
+                 "r"(int(accumulate)))
+template <int kColumns, bool kBf16 = false>
+__device__ __forceinline__ void wgmma_m64nk16_rs(float (&d)[kColumns / 2],
+                                                 const uint32_t (&a)[4], uint64_t b_desc,
+                                                 bool accumulate) {
   static_assert(kColumns == 16 || kColumns == 32, "wgmma N of the narrow forms");
-  if constexpr (kColumns == 16) {
-    asm volatile(
-        "{\n"
-        ".reg .pred p;\n"
-        "setp.ne.b32 p, %13, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16 "
-        "{%0, %1, %2, %3, %4, %5, %6, %7}, {%8, %9, %10, %11}, %12, p, 1, 1, 0;\n"
-        "}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
-          "+f"(d[7])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(int(accumulate)));
+  if constexpr (kColumns == 16 && !kBf16) {
+    MLADEC_WGMMA_RS_N16("f16");
+  } else if constexpr (kColumns == 16) {
+    MLADEC_WGMMA_RS_N16("bf16");
+  } else if constexpr (!kBf16) {
+    MLADEC_WGMMA_RS_N32("f16");
   } else {
-    asm volatile(
-        "{\n"
-        ".reg .pred p;\n"
-        "setp.ne.b32 p, %21, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n32k16.f32.f16.f16 "
-        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, "
-        "{%16, %17, %18, %19}, %20, p, 1, 1, 0;\n"
-        "}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
-          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]),
-          "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "r"(int(accumulate)));
+    MLADEC_WGMMA_RS_N32("bf16");
   }
 }
+#undef MLADEC_WGMMA_RS_N16
+#undef MLADEC_WGMMA_RS_N32
 
 }  // namespace mladec::detail

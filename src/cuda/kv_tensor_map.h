@@ -18,13 +18,17 @@ namespace mladec::detail {
 constexpr int kKvTmaMinPageTokens = 8;
 
 // Tokens per copy of the TMA path for this cache, with `map` filled; 0 when
-// the cache does not allow it: bf16 or e4m3 (used by the register-A path
-// only), a page size that is a multiple of 64 or divides 64 (at least
+// the cache does not allow it: bf16, e4m3 or blockwise (these two used by
+// the register-A path only), a page size that is a multiple of 64 or divides 64 (at least
 // kKvTmaMinPageTokens), a 16-byte aligned base and
 // 16-byte multiples as strides, and the driver's encoder available. 0 leaves
 // the gather path in charge (every other cache). MLADEC_KV_TMA=0 in the
 // environment turns the path off (for A/B timing and for debugging).
+// Blockwise caches (the register-A path at 16 rows) get three maps over the
+// same bytes: `map` the latent slabs (64 bytes, 64-byte swizzle, as e4m3),
+// `rope_map` the RoPE values (128 bytes, 128-byte swizzle) and `scale_map`
+// the scales (16 bytes): the staged layout of src/core/register_a_layout.h.
 int make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
-                       CUtensorMap& map);
+                       CUtensorMap& map, CUtensorMap& rope_map, CUtensorMap& scale_map);
 
 }  // namespace mladec::detail

@@ -38,6 +38,40 @@ __device__ __forceinline__ uint32_t exchange_word(uint32_t exchange, int warp, i
   return exchange + 4 * (warp * decode_layout::kTransposedRowLimit + row);
 }
 
+// Each thread row's value combined (`op`) over the warpgroup: first over
+// the warp's eight lanes that hold its query row (shuffles), then lanes
+// 0..3 publish it as word (warp, query row) of `exchange`, and after named
+// barrier `barrier` every thread combines the four warps' words into
+// `combined`, starting from `init`.
+template <int kThreadRows, typename Op>
+__device__ __forceinline__ void warpgroup_row_reduce(float (&value)[kThreadRows],
+                                                     uint32_t exchange, int warp, int lane,
+                                                     int barrier,
+                                                     const float (&init)[kThreadRows],
+                                                     float (&combined)[kThreadRows], Op op) {
+  using namespace decode_layout;
+#pragma unroll
+  for (int q = 0; q < kThreadRows; ++q) {
+#pragma unroll
+    for (int mask = 4; mask < 32; mask <<= 1) {
+      value[q] = op(value[q], __shfl_xor_sync(0xffffffffu, value[q], mask));
+    }
+    if (lane < 4) {
+      store_shared_f32(exchange_word(exchange, warp, transposed_query_row(q, lane)), value[q]);
+    }
+  }
+  named_barrier_sync(barrier, kWarpgroupThreads);
+#pragma unroll
+  for (int q = 0; q < kThreadRows; ++q) {
+    combined[q] = init[q];
+#pragma unroll
+    for (int w = 0; w < 4; ++w) {
+      combined[q] = op(combined[q], __uint_as_float(load_shared_u32(
+                                        exchange_word(exchange, w, transposed_query_row(q, lane)))));
+    }
+  }
+}
+
 // The end of the keys each thread row sees in this piece (the causal mask
 // of MTP rows; rows past the tile's row count see none).
 template <int kThreadRows>
@@ -78,30 +112,15 @@ __device__ __forceinline__ void transposed_block_maxima(
     s[k] = visible ? s[k] * score_scale(q) : -INFINITY;
     block_max[q] = fmaxf(block_max[q], s[k]);
   }
+  float new_max[kThreadRows];
+  warpgroup_row_reduce(block_max, max_exchange, warp, lane, barrier, row_max, new_max,
+                       [](float a, float b) { return fmaxf(a, b); });
 #pragma unroll
   for (int q = 0; q < kThreadRows; ++q) {
-#pragma unroll
-    for (int mask = 4; mask < 32; mask <<= 1) {
-      block_max[q] = fmaxf(block_max[q], __shfl_xor_sync(0xffffffffu, block_max[q], mask));
-    }
-    if (lane < 4) {
-      store_shared_f32(exchange_word(max_exchange, warp, transposed_query_row(q, lane)),
-                       block_max[q]);
-    }
-  }
-  named_barrier_sync(barrier, kWarpgroupThreads);
-#pragma unroll
-  for (int q = 0; q < kThreadRows; ++q) {
-    float new_max = row_max[q];
-#pragma unroll
-    for (int w = 0; w < 4; ++w) {
-      new_max = fmaxf(new_max, __uint_as_float(load_shared_u32(
-                                   exchange_word(max_exchange, w, transposed_query_row(q, lane)))));
-    }
     // No visible key yet: subtract 0 so every exp2 is 0, not NaN.
-    base[q] = new_max == -INFINITY ? 0.f : new_max;
+    base[q] = new_max[q] == -INFINITY ? 0.f : new_max[q];
     scale[q] = exp2_flush(row_max[q] - base[q]);
-    row_max[q] = new_max;
+    row_max[q] = new_max[q];
     row_sum[q] *= scale[q];
   }
 }
@@ -144,28 +163,9 @@ template <int kThreadRows>
 __device__ __forceinline__ void transposed_row_totals(float (&row_sum)[kThreadRows],
                                                       uint32_t sum_exchange, int warp, int lane,
                                                       int barrier, float (&total)[kThreadRows]) {
-  using namespace decode_layout;
-#pragma unroll
-  for (int q = 0; q < kThreadRows; ++q) {
-#pragma unroll
-    for (int mask = 4; mask < 32; mask <<= 1) {
-      row_sum[q] += __shfl_xor_sync(0xffffffffu, row_sum[q], mask);
-    }
-    if (lane < 4) {
-      store_shared_f32(exchange_word(sum_exchange, warp, transposed_query_row(q, lane)),
-                       row_sum[q]);
-    }
-  }
-  named_barrier_sync(barrier, kWarpgroupThreads);
-#pragma unroll
-  for (int q = 0; q < kThreadRows; ++q) {
-    total[q] = 0.f;
-#pragma unroll
-    for (int w = 0; w < 4; ++w) {
-      total[q] += __uint_as_float(
-          load_shared_u32(exchange_word(sum_exchange, w, transposed_query_row(q, lane))));
-    }
-  }
+  const float zero[kThreadRows] = {};
+  warpgroup_row_reduce(row_sum, sum_exchange, warp, lane, barrier, zero, total,
+                       [](float a, float b) { return a + b; });
 }
 
 // The LSE of tile row r (natural log; -inf for a row that saw no key) to
