@@ -9,9 +9,6 @@
 // on the CPU). Fragment conventions as transposed_softmax.cuh: element k of
 // a thread's Sᵀ fragment is thread row 2 (k / 4) + (k & 1) (query row
 // transposed_query_row) and token row fragment_row + 8 ((k >> 1) & 1).
-//
-// NOT YET USED by any kernel: the blockwise register-A kernel is being
-// built on this branch step by step (bench/NOTES.md).
 #include <cstdint>
 
 #include "mladec/constants.h"

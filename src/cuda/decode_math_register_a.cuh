@@ -16,7 +16,7 @@
 // an earlier form had both warpgroups take every block, each converting all
 // of K for the same Sᵀ (v34); here each block's K is converted once (v41).
 //
-// Blockwise caches at 16 rows (kRegisterABlockwise; UNVERIFIED on a GPU):
+// Blockwise caches at 16 rows (kRegisterABlockwise; bench/NOTES.md v43):
 // Sᵀ per 128-value scale group plus a bf16 RoPE part, combined with each
 // token's scales (blockwise_scores); the softmax keeps a base per group
 // (blockwise_softmax.cuh) and writes one Pᵀ per group into rows 16..31 of
