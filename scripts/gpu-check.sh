@@ -136,7 +136,10 @@ if want profile; then
   # 1) widen it, e.g. 'decode|combine' and 2 for a small batch's two kernels.
   IFS=';' read -r -a cases <<<"${PROFILE_CASES:-128x8192 s_q=1 h_q=16 page=64 fixed bf16;128x8192 s_q=1 h_q=128 page=64 fixed bf16;128x8192 s_q=1 h_q=16 page=64 fixed fp8_e4m3}"
   for case in "${cases[@]}"; do
-    name=$(echo "$case" | tr -c 'a-zA-Z0-9' '_' | cut -c1-40)
+    # The whole case in the name: cut to 40 characters, the blockwise and
+    # e4m3 cases of one shape shared a name and one profile overwrote the
+    # other (session 12).
+    name=$(echo "$case" | tr -c 'a-zA-Z0-9' '_' | sed 's/_*$//')
     ncu --clock-control none -k "regex:${PROFILE_KERNELS:-decode}" \
       --launch-count "${PROFILE_LAUNCHES:-1}" --set full \
       --import-source yes -f -o "/tmp/ncu_$name" \
