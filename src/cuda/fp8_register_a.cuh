@@ -331,14 +331,19 @@ __device__ __forceinline__ void issue_output_blockwise_register_a(float (&acc)[8
   using namespace decode_layout;
   constexpr int kSteps = kBlockTokens / 16;
   const int g = lane / 4, c = lane % 4;
+  // Four addresses; k-steps and groups are immediates (blockwise_output_offset).
+  uint32_t token_words[4];
+#pragma unroll
+  for (int e = 0; e < 4; ++e) {
+    token_words[e] = stage + blockwise_output_offset(warp, g, 2 * c + e % 2 + 8 * (e / 2));
+  }
   const auto load = [&](int kk, uint32_t (&x)[4][kBlockwiseScales]) {
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      const int token = output_token(kk, 2 * c + e % 2 + 8 * (e / 2));
 #pragma unroll
       for (int group = 0; group < kBlockwiseScales; ++group) {
-        x[e][group] = load_shared_u32(
-            stage + staged_offset(token, blockwise_output_chunk(warp, g, group)) + 4 * (g & 3));
+        x[e][group] = load_shared_u32(token_words[e] + kk * kBlockwiseOutputStepBytes +
+                                      group * kBlockwiseOutputGroupBytes);
       }
     }
   };
