@@ -229,7 +229,7 @@ TEST(ReferenceSemantics, PoisonedSlotsNeverLeak) {
 // its products exact at 16-row tiles (1 head), rounded to bf16 at 64-row
 // tiles (40 heads), as those kernel forms consume them (kv_format.h).
 TEST(ReferenceSemantics, DequantizesEachKvFormat) {
-  for (const auto [dtype, heads] : {std::pair{KvDtype::kBf16, 1}, {KvDtype::kFp8E4m3, 1},
+  for (const auto& [dtype, heads] : {std::pair{KvDtype::kBf16, 1}, {KvDtype::kFp8E4m3, 1},
                                     {KvDtype::kFp8Blockwise, 1}, {KvDtype::kFp8Blockwise, 40}}) {
     SCOPED_TRACE(std::string(kv_dtype_name(dtype)) + " h_q=" + std::to_string(heads));
     RandomStep step = make_step(heads, dtype, true, 16, {20}, 1, 17);

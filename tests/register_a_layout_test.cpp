@@ -172,6 +172,27 @@ TEST(RegisterALayout, QConversionReadsAreOneBasePlusRotatedImmediates) {
   }
 }
 
+// Blockwise Oᵀ reads: one offset per token column, immediates for the
+// k-step and the group, the same bytes as the token's chunk and word.
+TEST(RegisterALayout, BlockwiseOutputReadsAreFourOffsetsPlusImmediates) {
+  for (int warp = 0; warp < 4; ++warp) {
+    for (int g = 0; g < 8; ++g) {
+      for (int column = 0; column < 16; ++column) {
+        for (int kk = 0; kk < kTokens / 16; ++kk) {
+          for (int group = 0; group < kBlockwiseScales; ++group) {
+            const int token = output_token(kk, column);
+            EXPECT_EQ(blockwise_output_offset(warp, g, column) + kk * kBlockwiseOutputStepBytes +
+                          group * kBlockwiseOutputGroupBytes,
+                      staged_offset(token, blockwise_output_chunk(warp, g, group)) + 4 * (g & 3))
+                << "warp " << warp << " g " << g << " column " << column << " kk " << kk
+                << " group " << group;
+          }
+        }
+      }
+    }
+  }
+}
+
 // Where a form's lane row g of warp w (in pass m) reads each token —
 // chunk and first word — and which latent value tile t, row g + 8 · half
 // of it holds.

@@ -138,6 +138,18 @@ MLADEC_HD constexpr int blockwise_output_word(int warp, int g) {
 MLADEC_HD constexpr int blockwise_output_chunk(int warp, int g, int group) {
   return 8 * group + blockwise_output_word(warp, g) / 4;
 }
+// The byte offset in a staged block of the word lane (warp, g, c) reads for
+// token column `column` (of output_token) at k-step kk and group `group`:
+// blockwise_output_offset(warp, g, c, column) + kk · kBlockwiseOutputStepBytes
+// + group · kBlockwiseOutputGroupBytes — k-steps move the token by 16 and
+// groups the chunk by 8 (two slabs), neither of which touches the swizzle
+// (token bits 1..2), so a thread keeps four offsets and every read adds
+// immediates (tests/register_a_layout_test.cpp).
+inline constexpr int kBlockwiseOutputStepBytes = 16 * kRegisterAStageTokenBytes;
+inline constexpr int kBlockwiseOutputGroupBytes = 2 * kRegisterAStageSlabBytes;
+MLADEC_HD constexpr int blockwise_output_offset(int warp, int g, int column) {
+  return staged_offset(output_token(0, column), blockwise_output_chunk(warp, g, 0)) + 4 * (g & 3);
+}
 MLADEC_HD constexpr int blockwise_output_latent(int warp, int g, int tile, int half) {
   return 128 * (tile / 2) + 4 * blockwise_output_word(warp, g) + 2 * (tile % 2) + half;
 }

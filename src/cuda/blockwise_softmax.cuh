@@ -41,12 +41,18 @@ __device__ __forceinline__ void token_group_shifts(float (&shift)[2][kBlockwiseS
   }
 }
 
-// Word (quantity, warp, query row) of a warpgroup's blockwise maxima
-// exchange: float [kBlockwiseMaxima][4 warps][kRows].
+// Word (quantity, query row, warp) of a warpgroup's blockwise maxima
+// exchange: float [kBlockwiseMaxima][kRows][4 warps], so that a row's four
+// warps are one 16-byte read (blockwise_exchange_row).
 template <int kRows>
 __device__ __forceinline__ uint32_t blockwise_exchange_word(uint32_t exchange, int quantity,
-                                                            int warp, int row) {
-  return exchange + 4 * ((quantity * 4 + warp) * kRows + row);
+                                                            int row, int warp) {
+  return exchange + 4 * ((quantity * kRows + row) * 4 + warp);
+}
+template <int kRows>
+__device__ __forceinline__ uint32_t blockwise_exchange_row(uint32_t exchange, int quantity,
+                                                           int row) {
+  return blockwise_exchange_word<kRows>(exchange, quantity, row, 0);
 }
 
 // The block's maxima and the running state moved to them. In: s, a block's
@@ -95,7 +101,7 @@ __device__ __forceinline__ void blockwise_block_maxima(
       }
       if (lane < 4) {
         store_shared_f32(
-            blockwise_exchange_word<kRows>(exchange, x, warp, transposed_query_row(q, lane)),
+            blockwise_exchange_word<kRows>(exchange, x, transposed_query_row(q, lane), warp),
             block_max[q][x]);
       }
     }
@@ -110,11 +116,9 @@ __device__ __forceinline__ void blockwise_block_maxima(
     for (int g = 0; g < kBlockwiseScales; ++g) new_max[1 + g] = group_max[q][g];
 #pragma unroll
     for (int x = 0; x < kBlockwiseMaxima; ++x) {
-#pragma unroll
-      for (int w = 0; w < 4; ++w) {
-        new_max[x] = fmaxf(new_max[x], __uint_as_float(load_shared_u32(
-                                           blockwise_exchange_word<kRows>(exchange, x, w, row))));
-      }
+      const uint4 warps = load_shared_v4(blockwise_exchange_row<kRows>(exchange, x, row));
+      new_max[x] = fmaxf(fmaxf(new_max[x], fmaxf(__uint_as_float(warps.x), __uint_as_float(warps.y))),
+                         fmaxf(__uint_as_float(warps.z), __uint_as_float(warps.w)));
     }
     base[q] = softmax_base(new_max[0]);
     scale[q] = exp2_flush(row_max[q] - base[q]);  // softmax_rescale: 0 from −inf

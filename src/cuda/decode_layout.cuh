@@ -118,10 +118,13 @@ static_assert(kBlockwiseStageBytes % 1024 == 0, "stages 1024-byte aligned");
 // [2][32]) and the end of its keys in the piece (int [2][32]).
 constexpr int kTransposedQScaleOffset = kTransposedMaxOffset + 2 * 4 * kTransposedRowLimit * 4;
 constexpr int kRegisterARowEndOffset = kTransposedQScaleOffset + 2 * kTransposedRowLimit * 4;
-// Blockwise (16 rows): each warpgroup's maxima exchange, float [5][4 warps]
-// [16 rows] (blockwise_softmax.cuh), after the row-end table.
+// Blockwise (16 rows): each warpgroup's maxima exchange, float [5][16 rows]
+// [4 warps] (blockwise_softmax.cuh), after the row-end table; 16-byte
+// aligned (a row's four warps are one read).
 constexpr int kBlockwiseExchangeOffset = kRegisterARowEndOffset + 2 * kTransposedRowLimit * 4;
 constexpr int kBlockwiseExchangeBytes = (1 + kBlockwiseScales) * 4 * 16 * 4;
+static_assert(kBlockwiseExchangeOffset % 16 == 0 && kBlockwiseExchangeBytes % 16 == 0,
+              "16-byte rows");
 static_assert(kBlockwiseExchangeOffset + 2 * kBlockwiseExchangeBytes <=
                   kTransposedMaxOffset + kUpperHalf,
               "within the upper half of Q slab 2");

@@ -119,7 +119,7 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       }
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       fence_proxy_async();
-      // Blockwise leaves the RoPE slab in bf16 (rope_scores_register_a).
+      // Blockwise leaves the RoPE slab in bf16 (issue_rope_scores).
       convert_q_to_f16<kRows, kBlockwise ? kLatentDim / 64 : kRowChunks / 8>(smem, smem_bytes, m,
                                                                              q_loads);
       if constexpr (kRowsHeld) {
@@ -149,15 +149,17 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       fence_proxy_async();
 
       float scores[kBlockwise ? kBlockwiseScales : 1][kFragment];
-      scores_register_a<kRows>(scores, staged, q_tile, warp, lane);
       float s[kFragment];
       float token_scales[2][kBlockwiseScales], shift[2][kBlockwiseScales];
       if constexpr (!kBlockwise) {
+        scores_register_a<kRows>(scores, staged, q_tile, warp, lane, [] {});
 #pragma unroll
         for (int k = 0; k < kFragment; ++k) s[k] = scores[0][k];
       } else {
         float rope[kFragment];
-        rope_scores_register_a<kRows>(rope, staged, q_tile, warp, lane);
+        scores_register_a<kRows>(scores, staged, q_tile, warp, lane, [&] {
+          issue_rope_scores<kRows>(rope, staged, q_tile, warp, lane);
+        });
         load_token_scales(token_scales, staged, fragment_row);
         blockwise_scores(s, scores, rope, token_scales, [&](int q) { return held_scale[q]; });
         token_group_shifts(shift, token_scales);

@@ -38,7 +38,7 @@ namespace mladec::detail {
 // rows visible to wgmma.
 // kSlabs: the slabs converted, from the first — all 9 for e4m3; blockwise
 // converts the 8 latent slabs and leaves the RoPE slab in bf16 (its scores
-// are a bf16 wgmma: rope_scores_register_a), the row's scale taken over the
+// are a bf16 wgmma: issue_rope_scores), the row's scale taken over the
 // latent values only.
 template <int kRows, int kSlabs = decode_layout::kRowChunks / 8>
 __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_bytes, int m,
@@ -132,11 +132,14 @@ __device__ __forceinline__ void score_fragment(uint32_t (&a)[4], uint32_t low, u
 // slab's wgmmas run (two fragment sets alternating). `q` describes the f16
 // Q tile. kGroups 1 (e4m3): all 36 k-steps into s[0]; kGroups 4 (blockwise):
 // the 8 latent slabs, group g's two into s[g] (each group has its own scale
-// per token: blockwise_scores combines them; the RoPE part is
-// rope_scores_register_a's).
-template <int kRows, int kGroups = 1>
+// per token: blockwise_scores combines them). with_last_slab() runs as the
+// last slab's wgmmas are issued, before their commit: blockwise issues its
+// RoPE part there (issue_rope_scores), in the same group, rather than
+// waiting for a group of its own after the latent part (v44).
+template <int kRows, int kGroups = 1, typename WithLastSlab>
 __device__ __forceinline__ void scores_register_a(float (&s)[kGroups][kRows / 2], uint32_t stage,
-                                                  const SlabDescriptors& q, int warp, int lane) {
+                                                  const SlabDescriptors& q, int warp, int lane,
+                                                  WithLastSlab with_last_slab) {
   using namespace decode_layout;
   static_assert(kGroups == 1 || kGroups == kBlockwiseScales, "e4m3 or blockwise");
   constexpr int kSlabs = kGroups == 1 ? kRowChunks / 8 : kLatentDim / 64;
@@ -178,6 +181,7 @@ __device__ __forceinline__ void scores_register_a(float (&s)[kGroups][kRows / 2]
       wgmma_m64nk16_rs<kRows>(s[step / kGroupSteps], fragments[k], q.at(k_step_offset(step)),
                               step % kGroupSteps > 0);
     }
+    if (slab + 1 == kSlabs) with_last_slab();
     wgmma_commit();
   }
   wgmma_wait<0>();
@@ -186,12 +190,12 @@ __device__ __forceinline__ void scores_register_a(float (&s)[kGroups][kRows / 2]
 // Blockwise: Sᵀ's RoPE part (64 bf16 values per token, not all of them f16
 // values) as bf16 wgmmas, A from the staged RoPE bytes as they are
 // (rope_fragment_chunk: the fragment in the values' own order), B = the Q
-// tile's RoPE slab (slab 8), left in bf16 by convert_q_to_f16. Issued and
-// completed.
+// tile's RoPE slab (slab 8), left in bf16 by convert_q_to_f16. Issued only:
+// scores_register_a runs it with its last latent slab (with_last_slab), in
+// the same commit group, while the tensor cores work through that slab.
 template <int kRows>
-__device__ __forceinline__ void rope_scores_register_a(float (&s)[kRows / 2], uint32_t stage,
-                                                       const SlabDescriptors& q, int warp,
-                                                       int lane) {
+__device__ __forceinline__ void issue_rope_scores(float (&s)[kRows / 2], uint32_t stage,
+                                                  const SlabDescriptors& q, int warp, int lane) {
   using namespace decode_layout;
   const int g = lane / 4, c = lane % 4;
   uint32_t a[kRopeDim / 16][4];
@@ -209,8 +213,6 @@ __device__ __forceinline__ void rope_scores_register_a(float (&s)[kRows / 2], ui
   for (int kk = 0; kk < kRopeDim / 16; ++kk) {
     wgmma_m64nk16_rs<kRows, true>(s, a[kk], q.at(k_step_offset(kLatentDim / 16 + kk)), kk > 0);
   }
-  wgmma_commit();
-  wgmma_wait<0>();
 }
 
 // Blockwise: the four scales of the thread's token rows h = 0, 1
@@ -329,14 +331,19 @@ __device__ __forceinline__ void issue_output_blockwise_register_a(float (&acc)[8
   using namespace decode_layout;
   constexpr int kSteps = kBlockTokens / 16;
   const int g = lane / 4, c = lane % 4;
+  // Four addresses; k-steps and groups are immediates (blockwise_output_offset).
+  uint32_t token_words[4];
+#pragma unroll
+  for (int e = 0; e < 4; ++e) {
+    token_words[e] = stage + blockwise_output_offset(warp, g, 2 * c + e % 2 + 8 * (e / 2));
+  }
   const auto load = [&](int kk, uint32_t (&x)[4][kBlockwiseScales]) {
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      const int token = output_token(kk, 2 * c + e % 2 + 8 * (e / 2));
 #pragma unroll
       for (int group = 0; group < kBlockwiseScales; ++group) {
-        x[e][group] = load_shared_u32(
-            stage + staged_offset(token, blockwise_output_chunk(warp, g, group)) + 4 * (g & 3));
+        x[e][group] = load_shared_u32(token_words[e] + kk * kBlockwiseOutputStepBytes +
+                                      group * kBlockwiseOutputGroupBytes);
       }
     }
   };
