@@ -172,6 +172,24 @@ TEST(RegisterALayout, QConversionReadsAreOneBasePlusRotatedImmediates) {
   }
 }
 
+// Pᵀ stores: one base per thread plus immediates, the swizzled place of
+// (query row, output_slot(token)) for every thread's eight elements.
+TEST(RegisterALayout, TransposedPStoresAreOneBasePlusImmediates) {
+  for (int warp = 0; warp < 4; ++warp) {
+    for (int lane = 0; lane < 32; ++lane) {
+      for (int q = 0; q < 4; ++q) {
+        for (int h = 0; h < 2; ++h) {
+          const int row = 8 * (q / 2) + 2 * (lane % 4) + q % 2;
+          const int slot = output_slot(16 * warp + lane / 4 + 8 * h);
+          const int swizzled = row * 128 + 16 * ((slot / 8) ^ (row % 8)) + 2 * (slot % 8);
+          EXPECT_EQ(transposed_p_store_base(warp, lane) + transposed_p_store_step(q, h), swizzled)
+              << "warp " << warp << " lane " << lane << " q " << q << " h " << h;
+        }
+      }
+    }
+  }
+}
+
 // Blockwise Oᵀ reads: one offset per token column, immediates for the
 // k-step and the group, the same bytes as the token's chunk and word.
 TEST(RegisterALayout, BlockwiseOutputReadsAreFourOffsetsPlusImmediates) {

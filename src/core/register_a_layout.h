@@ -65,6 +65,22 @@ MLADEC_HD constexpr int output_token(int kk, int column) {
 MLADEC_HD constexpr int output_slot(int token) {
   return 16 * (token / 16) + 2 * (token % 4) + (token / 4) % 2 + 8 * ((token % 16) / 8);
 }
+// Where a thread stores its Pᵀ elements in output_slot order, in a tile of
+// 128-byte-swizzled rows (query row r, k position x at 128 r + 16 ((x / 8)
+// ^ (r % 8)) + 2 (x % 8)): element (thread row q — query row 8 (q / 2) +
+// 2 (lane % 4) + q % 2 — token row h — token 16 warp + lane / 4 + 8 h) at
+// transposed_p_store_base(warp, lane) + transposed_p_store_step(q, h). The
+// token's chunk 2 warp + h and the row's swizzle bits 2 (lane % 4) + q % 2
+// XOR bitwise apart, so one base per thread and immediates cover all eight
+// (tests/register_a_layout_test.cpp).
+MLADEC_HD constexpr int transposed_p_store_base(int warp, int lane) {
+  const int c = lane % 4, g = lane / 4;
+  return 256 * c + 32 * (warp ^ c) + 2 * (2 * (g % 4) + (g / 4) % 2);
+}
+MLADEC_HD constexpr int transposed_p_store_step(int q, int h) {
+  return 1024 * (q / 2) + 128 * (q % 2) + 16 * (h ^ (q % 2));
+}
+
 // Lane row g of warp w reads one chunk of each token: slab output_slab(w, g)
 // (of the latent's eight), chunk output_chunk(g). Accumulator tile t (of
 // eight) row g (+ 8 · half) is latent dimension 64 slab + 16 chunk + 2t +

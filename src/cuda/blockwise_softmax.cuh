@@ -13,6 +13,7 @@
 
 #include "mladec/constants.h"
 #include "src/core/blockwise_group_softmax.h"
+#include "src/core/register_a_layout.h"
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/hopper.cuh"
@@ -137,31 +138,32 @@ __device__ __forceinline__ void blockwise_block_maxima(
 // Pᵀ_g = sign(scale_g) · 2^(s + shift_g − group_base) stored in f16 into
 // group g's Pᵀ tile (16 query rows × 64 keys of 128-byte swizzled rows at
 // p_tiles + g · tile_stride, 1024-byte aligned; token j at k position
-// position(j), as store_transposed_p lays Pᵀ out — the plan puts them in
+// output_slot(j), as Oᵀ's fragments read it; the addresses one base plus
+// immediates, transposed_p_store_base / _step — the plan puts them in
 // rows 16..31 of Q slabs, which 16-row tiles leave free); group g's
 // accumulator tiles (2g, 2g + 1) rescaled by group_scale; the tiles made
 // visible to the async proxy and the warpgroup (named barrier `barrier`).
-template <int kRows, typename Position>
+template <int kRows>
 __device__ __forceinline__ void store_blockwise_p(
     const float (&s)[kRows / 2], const float (&shift)[2][kBlockwiseScales],
     const float (&token_scales)[2][kBlockwiseScales], const float (&base)[kRows / 4],
     const float (&group_base)[kRows / 4][kBlockwiseScales],
     const float (&group_scale)[kRows / 4][kBlockwiseScales], float (&row_sum)[kRows / 4],
     float (&acc)[2 * kBlockwiseScales][kRows / 2], uint32_t p_tiles, uint32_t tile_stride,
-    int fragment_row, int lane, Position position, int barrier) {
+    int warp, int lane, int barrier) {
   static_assert(kRows == 16, "the group Pᵀ tiles are 16 rows");
   constexpr int kFragment = kRows / 2;
+  // One base; every store adds immediates (transposed_p_store_step).
+  const uint32_t p_base = p_tiles + transposed_p_store_base(warp, lane);
 #pragma unroll
   for (int k = 0; k < kFragment; ++k) {
     const int q = 2 * (k / 4) + (k & 1), h = (k >> 1) & 1;
     row_sum[q] += exp2_flush(s[k] - base[q]);
-    const int slot = position(fragment_row + 8 * h);
-    const uint32_t at = slab_offset(transposed_query_row(q, lane), slot / 8) + 2 * (slot % 8);
 #pragma unroll
     for (int g = 0; g < kBlockwiseScales; ++g) {
       const float weight = copysignf(exp2_flush(s[k] + shift[h][g] - group_base[q][g]),
                                      token_scales[h][g]);
-      store_shared_u16(p_tiles + g * tile_stride + at, f16_bits(weight));
+      store_shared_u16(p_base + g * tile_stride + transposed_p_store_step(q, h), f16_bits(weight));
     }
   }
 #pragma unroll

@@ -177,8 +177,7 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
                                       row_sum, group_max, base, scale, group_base, group_scale,
                                       group_exchange, warp, lane, kTransposedMaxBarrier + m);
         store_blockwise_p<kRows>(s, shift, token_scales, base, group_base, group_scale, row_sum,
-                                 acc, group_p_tiles, kSlabBytes, fragment_row, lane,
-                                 [](int token) { return output_slot(token); },
+                                 acc, group_p_tiles, kSlabBytes, warp, lane,
                                  kTransposedPBarrier + m);
         issue_output_blockwise_register_a(acc, staged, group_p_tiles, kSlabBytes, warp, lane);
       } else {
