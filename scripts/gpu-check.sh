@@ -63,9 +63,12 @@ if want tests; then
 fi
 
 if want bench && [ -x build-gpu/bench/mladec_bench ]; then
-  # Pass MLADEC_COMMIT from the machine holding the repository: the device
-  # copy's git HEAD was found stale (run of 2026-11-29 stamped an old commit).
-  MLADEC_COMMIT=${MLADEC_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)} \
+  # Pass MLADEC_COMMIT from the machine holding the repository, as a
+  # literal (`MLADEC_COMMIT=abc1234`, not `$(git rev-parse ...)` inside the
+  # device command): the device copy's git HEAD is stale — runs of
+  # 2026-11-29 stamped an old commit both ways — so without it the results
+  # say "unknown" rather than a wrong commit.
+  MLADEC_COMMIT=${MLADEC_COMMIT:-unknown} \
     build-gpu/bench/mladec_bench --json "$OUT/bench.json" --markdown "$OUT/bench.md" \
     ${BENCH_ARGS:-} >"$OUT/bench.log" 2>&1
   summary+=("bench rc=$?")
