@@ -16,12 +16,14 @@
 // read below is a whole or half chunk.
 #include <cstdint>
 
+#include "mladec/constants.h"
 #include "src/core/host_device.h"
 
 namespace mladec::detail {
 
-inline constexpr int kRegisterAStageTokenBytes = 64;  // per slab
-inline constexpr int kRegisterAStageSlabBytes = 64 * kRegisterAStageTokenBytes;
+inline constexpr int kRegisterAStageTokens = 64;      // a block (decode_layout::kBlockTokens)
+inline constexpr int kRegisterAStageTokenBytes = 64;  // per slab: 64 e4m3 values
+inline constexpr int kRegisterAStageSlabBytes = kRegisterAStageTokens * kRegisterAStageTokenBytes;
 
 MLADEC_HD constexpr int staged_chunk(int token, int chunk) { return chunk ^ ((token >> 1) & 3); }
 // Byte offset of token t's 16-byte chunk k (of 36) in a staged block.
@@ -120,21 +122,28 @@ MLADEC_HD constexpr int split_output_latent(int m, int warp, int g, int tile, in
 // kBlockwiseStageRope + 128 t, 16-byte chunk k at position k ^ (t & 7)).
 // bf16 RoPE values are not all f16 values, so Sᵀ's RoPE part is a bf16
 // wgmma of its own (A = these values, B = Q's RoPE columns in bf16).
-inline constexpr int kBlockwiseStageScales = 8 * kRegisterAStageSlabBytes;
-inline constexpr int kBlockwiseStageRope = kBlockwiseStageScales + 64 * 16;
-inline constexpr int kBlockwiseStageBytes = kBlockwiseStageRope + 64 * 128;
+inline constexpr int kBlockwiseLatentSlabs = kLatentDim / kRegisterAStageTokenBytes;
+inline constexpr int kBlockwiseScaleBytes = kBlockwiseScales * int(sizeof(float));  // a token's
+inline constexpr int kBlockwiseRopeBytes = kRopeDim * 2;                            // bf16
+inline constexpr int kBlockwiseStageScales = kBlockwiseLatentSlabs * kRegisterAStageSlabBytes;
+inline constexpr int kBlockwiseStageRope =
+    kBlockwiseStageScales + kRegisterAStageTokens * kBlockwiseScaleBytes;
+inline constexpr int kBlockwiseStageBytes =
+    kBlockwiseStageRope + kRegisterAStageTokens * kBlockwiseRopeBytes;
 MLADEC_HD constexpr int blockwise_rope_offset(int token, int chunk) {
-  return kBlockwiseStageRope + 128 * token + 16 * (chunk ^ (token & 7));
+  return kBlockwiseStageRope + kBlockwiseRopeBytes * token + 16 * (chunk ^ (token & 7));
 }
 // Where source chunk c (of 41) of a cached token lands in the staged block:
 // the 32 latent chunks as e4m3's, chunk 32 (the scales) and the 8 RoPE
 // chunks as above. The producer's copies (cp.async, or TMA copies that
 // leave the same layout) and every reader go through these.
-inline constexpr int kBlockwiseTokenChunks = 41;
+inline constexpr int kBlockwiseTokenChunks = kBlockwiseTokenBytes / 16;
+inline constexpr int kBlockwiseLatentChunks = kLatentDim / 16;  // then one of scales
 MLADEC_HD constexpr int blockwise_staged_offset(int token, int chunk) {
-  return chunk < 32    ? staged_offset(token, chunk)
-         : chunk == 32 ? kBlockwiseStageScales + 16 * token
-                       : blockwise_rope_offset(token, chunk - 33);
+  return chunk < kBlockwiseLatentChunks ? staged_offset(token, chunk)
+         : chunk == kBlockwiseLatentChunks
+             ? kBlockwiseStageScales + kBlockwiseScaleBytes * token
+             : blockwise_rope_offset(token, chunk - kBlockwiseLatentChunks - 1);
 }
 // Blockwise Oᵀ: group-pure tiles — tile 2G + u holds 64 of group G's 128
 // latent values — since each tile's wgmmas read one Pᵀ_G (the e4m3 tiles
@@ -156,7 +165,7 @@ MLADEC_HD constexpr int blockwise_output_chunk(int warp, int g, int group) {
 }
 // The byte offset in a staged block of the word lane (warp, g, c) reads for
 // token column `column` (of output_token) at k-step kk and group `group`:
-// blockwise_output_offset(warp, g, c, column) + kk · kBlockwiseOutputStepBytes
+// blockwise_output_offset(warp, g, column) + kk · kBlockwiseOutputStepBytes
 // + group · kBlockwiseOutputGroupBytes — k-steps move the token by 16 and
 // groups the chunk by 8 (two slabs), neither of which touches the swizzle
 // (token bits 1..2), so a thread keeps four offsets and every read adds

@@ -102,9 +102,9 @@ __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
   // Blockwise's other parts of the tokens from `token` of one page on.
   const auto copy_rope_and_scales = [&](int token, int token_in_page, int page) {
     if constexpr (kBlockwise) {
-      tma_load_3d(tile + kBlockwiseStageRope + 128 * token, &p.kv_rope_map, kBlockwiseRopeOffset,
-                  token_in_page, page, full);
-      tma_load_3d(tile + kBlockwiseStageScales + 16 * token, &p.kv_scale_map,
+      tma_load_3d(tile + kBlockwiseStageRope + kBlockwiseRopeBytes * token, &p.kv_rope_map,
+                  kBlockwiseRopeOffset, token_in_page, page, full);
+      tma_load_3d(tile + kBlockwiseStageScales + kBlockwiseScaleBytes * token, &p.kv_scale_map,
                   kBlockwiseScalesOffset, token_in_page, page, full);
     }
   };
@@ -223,7 +223,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       const int block_begin = (e.first_block + b) * kBlockTokens;
       // A full block (every token in the piece, so no row to zero: a masked
       // row of NaN would still poison P·V) of a cache the TMA path takes:
-      // bf16 tiles, or e4m3 staged for the register-A path.
+      // bf16 tiles, or e4m3 / blockwise staged for the register-A path.
       constexpr bool kTmaForm = kDtype == KvDtype::kBf16 || kRegisterA<kDtype, kRows>;
       if (kTmaForm && p.kv_tma_tokens != 0 && block_begin >= piece.kv_begin &&
           block_begin + kBlockTokens <= e.load_end) {

@@ -114,6 +114,7 @@ static_assert(kRegisterAStages<KvDtype::kFp8E4m3> * kRegisterAStageBytes<KvDtype
                       2 * kTileBytes,
               "the stages fill the two KV buffers");
 static_assert(kBlockwiseStageBytes % 1024 == 0, "stages 1024-byte aligned");
+static_assert(kRegisterAStageTokens == kBlockTokens, "a staged block is a KV block");
 // Register-A path, by Q tile parity: each Q row's inverse f16 scale (float
 // [2][32]) and the end of its keys in the piece (int [2][32]).
 constexpr int kTransposedQScaleOffset = kTransposedMaxOffset + 2 * 4 * kTransposedRowLimit * 4;
@@ -128,10 +129,18 @@ static_assert(kBlockwiseExchangeOffset % 16 == 0 && kBlockwiseExchangeBytes % 16
 static_assert(kBlockwiseExchangeOffset + 2 * kBlockwiseExchangeBytes <=
                   kTransposedMaxOffset + kUpperHalf,
               "within the upper half of Q slab 2");
+// Blockwise (16 rows): warpgroup m's four group Pᵀ tiles (16 query rows of
+// 128 bytes each, tile g at + g · kSlabBytes) in rows 16..31 of Q slabs
+// 4m..4m + 3, which 16-row tiles leave free; 1024-byte aligned, as the
+// 128-byte swizzle of their wgmma descriptors needs.
+__host__ __device__ constexpr int blockwise_p_tiles_offset(int warpgroup) {
+  return kQOffset + 4 * warpgroup * kSlabBytes + kTransposedSmallTileRows * 128;
+}
+static_assert(blockwise_p_tiles_offset(1) % 1024 == 0, "swizzle-aligned tiles");
 // Merge: what warpgroup s sends, a part of 16 floats per thread (float4
 // `slot` 0..3 of each thread, slot-major: conflict-free), in the upper
-// halves of Q slabs 4 + 2s, 5 + 2s; and each warpgroup's row maxima and
-// totals (float [2 warpgroups][2][32], per query row).
+// halves of Q slabs 4 + 2s, 5 + 2s; and the row statistics
+// (kRegisterAMergeStatsOffset, below).
 __host__ __device__ constexpr int register_a_merge_offset(int sender, int slot, int thread) {
   return kQOffset + (4 + 2 * sender + slot / 2) * kSlabBytes + kUpperHalf +
          16 * ((slot % 2) * kWarpgroupThreads + thread);

@@ -52,9 +52,8 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
   static_assert(!kBlockwise || kRows == 16, "blockwise: 16 rows");
   constexpr int kStagesHere = kRegisterAStages<kDtype>;
   constexpr int kStageBytes = kRegisterAStageBytes<kDtype>;
-  // Blockwise: each warpgroup's four group Pᵀ tiles (rows 16..31 of Q slabs
-  // 4m..4m + 3, which 16-row tiles leave free) and its maxima exchange.
-  const uint32_t group_p_tiles = smem + kQOffset + 4 * m * kSlabBytes + 16 * 128;
+  // Blockwise: each warpgroup's four group Pᵀ tiles and its maxima exchange.
+  const uint32_t group_p_tiles = smem + blockwise_p_tiles_offset(m);
   const uint32_t group_exchange = smem + kBlockwiseExchangeOffset + m * kBlockwiseExchangeBytes;
   constexpr int kThreadRows = kRows / 4;  // query rows per thread: two per n8 group
   constexpr int kFragment = kRows / 2;    // accumulator floats per m64 tile
@@ -100,7 +99,7 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       return int(load_shared_u32(row_table + kRegisterARowEndOffset + 4 * row));
     };
     // This warpgroup's blocks: the worker's blocks alternate between the
-    // warpgroups across pieces; they rotate through the four stages.
+    // warpgroups across pieces; they rotate through the stages.
     const int first = int((kv_loads + m) & 1);
     constexpr int kStep = 2;
     if (e.num_blocks > 0) {
@@ -327,29 +326,18 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
     for (int q = 0; q < kThreadRows; ++q) {
       const int r = query_row(q);
       if (r >= unit.row_count) continue;
-      // out_scale: fp8_e4m3's per-tensor scale, left out of the dequantized V.
+      // out_scale: fp8_e4m3's per-tensor scale, left out of the dequantized V
+      // (blockwise: group_output_factor below).
       const float inverse = total[q] > 0.f ? p.out_scale / total[q] : 0.f;
       const int index = unit.row_begin + r;
       if (m == 0 && warp == 0 && g == 0) {
         store_transposed_lse(p, piece, unit, r, row_max[q], total[q]);
       }
       const int k0 = 4 * (q >> 1) + (q & 1);  // half 0; half 1 is k0 + 2
-      const int latent0 = kRows == 16 ? output_latent(warp, g, kHalfTiles * m, 0)
-                                      : split_output_latent(m, warp, g, 0, 0);
-      float kept[kHalfTiles][2];
-#pragma unroll
-      for (int t = 0; t < kHalfTiles; ++t) {
-#pragma unroll
-        for (int half = 0; half < 2; ++half) {
-          kept[t][half] = (m == 0 ? acc[t][k0 + 2 * half] : acc[kHalfTiles + t][k0 + 2 * half]) *
-                          inverse;
-        }
-      }
       if constexpr (kBlockwise) {
         // Group-pure tiles: kept tiles 2j, 2j + 1 are group 2m + j, its
         // latent values 128 (2m + j) + 4 word + 0..3 (blockwise_output_latent),
         // each group on its own base.
-        const int word = blockwise_output_word(warp, g);
 #pragma unroll
         for (int j = 0; j < 2; ++j) {
           const float factor = p.out_scale * group_output_factor(kept_base[q][j],
@@ -359,7 +347,7 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
               (m == 0 ? acc[2 * j][k0 + 2] : acc[kHalfTiles + 2 * j][k0 + 2]) * factor,
               (m == 0 ? acc[2 * j + 1][k0] : acc[kHalfTiles + 2 * j + 1][k0]) * factor,
               (m == 0 ? acc[2 * j + 1][k0 + 2] : acc[kHalfTiles + 2 * j + 1][k0 + 2]) * factor};
-          const int latent = 128 * (2 * m + j) + 4 * word;
+          const int latent = blockwise_output_latent(warp, g, 2 * (2 * m + j), 0);
           if (piece.slot < 0) {
             uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +
                             (index % p.num_heads) * p.out_head_stride + latent;
@@ -372,6 +360,17 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
           }
         }
         continue;
+      }
+      const int latent0 = kRows == 16 ? output_latent(warp, g, kHalfTiles * m, 0)
+                                      : split_output_latent(m, warp, g, 0, 0);
+      float kept[kHalfTiles][2];
+#pragma unroll
+      for (int t = 0; t < kHalfTiles; ++t) {
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+          kept[t][half] = (m == 0 ? acc[t][k0 + 2 * half] : acc[kHalfTiles + t][k0 + 2 * half]) *
+                          inverse;
+        }
       }
       if (piece.slot < 0) {
         uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +

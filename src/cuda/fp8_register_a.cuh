@@ -221,7 +221,8 @@ __device__ __forceinline__ void load_token_scales(float (&scales)[2][kBlockwiseS
                                                   uint32_t stage, int fragment_row) {
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
-    const uint4 v = load_shared_v4(stage + kBlockwiseStageScales + 16 * (fragment_row + 8 * h));
+    const uint4 v =
+        load_shared_v4(stage + kBlockwiseStageScales + kBlockwiseScaleBytes * (fragment_row + 8 * h));
     scales[h][0] = __uint_as_float(v.x);
     scales[h][1] = __uint_as_float(v.y);
     scales[h][2] = __uint_as_float(v.z);

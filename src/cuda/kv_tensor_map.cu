@@ -77,8 +77,8 @@ int make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
   // A slab's 64 values of each token: 128 bytes of bf16 or 64 of e4m3.
   bool made = make(map, kSlabValues, bf16 ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_64B);
   if (blockwise) {
-    made = made && make(rope_map, 2 * kRopeDim, CU_TENSOR_MAP_SWIZZLE_128B) &&
-           make(scale_map, 4 * kBlockwiseScales, CU_TENSOR_MAP_SWIZZLE_NONE);
+    made = made && make(rope_map, kBlockwiseRopeBytes, CU_TENSOR_MAP_SWIZZLE_128B) &&
+           make(scale_map, kBlockwiseScaleBytes, CU_TENSOR_MAP_SWIZZLE_NONE);
   }
   return made ? box_tokens : 0;
 }
