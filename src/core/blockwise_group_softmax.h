@@ -20,16 +20,27 @@
 // Plain functions of floats, shared by the kernel and
 // tests/blockwise_group_softmax_test.cpp, which runs the whole online
 // algorithm on the CPU with f16 rounding of every Pᵀ_g against the float64
-// reference, including the cases the rounded P · scale gets wrong.
+// reference, including the cases the rounded P · scale gets wrong. Their
+// 2^x and log2 are parameters: exp2f / log2f by default (the test), the
+// kernel's MUFU forms there (Exp2Flush, Lg2Approx).
 #include <cmath>
 
 #include "src/core/host_device.h"
 
 namespace mladec::detail {
 
+struct Exp2 {
+  MLADEC_HD float operator()(float x) const { return exp2f(x); }
+};
+struct Log2 {
+  MLADEC_HD float operator()(float x) const { return log2f(x); }
+};
+
 // log2 |scale|; -inf for a zero scale (its group weights are 0).
-MLADEC_HD float group_shift(float scale) {
-  return scale == 0.f ? -INFINITY : log2f(fabsf(scale));
+template <typename Log2Fn = Log2>
+MLADEC_HD float group_shift(float scale, Log2Fn log2 = {}) {
+  const float shift = log2(fabsf(scale));
+  return scale == 0.f ? -INFINITY : shift;  // whatever log2(0) gives
 }
 
 // What a running maximum subtracts: 0 while no key has been seen, so that
@@ -42,14 +53,16 @@ MLADEC_HD float softmax_base(float running_max) {
 // to the new base: 2^(old − new base), 0 while nothing was seen (old
 // −inf) — not 2^(softmax_base(old) − new base), which overflows to inf
 // (and inf · 0 = NaN) when the new base is below −128.
-MLADEC_HD float softmax_rescale(float old_running_max, float new_base) {
-  return exp2f(old_running_max - new_base);
+template <typename Exp2Fn = Exp2>
+MLADEC_HD float softmax_rescale(float old_running_max, float new_base, Exp2Fn exp2 = {}) {
+  return exp2(old_running_max - new_base);
 }
 
 // Pᵀ_g's value for a key: sign(scale) · 2^(shifted − base), |·| <= 1 when
 // base is the running maximum of the shifted scores.
-MLADEC_HD float group_weight(float shifted_score, float base, float scale) {
-  return copysignf(exp2f(shifted_score - base), scale);
+template <typename Exp2Fn = Exp2>
+MLADEC_HD float group_weight(float shifted_score, float base, float scale, Exp2Fn exp2 = {}) {
+  return copysignf(exp2(shifted_score - base), scale);
 }
 
 // The factor that turns group g's accumulators into the output:

@@ -23,14 +23,16 @@ namespace mladec::detail {
 
 constexpr int kBlockwiseMaxima = 1 + kBlockwiseScales;  // the plain S, then each group's S_g
 
-// group_shift with MUFU.LG2 (lg2.approx, relative error ~2^-22, subnormal
-// scales kept): log2f is a polynomial of some 20 instructions, eight of
-// them per thread and block.
-__device__ __forceinline__ float group_shift_fast(float scale) {
-  float shift;
-  asm("lg2.approx.f32 %0, %1;\n" : "=f"(shift) : "f"(fabsf(scale)));
-  return scale == 0.f ? -INFINITY : shift;
-}
+// group_shift's log2 as MUFU.LG2 (lg2.approx, relative error ~2^-22,
+// subnormal scales kept): log2f is a polynomial of some 20 instructions,
+// eight of them per thread and block.
+struct Lg2Approx {
+  __device__ __forceinline__ float operator()(float x) const {
+    float y;
+    asm("lg2.approx.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+  }
+};
 
 // The shifts of the thread's two token rows (token_scales: load_token_scales).
 __device__ __forceinline__ void token_group_shifts(float (&shift)[2][kBlockwiseScales],
@@ -38,7 +40,9 @@ __device__ __forceinline__ void token_group_shifts(float (&shift)[2][kBlockwiseS
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
 #pragma unroll
-    for (int g = 0; g < kBlockwiseScales; ++g) shift[h][g] = group_shift_fast(token_scales[h][g]);
+    for (int g = 0; g < kBlockwiseScales; ++g) {
+      shift[h][g] = group_shift(token_scales[h][g], Lg2Approx{});
+    }
   }
 }
 
@@ -122,13 +126,13 @@ __device__ __forceinline__ void blockwise_block_maxima(
                          fmaxf(__uint_as_float(warps.z), __uint_as_float(warps.w)));
     }
     base[q] = softmax_base(new_max[0]);
-    scale[q] = exp2_flush(row_max[q] - base[q]);  // softmax_rescale: 0 from −inf
+    scale[q] = softmax_rescale(row_max[q], base[q], Exp2Flush{});  // 0 from −inf
     row_max[q] = new_max[0];
     row_sum[q] *= scale[q];
 #pragma unroll
     for (int g = 0; g < kBlockwiseScales; ++g) {
       group_base[q][g] = softmax_base(new_max[1 + g]);
-      group_scale[q][g] = exp2_flush(group_max[q][g] - group_base[q][g]);
+      group_scale[q][g] = softmax_rescale(group_max[q][g], group_base[q][g], Exp2Flush{});
       group_max[q][g] = new_max[1 + g];
     }
   }
@@ -161,8 +165,8 @@ __device__ __forceinline__ void store_blockwise_p(
     row_sum[q] += exp2_flush(s[k] - base[q]);
 #pragma unroll
     for (int g = 0; g < kBlockwiseScales; ++g) {
-      const float weight = copysignf(exp2_flush(s[k] + shift[h][g] - group_base[q][g]),
-                                     token_scales[h][g]);
+      const float weight =
+          group_weight(s[k] + shift[h][g], group_base[q][g], token_scales[h][g], Exp2Flush{});
       store_shared_u16(p_base + g * tile_stride + transposed_p_store_step(q, h), f16_bits(weight));
     }
   }

@@ -277,8 +277,8 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
           const float their_max = their(0, query_row(q));
           const float common = fmaxf(row_max[q], their_max);
           const float base = softmax_base(common);
-          own[q] = exp2_flush(row_max[q] - base);  // 0 for a side that saw no key
-          other[q] = exp2_flush(their_max - base);
+          own[q] = softmax_rescale(row_max[q], base, Exp2Flush{});  // 0: a side that saw no key
+          other[q] = softmax_rescale(their_max, base, Exp2Flush{});
           total[q] = total[q] * own[q] + their(1, query_row(q)) * other[q];
           row_max[q] = common;
           if constexpr (kBlockwise) {
@@ -288,8 +288,8 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
               const float mine = m == 0 ? group_max[q][j] : group_max[q][2 + j];
               const float theirs = their(2 + (m == 0 ? j : 2 + j), query_row(q));
               kept_base[q][j] = softmax_base(fmaxf(mine, theirs));
-              kept_own[q][j] = exp2_flush(mine - kept_base[q][j]);
-              kept_other[q][j] = exp2_flush(theirs - kept_base[q][j]);
+              kept_own[q][j] = softmax_rescale(mine, kept_base[q][j], Exp2Flush{});
+              kept_other[q][j] = softmax_rescale(theirs, kept_base[q][j], Exp2Flush{});
             }
           }
         }

@@ -85,6 +85,10 @@ __device__ __forceinline__ float exp2_flush(float x) {
   asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
   return y;
 }
+// exp2_flush as the 2^x of src/core/blockwise_group_softmax.h's formulas.
+struct Exp2Flush {
+  __device__ __forceinline__ float operator()(float x) const { return exp2_flush(x); }
+};
 
 // Generic-proxy writes to shared memory (st.shared, cp.async) become visible
 // to the async proxy (wgmma) of the executing thread.
