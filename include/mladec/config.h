@@ -24,6 +24,9 @@ struct KernelConfig {
   // Blockwise caches: how the kernel applies the group scales (kv_format.h);
   // the reference computes on the same values. kExact for 16-row tiles.
   BlockwiseProducts blockwise_products = BlockwiseProducts::kRoundedToBf16;
+  // The fp8-compute form runs (DecodeProblem::fp8_compute at 64-row tiles):
+  // the reference then quantizes Q as the kernel does.
+  bool fp8_compute = false;
 };
 
 // Validates the problem (throws mladec::Error) and returns its configuration.

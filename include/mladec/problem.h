@@ -38,6 +38,14 @@ struct DecodeProblem {
   float softmax_scale = 0.f;      // > 0 and finite; usually 1/sqrt(192)
   SchedulePolicy policy = SchedulePolicy::kBalanced;
   int fixed_chunk_tokens = 0;     // kFixedChunk: 0 = the config's default
+  // Opt-in fp8-compute mode (fp8_e4m3 caches only): tiles of 64 query rows
+  // (h_q * max_q_len > 32) quantize each query row to e4m3 (a power-of-two
+  // scale per row) and P to e4m3 and run both products as e4m3 wgmmas,
+  // twice bf16's rate, with nothing converted in the math. Less accurate
+  // than the default (bench/results: its error is reported next to its
+  // speed); smaller tiles are memory-bound and keep the exact path
+  // (KernelConfig::fp8_compute says what runs).
+  bool fp8_compute = false;
 
   // Longest KV sequence the block table can address.
   int64_t max_kv_len() const {

@@ -62,6 +62,9 @@ void validate_problem(const DecodeProblem& p) {
               p.kv_dtype == KvDtype::kFp8Blockwise,
           ErrorCode::kBadKvDtype, "kv_dtype must be bf16, fp8_e4m3 or "
           "fp8_blockwise, got enum value ", int(p.kv_dtype));
+  require(!p.fp8_compute || p.kv_dtype == KvDtype::kFp8E4m3, ErrorCode::kBadKvDtype,
+          "fp8_compute needs kv_dtype fp8_e4m3 (it multiplies the cached e4m3 values as "
+          "they are), got ", kv_dtype_name(p.kv_dtype));
   require(std::isfinite(p.softmax_scale) && p.softmax_scale > 0.f,
           ErrorCode::kBadSoftmaxScale,
           "softmax_scale must be finite and > 0, got ", p.softmax_scale);

@@ -18,6 +18,9 @@ KernelConfig select_config(const DecodeProblem& problem) {
   config.blockwise_products = detail::blockwise_exact_products(config.tile_rows)
                                   ? BlockwiseProducts::kExact
                                   : BlockwiseProducts::kRoundedToBf16;
+  // Only 64-row tiles are compute-bound enough for the e4m3 products to pay;
+  // at 16 / 32 rows the exact register-A path is memory-bound already.
+  config.fp8_compute = problem.fp8_compute && config.tile_rows == detail::kRowFormTileRows;
   if (problem.fixed_chunk_tokens > 0) {
     config.fixed_chunk_tokens = problem.fixed_chunk_tokens;
   }

@@ -59,6 +59,13 @@ __device__ __forceinline__ void e4m3x4_to_f16x2x2(uint32_t four, uint32_t& low, 
       : "=r"(low), "=r"(high)
       : "r"(four));
 }
+// Two floats as e4m3 bytes (lo in the low byte), rounded to nearest even,
+// saturated to +-448.
+__device__ __forceinline__ uint32_t pack_e4m3x2(float lo, float hi) {
+  uint16_t result;
+  asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;\n" : "=h"(result) : "f"(hi), "f"(lo));
+  return result;
+}
 // Bytes of a and b (a's bytes 0..3, b's 4..7) picked by `selector`'s nibbles.
 __device__ __forceinline__ uint32_t byte_permute(uint32_t a, uint32_t b, uint32_t selector) {
   uint32_t result;
@@ -93,6 +100,10 @@ __device__ __forceinline__ uint4 load_shared_v4(uint32_t address) {
 __device__ __forceinline__ void store_shared_v4(uint32_t address, uint4 v) {
   asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(address), "r"(v.x), "r"(v.y),
                "r"(v.z), "r"(v.w)
+               : "memory");
+}
+__device__ __forceinline__ void store_shared_v2(uint32_t address, uint2 v) {
+  asm volatile("st.shared.v2.u32 [%0], {%1, %2};\n" ::"r"(address), "r"(v.x), "r"(v.y)
                : "memory");
 }
 __device__ __forceinline__ void store_shared_u32(uint32_t address, uint32_t v) {

@@ -71,7 +71,8 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   params.combine = plan.combine;
 
   if (!detail::checked_mode_requested(args)) {
-    detail::launch_decode(problem.kv_dtype, config.tile_rows, params, layout.workers, stream);
+    detail::launch_decode(problem.kv_dtype, config.tile_rows, config.fp8_compute, params,
+                          layout.workers, stream);
     detail::launch_combine(params, layout, stream);
     return;
   }
@@ -103,7 +104,8 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   const detail::PinnedCheckStatus pinned =
       captured ? detail::PinnedCheckStatus{} : detail::pinned_check_status();
   params.check_status_host = pinned.device_words;
-  detail::launch_decode(problem.kv_dtype, config.tile_rows, params, layout.workers, stream);
+  detail::launch_decode(problem.kv_dtype, config.tile_rows, config.fp8_compute, params,
+                          layout.workers, stream);
   detail::launch_combine(params, layout, stream);
   if (captured) return;
   detail::wait_for_check_status(pinned, generation, stream);

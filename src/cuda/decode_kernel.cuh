@@ -20,12 +20,14 @@
 
 #include "mladec/constants.h"
 #include "src/cuda/decode_layout.cuh"
+#include "src/cuda/decode_math_fp8_compute.cuh"
 #include "src/cuda/decode_math_register_a.cuh"
 #include "src/cuda/decode_math_rows.cuh"
 #include "src/cuda/decode_math_transposed.cuh"
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
 #include "src/cuda/async_copy.cuh"
+#include "src/cuda/fp8_compute_producer.cuh"
 #include "src/cuda/fp8_kv_tiles.cuh"
 #include "src/cuda/input_checks_device.cuh"
 
@@ -260,6 +262,80 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
   complete_job(pending, true);
 }
 
+// The fp8-compute form's producer (fp8_compute_producer.cuh): per piece the
+// quantized Q tile, per block the staged bytes (as the register-A path
+// stages them) and, one block behind, their latent part transposed into a
+// Vᵀ buffer. A staged block is free once both math warpgroups have read K
+// and the transpose is done (kRawEmpty counts all three warpgroups).
+__device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, uint32_t smem,
+                                                         const int* worker_pieces) {
+  using namespace decode_layout::fp8_compute;
+  using decode_layout::kBlockTokens;
+  const int warp = threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  const uint32_t bars = smem + kBarrierOffset;
+  uint32_t pending = 0;
+  uint32_t q_loads = 0, kv_loads = 0;
+  int staged = -1;  // the load staged but not yet transposed
+  const auto transpose_staged = [&] {
+    if (staged < 0) return;
+    const uint32_t load = uint32_t(staged);
+    const int stage = int(load % kRawStages), buffer = int(load % kVtBuffers);
+    mbarrier_wait(bars + 8 * (kRawFull + stage), (load / kRawStages) & 1);
+    mbarrier_wait(bars + 8 * (kVtEmpty + buffer), ((load / kVtBuffers) & 1) ^ 1);
+    transpose_v(smem + kRawOffset + stage * kRawBytes, smem + kVtOffset + buffer * kFp8ComputeVtBytes,
+                warp, lane);
+    fence_proxy_async();
+    mbarrier_arrive(bars + 8 * (kVtFull + buffer));
+    mbarrier_arrive(bars + 8 * (kRawEmpty + stage));
+    staged = -1;
+  };
+  for (int i = worker_pieces[0]; i < worker_pieces[1]; ++i) {
+    const PlanPiece piece = p.pieces[i];
+    const PlanUnit unit = p.units[piece.unit];
+    const PieceExtent e = piece_extent(p, piece, unit);
+    if (e.num_blocks == 0) continue;
+    complete_job(pending, true);
+    transpose_staged();
+    mbarrier_wait(bars + 8 * kQEmpty, (q_loads & 1) ^ 1);
+    quantize_q_rows(p, unit, smem, warp, lane);
+    fence_proxy_async();
+    mbarrier_arrive(bars + 8 * kQFull);
+    ++q_loads;
+
+    const int32_t* block_table = p.block_table + unit.request * p.block_table_stride;
+    for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
+      const int stage = int(kv_loads % kRawStages);
+      const int block_begin = (e.first_block + b) * kBlockTokens;
+      const int j = block_begin + warp * 16 + (lane & 15);
+      const uint8_t* source = nullptr;
+      if (j >= piece.kv_begin && j < e.load_end) source = kv_token_address(p, block_table, j);
+      const uint32_t empty = bars + 8 * (kRawEmpty + stage);
+      const uint32_t empty_parity = ((kv_loads / kRawStages) & 1) ^ 1;
+      if (!mbarrier_ready(empty, empty_parity)) {
+        complete_job(pending, true);
+        mbarrier_wait(empty, empty_parity);
+      }
+      const uint32_t tile = smem + kRawOffset + stage * kRawBytes;
+      if (p.kv_tma_tokens != 0 && block_begin >= piece.kv_begin &&
+          block_begin + kBlockTokens <= e.load_end) {
+        complete_job(pending, true);
+        produce_tile_tma<KvDtype::kFp8E4m3>(p, block_table, block_begin, tile,
+                                            bars + 8 * (kRawFull + stage));
+      } else {
+        stage_e4m3_rows(tile, warp, lane, source, p.kv);
+        cp_async_commit();
+        complete_job(pending, false);
+        pending = bars + 8 * (kRawFull + stage);
+      }
+      transpose_staged();
+      staged = int(kv_loads);
+    }
+  }
+  complete_job(pending, true);
+  transpose_staged();
+}
+
 // Row-form math warpgroup m (its warpgroups run different steps).
 template <KvDtype kDtype, int m>
 __device__ __forceinline__ void run_math_rows_form(const DecodeParams& p, uint8_t* smem_bytes,
@@ -273,6 +349,47 @@ __device__ __forceinline__ void run_math_rows_form(const DecodeParams& p, uint8_
     run_math_rows<m, false>(p, smem_bytes, smem, begin, end);
   } else {
     run_math_rows<m, kPairAtOnce>(p, smem_bytes, smem, begin, end);
+  }
+}
+
+// The fp8-compute form's CTA (decode_math_fp8_compute.cuh): its own layout
+// and barriers (decode_layout::fp8_compute), the same start as decode_wgmma.
+__device__ __forceinline__ void decode_fp8_compute(const DecodeParams& p, uint8_t* dynamic_smem) {
+  using namespace decode_layout;
+  namespace form = decode_layout::fp8_compute;
+  grid_dependency_wait();
+  allow_dependent_launch();
+  // Checked mode: the CTAs check the inputs and meet; a failure anywhere
+  // stops every CTA before it touches memory (uniform).
+  if (p.check_status != nullptr && checked_mode_stops_cta(p)) return;
+  uint8_t* smem_bytes = reinterpret_cast<uint8_t*>(
+      (reinterpret_cast<uintptr_t>(dynamic_smem) + 1023) & ~uintptr_t(1023));
+  const uint32_t smem = shared_address(smem_bytes);
+  if (threadIdx.x == 0) {
+    const uint32_t bars = smem + form::kBarrierOffset;
+    for (int stage = 0; stage < form::kRawStages; ++stage) {
+      mbarrier_init(bars + 8 * (form::kRawFull + stage), kWarpgroupThreads);
+      mbarrier_init(bars + 8 * (form::kRawEmpty + stage), kWarpgroupThreads + kMathThreads);
+    }
+    for (int buffer = 0; buffer < form::kVtBuffers; ++buffer) {
+      mbarrier_init(bars + 8 * (form::kVtFull + buffer), kWarpgroupThreads);
+      mbarrier_init(bars + 8 * (form::kVtEmpty + buffer), kMathThreads);
+    }
+    mbarrier_init(bars + 8 * form::kQFull, kWarpgroupThreads);
+    mbarrier_init(bars + 8 * form::kQEmpty, kMathThreads);
+    mbarrier_init(bars + 8 * (form::kPublished + 0), kMathThreads);
+    mbarrier_init(bars + 8 * (form::kPublished + 1), kMathThreads);
+    fence_barrier_init();
+  }
+  __syncthreads();
+  const int* worker_pieces = p.worker_piece_begin + blockIdx.x;
+  if (threadIdx.x < kWarpgroupThreads) {
+    setmaxnreg_decrease<form::kProducerRegisters>();
+    run_producer_fp8_compute(p, smem, worker_pieces);
+  } else {
+    setmaxnreg_increase<form::kMathRegisters>();
+    run_math_fp8_compute(p, smem, worker_pieces[0], worker_pieces[1],
+                         threadIdx.x / kWarpgroupThreads - 1);
   }
 }
 

@@ -1,5 +1,7 @@
 // The decode kernel's instantiations, one per KV cache format and tile-rows
-// form (src/core/tile_forms.h: kernel_runs_tile_rows).
+// form (src/core/tile_forms.h: kernel_runs_tile_rows), and the fp8-compute
+// form's kernel.
+#include "src/core/require.h"
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/decode_kernel.cuh"
 #include "src/cuda/dependent_launch.h"
@@ -15,14 +17,27 @@ __global__ void __launch_bounds__(decode_layout::kThreads, 1)
   decode_wgmma<kDtype, kRows>(params, smem);
 }
 
+// The fp8-compute form (e4m3 caches, 64-row tiles): decode_math_fp8_compute.cuh.
+__global__ void __launch_bounds__(decode_layout::kThreads, 1)
+    decode_fp8_compute_kernel(const __grid_constant__ DecodeParams params) {
+  extern __shared__ __align__(1024) uint8_t smem[];
+  decode_fp8_compute(params, smem);
+}
+
+template <typename Kernel>
+void launch_kernel(Kernel kernel, int shared_bytes, const DecodeParams& params, int workers,
+                   cudaStream_t stream) {
+  cuda_check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  shared_bytes),
+             "cudaFuncSetAttribute(decode_kernel)");
+  launch_dependent(kernel, dim3(workers), dim3(decode_layout::kThreads), shared_bytes, stream,
+                   "decode_kernel launch", params);
+}
+
 template <KvDtype kDtype, int kRows>
 void launch(const DecodeParams& params, int workers, cudaStream_t stream) {
-  cuda_check(cudaFuncSetAttribute(decode_kernel<kDtype, kRows>,
-                                  cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                  decode_layout::kSharedBytes),
-             "cudaFuncSetAttribute(decode_kernel)");
-  launch_dependent(decode_kernel<kDtype, kRows>, dim3(workers), dim3(decode_layout::kThreads),
-                   decode_layout::kSharedBytes, stream, "decode_kernel launch", params);
+  launch_kernel(decode_kernel<kDtype, kRows>, decode_layout::kSharedBytes, params, workers,
+                stream);
 }
 
 template <KvDtype kDtype>
@@ -39,8 +54,15 @@ void launch_rows(int tile_rows, const DecodeParams& params, int workers,
 
 }  // namespace
 
-void launch_decode(KvDtype dtype, int tile_rows, const DecodeParams& params, int workers,
-                   cudaStream_t stream) {
+void launch_decode(KvDtype dtype, int tile_rows, bool fp8_compute, const DecodeParams& params,
+                   int workers, cudaStream_t stream) {
+  if (fp8_compute) {
+    require(dtype == KvDtype::kFp8E4m3 && tile_rows == decode_layout::kTileRows,
+            ErrorCode::kBadConfig, "the fp8-compute form runs fp8_e4m3 caches at ",
+            decode_layout::kTileRows, "-row tiles, got ", kv_dtype_name(dtype), " at ", tile_rows);
+    return launch_kernel(decode_fp8_compute_kernel, decode_layout::fp8_compute::kSharedBytes,
+                         params, workers, stream);
+  }
   switch (dtype) {
     case KvDtype::kBf16: return launch_rows<KvDtype::kBf16>(tile_rows, params, workers, stream);
     case KvDtype::kFp8E4m3:

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "mladec/constants.h"
+#include "src/core/fp8_compute_layout.h"
 #include "src/core/register_a_layout.h"
 #include "src/core/tile_forms.h"
 #include "src/cuda/decode_params.h"
@@ -201,6 +202,54 @@ struct RegisterSplit {
                                               ? (kRowForm ? 2 : 4)
                                               : (kRowForm ? 4 : 16);
 };
+
+// The fp8-compute form (e4m3 caches at 64-row tiles when the problem asks
+// for it: decode_math_fp8_compute.cuh) has a layout of its own, every
+// operand 8-bit in the 64-byte swizzle (src/core/fp8_compute_layout.h): the
+// quantized Q tile, three staged blocks (the TMA / cp.async copies of the
+// register-A path), two Vᵀ buffers the producer transposes into, three Pᵀ
+// tiles (by block index), then the exchanges and barriers.
+namespace fp8_compute {
+constexpr int kRawStages = 3, kVtBuffers = 2, kPBuffers = 3;
+constexpr int kQ8Offset = 0;
+constexpr int kRawOffset = kQ8Offset + kFp8ComputeSlabs * kFp8ComputeTileBytes;
+constexpr int kRawBytes = kFp8ComputeSlabs * kFp8ComputeTileBytes;
+constexpr int kVtOffset = kRawOffset + kRawStages * kRawBytes;
+constexpr int kPOffset = kVtOffset + kVtBuffers * kFp8ComputeVtBytes;
+// Each warpgroup's block maxima, float [4 warps][32 rows] (transposed_block_maxima).
+constexpr int kMaxExchangeOffset = kPOffset + kPBuffers * kFp8ComputePBytes;
+// Row sums, float [piece parity][warpgroup][4 warps][32 rows].
+constexpr int kSumExchangeOffset = kMaxExchangeOffset + 2 * 4 * 32 * 4;
+// Between the warpgroups, by exchange parity: a block's rescale factors, or
+// a piece's row maxima and totals, float [2][2 quantities][64 rows]
+// (fp8_compute_row_index order).
+constexpr int kRowExchangeOffset = kSumExchangeOffset + 2 * 2 * 4 * 32 * 4;
+constexpr int kRowExchangeBytes = 2 * kTileRows * 4;
+// Each Q row's inverse scale, float [64].
+constexpr int kQScaleOffset = kRowExchangeOffset + 2 * kRowExchangeBytes;
+constexpr int kBarrierOffset = kQScaleOffset + kTileRows * 4;
+// mbarriers: staged block full / empty (the producer's transpose and both
+// math warpgroups release it), Vᵀ full / empty, Q full / empty, and
+// kPublished + parity: both warpgroups have published a block's Pᵀ rows and
+// rescale factors (or a piece's row statistics).
+constexpr int kRawFull = 0, kRawEmpty = kRawFull + kRawStages, kVtFull = kRawEmpty + kRawStages,
+              kVtEmpty = kVtFull + kVtBuffers, kQFull = kVtEmpty + kVtBuffers,
+              kQEmpty = kQFull + 1, kPublished = kQEmpty + 1, kBarriers = kPublished + 2;
+constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
+static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
+static_assert(kRawOffset % 1024 == 0 && kRawBytes % 1024 == 0 && kVtOffset % 1024 == 0 &&
+                  kPOffset % 1024 == 0,
+              "swizzle atoms (and TMA destinations) aligned");
+static_assert(kRawBytes == kRegisterAStageBytes<KvDtype::kFp8E4m3>,
+              "a staged block as the register-A path stages it");
+// Registers: the math holds Oᵀ's half (128 floats), two Sᵀ fragments (the
+// next block's is in flight during the softmax) and 8 query rows' state;
+// the producer transposes eight 8-byte words at a time.
+constexpr int kProducerRegisters = 40, kMathRegisters = 232;
+static_assert(kWarpgroupThreads * kProducerRegisters + kMathThreads * kMathRegisters <=
+                  kThreads * kLaunchRegisters,
+              "registers the CTA is launched with");
+}  // namespace fp8_compute
 }  // namespace decode_layout
 
 // What a piece loads: KV blocks [first_block, first_block + num_blocks) with

@@ -52,6 +52,23 @@ struct SlabDescriptors {
   }
 };
 
+// The fp8-compute form's operands (decode_math_fp8_compute.cuh): 8-bit,
+// K-major, 64-byte swizzle — rows of 64 bytes, 8-row atoms of 512 bytes
+// (the descriptor's stride), 16-byte chunk c of row r at c ^ ((r >> 1) & 3),
+// the layout the TMA's 64-byte swizzle writes (src/core/register_a_layout.h,
+// src/core/fp8_compute_layout.h). A k32 step is 32 bytes of a row: start
+// address + 32 within an atom-aligned region, as the 128-byte form's k16.
+struct Sw64Descriptors {
+  uint64_t base;
+  __device__ __forceinline__ explicit Sw64Descriptors(uint32_t address) {
+    base = uint64_t((address >> 4) & 0x3fff) | (uint64_t(1) << 16) |
+           (uint64_t(512 >> 4) << 32) | (uint64_t(2) << 62);  // 64-byte swizzle
+  }
+  __device__ __forceinline__ uint64_t at(uint32_t offset) const {
+    return (base & ~uint64_t(0xffffffffu)) | uint32_t(uint32_t(base) + (offset >> 4));
+  }
+};
+
 // Byte offset of k-step k (16 features, 32 bytes of a row) in a tile of
 // slabs: slab k / 4, step k % 4 of its 128-byte rows.
 __device__ __forceinline__ uint32_t k_step_offset(int k) {
@@ -318,5 +335,50 @@ __device__ __forceinline__ void wgmma_m64nk16_rs(float (&d)[kColumns / 2],
 }
 #undef MLADEC_WGMMA_RS_N16
 #undef MLADEC_WGMMA_RS_N32
+
+// d (16 floats) = A · B (kAccumulate: d +=), m64n32k32, e4m3 × e4m3 into
+// f32, both from shared memory, K-major (8-bit wgmma has no other form).
+// The first k-step (d =) takes d as an output only, so that d's earlier
+// values are dead before it.
+template <bool kAccumulate>
+__device__ __forceinline__ void wgmma_m64n32k32_e4m3_ss(float (&d)[16], uint64_t a_desc,
+                                                        uint64_t b_desc) {
+  if constexpr (kAccumulate) {
+    asm volatile(
+        "wgmma.mma_async.sync.aligned.m64n32k32.f32.e4m3.e4m3 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, "
+        "%16, %17, 1, 1, 1;\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]),
+          "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
+        : "l"(a_desc), "l"(b_desc));
+  } else {
+    asm volatile(
+        "wgmma.mma_async.sync.aligned.m64n32k32.f32.e4m3.e4m3 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, "
+        "%16, %17, 0, 1, 1;\n"
+        : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3]), "=f"(d[4]), "=f"(d[5]), "=f"(d[6]),
+          "=f"(d[7]), "=f"(d[8]), "=f"(d[9]), "=f"(d[10]), "=f"(d[11]), "=f"(d[12]),
+          "=f"(d[13]), "=f"(d[14]), "=f"(d[15])
+        : "l"(a_desc), "l"(b_desc));
+  }
+}
+
+// d (32 floats) += A · B, m64n64k32, e4m3 × e4m3 into f32, both from shared
+// memory, K-major.
+__device__ __forceinline__ void wgmma_m64n64k32_e4m3_ss(float (&d)[32], uint64_t a_desc,
+                                                        uint64_t b_desc) {
+  asm volatile(
+      "wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e4m3 "
+      "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, "
+      "%18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
+      "%32, %33, 1, 1, 1;\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+        "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
+        "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]),
+        "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]),
+        "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "l"(a_desc), "l"(b_desc));
+}
 
 }  // namespace mladec::detail

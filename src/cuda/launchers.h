@@ -6,9 +6,10 @@
 namespace mladec::detail {
 
 // One persistent CTA per worker over the plan's pieces, for KV format dtype
-// and a plan made with tile_rows (src/core/tile_forms.h: kernel_runs_tile_rows).
-void launch_decode(KvDtype dtype, int tile_rows, const DecodeParams& params, int workers,
-                   cudaStream_t stream);
+// and a plan made with tile_rows (src/core/tile_forms.h: kernel_runs_tile_rows);
+// fp8_compute (KernelConfig::fp8_compute): the e4m3 wgmma form.
+void launch_decode(KvDtype dtype, int tile_rows, bool fp8_compute, const DecodeParams& params,
+                   int workers, cudaStream_t stream);
 
 // Whether launch_combine merges a layout's splits in the combine kernel's
 // chunk form (a CTA per 128 columns of a row) rather than its row form (a

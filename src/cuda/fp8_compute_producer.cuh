@@ -1,0 +1,127 @@
+#pragma once
+// The producer warpgroup of the fp8-compute form (decode_math_fp8_compute.cuh):
+// it stages each KV block's e4m3 bytes as the register-A path does (TMA for
+// full blocks of caches the map takes, else cp.async), quantizes each Q
+// tile to e4m3 itself, and transposes each staged block's latent part into
+// a Vᵀ buffer — the K-major A operand 8-bit wgmma needs for Oᵀ = Vᵀ·Pᵀ —
+// one block behind its copies, so a copy is in flight while it transposes.
+// Layouts: src/core/fp8_compute_layout.h.
+#include <cstdint>
+
+#include "mladec/constants.h"
+#include "src/core/fp8_compute_layout.h"
+#include "src/core/register_a_layout.h"
+#include "src/cuda/async_copy.cuh"
+#include "src/cuda/decode_layout.cuh"
+#include "src/cuda/decode_params.h"
+#include "src/cuda/hopper.cuh"
+
+namespace mladec::detail {
+
+// Four floats as e4m3 bytes, the first in the low byte.
+__device__ __forceinline__ uint32_t pack_e4m3x4(float v0, float v1, float v2, float v3) {
+  return pack_e4m3x2(v0, v1) | (pack_e4m3x2(v2, v3) << 16);
+}
+
+// Producer warp `warp` quantizes rows [16 warp, +16) of the unit's Q tile:
+// each row times 2^shift (fp8_compute_q_shift of its largest magnitude)
+// rounded to e4m3 into the tile's 9 slabs, 2^-shift to kQScaleOffset; rows
+// past the unit's row count are zero. Lane l takes the row's 16-byte chunks
+// l, l + 32 and (l < 8) l + 64, eight values each.
+__device__ __forceinline__ void quantize_q_rows(const DecodeParams& p, const PlanUnit& unit,
+                                                uint32_t smem, int warp, int lane) {
+  using namespace decode_layout::fp8_compute;
+  constexpr int kChunks = kHeadDim / 8;  // 72 of 8 values
+#pragma unroll 1
+  for (int i = 0; i < 16; ++i) {
+    const int r = 16 * warp + i;
+    uint4 chunk[3] = {};
+    if (r < unit.row_count) {
+      const int index = unit.row_begin + r;
+      const uint4* source = reinterpret_cast<const uint4*>(
+          p.q + (unit.q_start + index / p.num_heads) * p.q_token_stride +
+          (index % p.num_heads) * p.q_head_stride);
+      chunk[0] = source[lane];
+      chunk[1] = source[lane + 32];
+      if (lane + 64 < kChunks) chunk[2] = source[lane + 64];
+    }
+    float values[3][8];
+    float largest = 0.f;
+#pragma unroll
+    for (int j = 0; j < 3; ++j) {
+      const uint32_t words[4] = {chunk[j].x, chunk[j].y, chunk[j].z, chunk[j].w};
+#pragma unroll
+      for (int w = 0; w < 4; ++w) {
+        values[j][2 * w] = __uint_as_float(words[w] << 16);
+        values[j][2 * w + 1] = __uint_as_float(words[w] & 0xffff0000u);
+        largest = fmaxf(largest, fmaxf(fabsf(values[j][2 * w]), fabsf(values[j][2 * w + 1])));
+      }
+    }
+#pragma unroll
+    for (int mask = 16; mask > 0; mask >>= 1) {
+      largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, mask));
+    }
+    const int shift = fp8_compute_q_shift(largest);
+    const float factor = fp8_compute_power_of_two(shift);
+#pragma unroll
+    for (int j = 0; j < 3; ++j) {
+      const int c = lane + 32 * j;
+      if (c >= kChunks) break;
+      const float* v = values[j];
+      store_shared_v2(smem + kQ8Offset + (c / 8) * kFp8ComputeTileBytes + sw64_offset(r, 8 * (c % 8)),
+                      make_uint2(pack_e4m3x4(v[0] * factor, v[1] * factor, v[2] * factor,
+                                             v[3] * factor),
+                                 pack_e4m3x4(v[4] * factor, v[5] * factor, v[6] * factor,
+                                             v[7] * factor)));
+    }
+    if (lane == 0) store_shared_f32(smem + kQScaleOffset + 4 * r, fp8_compute_power_of_two(-shift));
+  }
+}
+
+// A staged block's 512 latent values into Vᵀ (fp8_compute_vt_offset), by
+// the producer warp `warp` (slabs warp and warp + 4): eight 8-byte reads,
+// 4 × 4 byte transposes (prmt), eight 8-byte stores per step
+// (fp8_compute_transpose_* in fp8_compute_layout.h say which bytes).
+__device__ __forceinline__ void transpose_v(uint32_t staged, uint32_t vt, int warp, int lane) {
+  const int b = lane % 8;
+  const uint32_t select_low = fp8_compute_transpose_low(lane);
+  const uint32_t select_high = fp8_compute_transpose_high(lane);
+#pragma unroll
+  for (int s = 0; s < 2; ++s) {
+    const int slab = warp + 4 * s;
+#pragma unroll
+    for (int step = 0; step < 2; ++step) {
+      const int half = fp8_compute_transpose_half(lane, step);
+      uint32_t out[8][2];
+#pragma unroll
+      for (int kk = 0; kk < 2; ++kk) {
+        const int k = 2 * half + kk;
+        uint2 read[4];
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          read[j] = load_shared_v2(staged + slab * kFp8ComputeTileBytes +
+                                   sw64_offset(fp8_compute_transpose_token(lane, k, j), 8 * b));
+        }
+#pragma unroll
+        for (int part = 0; part < 2; ++part) {
+          const uint32_t x0 = part ? read[0].y : read[0].x, x1 = part ? read[1].y : read[1].x;
+          const uint32_t x2 = part ? read[2].y : read[2].x, x3 = part ? read[3].y : read[3].x;
+          const uint32_t low01 = byte_permute(x0, x1, 0x5140u), high01 = byte_permute(x0, x1, 0x7362u);
+          const uint32_t low23 = byte_permute(x2, x3, 0x5140u), high23 = byte_permute(x2, x3, 0x7362u);
+          out[4 * part + 0][kk] = byte_permute(low01, low23, select_low);
+          out[4 * part + 1][kk] = byte_permute(low01, low23, select_high);
+          out[4 * part + 2][kk] = byte_permute(high01, high23, select_low);
+          out[4 * part + 3][kk] = byte_permute(high01, high23, select_high);
+        }
+      }
+#pragma unroll
+      for (int e = 0; e < 8; ++e) {
+        const int latent = 64 * slab + 8 * b + e;
+        store_shared_v2(vt + fp8_compute_vt_offset(latent, 16 * (lane / 8) + 8 * half),
+                        make_uint2(out[e][0], out[e][1]));
+      }
+    }
+  }
+}
+
+}  // namespace mladec::detail
