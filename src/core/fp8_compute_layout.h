@@ -71,15 +71,29 @@ MLADEC_HD constexpr int fp8_compute_vt_offset(int latent, int slot) {
 // 2 k + 1, 2 k + 9 (of the group), read as 8-byte words, lanes of odd a
 // reading each pair's odd token first (token ^ 1): in every read the
 // warp's lanes take two even and two odd tokens, one wavefront each half of
-// the banks. Half h' = half ^ ((b >> 1) & 1) of the group's slots is what
-// the lane does in step `half`, so that a warp's stores of one step cover
-// both 8-byte halves of the chunks (two wavefronts, not four).
-MLADEC_HD constexpr int fp8_compute_transpose_half(int lane, int half) {
-  return half ^ (((lane % 8) >> 1) & 1);
-}
-// The token lane `lane` reads as read j (0..3) of word k (0..3) of its group.
+// the banks. The token lane `lane` reads as read j (0..3) of word k (0..3):
 MLADEC_HD constexpr int fp8_compute_transpose_token(int lane, int k, int j) {
   return (16 * (lane / 8) + 2 * k + 8 * (j % 2) + j / 2) ^ ((lane / 8) & 1);
+}
+// Its address in a staged block (slab S): the token's row has swizzle k,
+// so read j of word k is one of two per-lane bases (j / 2), its chunk bits
+// XORed with k, plus immediates (tests/fp8_compute_layout_test.cpp).
+MLADEC_HD constexpr int fp8_compute_transpose_read_base(int lane, int odd_token) {
+  return 64 * (16 * (lane / 8) + (odd_token ^ ((lane / 8) & 1))) + 16 * ((lane % 8) / 2) +
+         8 * (lane % 2);
+}
+MLADEC_HD constexpr int fp8_compute_transpose_read_offset(int lane, int slab, int k, int j) {
+  return (fp8_compute_transpose_read_base(lane, j / 2) ^ (16 * k)) + slab * 4096 +
+         64 * (2 * k + 8 * (j % 2));
+}
+// Where latent 64 S + 8 b + e's slots 16 a + 8 half .. + 7 go in Vᵀ: one
+// per-lane base (warp w = S % 4) plus immediates.
+MLADEC_HD constexpr int fp8_compute_transpose_write_base(int warp, int lane) {
+  return 64 * (16 * warp + lane % 8) + 16 * ((lane / 8) ^ ((lane % 8) >> 1));
+}
+MLADEC_HD constexpr int fp8_compute_transpose_write_step(int slab_group, int e, int half) {
+  return 4 * kFp8ComputeTileBytes * slab_group + kFp8ComputeTileBytes * (e / 2) +
+         64 * 8 * (e % 2) + 8 * half;
 }
 // prmt selectors of the transpose's second step: read pairs (0, 1) and
 // (2, 3) trade places for lanes of odd a.

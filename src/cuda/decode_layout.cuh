@@ -245,7 +245,7 @@ static_assert(kRawBytes == kRegisterAStageBytes<KvDtype::kFp8E4m3>,
 // Registers: the math holds Oᵀ's half (128 floats), two Sᵀ fragments (the
 // next block's is in flight during the softmax) and 8 query rows' state;
 // the producer transposes eight 8-byte words at a time.
-constexpr int kProducerRegisters = 40, kMathRegisters = 232;
+constexpr int kProducerRegisters = 56, kMathRegisters = 224;
 static_assert(kWarpgroupThreads * kProducerRegisters + kMathThreads * kMathRegisters <=
                   kThreads * kLaunchRegisters,
               "registers the CTA is launched with");

@@ -131,6 +131,9 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
     for (int t = 0; t < 4; ++t) {
 #pragma unroll
       for (int k = 0; k < 32; ++k) acc[t][k] = 0.f;
+      // Here, not sunk past the first Sᵀ issue (ptxas serialized every
+      // wgmma when the zeros were defined while one was in flight, C7515).
+      fence_registers(acc[t]);
     }
     // Block bb's softmax on v (its Sᵀ, copied out of the accumulators
     // before any wgmma is issued: C7514 / C7515): its Pᵀ rows (times 2^8, e4m3;
@@ -219,6 +222,9 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
       for (int t = 0; t < 4; ++t) {
 #pragma unroll
         for (int k = 0; k < 32; ++k) acc[t][k] *= factor[2 * (k / 4) + (k & 1)];
+        // Keeps the multiplies before the wgmmas (left to the scheduler,
+        // some sank past the first one and ptxas serialized every wgmma).
+        fence_registers(acc[t]);
       }
       const int buffer = int(load % kVtBuffers);
       mbarrier_wait(bars + 8 * (kVtFull + buffer), (load / kVtBuffers) & 1);

@@ -79,19 +79,21 @@ __device__ __forceinline__ void quantize_q_rows(const DecodeParams& p, const Pla
 }
 
 // A staged block's 512 latent values into Vᵀ (fp8_compute_vt_offset), by
-// the producer warp `warp` (slabs warp and warp + 4): eight 8-byte reads,
-// 4 × 4 byte transposes (prmt), eight 8-byte stores per step
-// (fp8_compute_transpose_* in fp8_compute_layout.h say which bytes).
+// the producer warp `warp` (slabs warp and warp + 4): per step eight 8-byte
+// reads, 4 × 4 byte transposes (prmt), eight 8-byte stores, every address
+// a per-lane base plus an immediate (fp8_compute_transpose_* in
+// fp8_compute_layout.h say which bytes).
 __device__ __forceinline__ void transpose_v(uint32_t staged, uint32_t vt, int warp, int lane) {
-  const int b = lane % 8;
   const uint32_t select_low = fp8_compute_transpose_low(lane);
   const uint32_t select_high = fp8_compute_transpose_high(lane);
+  const uint32_t read_base[2] = {staged + fp8_compute_transpose_read_base(lane, 0),
+                                 staged + fp8_compute_transpose_read_base(lane, 1)};
+  const uint32_t write_base = vt + fp8_compute_transpose_write_base(warp, lane);
 #pragma unroll
   for (int s = 0; s < 2; ++s) {
     const int slab = warp + 4 * s;
 #pragma unroll
-    for (int step = 0; step < 2; ++step) {
-      const int half = fp8_compute_transpose_half(lane, step);
+    for (int half = 0; half < 2; ++half) {
       uint32_t out[8][2];
 #pragma unroll
       for (int kk = 0; kk < 2; ++kk) {
@@ -99,8 +101,8 @@ __device__ __forceinline__ void transpose_v(uint32_t staged, uint32_t vt, int wa
         uint2 read[4];
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
-          read[j] = load_shared_v2(staged + slab * kFp8ComputeTileBytes +
-                                   sw64_offset(fp8_compute_transpose_token(lane, k, j), 8 * b));
+          read[j] = load_shared_v2((read_base[j / 2] ^ (16 * k)) + slab * kFp8ComputeTileBytes +
+                                   64 * (2 * k + 8 * (j % 2)));
         }
 #pragma unroll
         for (int part = 0; part < 2; ++part) {
@@ -116,8 +118,7 @@ __device__ __forceinline__ void transpose_v(uint32_t staged, uint32_t vt, int wa
       }
 #pragma unroll
       for (int e = 0; e < 8; ++e) {
-        const int latent = 64 * slab + 8 * b + e;
-        store_shared_v2(vt + fp8_compute_vt_offset(latent, 16 * (lane / 8) + 8 * half),
+        store_shared_v2(write_base + fp8_compute_transpose_write_step(s, e, half),
                         make_uint2(out[e][0], out[e][1]));
       }
     }
