@@ -53,6 +53,7 @@ class PreparedCase {
     problem_ = make_uniform_problem(c.batch, c.heads, c.q_len, c.page_size,
                                     pages_per_copy * copies_, max_pages_, c.kv_dtype,
                                     1.f / std::sqrt(float(kHeadDim)));
+    problem_.fp8_compute = c.fp8_compute;
     config_ = select_config(problem_);
     config_.concurrent_tiles = config_.concurrent_tiles && c.concurrent_tiles;
     layout_ = plan_layout(problem_, config_, device_worker_count());

@@ -12,7 +12,7 @@ namespace mladec::bench {
 enum class BenchMode { kGraph, kEager, kEagerChecked };
 
 struct BenchCase {
-  std::string group;  // "large", "fp8", "page_size", "small_batch", "checked"
+  std::string group;  // "large", "fp8", "fp8_compute", "page_size", "small_batch", "checked"
   int batch, seqlen, q_len, heads, page_size;
   bool varlen;
   KvDtype kv_dtype = KvDtype::kBf16;
@@ -25,6 +25,8 @@ struct BenchCase {
   // KernelConfig::concurrent_tiles as select_config() sets it, or off (an
   // A/B of the planner's concurrent tiles in one run).
   bool concurrent_tiles = true;
+  // DecodeProblem::fp8_compute (the opt-in e4m3-product mode).
+  bool fp8_compute = false;
 };
 
 struct BenchResult {

@@ -40,6 +40,16 @@ std::vector<BenchCase> all_cases() {
                        f.fixed_us});
     }
   }
+  // The opt-in fp8-compute mode (e4m3 caches, 64-row tiles: h_q * s_q > 32)
+  // against FlashMLA's bf16 time; the "fp8" group's e4m3 rows are its exact
+  // counterpart.
+  for (const FlashMlaTime& f : kFlashMlaLarge) {
+    if (f.heads * f.q_len <= 32) continue;
+    BenchCase c{"fp8_compute", f.batch, f.seqlen, f.q_len, f.heads, 64, false,
+                KvDtype::kFp8E4m3, f.fixed_us};
+    c.fp8_compute = true;
+    cases.push_back(c);
+  }
   // Checked mode's cost: back-to-back eager steps with and without it.
   for (const FlashMlaTime& f : kFlashMlaLarge) {
     for (BenchMode mode : {BenchMode::kEager, BenchMode::kEagerChecked}) {
@@ -84,7 +94,8 @@ std::string case_name(const BenchCase& c) {
     << kv_dtype_name(c.kv_dtype)
     << (c.mode == BenchMode::kEager ? " eager"
         : c.mode == BenchMode::kEagerChecked ? " eager checked" : "")
-    << (c.kv_in_l2 ? " kv-in-l2" : "") << (c.concurrent_tiles ? "" : " sequential-tiles");
+    << (c.kv_in_l2 ? " kv-in-l2" : "") << (c.concurrent_tiles ? "" : " sequential-tiles")
+    << (c.fp8_compute ? " fp8-compute" : "");
   return s.str();
 }
 
@@ -124,6 +135,7 @@ void write_json(const std::string& path, const std::string& header_json,
       << ", \"kv_copies\": " << r.copies
       << ", \"kv_in_l2\": " << (c.kv_in_l2 ? "true" : "false")
       << ", \"concurrent_tiles\": " << (c.concurrent_tiles ? "true" : "false")
+      << ", \"fp8_compute\": " << (c.fp8_compute ? "true" : "false")
       << ", \"flashmla_us\": " << c.flashmla_us;
     if (c.mode == BenchMode::kEagerChecked) f << ", \"checked_cost\": " << rows[i].checked_cost;
     f << "}"
@@ -200,7 +212,7 @@ int run(int argc, char** argv) {
     else if (arg == "--sequential-tiles") concurrent_tiles = false;
     else {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
-                           "[--quick] [--filter large|fp8|checked|page_size|small_batch|l2_resident] "
+                           "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
                            "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles]\n");
       return 2;
     }

@@ -126,6 +126,34 @@ TEST(ProblemValidation, KvDtype) {
   EXPECT_TRUE(rejected(p, ErrorCode::kBadKvDtype, {"kv_dtype", "7"}));
 }
 
+TEST(ProblemValidation, Fp8ComputeNeedsAnE4m3Cache) {
+  for (KvDtype dtype : {KvDtype::kBf16, KvDtype::kFp8Blockwise}) {
+    DecodeProblem p = valid_problem();
+    p.kv_dtype = dtype;
+    p.fp8_compute = true;
+    EXPECT_TRUE(rejected(p, ErrorCode::kBadKvDtype, {"fp8_compute", kv_dtype_name(dtype)}));
+  }
+  DecodeProblem p = valid_problem();
+  p.kv_dtype = KvDtype::kFp8E4m3;
+  p.fp8_compute = true;
+  EXPECT_NO_THROW(validate_problem(p));
+}
+
+// The mode runs at 64-row tiles only; smaller tiles keep the exact path.
+TEST(ProblemValidation, Fp8ComputeRunsAtRowFormTiles) {
+  DecodeProblem p = valid_problem();
+  p.kv_dtype = KvDtype::kFp8E4m3;
+  p.fp8_compute = true;
+  for (int heads : {1, 16, 32, 33, 64, 128}) {
+    p.num_heads = heads;
+    const KernelConfig config = select_config(p);
+    EXPECT_EQ(config.fp8_compute, config.tile_rows == 64) << heads;
+    EXPECT_EQ(config.fp8_compute, heads * p.max_q_len > 32) << heads;
+  }
+  p.fp8_compute = false;
+  EXPECT_FALSE(select_config(p).fp8_compute);
+}
+
 TEST(ProblemValidation, SoftmaxScale) {
   const float inf = std::numeric_limits<float>::infinity();
   const std::pair<float, const char*> cases[] = {{0.f, "got 0"},

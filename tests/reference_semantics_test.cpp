@@ -5,6 +5,8 @@
 // matches an independent recomputation.
 #include <gtest/gtest.h>
 
+#include "mladec/compare.h"
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -320,6 +322,32 @@ TEST(ReferenceSemantics, MatchesIndependentRecomputation) {
       }
     }
   }
+}
+
+// The fp8-compute mode's reference takes Q as the kernel quantizes it: a
+// row whose values are e4m3 values after its power-of-two scale (largest
+// magnitude 1.75: scale 2^7) is unchanged, so its results equal the exact
+// mode's bit for bit; a bf16 row with more bits is not, and its results
+// differ — by no more than e4m3's rounding of Q (3 bits) explains.
+TEST(ReferenceSemantics, Fp8ComputeQuantizesQueriesAsTheKernel) {
+  RandomStep step = make_step(40, KvDtype::kFp8E4m3, true, 16, {70, 33}, 2, 21);
+  DecodeProblem quantized = step.problem;
+  quantized.fp8_compute = true;
+  ASSERT_TRUE(select_config(quantized).fp8_compute);
+  const HostDecodeOutputs exact = reference_decode(step.problem, step.inputs);
+  const HostDecodeOutputs rounded = reference_decode(quantized, step.inputs);
+  EXPECT_NE(exact.out, rounded.out);
+  const Comparison apart = compare_outputs(step.problem, step.inputs, exact, rounded);
+  EXPECT_GT(apart.relative_error, 0.0);
+  EXPECT_LT(apart.relative_error, 5e-2);
+  EXPECT_LT(apart.max_lse_error, 5e-2);
+  // e4m3 values times 2^-7 (bf16 holds them exactly), largest 1.75.
+  const float values[] = {1.75f, -1.5f, 0.0f, 0.25f, -0.01171875f, 1.125f, -0.875f};
+  for (size_t i = 0; i < step.inputs.q.size(); ++i) {
+    step.inputs.q[i] = detail::float_to_bf16(values[i % 7]);
+  }
+  EXPECT_EQ(reference_decode(step.problem, step.inputs).out,
+            reference_decode(quantized, step.inputs).out);
 }
 
 // reference_request_rows() is what sampling checks (the GPU soak) compare

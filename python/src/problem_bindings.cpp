@@ -43,7 +43,7 @@ DecodeProblem make_problem(int batch, int num_heads, int64_t num_pages,
                            int page_size, int max_q_len,
                            const std::string& kv_dtype, bool causal,
                            const std::string& policy, int fixed_chunk_tokens,
-                           bool ragged_q, std::optional<int64_t> total_q) {
+                           bool ragged_q, std::optional<int64_t> total_q, bool fp8_compute) {
   DecodeProblem p;
   p.batch = batch;
   p.num_heads = num_heads;
@@ -58,6 +58,7 @@ DecodeProblem make_problem(int batch, int num_heads, int64_t num_pages,
   p.fixed_chunk_tokens = fixed_chunk_tokens;
   p.ragged_q = ragged_q;
   p.total_q = total_q.value_or(int64_t(batch) * max_q_len);
+  p.fp8_compute = fp8_compute;
   validate_problem(p);
   return p;
 }
@@ -72,7 +73,7 @@ std::string describe(const DecodeProblem& p) {
     << kv_dtype_name(p.kv_dtype) << "', causal=" << (p.causal ? "True" : "False")
     << ", softmax_scale=" << p.softmax_scale << ", policy='"
     << policy_name(p.policy) << "', fixed_chunk_tokens=" << p.fixed_chunk_tokens
-    << ")";
+    << ", fp8_compute=" << (p.fp8_compute ? "True" : "False") << ")";
   return s.str();
 }
 
@@ -91,13 +92,16 @@ float32 scale for the tensor) or 'fp8_blockwise' (656 bytes per token).
 policy: 'balanced' (even split-KV over all workers) or 'fixed_chunk'
 (splits at multiples of fixed_chunk_tokens: batch-invariant results).
 total_q defaults to batch * max_q_len (uniform queries); ragged_q problems
-take per-request query lengths from qo_indptr and total_q rows of q.)")
+take per-request query lengths from qo_indptr and total_q rows of q.
+fp8_compute (fp8_e4m3 caches only): the opt-in fp8-compute mode — tiles of
+64 query rows quantize Q per row and P to e4m3 and multiply in e4m3, faster
+and less accurate (KernelConfig.fp8_compute says whether it runs).)")
       .def(nb::new_(&make_problem), nb::kw_only(), "batch"_a, "num_heads"_a,
            "num_pages"_a, "max_pages_per_request"_a, "softmax_scale"_a,
            "page_size"_a = 64, "max_q_len"_a = 1, "kv_dtype"_a = "bf16",
            "causal"_a = true, "policy"_a = "balanced",
            "fixed_chunk_tokens"_a = 0, "ragged_q"_a = false,
-           "total_q"_a = nb::none())
+           "total_q"_a = nb::none(), "fp8_compute"_a = false)
       .def_ro("batch", &DecodeProblem::batch)
       .def_ro("num_heads", &DecodeProblem::num_heads)
       .def_ro("max_q_len", &DecodeProblem::max_q_len)
@@ -109,6 +113,7 @@ take per-request query lengths from qo_indptr and total_q rows of q.)")
       .def_ro("causal", &DecodeProblem::causal)
       .def_ro("softmax_scale", &DecodeProblem::softmax_scale)
       .def_ro("fixed_chunk_tokens", &DecodeProblem::fixed_chunk_tokens)
+      .def_ro("fp8_compute", &DecodeProblem::fp8_compute)
       .def_prop_ro("kv_dtype", [](const DecodeProblem& p) { return kv_dtype_name(p.kv_dtype); })
       .def_prop_ro("policy", [](const DecodeProblem& p) { return policy_name(p.policy); })
       .def_prop_ro("max_kv_len", &DecodeProblem::max_kv_len,
@@ -127,6 +132,8 @@ take per-request query lengths from qo_indptr and total_q rows of q.)")
       .def_ro("min_worker_share_tokens", &KernelConfig::min_worker_share_tokens)
       .def_ro("fixed_chunk_tokens", &KernelConfig::fixed_chunk_tokens)
       .def_ro("concurrent_tiles", &KernelConfig::concurrent_tiles)
+      .def_ro("fp8_compute", &KernelConfig::fp8_compute,
+              "The fp8-compute form runs (Problem.fp8_compute at 64-row tiles).")
       .def_prop_ro(
           "blockwise_products",
           [](const KernelConfig& c) {

@@ -55,6 +55,7 @@ def test_problem_is_immutable():
     (dict(policy="greedy"), "bad_policy",
      "policy must be 'balanced' or 'fixed_chunk', got 'greedy'"),
     (dict(fixed_chunk_tokens=100), "bad_fixed_chunk", "multiple of 64, got 100"),
+    (dict(fp8_compute=True), "bad_kv_dtype", "fp8_compute needs kv_dtype fp8_e4m3, got bf16"),
 ])
 def test_bad_fields_are_named_with_value_and_limit(changes, code, message):
     with expect_error(code, message):
@@ -90,6 +91,15 @@ def test_select_config_runs_small_tiles_transposed(kv_dtype, num_heads, max_q_le
 
 def test_select_config_runs_a_requests_tiles_concurrently():
     assert mladec.select_config(problem()).concurrent_tiles is True
+
+
+@pytest.mark.parametrize("heads", [16, 32, 64, 128])
+def test_fp8_compute_runs_at_64_row_tiles_only(heads):
+    p = problem(num_heads=heads, kv_dtype="fp8_e4m3", fp8_compute=True)
+    assert p.fp8_compute is True and "fp8_compute=True" in repr(p)
+    config = mladec.select_config(p)
+    assert config.fp8_compute == (config.tile_rows == 64) == (heads > 32)
+    assert mladec.select_config(problem(num_heads=heads, kv_dtype="fp8_e4m3")).fp8_compute is False
 
 
 def test_fixed_chunk_tokens_reach_the_config():

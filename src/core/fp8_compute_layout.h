@@ -121,9 +121,11 @@ MLADEC_HD int fp8_compute_q_shift(float largest) {
   const uint32_t bits = float_to_bits(largest);
   const int exponent = int((bits >> 23) & 0xff) - 127;
   const int shift = 7 - exponent;
-  return shift < -100 ? -100 : shift > 100 ? 100 : shift;
+  // Both 2^shift and 2^-shift normal floats: rows below 2^-119 (far below
+  // any activation) stay below 128 and lose bits to e4m3's subnormals.
+  return shift > 126 ? 126 : shift;
 }
-// 2^shift as a float (|shift| <= 100).
+// 2^shift as a float (-126 <= shift <= 126).
 MLADEC_HD float fp8_compute_power_of_two(int shift) {
   return bits_to_float(uint32_t(shift + 127) << 23);
 }

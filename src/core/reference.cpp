@@ -8,6 +8,7 @@
 #include "mladec/config.h"
 #include "mladec/constants.h"
 #include "mladec/kv_format.h"
+#include "src/core/fp8_compute_layout.h"
 #include "src/core/numeric_formats.h"
 #include "src/core/parallel_for.h"
 #include "src/core/require.h"
@@ -53,12 +54,26 @@ std::vector<double> load_request_kv(const DecodeProblem& p,
   return kv;
 }
 
+// A query row as the problem's kernel form consumes it: its bf16 values, or
+// in the fp8-compute form (KernelConfig::fp8_compute) those values rounded to
+// e4m3 after the row's power-of-two scale (fp8_compute_layout.h), exactly as
+// the kernel's producer quantizes them.
 std::vector<double> load_query(const HostDecodeInputs& in, const DecodeProblem& p,
                                int64_t token, int head) {
   std::vector<double> q(kHeadDim);
   const uint16_t* src =
       in.q.data() + (size_t(token) * p.num_heads + head) * kHeadDim;
   for (int d = 0; d < kHeadDim; ++d) q[d] = detail::bf16_to_float(src[d]);
+  if (select_config(p).fp8_compute) {
+    float largest = 0.f;
+    for (int d = 0; d < kHeadDim; ++d) largest = std::max(largest, std::fabs(float(q[d])));
+    const int shift = detail::fp8_compute_q_shift(largest);
+    const float factor = detail::fp8_compute_power_of_two(shift);
+    const double inverse = detail::fp8_compute_power_of_two(-shift);
+    for (int d = 0; d < kHeadDim; ++d) {
+      q[d] = detail::fp8_e4m3_to_float(detail::float_to_fp8_e4m3(float(q[d]) * factor)) * inverse;
+    }
+  }
   return q;
 }
 
