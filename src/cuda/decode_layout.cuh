@@ -225,9 +225,11 @@ constexpr int kSumExchangeOffset = kMaxExchangeOffset + 2 * 4 * 32 * 4;
 // (fp8_compute_row_index order).
 constexpr int kRowExchangeOffset = kSumExchangeOffset + 2 * 2 * 4 * 32 * 4;
 constexpr int kRowExchangeBytes = 2 * kTileRows * 4;
-// Each Q row's inverse scale, float [64].
+// Each Q row's inverse scale, float [64], and the end of its keys in the
+// piece, int [64] (by tile row; each warpgroup writes its 32).
 constexpr int kQScaleOffset = kRowExchangeOffset + 2 * kRowExchangeBytes;
-constexpr int kBarrierOffset = kQScaleOffset + kTileRows * 4;
+constexpr int kRowEndOffset = kQScaleOffset + kTileRows * 4;
+constexpr int kBarrierOffset = kRowEndOffset + kTileRows * 4;
 // mbarriers: staged block full / empty (the producer's transpose and both
 // math warpgroups release it), Vᵀ full / empty, Q full / empty, and
 // kPublished + parity: both warpgroups have published a block's Pᵀ rows and

@@ -77,6 +77,15 @@ __device__ __forceinline__ void load_row_values(uint32_t exchange, int lane, flo
   }
 }
 
+// v = s as instructions of their own, ordered before the next Sᵀ is issued
+// into s: as a plain copy the compiler read s's registers in place during
+// the softmax while that wgmma wrote them, and ptxas serialized every wgmma
+// (C7514).
+__device__ __forceinline__ void copy_scores(float (&v)[16], const float (&s)[16]) {
+#pragma unroll
+  for (int k = 0; k < 16; ++k) asm volatile("mov.b32 %0, %1;\n" : "=f"(v[k]) : "f"(s[k]));
+}
+
 // warp_group (m): 0 or 1 at run time.
 __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint32_t smem,
                                                      int begin, int end, int warp_group) {
@@ -114,17 +123,11 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
     const PlanPiece piece = p.pieces[i];
     const PlanUnit unit = p.units[piece.unit];
     const PieceExtent e = piece_extent(p, piece, unit);
-    float row_max[kThreadRows], row_sum[kThreadRows], row_scale[kThreadRows];
-    int row_end[kThreadRows];
+    float row_max[kThreadRows], row_sum[kThreadRows];
 #pragma unroll
     for (int q = 0; q < kThreadRows; ++q) {
       row_max[q] = -INFINITY;
       row_sum[q] = 0.f;  // this thread's tokens only
-      row_scale[q] = 0.f;
-      const int r = tile_row(q);
-      const int t = (unit.row_begin + r) / p.num_heads;
-      const int visible = p.causal ? unit.kv_len - unit.q_len + t + 1 : unit.kv_len;
-      row_end[q] = r < unit.row_count ? min(piece.kv_end, visible) : piece.kv_begin;
     }
     float acc[4][32];
 #pragma unroll
@@ -143,11 +146,20 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
     float s[16], v[16];
     uint32_t factors = 0;
     const auto block_softmax = [&](int bb, uint32_t load) {
-      float base[kThreadRows], scale[kThreadRows];
+      // Each row's key end and score factor from the tables, here rather
+      // than held across the block loop: the registers of the Sᵀ in flight.
+      float base[kThreadRows], scale[kThreadRows], score_scale[kThreadRows];
+      int end[kThreadRows];
+#pragma unroll
+      for (int q = 0; q < kThreadRows; ++q) {
+        end[q] = int(load_shared_u32(smem + kRowEndOffset + 4 * tile_row(q)));
+        score_scale[q] = p.scale_log2 * __uint_as_float(load_shared_u32(
+                                            smem + kQScaleOffset + 4 * tile_row(q)));
+      }
       transposed_block_maxima(v, (e.first_block + bb) * kBlockTokens + fragment_row,
-                              piece.kv_begin, [&](int q) { return row_end[q]; },
-                              [&](int q) { return row_scale[q]; }, row_max, row_sum, base, scale,
-                              max_exchange, warp, lane, kTransposedMaxBarrier + m);
+                              piece.kv_begin, [&](int q) { return end[q]; },
+                              [&](int q) { return score_scale[q]; }, row_max, row_sum, base,
+                              scale, max_exchange, warp, lane, kTransposedMaxBarrier + m);
       factors = row_exchange(0);
       if (warp == 0 && lane < 4) {
 #pragma unroll
@@ -176,8 +188,8 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
     const auto wait_staged = [&](uint32_t load) {
       mbarrier_wait(bars + 8 * (kRawFull + load % kRawStages), (load / kRawStages) & 1);
     };
-    // The pipeline: per block b, Oᵀ(b) is issued, block b + 1's softmax
-    // runs while it does, then Sᵀ(b + 2) is issued into the same registers.
+    // The pipeline: per block b, Oᵀ(b) and Sᵀ(b + 2) are issued, and block
+    // b + 1's softmax runs on its copy of Sᵀ(b + 1) while they do.
     // Every wait is for all groups and no accumulator is touched between
     // two issued groups: otherwise ptxas serializes every wgmma (C7514 /
     // C7515: bench/NOTES.md). Past the last block, Sᵀ is issued on the last
@@ -185,18 +197,26 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
     // ends), so that s never depends on a branch.
     const uint32_t last = kv_loads + uint32_t(e.num_blocks) - 1;
     if (e.num_blocks > 0) {
-      mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
+      // The key ends of the warpgroup's rows (the causal mask of MTP rows;
+      // rows past the tile's row count see none), published to its threads.
+      if (warp == 0 && lane < 4) {
 #pragma unroll
-      for (int q = 0; q < kThreadRows; ++q) {
-        row_scale[q] = p.scale_log2 *
-                       __uint_as_float(load_shared_u32(smem + kQScaleOffset + 4 * tile_row(q)));
+        for (int q = 0; q < kThreadRows; ++q) {
+          const int r = tile_row(q);
+          const int t = (unit.row_begin + r) / p.num_heads;
+          const int visible = p.causal ? unit.kv_len - unit.q_len + t + 1 : unit.kv_len;
+          store_shared_u32(smem + kRowEndOffset + 4 * r,
+                           uint32_t(r < unit.row_count ? min(piece.kv_end, visible)
+                                                       : piece.kv_begin));
+        }
       }
+      named_barrier_sync(kTransposedPBarrier + m, decode_layout::kWarpgroupThreads);
+      mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       wait_staged(kv_loads);
       issue_fp8_scores(s, stage_of(kv_loads), q8, m);
       wgmma_wait<0>();
       fence_registers(s);
-#pragma unroll
-      for (int k = 0; k < 16; ++k) v[k] = s[k];
+      copy_scores(v, s);
       block_softmax(0, kv_loads);
       const uint32_t second = e.num_blocks > 1 ? kv_loads + 1 : last;
       if (e.num_blocks > 1) {
@@ -211,29 +231,38 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
       fence_registers(s);
 #pragma unroll
       for (int t = 0; t < 4; ++t) fence_registers(acc[t]);
-#pragma unroll
-      for (int k = 0; k < 16; ++k) v[k] = s[k];
+      copy_scores(v, s);
       if (b > 0) mbarrier_arrive(bars + 8 * (kVtEmpty + (load - 1) % kVtBuffers));
       if (load + 1 < last) mbarrier_arrive(bars + 8 * (kRawEmpty + (load + 1) % kRawStages));
-      // Oᵀ to block b's maxima.
+      // Oᵀ to block b's maxima — only where one of this thread's rows moved
+      // (a factor of exactly 1 otherwise: exp2(0)), the common case once
+      // the first blocks have set the maxima.
       float factor[16];
       load_row_values(factors, lane, factor);
+      bool moved = false;
+#pragma unroll
+      for (int n = 0; n < 16; ++n) moved |= factor[n] != 1.f;
+      if (moved) {
+#pragma unroll
+        for (int t = 0; t < 4; ++t) {
+#pragma unroll
+          for (int k = 0; k < 32; ++k) acc[t][k] *= factor[2 * (k / 4) + (k & 1)];
+        }
+      }
 #pragma unroll
       for (int t = 0; t < 4; ++t) {
-#pragma unroll
-        for (int k = 0; k < 32; ++k) acc[t][k] *= factor[2 * (k / 4) + (k & 1)];
         // Keeps the multiplies before the wgmmas (left to the scheduler,
         // some sank past the first one and ptxas serialized every wgmma).
         fence_registers(acc[t]);
       }
       const int buffer = int(load % kVtBuffers);
       mbarrier_wait(bars + 8 * (kVtFull + buffer), (load / kVtBuffers) & 1);
-      issue_fp8_output(acc, smem + kVtOffset + buffer * kFp8ComputeVtBytes,
-                       smem + kPOffset + (load % kPBuffers) * kFp8ComputePBytes, m);
-      if (b + 1 < e.num_blocks) block_softmax(b + 1, load + 1);
       const uint32_t ahead = load + 2 <= last ? load + 2 : last;
       if (load + 2 <= last) wait_staged(ahead);
+      issue_fp8_output(acc, smem + kVtOffset + buffer * kFp8ComputeVtBytes,
+                       smem + kPOffset + (load % kPBuffers) * kFp8ComputePBytes, m);
       issue_fp8_scores(s, stage_of(ahead), q8, m);
+      if (b + 1 < e.num_blocks) block_softmax(b + 1, load + 1);
     }
     // Unconditional, so that ptxas sees every path to the output wait.
     wgmma_wait<0>();
