@@ -262,11 +262,15 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
   complete_job(pending, true);
 }
 
-// The fp8-compute form's producer (fp8_compute_producer.cuh): per piece the
-// quantized Q tile, per block the staged bytes (as the register-A path
-// stages them) and, one block behind, their latent part transposed into a
-// Vᵀ buffer. A staged block is free once both math warpgroups have read K
-// and the transpose is done (kRawEmpty counts all three warpgroups).
+// The fp8-compute form's producer warpgroup (fp8_compute_producer.cuh), two
+// roles that run apart so that the copies run ahead of the transposes:
+// warp 0 stages each block (TMA for full blocks of caches the map takes,
+// else cp.async for the block's 64 tokens) as soon as a stage is free;
+// warps 1..3 quantize each piece's Q tile and transpose each staged block's
+// latent part into a Vᵀ buffer once it has landed. (One loop doing both, a
+// block apart, kept one copy in flight: 667 us at 128x8192 h_q 128.) A
+// staged block is free once both math warpgroups have read K and its
+// transpose is done (kRawEmpty counts them all).
 __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, uint32_t smem,
                                                          const int* worker_pieces) {
   using namespace decode_layout::fp8_compute;
@@ -276,43 +280,38 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
   const uint32_t bars = smem + kBarrierOffset;
   uint32_t pending = 0;
   uint32_t q_loads = 0, kv_loads = 0;
-  int staged = -1;  // the load staged but not yet transposed
-  const auto transpose_staged = [&] {
-    if (staged < 0) return;
-    const uint32_t load = uint32_t(staged);
-    const int stage = int(load % kRawStages), buffer = int(load % kVtBuffers);
-    mbarrier_wait(bars + 8 * (kRawFull + stage), (load / kRawStages) & 1);
-    mbarrier_wait(bars + 8 * (kVtEmpty + buffer), ((load / kVtBuffers) & 1) ^ 1);
-    transpose_v(smem + kRawOffset + stage * kRawBytes, smem + kVtOffset + buffer * kFp8ComputeVtBytes,
-                warp, lane);
-    fence_proxy_async();
-    mbarrier_arrive(bars + 8 * (kVtFull + buffer));
-    mbarrier_arrive(bars + 8 * (kRawEmpty + stage));
-    staged = -1;
-  };
   for (int i = worker_pieces[0]; i < worker_pieces[1]; ++i) {
     const PlanPiece piece = p.pieces[i];
     const PlanUnit unit = p.units[piece.unit];
     const PieceExtent e = piece_extent(p, piece, unit);
     if (e.num_blocks == 0) continue;
-    complete_job(pending, true);
-    transpose_staged();
-    mbarrier_wait(bars + 8 * kQEmpty, (q_loads & 1) ^ 1);
-    quantize_q_rows(p, unit, smem, warp, lane);
-    fence_proxy_async();
-    mbarrier_arrive(bars + 8 * kQFull);
-    ++q_loads;
-
+    if (warp > 0) {
+      mbarrier_wait(bars + 8 * kQEmpty, (q_loads & 1) ^ 1);
+      quantize_q_rows(p, unit, smem, warp - 1, lane);
+      fence_proxy_async();
+      mbarrier_arrive(bars + 8 * kQFull);
+      ++q_loads;
+      for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
+        const int stage = int(kv_loads % kRawStages), buffer = int(kv_loads % kVtBuffers);
+        mbarrier_wait(bars + 8 * (kRawFull + stage), (kv_loads / kRawStages) & 1);
+        mbarrier_wait(bars + 8 * (kVtEmpty + buffer), ((kv_loads / kVtBuffers) & 1) ^ 1);
+        transpose_v(smem + kRawOffset + stage * kRawBytes,
+                    smem + kVtOffset + buffer * kFp8ComputeVtBytes, warp - 1, lane);
+        fence_proxy_async();
+        mbarrier_arrive(bars + 8 * (kVtFull + buffer));
+        mbarrier_arrive(bars + 8 * (kRawEmpty + stage));
+      }
+      continue;
+    }
     const int32_t* block_table = p.block_table + unit.request * p.block_table_stride;
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       const int stage = int(kv_loads % kRawStages);
       const int block_begin = (e.first_block + b) * kBlockTokens;
-      const int j = block_begin + warp * 16 + (lane & 15);
-      const uint8_t* source = nullptr;
-      if (j >= piece.kv_begin && j < e.load_end) source = kv_token_address(p, block_table, j);
       const uint32_t empty = bars + 8 * (kRawEmpty + stage);
       const uint32_t empty_parity = ((kv_loads / kRawStages) & 1) ^ 1;
       if (!mbarrier_ready(empty, empty_parity)) {
+        // Announce the copies in flight before blocking, or the
+        // transposes that would free this stage never start.
         complete_job(pending, true);
         mbarrier_wait(empty, empty_parity);
       }
@@ -323,17 +322,21 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
         produce_tile_tma<KvDtype::kFp8E4m3>(p, block_table, block_begin, tile,
                                             bars + 8 * (kRawFull + stage));
       } else {
-        stage_e4m3_rows(tile, warp, lane, source, p.kv);
+        // The block's 64 tokens as four warps' 16 rows each.
+#pragma unroll 1
+        for (int rows = 0; rows < 4; ++rows) {
+          const int j = block_begin + rows * 16 + (lane & 15);
+          const uint8_t* source = nullptr;
+          if (j >= piece.kv_begin && j < e.load_end) source = kv_token_address(p, block_table, j);
+          stage_e4m3_rows(tile, rows, lane, source, p.kv);
+        }
         cp_async_commit();
         complete_job(pending, false);
         pending = bars + 8 * (kRawFull + stage);
       }
-      transpose_staged();
-      staged = int(kv_loads);
     }
   }
   complete_job(pending, true);
-  transpose_staged();
 }
 
 // Row-form math warpgroup m (its warpgroups run different steps).
@@ -368,14 +371,14 @@ __device__ __forceinline__ void decode_fp8_compute(const DecodeParams& p, uint8_
   if (threadIdx.x == 0) {
     const uint32_t bars = smem + form::kBarrierOffset;
     for (int stage = 0; stage < form::kRawStages; ++stage) {
-      mbarrier_init(bars + 8 * (form::kRawFull + stage), kWarpgroupThreads);
-      mbarrier_init(bars + 8 * (form::kRawEmpty + stage), kWarpgroupThreads + kMathThreads);
+      mbarrier_init(bars + 8 * (form::kRawFull + stage), form::kLoaderThreads);
+      mbarrier_init(bars + 8 * (form::kRawEmpty + stage), form::kTransposerThreads + kMathThreads);
     }
     for (int buffer = 0; buffer < form::kVtBuffers; ++buffer) {
-      mbarrier_init(bars + 8 * (form::kVtFull + buffer), kWarpgroupThreads);
+      mbarrier_init(bars + 8 * (form::kVtFull + buffer), form::kTransposerThreads);
       mbarrier_init(bars + 8 * (form::kVtEmpty + buffer), kMathThreads);
     }
-    mbarrier_init(bars + 8 * form::kQFull, kWarpgroupThreads);
+    mbarrier_init(bars + 8 * form::kQFull, form::kTransposerThreads);
     mbarrier_init(bars + 8 * form::kQEmpty, kMathThreads);
     mbarrier_init(bars + 8 * (form::kPublished + 0), kMathThreads);
     mbarrier_init(bars + 8 * (form::kPublished + 1), kMathThreads);

@@ -211,6 +211,9 @@ struct RegisterSplit {
 // tiles (by block index), then the exchanges and barriers.
 namespace fp8_compute {
 constexpr int kRawStages = 3, kVtBuffers = 2, kPBuffers = 3;
+// The producer warpgroup's roles (run_producer_fp8_compute): warp 0 copies,
+// warps 1..3 quantize Q and transpose.
+constexpr int kLoaderThreads = 32, kTransposerWarps = 3, kTransposerThreads = 32 * kTransposerWarps;
 constexpr int kQ8Offset = 0;
 constexpr int kRawOffset = kQ8Offset + kFp8ComputeSlabs * kFp8ComputeTileBytes;
 constexpr int kRawBytes = kFp8ComputeSlabs * kFp8ComputeTileBytes;

@@ -23,7 +23,7 @@ __device__ __forceinline__ uint32_t pack_e4m3x4(float v0, float v1, float v2, fl
   return pack_e4m3x2(v0, v1) | (pack_e4m3x2(v2, v3) << 16);
 }
 
-// Producer warp `warp` quantizes rows [16 warp, +16) of the unit's Q tile:
+// Transposer warp `warp` (0..2) quantizes rows warp, warp + 3, .. of the unit's Q tile:
 // each row times 2^shift (fp8_compute_q_shift of its largest magnitude)
 // rounded to e4m3 into the tile's 9 slabs, 2^-shift to kQScaleOffset; rows
 // past the unit's row count are zero. Lane l takes the row's 16-byte chunks
@@ -31,10 +31,10 @@ __device__ __forceinline__ uint32_t pack_e4m3x4(float v0, float v1, float v2, fl
 __device__ __forceinline__ void quantize_q_rows(const DecodeParams& p, const PlanUnit& unit,
                                                 uint32_t smem, int warp, int lane) {
   using namespace decode_layout::fp8_compute;
+  using decode_layout::kTileRows;
   constexpr int kChunks = kHeadDim / 8;  // 72 of 8 values
 #pragma unroll 1
-  for (int i = 0; i < 16; ++i) {
-    const int r = 16 * warp + i;
+  for (int r = warp; r < kTileRows; r += kTransposerWarps) {
     uint4 chunk[3] = {};
     if (r < unit.row_count) {
       const int index = unit.row_begin + r;
@@ -79,48 +79,48 @@ __device__ __forceinline__ void quantize_q_rows(const DecodeParams& p, const Pla
 }
 
 // A staged block's 512 latent values into Vᵀ (fp8_compute_vt_offset), by
-// the producer warp `warp` (slabs warp and warp + 4): per step eight 8-byte
-// reads, 4 × 4 byte transposes (prmt), eight 8-byte stores, every address
-// a per-lane base plus an immediate (fp8_compute_transpose_* in
-// fp8_compute_layout.h say which bytes).
+// transposer warp `warp` (0..2): units u = warp, warp + 3, .. of the 16
+// (slab u / 2, half u % 2), each eight 8-byte reads, 4 × 4 byte transposes
+// (prmt) and eight 8-byte stores, every address a per-lane base plus an
+// immediate (fp8_compute_transpose_* in fp8_compute_layout.h say which bytes).
 __device__ __forceinline__ void transpose_v(uint32_t staged, uint32_t vt, int warp, int lane) {
+  using namespace decode_layout::fp8_compute;
   const uint32_t select_low = fp8_compute_transpose_low(lane);
   const uint32_t select_high = fp8_compute_transpose_high(lane);
   const uint32_t read_base[2] = {staged + fp8_compute_transpose_read_base(lane, 0),
                                  staged + fp8_compute_transpose_read_base(lane, 1)};
-  const uint32_t write_base = vt + fp8_compute_transpose_write_base(warp, lane);
+#pragma unroll 1
+  for (int unit = warp; unit < 2 * kLatentDim / 64; unit += kTransposerWarps) {
+    const int slab = unit / 2, half = unit % 2;
+    const uint32_t write_base = vt + fp8_compute_transpose_write_base(slab % 4, lane) +
+                                fp8_compute_transpose_write_step(slab / 4, 0, half);
+    const uint32_t slab_offset = slab * kFp8ComputeTileBytes;
+    uint32_t out[8][2];
 #pragma unroll
-  for (int s = 0; s < 2; ++s) {
-    const int slab = warp + 4 * s;
+    for (int kk = 0; kk < 2; ++kk) {
+      const int k = 2 * half + kk;
+      uint2 read[4];
 #pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      uint32_t out[8][2];
-#pragma unroll
-      for (int kk = 0; kk < 2; ++kk) {
-        const int k = 2 * half + kk;
-        uint2 read[4];
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-          read[j] = load_shared_v2((read_base[j / 2] ^ (16 * k)) + slab * kFp8ComputeTileBytes +
-                                   64 * (2 * k + 8 * (j % 2)));
-        }
-#pragma unroll
-        for (int part = 0; part < 2; ++part) {
-          const uint32_t x0 = part ? read[0].y : read[0].x, x1 = part ? read[1].y : read[1].x;
-          const uint32_t x2 = part ? read[2].y : read[2].x, x3 = part ? read[3].y : read[3].x;
-          const uint32_t low01 = byte_permute(x0, x1, 0x5140u), high01 = byte_permute(x0, x1, 0x7362u);
-          const uint32_t low23 = byte_permute(x2, x3, 0x5140u), high23 = byte_permute(x2, x3, 0x7362u);
-          out[4 * part + 0][kk] = byte_permute(low01, low23, select_low);
-          out[4 * part + 1][kk] = byte_permute(low01, low23, select_high);
-          out[4 * part + 2][kk] = byte_permute(high01, high23, select_low);
-          out[4 * part + 3][kk] = byte_permute(high01, high23, select_high);
-        }
+      for (int j = 0; j < 4; ++j) {
+        read[j] = load_shared_v2((read_base[j / 2] ^ (16 * k)) + slab_offset +
+                                 64 * (2 * k + 8 * (j % 2)));
       }
 #pragma unroll
-      for (int e = 0; e < 8; ++e) {
-        store_shared_v2(write_base + fp8_compute_transpose_write_step(s, e, half),
-                        make_uint2(out[e][0], out[e][1]));
+      for (int part = 0; part < 2; ++part) {
+        const uint32_t x0 = part ? read[0].y : read[0].x, x1 = part ? read[1].y : read[1].x;
+        const uint32_t x2 = part ? read[2].y : read[2].x, x3 = part ? read[3].y : read[3].x;
+        const uint32_t low01 = byte_permute(x0, x1, 0x5140u), high01 = byte_permute(x0, x1, 0x7362u);
+        const uint32_t low23 = byte_permute(x2, x3, 0x5140u), high23 = byte_permute(x2, x3, 0x7362u);
+        out[4 * part + 0][kk] = byte_permute(low01, low23, select_low);
+        out[4 * part + 1][kk] = byte_permute(low01, low23, select_high);
+        out[4 * part + 2][kk] = byte_permute(high01, high23, select_low);
+        out[4 * part + 3][kk] = byte_permute(high01, high23, select_high);
       }
+    }
+#pragma unroll
+    for (int e = 0; e < 8; ++e) {
+      store_shared_v2(write_base + fp8_compute_transpose_write_step(0, e, 0),
+                      make_uint2(out[e][0], out[e][1]));
     }
   }
 }
