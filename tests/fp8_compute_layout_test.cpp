@@ -1,11 +1,12 @@
 // The fp8-compute form's byte placement (src/core/fp8_compute_layout.h, used
 // by src/cuda/fp8_compute_producer.cuh and decode_math_fp8_compute.cuh)
-// emulated on the CPU: the slot and latent orders are permutations that
-// undo each other, the producer's transpose (its per-lane reads, prmt.b32 as
-// the PTX ISA defines it, its writes) puts every latent value of every token
-// where the Oᵀ wgmma reads it, the Pᵀ stores pair a thread's tokens, the row
-// exchanges give each thread its rows, the Q scale is a power of two that
-// takes a row into [128, 256). Then the banks of the transpose's reads.
+// emulated on the CPU: the slot and latent orders are permutations, a
+// thread's S values are its P·V A fragment in slot order, the producer's
+// transpose (its per-lane reads, prmt.b32 as the PTX ISA defines it, its
+// writes) puts every latent value of every token where the wgmma reads it,
+// and P·V through fragments and Vᵀ equals the plain sum; the Q scale is a
+// power of two that takes a row into [128, 256). Then the banks of the
+// transpose's reads.
 #include "src/core/fp8_compute_layout.h"
 
 #include <gtest/gtest.h>
@@ -36,7 +37,7 @@ uint32_t prmt(uint32_t a, uint32_t b, uint32_t selector) {
   return d;
 }
 
-TEST(Fp8ComputeLayout, SlotOrderIsAPermutationPairingAThreadsTokens) {
+TEST(Fp8ComputeLayout, SlotAndLatentOrdersArePermutations) {
   std::set<int> tokens;
   for (int slot = 0; slot < 64; ++slot) {
     const int token = fp8_compute_slot_token(slot);
@@ -44,47 +45,56 @@ TEST(Fp8ComputeLayout, SlotOrderIsAPermutationPairingAThreadsTokens) {
     EXPECT_EQ(fp8_compute_token_slot(token), slot);
   }
   EXPECT_EQ(tokens.size(), 64u);
-  // Sᵀ thread (warp w, lane row g) holds tokens 16 w + g and 16 w + g + 8:
-  // slots 16 w + 2 g and the next, one 16-bit store.
-  for (int w = 0; w < 4; ++w) {
-    for (int g = 0; g < 8; ++g) {
-      EXPECT_EQ(fp8_compute_slot_token(16 * w + 2 * g), 16 * w + g);
-      EXPECT_EQ(fp8_compute_slot_token(16 * w + 2 * g + 1), 16 * w + g + 8);
-    }
-  }
-}
-
-TEST(Fp8ComputeLayout, OutputRowsAreThePermutationVtIsStoredIn) {
   std::set<int> latents;
   for (int m = 0; m < 2; ++m) {
-    for (int t = 0; t < 4; ++t) {
-      for (int row = 0; row < 64; ++row) {
-        const int latent = fp8_compute_latent(m, t, row);
-        latents.insert(latent);
-        EXPECT_EQ(fp8_compute_vt_tile(latent), 4 * m + t);
-        EXPECT_EQ(fp8_compute_vt_row(latent), row);
-      }
+    for (int column = 0; column < 256; ++column) {
+      const int latent = fp8_compute_latent(m, column);
+      latents.insert(latent);
+      EXPECT_EQ(fp8_compute_vt_row(latent), 256 * m + column);
     }
   }
   EXPECT_EQ(latents.size(), size_t(kLatentDim));
-  // A thread's rows g, g + 8 of tiles 0..3 are eight consecutive latents.
+  // A thread's columns 8 n + 2 c + e of a row: runs of eight consecutive
+  // latent values over n % 8.
   for (int m = 0; m < 2; ++m) {
-    for (int w = 0; w < 4; ++w) {
-      for (int g = 0; g < 8; ++g) {
-        const int first = fp8_compute_latent(m, 0, 16 * w + g);
-        EXPECT_EQ(first % 8, 0);
-        for (int t = 0; t < 4; ++t) {
-          EXPECT_EQ(fp8_compute_latent(m, t, 16 * w + g), first + 2 * t);
-          EXPECT_EQ(fp8_compute_latent(m, t, 16 * w + g + 8), first + 2 * t + 1);
+    for (int c = 0; c < 4; ++c) {
+      for (int n0 = 0; n0 < 32; n0 += 8) {
+        for (int e = 0; e < 2; ++e) {
+          const int first = fp8_compute_latent(m, 8 * n0 + 2 * c + e);
+          EXPECT_EQ(first % 8, 0);
+          for (int n = 0; n < 8; ++n) {
+            EXPECT_EQ(fp8_compute_latent(m, 8 * (n0 + n) + 2 * c + e), first + n);
+          }
         }
       }
     }
   }
 }
 
-// Emulates transpose_v for all 128 producer threads on a staged block whose
-// byte (token, latent) is distinct per pair (mod 256 over two planes).
-TEST(Fp8ComputeLayout, TransposeWritesEveryLatentOfEverySlot) {
+// The P fragments: byte `byte` of A register `reg` of k-step kk, by the
+// wgmma 8-bit A layout (register i: row g + 8 (i % 2), k 4 c + 16 (i / 2) +
+// byte), is the S element of the token that slot holds.
+TEST(Fp8ComputeLayout, ScoreFragmentsAreTheAOperandInSlotOrder) {
+  for (int c = 0; c < 4; ++c) {
+    for (int kk = 0; kk < 2; ++kk) {
+      for (int reg = 0; reg < 4; ++reg) {
+        for (int byte = 0; byte < 4; ++byte) {
+          const int element = fp8_compute_p_element(kk, reg, byte);
+          const int slot = 32 * kk + 4 * c + 16 * (reg / 2) + byte;
+          // S element 4 n + x: row offset 8 (x / 2), token 8 n + 2 c + x % 2.
+          EXPECT_EQ(8 * ((element % 4) / 2), 8 * (reg % 2));
+          EXPECT_EQ(8 * (element / 4) + 2 * c + element % 2, fp8_compute_slot_token(slot));
+        }
+      }
+    }
+  }
+}
+
+// Emulates transpose_v for every lane and unit on a staged block whose byte
+// (token, latent) is distinct per pair (mod 256, over two planes), then the
+// wgmma products O = P·V through the fragments and Vᵀ: they must equal the
+// plain sums over tokens.
+TEST(Fp8ComputeLayout, TransposeAndFragmentsMultiplyToPV) {
   for (int plane = 0; plane < 2; ++plane) {
     const auto value = [&](int token, int latent) {
       return uint8_t(plane ? (token * 7 + latent) : (latent * 3 + token * 131 + latent / 64));
@@ -101,43 +111,44 @@ TEST(Fp8ComputeLayout, TransposeWritesEveryLatentOfEverySlot) {
       for (int i = 0; i < 4; ++i) w |= uint32_t(staged[offset + i]) << (8 * i);
       return w;
     };
-    for (int warp = 0; warp < 4; ++warp) {
-      for (int lane = 0; lane < 32; ++lane) {
-        for (int s = 0; s < 2; ++s) {
-          const int slab = warp + 4 * s;
-          for (int half = 0; half < 2; ++half) {
-            uint32_t out[8][2];
-            for (int kk = 0; kk < 2; ++kk) {
-              const int k = 2 * half + kk;
-              uint32_t read[4][2];
-              for (int j = 0; j < 4; ++j) {
-                const int offset = fp8_compute_transpose_read_offset(lane, slab, k, j);
-                // The offset is the read token's latents 64 slab + 8 b ..
-                const int token = fp8_compute_transpose_token(lane, k, j);
-                ASSERT_EQ(offset, staged_offset(token, 4 * slab + (lane % 8) / 2) + 8 * (lane % 2));
-                read[j][0] = read_word(offset);
-                read[j][1] = read_word(offset + 4);
-              }
-              for (int part = 0; part < 2; ++part) {
-                const uint32_t low01 = prmt(read[0][part], read[1][part], 0x5140u);
-                const uint32_t high01 = prmt(read[0][part], read[1][part], 0x7362u);
-                const uint32_t low23 = prmt(read[2][part], read[3][part], 0x5140u);
-                const uint32_t high23 = prmt(read[2][part], read[3][part], 0x7362u);
-                out[4 * part + 0][kk] = prmt(low01, low23, fp8_compute_transpose_low(lane));
-                out[4 * part + 1][kk] = prmt(low01, low23, fp8_compute_transpose_high(lane));
-                out[4 * part + 2][kk] = prmt(high01, high23, fp8_compute_transpose_low(lane));
-                out[4 * part + 3][kk] = prmt(high01, high23, fp8_compute_transpose_high(lane));
-              }
+    for (int lane = 0; lane < 32; ++lane) {
+      for (int slab = 0; slab < kLatentDim / 64; ++slab) {
+        for (int half = 0; half < 2; ++half) {
+          uint32_t out[8][2];
+          for (int kk = 0; kk < 2; ++kk) {
+            const int k = 2 * half + kk;
+            uint32_t read[4][2];
+            for (int j = 0; j < 4; ++j) {
+              const int offset = fp8_compute_transpose_read_offset(lane, slab, k, j);
+              const int token = fp8_compute_transpose_token(lane, k, j);
+              ASSERT_EQ(offset,
+                        staged_offset(token, 4 * slab + (lane % 8) / 2) + 8 * (lane % 2));
+              read[j][0] = read_word(offset);
+              read[j][1] = read_word(offset + 4);
             }
-            for (int e = 0; e < 8; ++e) {
-              const int offset = fp8_compute_transpose_write_base(warp, lane) +
-                                 fp8_compute_transpose_write_step(s, e, half);
-              const int latent = 64 * slab + 8 * (lane % 8) + e;
-              ASSERT_EQ(offset, fp8_compute_vt_offset(latent, 16 * (lane / 8) + 8 * half));
-              for (int i = 0; i < 8; ++i) {
-                ASSERT_EQ(vt[offset + i], -1) << "written twice";
-                vt[offset + i] = int((out[e][i / 4] >> (8 * (i % 4))) & 0xff);
-              }
+            for (int part = 0; part < 2; ++part) {
+              const uint32_t low01 =
+                  prmt(read[0][part], read[1][part], fp8_compute_transpose_low(lane));
+              const uint32_t high01 =
+                  prmt(read[0][part], read[1][part], fp8_compute_transpose_high(lane));
+              const uint32_t low23 =
+                  prmt(read[2][part], read[3][part], fp8_compute_transpose_low(lane));
+              const uint32_t high23 =
+                  prmt(read[2][part], read[3][part], fp8_compute_transpose_high(lane));
+              out[4 * part + 0][kk] = prmt(low01, low23, 0x5410u);
+              out[4 * part + 1][kk] = prmt(low01, low23, 0x7632u);
+              out[4 * part + 2][kk] = prmt(high01, high23, 0x5410u);
+              out[4 * part + 3][kk] = prmt(high01, high23, 0x7632u);
+            }
+          }
+          for (int e = 0; e < 8; ++e) {
+            const int offset = fp8_compute_transpose_write_base(slab, lane) +
+                               fp8_compute_transpose_write_step(e, half);
+            const int latent = 64 * slab + 8 * (lane % 8) + e;
+            ASSERT_EQ(offset, fp8_compute_vt_offset(latent, 16 * (lane / 8) + 8 * half));
+            for (int i = 0; i < 8; ++i) {
+              ASSERT_EQ(vt[offset + i], -1) << "written twice";
+              vt[offset + i] = int((out[e][i / 4] >> (8 * (i % 4))) & 0xff);
             }
           }
         }
@@ -148,6 +159,36 @@ TEST(Fp8ComputeLayout, TransposeWritesEveryLatentOfEverySlot) {
         ASSERT_EQ(vt[fp8_compute_vt_offset(latent, slot)],
                   int(value(fp8_compute_slot_token(slot), latent)))
             << "latent " << latent << " slot " << slot;
+      }
+    }
+    // O[row][column] = Σ_k A[row][k] · B[k][column] for warp 0's rows, B[k][n]
+    // = Vᵀ row 256 m + n, slot k; A from each thread's fragments, filled from
+    // S elements s(row, token) = row * 64 + token (exact in double).
+    for (int m = 0; m < 2; ++m) {
+      for (int g = 0; g < 8; ++g) {
+        for (int h = 0; h < 2; ++h) {
+          const int row = g + 8 * h;
+          for (int column = 0; column < 256; column += 37) {
+            double wgmma = 0, plain = 0;
+            for (int kk = 0; kk < 2; ++kk) {
+              for (int c = 0; c < 4; ++c) {
+                for (int reg = h; reg < 4; reg += 2) {
+                  for (int byte = 0; byte < 4; ++byte) {
+                    const int element = fp8_compute_p_element(kk, reg, byte);
+                    const int token = 8 * (element / 4) + 2 * c + element % 2;
+                    const int slot = 32 * kk + 16 * (reg / 2) + 4 * c + byte;
+                    const int b = vt[sw64_offset(256 * m + column, slot)];
+                    wgmma += double(row * 64 + token) * b;
+                  }
+                }
+              }
+            }
+            for (int token = 0; token < 64; ++token) {
+              plain += double(row * 64 + token) * value(token, fp8_compute_latent(m, column));
+            }
+            ASSERT_EQ(wgmma, plain) << "m " << m << " row " << row << " column " << column;
+          }
+        }
       }
     }
   }
@@ -180,19 +221,6 @@ TEST(Fp8ComputeLayout, TransposeReadsTakeTwoWavefronts) {
           EXPECT_EQ(wavefronts(offsets, 8), 2) << "k " << k << " j " << j;  // 256 bytes
         }
       }
-    }
-  }
-}
-
-TEST(Fp8ComputeLayout, RowExchangeGivesEachThreadItsRows) {
-  std::set<int> indices;
-  for (int row = 0; row < 64; ++row) indices.insert(fp8_compute_row_index(row));
-  EXPECT_EQ(indices.size(), 64u);
-  EXPECT_EQ(*indices.rbegin(), 63);
-  // Oᵀ column n = 2 i + e of lane column c is query row 8 i + 2 c + e, read at 16 c + n.
-  for (int c = 0; c < 4; ++c) {
-    for (int n = 0; n < 16; ++n) {
-      EXPECT_EQ(fp8_compute_row_index(8 * (n / 2) + 2 * c + n % 2), 16 * c + n);
     }
   }
 }

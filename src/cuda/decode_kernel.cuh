@@ -268,9 +268,8 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
 // else cp.async for the block's 64 tokens) as soon as a stage is free;
 // warps 1..3 quantize each piece's Q tile and transpose each staged block's
 // latent part into a Vᵀ buffer once it has landed. (One loop doing both, a
-// block apart, kept one copy in flight: 667 us at 128x8192 h_q 128.) A
-// staged block is free once both math warpgroups have read K and its
-// transpose is done (kRawEmpty counts them all).
+// block apart, kept one copy in flight.) A staged block is free once its
+// owner's S has read K and its transpose is done (kRawEmpty counts both).
 __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, uint32_t smem,
                                                          const int* worker_pieces) {
   using namespace decode_layout::fp8_compute;
@@ -278,14 +277,14 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
   const int warp = threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   const uint32_t bars = smem + kBarrierOffset;
-  uint32_t pending = 0;
-  uint32_t q_loads = 0, kv_loads = 0;
-  for (int i = worker_pieces[0]; i < worker_pieces[1]; ++i) {
-    const PlanPiece piece = p.pieces[i];
-    const PlanUnit unit = p.units[piece.unit];
-    const PieceExtent e = piece_extent(p, piece, unit);
-    if (e.num_blocks == 0) continue;
-    if (warp > 0) {
+  uint32_t kv_loads = 0;
+  if (warp > 0) {
+    uint32_t q_loads = 0;
+    for (int i = worker_pieces[0]; i < worker_pieces[1]; ++i) {
+      const PlanPiece piece = p.pieces[i];
+      const PlanUnit unit = p.units[piece.unit];
+      const PieceExtent e = piece_extent(p, piece, unit);
+      if (e.num_blocks == 0) continue;
       mbarrier_wait(bars + 8 * kQEmpty, (q_loads & 1) ^ 1);
       quantize_q_rows(p, unit, smem, warp - 1, lane);
       fence_proxy_async();
@@ -301,8 +300,14 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
         mbarrier_arrive(bars + 8 * (kVtFull + buffer));
         mbarrier_arrive(bars + 8 * (kRawEmpty + stage));
       }
-      continue;
     }
+    return;
+  }
+  uint32_t pending = 0;
+  for (int i = worker_pieces[0]; i < worker_pieces[1]; ++i) {
+    const PlanPiece piece = p.pieces[i];
+    const PlanUnit unit = p.units[piece.unit];
+    const PieceExtent e = piece_extent(p, piece, unit);
     const int32_t* block_table = p.block_table + unit.request * p.block_table_stride;
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       const int stage = int(kv_loads % kRawStages);
@@ -372,7 +377,8 @@ __device__ __forceinline__ void decode_fp8_compute(const DecodeParams& p, uint8_
     const uint32_t bars = smem + form::kBarrierOffset;
     for (int stage = 0; stage < form::kRawStages; ++stage) {
       mbarrier_init(bars + 8 * (form::kRawFull + stage), form::kLoaderThreads);
-      mbarrier_init(bars + 8 * (form::kRawEmpty + stage), form::kTransposerThreads + kMathThreads);
+      mbarrier_init(bars + 8 * (form::kRawEmpty + stage),
+                    form::kTransposerThreads + kWarpgroupThreads);  // + the block's owner
     }
     for (int buffer = 0; buffer < form::kVtBuffers; ++buffer) {
       mbarrier_init(bars + 8 * (form::kVtFull + buffer), form::kTransposerThreads);
@@ -380,8 +386,8 @@ __device__ __forceinline__ void decode_fp8_compute(const DecodeParams& p, uint8_
     }
     mbarrier_init(bars + 8 * form::kQFull, form::kTransposerThreads);
     mbarrier_init(bars + 8 * form::kQEmpty, kMathThreads);
-    mbarrier_init(bars + 8 * (form::kPublished + 0), kMathThreads);
-    mbarrier_init(bars + 8 * (form::kPublished + 1), kMathThreads);
+    mbarrier_init(bars + 8 * (form::kPublished + 0), kWarpgroupThreads);
+    mbarrier_init(bars + 8 * (form::kPublished + 1), kWarpgroupThreads);
     fence_barrier_init();
   }
   __syncthreads();
@@ -389,10 +395,12 @@ __device__ __forceinline__ void decode_fp8_compute(const DecodeParams& p, uint8_
   if (threadIdx.x < kWarpgroupThreads) {
     setmaxnreg_decrease<form::kProducerRegisters>();
     run_producer_fp8_compute(p, smem, worker_pieces);
+  } else if (threadIdx.x < kWarpgroupThreads + kMathThreads / 2) {
+    setmaxnreg_increase<form::kMathRegisters>();
+    run_math_fp8_compute<0>(p, smem, worker_pieces[0], worker_pieces[1]);
   } else {
     setmaxnreg_increase<form::kMathRegisters>();
-    run_math_fp8_compute(p, smem, worker_pieces[0], worker_pieces[1],
-                         threadIdx.x / kWarpgroupThreads - 1);
+    run_math_fp8_compute<1>(p, smem, worker_pieces[0], worker_pieces[1]);
   }
 }
 

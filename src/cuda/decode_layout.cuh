@@ -207,10 +207,11 @@ struct RegisterSplit {
 // for it: decode_math_fp8_compute.cuh) has a layout of its own, every
 // operand 8-bit in the 64-byte swizzle (src/core/fp8_compute_layout.h): the
 // quantized Q tile, three staged blocks (the TMA / cp.async copies of the
-// register-A path), two Vᵀ buffers the producer transposes into, three Pᵀ
-// tiles (by block index), then the exchanges and barriers.
+// register-A path), two Vᵀ buffers the producer transposes into, two P
+// buffers (by block parity: the owner's A fragments for the other
+// warpgroup), then the exchanges and barriers.
 namespace fp8_compute {
-constexpr int kRawStages = 3, kVtBuffers = 2, kPBuffers = 3;
+constexpr int kRawStages = 3, kVtBuffers = 2, kPBuffers = 2;
 // The producer warpgroup's roles (run_producer_fp8_compute): warp 0 copies,
 // warps 1..3 quantize Q and transpose.
 constexpr int kLoaderThreads = 32, kTransposerWarps = 3, kTransposerThreads = 32 * kTransposerWarps;
@@ -219,24 +220,17 @@ constexpr int kRawOffset = kQ8Offset + kFp8ComputeSlabs * kFp8ComputeTileBytes;
 constexpr int kRawBytes = kFp8ComputeSlabs * kFp8ComputeTileBytes;
 constexpr int kVtOffset = kRawOffset + kRawStages * kRawBytes;
 constexpr int kPOffset = kVtOffset + kVtBuffers * kFp8ComputeVtBytes;
-// Each warpgroup's block maxima, float [4 warps][32 rows] (transposed_block_maxima).
-constexpr int kMaxExchangeOffset = kPOffset + kPBuffers * kFp8ComputePBytes;
-// Row sums, float [piece parity][warpgroup][4 warps][32 rows].
-constexpr int kSumExchangeOffset = kMaxExchangeOffset + 2 * 4 * 32 * 4;
-// Between the warpgroups, by exchange parity: a block's rescale factors, or
-// a piece's row maxima and totals, float [2][2 quantities][64 rows]
-// (fp8_compute_row_index order).
-constexpr int kRowExchangeOffset = kSumExchangeOffset + 2 * 2 * 4 * 32 * 4;
-constexpr int kRowExchangeBytes = 2 * kTileRows * 4;
-// Each Q row's inverse scale, float [64], and the end of its keys in the
-// piece, int [64] (by tile row; each warpgroup writes its 32).
-constexpr int kQScaleOffset = kRowExchangeOffset + 2 * kRowExchangeBytes;
-constexpr int kRowEndOffset = kQScaleOffset + kTileRows * 4;
-constexpr int kBarrierOffset = kRowEndOffset + kTileRows * 4;
-// mbarriers: staged block full / empty (the producer's transpose and both
-// math warpgroups release it), Vᵀ full / empty, Q full / empty, and
-// kPublished + parity: both warpgroups have published a block's Pᵀ rows and
-// rescale factors (or a piece's row statistics).
+// The owner's row maxima and rescale factors, float [warpgroup][64] each,
+// and the row sums, float [piece parity][warpgroup][64].
+constexpr int kExchangeMaxOffset = kPOffset + kPBuffers * kFp8ComputePBytes;
+constexpr int kExchangeScaleOffset = kExchangeMaxOffset + 2 * kTileRows * 4;
+constexpr int kRowSumOffset = kExchangeScaleOffset + 2 * kTileRows * 4;
+// Each Q row's inverse scale, float [64].
+constexpr int kQScaleOffset = kRowSumOffset + 2 * 2 * kTileRows * 4;
+constexpr int kBarrierOffset = kQScaleOffset + kTileRows * 4;
+// mbarriers: staged block full / empty (its owner's S and the transpose
+// release it), Vᵀ full / empty, Q full / empty, and kPublished + m:
+// warpgroup m has published a block's P, maxima and rescale factors.
 constexpr int kRawFull = 0, kRawEmpty = kRawFull + kRawStages, kVtFull = kRawEmpty + kRawStages,
               kVtEmpty = kVtFull + kVtBuffers, kQFull = kVtEmpty + kVtBuffers,
               kQEmpty = kQFull + 1, kPublished = kQEmpty + 1, kBarriers = kPublished + 2;
@@ -247,9 +241,9 @@ static_assert(kRawOffset % 1024 == 0 && kRawBytes % 1024 == 0 && kVtOffset % 102
               "swizzle atoms (and TMA destinations) aligned");
 static_assert(kRawBytes == kRegisterAStageBytes<KvDtype::kFp8E4m3>,
               "a staged block as the register-A path stages it");
-// Registers: the math holds Oᵀ's half (128 floats), two Sᵀ fragments (the
-// next block's is in flight during the softmax) and 8 query rows' state;
-// the producer transposes eight 8-byte words at a time.
+// Registers: the math holds O's half (128 floats), S (32) and the P
+// fragments, as the bf16 row form does; the producer's transposers hold
+// eight 8-byte words and their transposes.
 constexpr int kProducerRegisters = 56, kMathRegisters = 224;
 static_assert(kWarpgroupThreads * kProducerRegisters + kMathThreads * kMathRegisters <=
                   kThreads * kLaunchRegisters,

@@ -2,23 +2,24 @@
 // The math warpgroups of the fp8-compute form: e4m3 caches at 64-row tiles
 // when the problem asks for it (DecodeProblem::fp8_compute). Every product
 // is an e4m3 wgmma (twice bf16's rate) on operands the producer prepared
-// (fp8_compute_producer.cuh), with no conversion in the math at all:
-//   Sᵀ  = K·Qᵀ    18 × m64n32k32: A = the staged block, B = warpgroup m's
-//                 32 query rows of the quantized Q tile;
-//   Oᵀ += Vᵀ·Pᵀ   4 latent tiles × 2 k-steps of m64n64k32: A = Vᵀ (the
-//                 producer's transpose), B = Pᵀ of all 64 rows (e4m3, times
-//                 2^8), warpgroup m's half of the latent values.
-// Each warpgroup owns the softmax of its 32 rows; per block the two publish
-// their Pᵀ rows and rescale factors to each other (kPublished) and each
-// rescales its half of Oᵀ for all 64 rows. The next block's Sᵀ is issued
-// before this block's softmax, so the tensor cores work through it while
-// the softmax runs.
+// (fp8_compute_producer.cuh), with no conversion in the math but P's:
+//   S  = Q·Kᵀ    18 × m64n64k32: A = the quantized Q tile, B = the staged
+//                block (tokens as rows: K-major as it lands);
+//   O += P·V     2 k-steps of m64n256k32: A = P (e4m3, times 2^8) from
+//                registers, B = warpgroup m's half of Vᵀ (the producer's
+//                transpose: K-major).
+// The schedule is the bf16 row form's seesaw (decode_math_rows.cuh): the
+// blocks of a piece alternate between the warpgroups; the owner of a block
+// computes its S, softmax and P and publishes P (its A fragments, for the
+// same thread of the other warpgroup), the new row maxima and the rescale
+// factors; each warpgroup multiplies every block into its half of O. One
+// warpgroup's softmax runs while the other's wgmmas do. (A first form split
+// each block's rows between the warpgroups, which then met at every block,
+// 705 us at 128x8192 h_q 128: bench/NOTES.md v45.)
 //
-// Accumulator fragments (f32): thread (warp w, lane l) holds element 4i + x
-// at row 16w + l/4 + 8(x >> 1), column 8i + 2(l % 4) + (x & 1). Sᵀ: rows
-// tokens, columns the warpgroup's query rows (transposed_softmax.cuh's
-// convention at 32 rows); Oᵀ: rows latent values (fp8_compute_latent),
-// columns the tile's 64 query rows.
+// Accumulator fragments (f32): thread (warp w, lane l) holds element 4n + x
+// at row 16w + l/4 + 8(x >> 1), column 8n + 2(l % 4) + (x & 1): S's columns
+// are tokens, O's are latent values in fp8_compute_latent's order.
 #include <cstdint>
 
 #include "mladec/constants.h"
@@ -27,305 +28,342 @@
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
-#include "src/cuda/transposed_softmax.cuh"
 
 namespace mladec::detail {
 
-// Sᵀ of a staged block for warpgroup m's 32 rows, into s (issued, committed).
-__device__ __forceinline__ void issue_fp8_scores(float (&s)[16], uint32_t staged, uint32_t q8,
-                                                 int m) {
-  const Sw64Descriptors k_block(staged), q_rows(q8 + 32 * m * kFp8ComputeRowBytes);
+// S = Q·Kᵀ of the staged block at `staged` (one group, not waited for).
+__device__ __forceinline__ void issue_fp8_scores(float (&s)[32], uint32_t q8, uint32_t staged) {
+  const Sw64Descriptors q_rows(q8), k_block(staged);
   wgmma_fence();
 #pragma unroll
   for (int k = 0; k < 2 * kFp8ComputeSlabs; ++k) {
     const uint32_t offset = (k / 2) * kFp8ComputeTileBytes + 32 * (k % 2);
     if (k == 0) {
-      wgmma_m64n32k32_e4m3_ss<false>(s, k_block.at(offset), q_rows.at(offset));
+      wgmma_m64n64k32_e4m3_ss<false>(s, q_rows.at(offset), k_block.at(offset));
     } else {
-      wgmma_m64n32k32_e4m3_ss<true>(s, k_block.at(offset), q_rows.at(offset));
+      wgmma_m64n64k32_e4m3_ss<true>(s, q_rows.at(offset), k_block.at(offset));
     }
   }
   wgmma_commit();
 }
 
-// Oᵀ += Vᵀ·Pᵀ for warpgroup m's four latent tiles (issued, committed).
-__device__ __forceinline__ void issue_fp8_output(float (&acc)[4][32], uint32_t vt, uint32_t pt,
-                                                 int m) {
-  const Sw64Descriptors v_rows(vt + 4 * m * kFp8ComputeTileBytes), p_rows(pt);
+// O[:, half m] += P·V of a block: P's A fragments, warpgroup m's half of the
+// block's Vᵀ (one group, not waited for).
+template <int m>
+__device__ __forceinline__ void issue_fp8_output(float (&acc)[128], const uint32_t (&p_frag)[2][4],
+                                                 uint32_t vt) {
+  const Sw64Descriptors v_rows(vt + m * (kLatentDim / 2) * kFp8ComputeRowBytes);
   wgmma_fence();
 #pragma unroll
-  for (int t = 0; t < 4; ++t) {
-#pragma unroll
-    for (int kk = 0; kk < 2; ++kk) {
-      wgmma_m64n64k32_e4m3_ss(acc[t], v_rows.at(t * kFp8ComputeTileBytes + 32 * kk),
-                              p_rows.at(32 * kk));
-    }
-  }
+  for (int kk = 0; kk < 2; ++kk) wgmma_m64n256k32_e4m3_rs(acc, p_frag[kk], v_rows.at(32 * kk));
   wgmma_commit();
 }
 
-// The 16 floats of `exchange` this thread's Oᵀ columns need (query rows 8i +
-// 2c + e at 2i + e: fp8_compute_row_index).
-__device__ __forceinline__ void load_row_values(uint32_t exchange, int lane, float (&v)[16]) {
+// Online-softmax state of the rows r0 and r0 + 8 a thread follows.
+struct Fp8RowState {
+  float max[2];
+  float sum[2];  // this warpgroup's own blocks only, at the running maximum (times 2^8)
+};
+
+// The owner's step for block b (S waited for): mask, scale, new row maxima,
+// P (times 2^8) as e4m3 A fragments in p_frag and in P buffer `p_buffer`
+// (32 bytes per thread), and the maxima and rescale factors in exchange
+// slot m; published on kPublished + m. Returns the factors in `scale`.
+template <int m>
+__device__ __forceinline__ void fp8_block_softmax(float (&s)[32], uint32_t (&p_frag)[2][4],
+                                                  float (&scale)[2], Fp8RowState& rows,
+                                                  const float (&score_scale)[2], int token0,
+                                                  int kv_begin, const int (&row_end)[2],
+                                                  uint32_t smem, uint32_t p_buffer, int r0,
+                                                  int lane) {
+  using namespace decode_layout::fp8_compute;
+  float block_max[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-  for (int j = 0; j < 4; ++j) {
-    const uint4 w = load_shared_v4(exchange + 4 * (16 * (lane % 4) + 4 * j));
-    v[4 * j] = __uint_as_float(w.x);
-    v[4 * j + 1] = __uint_as_float(w.y);
-    v[4 * j + 2] = __uint_as_float(w.z);
-    v[4 * j + 3] = __uint_as_float(w.w);
+  for (int n = 0; n < 8; ++n) {
+#pragma unroll
+    for (int x = 0; x < 4; ++x) {
+      const int j = token0 + n * 8 + (x & 1);
+      const int h = x >> 1;
+      const bool visible = j >= kv_begin && j < row_end[h];
+      float& v = s[4 * n + x];
+      v = visible ? v * score_scale[h] : -INFINITY;
+      block_max[h] = fmaxf(block_max[h], v);
+    }
   }
-}
-
-// v = s as instructions of their own, ordered before the next Sᵀ is issued
-// into s: as a plain copy the compiler read s's registers in place during
-// the softmax while that wgmma wrote them, and ptxas serialized every wgmma
-// (C7514).
-__device__ __forceinline__ void copy_scores(float (&v)[16], const float (&s)[16]) {
 #pragma unroll
-  for (int k = 0; k < 16; ++k) asm volatile("mov.b32 %0, %1;\n" : "=f"(v[k]) : "f"(s[k]));
+  for (int h = 0; h < 2; ++h) {
+    block_max[h] = fmaxf(block_max[h], __shfl_xor_sync(0xffffffffu, block_max[h], 1));
+    block_max[h] = fmaxf(block_max[h], __shfl_xor_sync(0xffffffffu, block_max[h], 2));
+    const float new_max = fmaxf(rows.max[h], block_max[h]);
+    // No visible key yet: subtract 0 so every exp2 is 0, not NaN.
+    const float base = new_max == -INFINITY ? 0.f : new_max;
+    scale[h] = exp2_flush(rows.max[h] - base);
+    rows.max[h] = new_max;
+    rows.sum[h] *= scale[h];
+    const float shifted = base - kFp8ComputePShift;
+#pragma unroll
+    for (int n = 0; n < 8; ++n) {
+      s[4 * n + 2 * h] = exp2_flush(s[4 * n + 2 * h] - shifted);
+      s[4 * n + 2 * h + 1] = exp2_flush(s[4 * n + 2 * h + 1] - shifted);
+      rows.sum[h] += s[4 * n + 2 * h] + s[4 * n + 2 * h + 1];
+    }
+  }
+  // The A fragments in slot order (fp8_compute_layout.h), as they are.
+#pragma unroll
+  for (int kk = 0; kk < 2; ++kk) {
+#pragma unroll
+    for (int reg = 0; reg < 4; ++reg) {
+      p_frag[kk][reg] = pack_e4m3x2(s[fp8_compute_p_element(kk, reg, 0)],
+                                    s[fp8_compute_p_element(kk, reg, 1)]) |
+                        (pack_e4m3x2(s[fp8_compute_p_element(kk, reg, 2)],
+                                     s[fp8_compute_p_element(kk, reg, 3)])
+                         << 16);
+    }
+  }
+  const int thread = threadIdx.x % decode_layout::kWarpgroupThreads;
+  store_shared_v4(p_buffer + 32 * thread,
+                  make_uint4(p_frag[0][0], p_frag[0][1], p_frag[0][2], p_frag[0][3]));
+  store_shared_v4(p_buffer + 32 * thread + 16,
+                  make_uint4(p_frag[1][0], p_frag[1][1], p_frag[1][2], p_frag[1][3]));
+  if ((lane & 3) == 0) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const uint32_t row = 4 * (m * decode_layout::kTileRows + r0 + 8 * h);
+      store_shared_f32(smem + kExchangeMaxOffset + row, rows.max[h]);
+      store_shared_f32(smem + kExchangeScaleOffset + row, scale[h]);
+    }
+  }
+  mbarrier_arrive(smem + kBarrierOffset + 8 * (kPublished + m));
 }
 
-// warp_group (m): 0 or 1 at run time.
+// The other warpgroup's pickup of block b's publication (owner 1 − m): the
+// running maxima, the factors for this warpgroup's rows and the owner's P
+// fragments of the same thread. `taken` counts the publications taken: the
+// owner never publishes twice before the other warpgroup took the first
+// (each warpgroup takes the other's block between two own ones, and the
+// row-total barrier ends every piece), and the P buffer (block parity) is
+// rewritten only two blocks later, after this warpgroup's next publication
+// — these loads come first.
+template <int m>
+__device__ __forceinline__ void take_fp8_publication(float (&scale)[2], uint32_t (&p_frag)[2][4],
+                                                     Fp8RowState& rows, uint32_t smem,
+                                                     uint32_t p_buffer, uint32_t& taken, int r0) {
+  using namespace decode_layout::fp8_compute;
+  mbarrier_wait(smem + kBarrierOffset + 8 * (kPublished + 1 - m), taken & 1);
+  ++taken;
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const uint32_t row = 4 * ((1 - m) * decode_layout::kTileRows + r0 + 8 * h);
+    rows.max[h] = __uint_as_float(load_shared_u32(smem + kExchangeMaxOffset + row));
+    scale[h] = __uint_as_float(load_shared_u32(smem + kExchangeScaleOffset + row));
+    rows.sum[h] *= scale[h];
+  }
+  const int thread = threadIdx.x % decode_layout::kWarpgroupThreads;
+  const uint4 low = load_shared_v4(p_buffer + 32 * thread);
+  const uint4 high = load_shared_v4(p_buffer + 32 * thread + 16);
+  p_frag[0][0] = low.x, p_frag[0][1] = low.y, p_frag[0][2] = low.z, p_frag[0][3] = low.w;
+  p_frag[1][0] = high.x, p_frag[1][1] = high.y, p_frag[1][2] = high.z, p_frag[1][3] = high.w;
+}
+
+// O's rows to the new maxima, skipped by the threads whose rows did not
+// move (a factor of exactly 1: exp2(0)), the common case once the first
+// blocks have set the maxima.
+__device__ __forceinline__ void rescale_fp8_output(float (&acc)[128], const float (&scale)[2]) {
+  if (scale[0] != 1.f || scale[1] != 1.f) {
+#pragma unroll
+    for (int k = 0; k < 128; ++k) acc[k] *= scale[(k >> 1) & 1];
+  }
+  // Keeps the multiplies before the next wgmma (some sank past one, and
+  // ptxas serialized every wgmma).
+  fence_registers(acc);
+}
+
+// Math warpgroup m (0 or 1), a template parameter: with a run-time m the
+// choice of the owner's step would be a divergent branch around wgmma, and
+// ptxas then serializes every wgmma. Warpgroup 0 owns the even blocks of a
+// piece, warpgroup 1 the odd ones:
+//   warpgroup 0, pair (b0, b1)           warpgroup 1
+//   S(b0), softmax(b0), publish b0  →    take b0, O_R += P0·V0_R
+//   O_L += P0·V0_L                       S(b1), softmax(b1), publish b1
+//   take b1, O_L += P1·V1_L         ←    O_R += P1·V1_R
+template <int m>
 __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint32_t smem,
-                                                     int begin, int end, int warp_group) {
+                                                     int begin, int end) {
   using namespace decode_layout::fp8_compute;
   using decode_layout::kBlockTokens;
+  using decode_layout::kMathThreads;
+  using decode_layout::kRowSumBarrier;
   using decode_layout::kTileRows;
-  using decode_layout::kTransposedMaxBarrier;
-  using decode_layout::kTransposedPBarrier;
-  const int m = __shfl_sync(0xffffffffu, warp_group, 0);
-  constexpr int kThreadRows = 8;  // of the warpgroup's 32 query rows
   const int warp = (threadIdx.x / 32) % 4;
   const int lane = threadIdx.x % 32;
-  const int fragment_row = warp * 16 + lane / 4;
+  const int r0 = warp * 16 + lane / 4;  // rows r0 and r0 + 8 are this thread's
   const uint32_t bars = smem + kBarrierOffset;
   const uint32_t q8 = smem + kQ8Offset;
-  const uint32_t max_exchange = smem + kMaxExchangeOffset + m * 4 * 32 * 4;
-  // A warpgroup row q's tile row.
-  const auto tile_row = [&](int q) { return 32 * m + transposed_query_row(q, lane); };
-  uint32_t q_loads = 0, kv_loads = 0, pieces_done = 0, exchanges = 0;
-
-  // Publishes what this warpgroup wrote for the other (Pᵀ rows, row values)
-  // and waits for the other's.
-  const auto exchange_rows = [&] {
-    const uint32_t bar = bars + 8 * (kPublished + (exchanges & 1));
-    mbarrier_arrive(bar);
-    mbarrier_wait(bar, (exchanges >> 1) & 1);
-    ++exchanges;
-  };
-  const auto row_exchange = [&](int quantity) {
-    return smem + kRowExchangeOffset + (exchanges & 1) * kRowExchangeBytes +
-           quantity * kTileRows * 4;
-  };
+  uint32_t q_loads = 0, kv_loads = 0, pieces_done = 0;
+  uint32_t publications_taken = 0;  // of the other warpgroup's blocks
 
   for (int i = begin; i < end; ++i, ++pieces_done) {
     const PlanPiece piece = p.pieces[i];
     const PlanUnit unit = p.units[piece.unit];
     const PieceExtent e = piece_extent(p, piece, unit);
-    float row_max[kThreadRows], row_sum[kThreadRows];
+    int row_end[2];
+    float score_scale[2] = {0.f, 0.f};
 #pragma unroll
-    for (int q = 0; q < kThreadRows; ++q) {
-      row_max[q] = -INFINITY;
-      row_sum[q] = 0.f;  // this thread's tokens only
+    for (int h = 0; h < 2; ++h) {
+      const int r = r0 + 8 * h;
+      const int t = (unit.row_begin + r) / p.num_heads;
+      const int visible = p.causal ? unit.kv_len - unit.q_len + t + 1 : unit.kv_len;
+      row_end[h] = r < unit.row_count ? min(piece.kv_end, visible) : piece.kv_begin;
     }
-    float acc[4][32];
+    Fp8RowState rows{{-INFINITY, -INFINITY}, {0.f, 0.f}};
+    float acc[128];
 #pragma unroll
-    for (int t = 0; t < 4; ++t) {
-#pragma unroll
-      for (int k = 0; k < 32; ++k) acc[t][k] = 0.f;
-      // Here, not sunk past the first Sᵀ issue (ptxas serialized every
-      // wgmma when the zeros were defined while one was in flight, C7515).
-      fence_registers(acc[t]);
-    }
-    // Block bb's softmax on v (its Sᵀ, copied out of the accumulators
-    // before any wgmma is issued: C7514 / C7515): its Pᵀ rows (times 2^8, e4m3;
-    // tokens g and g + 8 of a query row in adjacent slots) into tile
-    // `load % kPBuffers`, published with its rescale factors; `factors` is
-    // where both warpgroups' factors are.
-    float s[16], v[16];
-    uint32_t factors = 0;
-    const auto block_softmax = [&](int bb, uint32_t load) {
-      // Each row's key end and score factor from the tables, here rather
-      // than held across the block loop: the registers of the Sᵀ in flight.
-      float base[kThreadRows], scale[kThreadRows], score_scale[kThreadRows];
-      int end[kThreadRows];
-#pragma unroll
-      for (int q = 0; q < kThreadRows; ++q) {
-        end[q] = int(load_shared_u32(smem + kRowEndOffset + 4 * tile_row(q)));
-        score_scale[q] = p.scale_log2 * __uint_as_float(load_shared_u32(
-                                            smem + kQScaleOffset + 4 * tile_row(q)));
-      }
-      transposed_block_maxima(v, (e.first_block + bb) * kBlockTokens + fragment_row,
-                              piece.kv_begin, [&](int q) { return end[q]; },
-                              [&](int q) { return score_scale[q]; }, row_max, row_sum, base,
-                              scale, max_exchange, warp, lane, kTransposedMaxBarrier + m);
-      factors = row_exchange(0);
-      if (warp == 0 && lane < 4) {
-#pragma unroll
-        for (int q = 0; q < kThreadRows; ++q) {
-          store_shared_f32(factors + 4 * fp8_compute_row_index(tile_row(q)), scale[q]);
-        }
-      }
-      // The tile's last readers were the Oᵀ(load - 3): this warpgroup's is
-      // done, and the other's was before it published block load - 1.
-      const uint32_t pt = smem + kPOffset + (load % kPBuffers) * kFp8ComputePBytes;
-#pragma unroll
-      for (int q = 0; q < kThreadRows; ++q) {
-        const int k = 4 * (q >> 1) + (q & 1);  // token rows g (k) and g + 8 (k + 2)
-        const float shifted = base[q] - kFp8ComputePShift;
-        const float p0 = exp2_flush(v[k] - shifted), p1 = exp2_flush(v[k + 2] - shifted);
-        row_sum[q] += p0 + p1;
-        store_shared_u16(pt + sw64_offset(tile_row(q), 16 * warp + 2 * (lane / 4)),
-                         uint16_t(pack_e4m3x2(p0, p1)));
-      }
-      fence_proxy_async();
-      exchange_rows();
-    };
-    const auto stage_of = [&](uint32_t load) {
-      return smem + kRawOffset + (load % kRawStages) * kRawBytes;
-    };
-    const auto wait_staged = [&](uint32_t load) {
-      mbarrier_wait(bars + 8 * (kRawFull + load % kRawStages), (load / kRawStages) & 1);
-    };
-    // The pipeline: per block b, Oᵀ(b) and Sᵀ(b + 2) are issued, and block
-    // b + 1's softmax runs on its copy of Sᵀ(b + 1) while they do.
-    // Every wait is for all groups and no accumulator is touched between
-    // two issued groups: otherwise ptxas serializes every wgmma (C7514 /
-    // C7515: bench/NOTES.md). Past the last block, Sᵀ is issued on the last
-    // block again (result unused; its stage and Q are held until the piece
-    // ends), so that s never depends on a branch.
-    const uint32_t last = kv_loads + uint32_t(e.num_blocks) - 1;
+    for (int k = 0; k < 128; ++k) acc[k] = 0.f;
+    // Here, not sunk past the first wgmma issue (ptxas serialized every
+    // wgmma when zeros were defined while one was in flight, C7515).
+    fence_registers(acc);
+
     if (e.num_blocks > 0) {
-      // The key ends of the warpgroup's rows (the causal mask of MTP rows;
-      // rows past the tile's row count see none), published to its threads.
-      if (warp == 0 && lane < 4) {
-#pragma unroll
-        for (int q = 0; q < kThreadRows; ++q) {
-          const int r = tile_row(q);
-          const int t = (unit.row_begin + r) / p.num_heads;
-          const int visible = p.causal ? unit.kv_len - unit.q_len + t + 1 : unit.kv_len;
-          store_shared_u32(smem + kRowEndOffset + 4 * r,
-                           uint32_t(r < unit.row_count ? min(piece.kv_end, visible)
-                                                       : piece.kv_begin));
-        }
-      }
-      named_barrier_sync(kTransposedPBarrier + m, decode_layout::kWarpgroupThreads);
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
-      wait_staged(kv_loads);
-      issue_fp8_scores(s, stage_of(kv_loads), q8, m);
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        score_scale[h] = p.scale_log2 * __uint_as_float(load_shared_u32(
+                                            smem + kQScaleOffset + 4 * (r0 + 8 * h)));
+      }
+      // Warpgroup 1 owns no block of a one-block piece: it never reads Q.
+      if (m == 1 && e.num_blocks == 1) mbarrier_arrive(bars + 8 * kQEmpty);
+    }
+    // Vᵀ buffer of this warpgroup's last issued P·V, released once waited for.
+    int pending_release = -1;
+    const auto finish_output = [&] {
+      wgmma_wait<0>();
+      fence_registers(acc);
+      if (pending_release >= 0) mbarrier_arrive(bars + 8 * (kVtEmpty + pending_release));
+      pending_release = -1;
+    };
+    const auto token0 = [&](int b) {
+      return (e.first_block + b) * kBlockTokens + 2 * (lane & 3);
+    };
+    const auto p_buffer = [&](uint32_t load) {
+      return smem + kPOffset + (load & 1) * kFp8ComputePBytes;
+    };
+
+    float s[32];
+    uint32_t p_frag[2][4];
+    float scale[2];
+    // S of an own block, waited for; its stage then is free of this warpgroup.
+    const auto block_scores = [&](uint32_t load) {
+      const int stage = int(load % kRawStages);
+      mbarrier_wait(bars + 8 * (kRawFull + stage), (load / kRawStages) & 1);
+      issue_fp8_scores(s, q8, smem + kRawOffset + stage * kRawBytes);
       wgmma_wait<0>();
       fence_registers(s);
-      copy_scores(v, s);
-      block_softmax(0, kv_loads);
-      const uint32_t second = e.num_blocks > 1 ? kv_loads + 1 : last;
-      if (e.num_blocks > 1) {
-        mbarrier_arrive(bars + 8 * (kRawEmpty + kv_loads % kRawStages));
-        wait_staged(second);
-      }
-      issue_fp8_scores(s, stage_of(second), q8, m);
-    }
-    for (int b = 0; b < e.num_blocks; ++b) {
-      const uint32_t load = kv_loads + b;
-      wgmma_wait<0>();  // Sᵀ(b + 1), Oᵀ(b - 1)
-      fence_registers(s);
-#pragma unroll
-      for (int t = 0; t < 4; ++t) fence_registers(acc[t]);
-      copy_scores(v, s);
-      if (b > 0) mbarrier_arrive(bars + 8 * (kVtEmpty + (load - 1) % kVtBuffers));
-      if (load + 1 < last) mbarrier_arrive(bars + 8 * (kRawEmpty + (load + 1) % kRawStages));
-      // Oᵀ to block b's maxima — only where one of this thread's rows moved
-      // (a factor of exactly 1 otherwise: exp2(0)), the common case once
-      // the first blocks have set the maxima.
-      float factor[16];
-      load_row_values(factors, lane, factor);
-      bool moved = false;
-#pragma unroll
-      for (int n = 0; n < 16; ++n) moved |= factor[n] != 1.f;
-      if (moved) {
-#pragma unroll
-        for (int t = 0; t < 4; ++t) {
-#pragma unroll
-          for (int k = 0; k < 32; ++k) acc[t][k] *= factor[2 * (k / 4) + (k & 1)];
-        }
-      }
-#pragma unroll
-      for (int t = 0; t < 4; ++t) {
-        // Keeps the multiplies before the wgmmas (left to the scheduler,
-        // some sank past the first one and ptxas serialized every wgmma).
-        fence_registers(acc[t]);
-      }
+      mbarrier_arrive(bars + 8 * (kRawEmpty + stage));
+    };
+    const auto output = [&](uint32_t load) {
       const int buffer = int(load % kVtBuffers);
       mbarrier_wait(bars + 8 * (kVtFull + buffer), (load / kVtBuffers) & 1);
-      const uint32_t ahead = load + 2 <= last ? load + 2 : last;
-      if (load + 2 <= last) wait_staged(ahead);
-      issue_fp8_output(acc, smem + kVtOffset + buffer * kFp8ComputeVtBytes,
-                       smem + kPOffset + (load % kPBuffers) * kFp8ComputePBytes, m);
-      issue_fp8_scores(s, stage_of(ahead), q8, m);
-      if (b + 1 < e.num_blocks) block_softmax(b + 1, load + 1);
-    }
-    // Unconditional, so that ptxas sees every path to the output wait.
-    wgmma_wait<0>();
-    fence_registers(s);
-#pragma unroll
-    for (int t = 0; t < 4; ++t) fence_registers(acc[t]);
-    if (e.num_blocks > 0) {
-      mbarrier_arrive(bars + 8 * (kVtEmpty + last % kVtBuffers));
-      mbarrier_arrive(bars + 8 * (kRawEmpty + last % kRawStages));
-      mbarrier_arrive(bars + 8 * kQEmpty);  // this warpgroup's last Sᵀ of the tile is done
-      ++q_loads;
-    }
-    kv_loads += uint32_t(e.num_blocks);
+      rescale_fp8_output(acc, scale);
+      issue_fp8_output<m>(acc, p_frag, smem + kVtOffset + buffer * kFp8ComputeVtBytes);
+      pending_release = buffer;
+    };
+    // Softmax and publication of an own block, then its P·V.
+    const auto own_output = [&](int b, uint32_t load) {
+      if (b + 2 >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);  // last S here
+      fp8_block_softmax<m>(s, p_frag, scale, rows, score_scale, token0(b), piece.kv_begin,
+                           row_end, smem, p_buffer(load), r0, lane);
+      output(load);
+    };
+    // P·V of the other warpgroup's block.
+    const auto other_output = [&](uint32_t load) {
+      take_fp8_publication<m>(scale, p_frag, rows, smem, p_buffer(load), publications_taken, r0);
+      output(load);
+    };
 
-    // Row totals over the warpgroup, then both warpgroups' maxima and totals
-    // for all 64 rows.
-    float total[kThreadRows];
-    transposed_row_totals(row_sum,
-                          smem + kSumExchangeOffset + ((pieces_done & 1) * 2 + m) * 4 * 32 * 4,
-                          warp, lane, kTransposedPBarrier + m, total);
-    const uint32_t maxima = row_exchange(0), totals = row_exchange(1);
-    if (warp == 0 && lane < 4) {
-#pragma unroll
-      for (int q = 0; q < kThreadRows; ++q) {
-        store_shared_f32(maxima + 4 * fp8_compute_row_index(tile_row(q)), row_max[q]);
-        store_shared_f32(totals + 4 * fp8_compute_row_index(tile_row(q)), total[q]);
-        // The LSE of the row (its base was 2^8 too large).
-        if (tile_row(q) < unit.row_count) {
-          store_transposed_lse(p, piece, unit, tile_row(q), row_max[q] - kFp8ComputePShift,
-                               total[q]);
+    for (int b0 = 0; b0 < e.num_blocks; b0 += 2) {
+      const int b1 = b0 + 1;
+      const bool has_b1 = b1 < e.num_blocks;
+      const uint32_t load0 = kv_loads + b0, load1 = kv_loads + b1;
+      finish_output();
+      if constexpr (m == 0) {
+        block_scores(load0);
+        own_output(b0, load0);
+        if (has_b1) {
+          finish_output();  // O is rescaled to b1's maxima next
+          other_output(load1);
+        }
+      } else {
+        other_output(load0);
+        if (has_b1) {
+          block_scores(load1);  // P·V(b0) completes before it
+          finish_output();
+          own_output(b1, load1);
         }
       }
     }
-    exchange_rows();
-    float row_total[16];
-    load_row_values(totals, lane, row_total);
+    // Unconditional: ptxas cannot tell that nothing is in flight when no
+    // block was issued, and serializes every wgmma if acc may be read early.
+    finish_output();
+    kv_loads += e.num_blocks;
+    if (e.num_blocks > 0) ++q_loads;
 
-    // Oᵀ's column 8i + 2c + x of tiles t, rows g (+ 8): latent values
-    // 256 m + 8 (8 w + g) + 2 t (+ 1), eight consecutive ones per query row.
-    const int latent0 = fp8_compute_latent(m, 0, fragment_row);
+    // Row totals across the quad, then across the two warpgroups (both at
+    // the same final maximum).
+    const uint32_t sums = smem + kRowSumOffset + (pieces_done & 1) * 2 * kTileRows * 4;
 #pragma unroll
-    for (int n = 0; n < 16; ++n) {
-      const int r = 8 * (n / 2) + 2 * (lane % 4) + (n % 2);
+    for (int h = 0; h < 2; ++h) {
+      rows.sum[h] += __shfl_xor_sync(0xffffffffu, rows.sum[h], 1);
+      rows.sum[h] += __shfl_xor_sync(0xffffffffu, rows.sum[h], 2);
+    }
+    if ((lane & 3) == 0) {
+      store_shared_f32(sums + 4 * (m * kTileRows + r0), rows.sum[0]);
+      store_shared_f32(sums + 4 * (m * kTileRows + r0 + 8), rows.sum[1]);
+    }
+    named_barrier_sync(kRowSumBarrier, kMathThreads);
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int r = r0 + 8 * h;
       if (r >= unit.row_count) continue;
-      const float inverse = row_total[n] > 0.f ? p.out_scale / row_total[n] : 0.f;
-      const int k = 4 * (n / 2) + (n % 2);
-      float v[8];
-#pragma unroll
-      for (int t = 0; t < 4; ++t) {
-        v[2 * t] = acc[t][k] * inverse;
-        v[2 * t + 1] = acc[t][k + 2] * inverse;
-      }
+      const float total =
+          rows.sum[h] + __uint_as_float(load_shared_u32(sums + 4 * ((1 - m) * kTileRows + r)));
+      // out_scale: fp8_e4m3's per-tensor scale, left out of V; P's 2^8 is in
+      // both acc and total.
+      const float inverse = total > 0.f ? p.out_scale / total : 0.f;
+      const float lse = total > 0.f
+                            ? (rows.max[h] - kFp8ComputePShift + log2f(total)) * 0.69314718056f
+                            : -INFINITY;
       const int index = unit.row_begin + r;
-      if (piece.slot < 0) {
-        uint16_t* out = p.out + (unit.q_start + index / p.num_heads) * p.out_token_stride +
-                        (index % p.num_heads) * p.out_head_stride + latent0;
-        *reinterpret_cast<uint4*>(out) =
-            make_uint4(pack_bf16x2(v[0], v[1]), pack_bf16x2(v[2], v[3]),
-                       pack_bf16x2(v[4], v[5]), pack_bf16x2(v[6], v[7]));
-      } else {
-        float* out = p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim + latent0;
-        reinterpret_cast<float4*>(out)[0] = make_float4(v[0], v[1], v[2], v[3]);
-        reinterpret_cast<float4*>(out)[1] = make_float4(v[4], v[5], v[6], v[7]);
+      const int64_t token = unit.q_start + index / p.num_heads;
+      const int head = index % p.num_heads;
+      // Columns 8n + 2c + x: for n = 8q .. 8q + 7 and one x, eight consecutive
+      // latent values from fp8_compute_latent(m, 64q + 2c + x).
+#pragma unroll
+      for (int q = 0; q < 4; ++q) {
+#pragma unroll
+        for (int x = 0; x < 2; ++x) {
+          const int latent = fp8_compute_latent(m, 64 * q + 2 * (lane & 3) + x);
+          float v[8];
+#pragma unroll
+          for (int n = 0; n < 8; ++n) v[n] = acc[4 * (8 * q + n) + 2 * h + x] * inverse;
+          if (piece.slot < 0) {
+            uint16_t* out = p.out + token * p.out_token_stride + head * p.out_head_stride + latent;
+            *reinterpret_cast<uint4*>(out) =
+                make_uint4(pack_bf16x2(v[0], v[1]), pack_bf16x2(v[2], v[3]),
+                           pack_bf16x2(v[4], v[5]), pack_bf16x2(v[6], v[7]));
+          } else {
+            float* out = p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim +
+                         latent;
+            reinterpret_cast<float4*>(out)[0] = make_float4(v[0], v[1], v[2], v[3]);
+            reinterpret_cast<float4*>(out)[1] = make_float4(v[4], v[5], v[6], v[7]);
+          }
+        }
+      }
+      if (m == 0 && (lane & 3) == 0) {
+        if (piece.slot < 0) {
+          p.lse[token * p.lse_token_stride + head * p.lse_head_stride] = lse;
+        } else {
+          p.partial_lse[int64_t(piece.slot) * p.slot_rows + r] = lse;
+        }
       }
     }
   }

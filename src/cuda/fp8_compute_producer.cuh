@@ -92,8 +92,8 @@ __device__ __forceinline__ void transpose_v(uint32_t staged, uint32_t vt, int wa
 #pragma unroll 1
   for (int unit = warp; unit < 2 * kLatentDim / 64; unit += kTransposerWarps) {
     const int slab = unit / 2, half = unit % 2;
-    const uint32_t write_base = vt + fp8_compute_transpose_write_base(slab % 4, lane) +
-                                fp8_compute_transpose_write_step(slab / 4, 0, half);
+    const uint32_t write_base = vt + fp8_compute_transpose_write_base(slab, lane) +
+                                fp8_compute_transpose_write_step(0, half);
     const uint32_t slab_offset = slab * kFp8ComputeTileBytes;
     uint32_t out[8][2];
 #pragma unroll
@@ -102,24 +102,26 @@ __device__ __forceinline__ void transpose_v(uint32_t staged, uint32_t vt, int wa
       uint2 read[4];
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
-        read[j] = load_shared_v2((read_base[j / 2] ^ (16 * k)) + slab_offset +
-                                 64 * (2 * k + 8 * (j % 2)));
+        read[j] = load_shared_v2((read_base[j % 2] ^ (16 * k)) + slab_offset +
+                                 64 * (2 * k + 8 * (j / 2)));
       }
 #pragma unroll
       for (int part = 0; part < 2; ++part) {
         const uint32_t x0 = part ? read[0].y : read[0].x, x1 = part ? read[1].y : read[1].x;
         const uint32_t x2 = part ? read[2].y : read[2].x, x3 = part ? read[3].y : read[3].x;
-        const uint32_t low01 = byte_permute(x0, x1, 0x5140u), high01 = byte_permute(x0, x1, 0x7362u);
-        const uint32_t low23 = byte_permute(x2, x3, 0x5140u), high23 = byte_permute(x2, x3, 0x7362u);
-        out[4 * part + 0][kk] = byte_permute(low01, low23, select_low);
-        out[4 * part + 1][kk] = byte_permute(low01, low23, select_high);
-        out[4 * part + 2][kk] = byte_permute(high01, high23, select_low);
-        out[4 * part + 3][kk] = byte_permute(high01, high23, select_high);
+        const uint32_t low01 = byte_permute(x0, x1, select_low);
+        const uint32_t high01 = byte_permute(x0, x1, select_high);
+        const uint32_t low23 = byte_permute(x2, x3, select_low);
+        const uint32_t high23 = byte_permute(x2, x3, select_high);
+        out[4 * part + 0][kk] = byte_permute(low01, low23, 0x5410u);
+        out[4 * part + 1][kk] = byte_permute(low01, low23, 0x7632u);
+        out[4 * part + 2][kk] = byte_permute(high01, high23, 0x5410u);
+        out[4 * part + 3][kk] = byte_permute(high01, high23, 0x7632u);
       }
     }
 #pragma unroll
     for (int e = 0; e < 8; ++e) {
-      store_shared_v2(write_base + fp8_compute_transpose_write_step(0, e, 0),
+      store_shared_v2(write_base + fp8_compute_transpose_write_step(e, 0),
                       make_uint2(out[e][0], out[e][1]));
     }
   }
