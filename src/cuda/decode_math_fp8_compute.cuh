@@ -286,8 +286,24 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
       const uint32_t load0 = kv_loads + b0, load1 = kv_loads + b1;
       finish_output();
       if constexpr (m == 0) {
-        block_scores(load0);
+        // S(b0) was issued with the last pair's P·V(b0 - 2) when it had one
+        // (complete now: finish_output waits for every group).
+        if (b0 == 0) {
+          block_scores(load0);
+        } else {
+          fence_registers(s);
+          mbarrier_arrive(bars + 8 * (kRawEmpty + load0 % kRawStages));
+        }
         own_output(b0, load0);
+        // The next own block's S right behind P·V(b0), O untouched between
+        // them: it runs while warpgroup 1 takes b0 and computes b1, and is
+        // done when this warpgroup comes back to it.
+        if (b0 + 2 < e.num_blocks) {
+          const uint32_t ahead = load0 + 2;
+          const int stage = int(ahead % kRawStages);
+          mbarrier_wait(bars + 8 * (kRawFull + stage), (ahead / kRawStages) & 1);
+          issue_fp8_scores(s, q8, smem + kRawOffset + stage * kRawBytes);
+        }
         if (has_b1) {
           finish_output();  // O is rescaled to b1's maxima next
           other_output(load1);
