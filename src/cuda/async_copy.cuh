@@ -66,19 +66,6 @@ __device__ __forceinline__ uint32_t pack_e4m3x2(float lo, float hi) {
   asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;\n" : "=h"(result) : "f"(hi), "f"(lo));
   return result;
 }
-// Four e4m3 values times `factor` (f16x2, both halves alike), rounded back
-// to e4m3: exact products of 4 and 11 significant bits in f16, one rounding.
-__device__ __forceinline__ uint32_t scale_e4m3x4(uint32_t four, uint32_t factor) {
-  uint32_t low, high;
-  e4m3x4_to_f16x2x2(four, low, high);
-  uint32_t result;
-  asm("{\n.reg .b32 l, h;\n.reg .b16 a, b;\nmul.rn.f16x2 l, %1, %3;\nmul.rn.f16x2 h, %2, %3;\n"
-      "cvt.rn.satfinite.e4m3x2.f16x2 a, l;\ncvt.rn.satfinite.e4m3x2.f16x2 b, h;\n"
-      "mov.b32 %0, {a, b};\n}\n"
-      : "=r"(result)
-      : "r"(low), "r"(high), "r"(factor));
-  return result;
-}
 // Bytes of a and b (a's bytes 0..3, b's 4..7) picked by `selector`'s nibbles.
 __device__ __forceinline__ uint32_t byte_permute(uint32_t a, uint32_t b, uint32_t selector) {
   uint32_t result;

@@ -181,14 +181,11 @@ __device__ __forceinline__ void rescale_fp8_output(float (&acc)[128], const floa
 // Math warpgroup m (0 or 1), a template parameter: with a run-time m the
 // choice of the owner's step would be a divergent branch around wgmma, and
 // ptxas then serializes every wgmma. Warpgroup 0 owns the even blocks of a
-// piece, warpgroup 1 the odd ones, and takes a pair at once as the bf16 row
-// form's warpgroup 1 does:
+// piece, warpgroup 1 the odd ones:
 //   warpgroup 0, pair (b0, b1)           warpgroup 1
-//   S(b0)                                S(b1)               (issued at once)
-//   softmax(b0), publish b0         →    take b0, softmax(b1), publish b1
-//   O_L += P0·V0_L (P0 in registers)     O_R = O_R·f + (P0·g)·V0_R + P1·V1_R
-//   take b1, O_L += P1·V1_L         ←      (P0 from smem, scaled to b1's
-//                                           maxima in registers)
+//   S(b0), softmax(b0), publish b0  →    take b0, O_R += P0·V0_R
+//   O_L += P0·V0_L                       S(b1), softmax(b1), publish b1
+//   take b1, O_L += P1·V1_L         ←    O_R += P1·V1_R
 template <int m>
 __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint32_t smem,
                                                      int begin, int end) {
@@ -311,47 +308,13 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
           finish_output();  // O is rescaled to b1's maxima next
           other_output(load1);
         }
-      } else if (!has_b1) {
-        other_output(load0);
       } else {
-        // The pair at once: S(b1) runs while warpgroup 0 computes b0's
-        // softmax; P0 (from shared memory) is scaled to b1's maxima in
-        // registers, and both P·V are issued back to back with O untouched
-        // between them (a rescale between two issued groups makes ptxas
-        // serialize every wgmma, C7515).
-        const int stage1 = int(load1 % kRawStages);
-        mbarrier_wait(bars + 8 * (kRawFull + stage1), (load1 / kRawStages) & 1);
-        issue_fp8_scores(s, q8, smem + kRawOffset + stage1 * kRawBytes);
-        uint32_t p_other[2][4];
-        take_fp8_publication<m>(scale, p_other, rows, smem, p_buffer(load0), publications_taken,
-                                r0);
-        wgmma_wait<0>();
-        fence_registers(s);
-        mbarrier_arrive(bars + 8 * (kRawEmpty + stage1));
-        const float to_b0[2] = {scale[0], scale[1]};  // O's factor to b0's maxima
-        if (b1 + 2 >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);  // last S here
-        fp8_block_softmax<m>(s, p_frag, scale, rows, score_scale, token0(b1), piece.kv_begin,
-                             row_end, smem, p_buffer(load1), r0, lane);  // scale: b0 -> b1
-        // Registers 0, 2 of a k-step are row r0, 1, 3 row r0 + 8.
-        const uint32_t to_b1[2] = {pack_f16x2(scale[0], scale[0]), pack_f16x2(scale[1], scale[1])};
-#pragma unroll
-        for (int kk = 0; kk < 2; ++kk) {
-#pragma unroll
-          for (int reg = 0; reg < 4; ++reg) {
-            p_other[kk][reg] = scale_e4m3x4(p_other[kk][reg], to_b1[reg % 2]);
-          }
+        other_output(load0);
+        if (has_b1) {
+          block_scores(load1);  // P·V(b0) completes before it
+          finish_output();
+          own_output(b1, load1);
         }
-        scale[0] *= to_b0[0];
-        scale[1] *= to_b0[1];
-        rescale_fp8_output(acc, scale);
-        const int buffer0 = int(load0 % kVtBuffers), buffer1 = int(load1 % kVtBuffers);
-        mbarrier_wait(bars + 8 * (kVtFull + buffer0), (load0 / kVtBuffers) & 1);
-        mbarrier_wait(bars + 8 * (kVtFull + buffer1), (load1 / kVtBuffers) & 1);
-        issue_fp8_output<m>(acc, p_other, smem + kVtOffset + buffer0 * kFp8ComputeVtBytes);
-        issue_fp8_output<m>(acc, p_frag, smem + kVtOffset + buffer1 * kFp8ComputeVtBytes);
-        wgmma_wait<1>();
-        mbarrier_arrive(bars + 8 * (kVtEmpty + buffer0));
-        pending_release = buffer1;
       }
     }
     // Unconditional: ptxas cannot tell that nothing is in flight when no
