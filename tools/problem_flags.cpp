@@ -46,6 +46,7 @@ ProblemFlags take_problem_flags(Args& args, const ProblemDefaults& defaults,
     f.kv_dtype = dtype == "bf16"       ? KvDtype::kBf16
                  : dtype == "fp8_e4m3" ? KvDtype::kFp8E4m3
                                        : KvDtype::kFp8Blockwise;
+    f.fp8_compute = args.take_switch("fp8-compute");
   }
   f.seed = uint64_t(args.take_int("seed", 1, 0, INT64_MAX));
   return f;
@@ -74,7 +75,9 @@ std::string problem_flags_help(const ProblemDefaults& d, bool with_dtype) {
           "(default: the config's)\n";
   if (with_dtype) {
     help << "  --dtype NAME       KV cache: bf16 | fp8_e4m3 | fp8_blockwise "
-            "(default bf16)\n";
+            "(default bf16)\n"
+         << "  --fp8-compute      fp8_e4m3 only: the opt-in e4m3-product mode at "
+            "64-row tiles\n";
   }
   help << "  --seed N           random seed of lengths and data (default 1)\n";
   return help.str();
@@ -118,6 +121,7 @@ DecodeProblem shape_problem(const ProblemFlags& f, const StepLengths& lengths) {
   p.causal = f.causal;
   p.policy = f.policy;
   p.fixed_chunk_tokens = f.chunk_tokens;
+  p.fp8_compute = f.fp8_compute;
   return p;
 }
 
@@ -135,6 +139,7 @@ RandomStep random_step(const ProblemFlags& f, const StepLengths& lengths) {
   RandomStep step = make_random_step(spec);
   // Not part of the spec: it changes the plan, not the data.
   step.problem.fixed_chunk_tokens = f.chunk_tokens;
+  step.problem.fp8_compute = f.fp8_compute;
   return step;
 }
 
@@ -152,6 +157,7 @@ std::string describe(const ProblemFlags& f, const StepLengths& lengths) {
        << ", " << (f.causal ? "causal" : "non-causal") << ", "
        << policy_name(f.policy);
   if (f.chunk_tokens > 0) text << " (chunk " << f.chunk_tokens << ")";
+  if (f.fp8_compute) text << ", fp8-compute";
   text << "\nkv lengths: ";
   if (*min_len == *max_len) {
     text << *min_len << " per request";

@@ -34,6 +34,7 @@ struct ProblemFlags {
   SchedulePolicy policy = SchedulePolicy::kBalanced;
   int chunk_tokens = 0;  // FixedChunk split size; 0: the config's
   KvDtype kv_dtype = KvDtype::kBf16;
+  bool fp8_compute = false;  // DecodeProblem::fp8_compute (with --dtype)
   uint64_t seed = 1;
 };
 
