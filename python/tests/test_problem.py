@@ -55,7 +55,7 @@ def test_problem_is_immutable():
     (dict(policy="greedy"), "bad_policy",
      "policy must be 'balanced' or 'fixed_chunk', got 'greedy'"),
     (dict(fixed_chunk_tokens=100), "bad_fixed_chunk", "multiple of 64, got 100"),
-    (dict(fp8_compute=True), "bad_kv_dtype", "fp8_compute needs kv_dtype fp8_e4m3, got bf16"),
+    (dict(fp8_compute=True), "bad_kv_dtype", "fp8_compute needs kv_dtype fp8_e4m3"),
 ])
 def test_bad_fields_are_named_with_value_and_limit(changes, code, message):
     with expect_error(code, message):

@@ -28,6 +28,7 @@
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
+#include "src/cuda/row_softmax.cuh"
 
 namespace mladec::detail {
 
@@ -59,55 +60,20 @@ __device__ __forceinline__ void issue_fp8_output(float (&acc)[128], const uint32
   wgmma_commit();
 }
 
-// Online-softmax state of the rows r0 and r0 + 8 a thread follows.
-struct Fp8RowState {
-  float max[2];
-  float sum[2];  // this warpgroup's own blocks only, at the running maximum (times 2^8)
-};
-
 // The owner's step for block b (S waited for): mask, scale, new row maxima,
 // P (times 2^8) as e4m3 A fragments in p_frag and in P buffer `p_buffer`
 // (32 bytes per thread), and the maxima and rescale factors in exchange
 // slot m; published on kPublished + m. Returns the factors in `scale`.
 template <int m>
 __device__ __forceinline__ void fp8_block_softmax(float (&s)[32], uint32_t (&p_frag)[2][4],
-                                                  float (&scale)[2], Fp8RowState& rows,
+                                                  float (&scale)[2], RowState& rows,
                                                   const float (&score_scale)[2], int token0,
                                                   int kv_begin, const int (&row_end)[2],
                                                   uint32_t smem, uint32_t p_buffer, int r0,
                                                   int lane) {
   using namespace decode_layout::fp8_compute;
-  float block_max[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-  for (int n = 0; n < 8; ++n) {
-#pragma unroll
-    for (int x = 0; x < 4; ++x) {
-      const int j = token0 + n * 8 + (x & 1);
-      const int h = x >> 1;
-      const bool visible = j >= kv_begin && j < row_end[h];
-      float& v = s[4 * n + x];
-      v = visible ? v * score_scale[h] : -INFINITY;
-      block_max[h] = fmaxf(block_max[h], v);
-    }
-  }
-#pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    block_max[h] = fmaxf(block_max[h], __shfl_xor_sync(0xffffffffu, block_max[h], 1));
-    block_max[h] = fmaxf(block_max[h], __shfl_xor_sync(0xffffffffu, block_max[h], 2));
-    const float new_max = fmaxf(rows.max[h], block_max[h]);
-    // No visible key yet: subtract 0 so every exp2 is 0, not NaN.
-    const float base = new_max == -INFINITY ? 0.f : new_max;
-    scale[h] = exp2_flush(rows.max[h] - base);
-    rows.max[h] = new_max;
-    rows.sum[h] *= scale[h];
-    const float shifted = base - kFp8ComputePShift;
-#pragma unroll
-    for (int n = 0; n < 8; ++n) {
-      s[4 * n + 2 * h] = exp2_flush(s[4 * n + 2 * h] - shifted);
-      s[4 * n + 2 * h + 1] = exp2_flush(s[4 * n + 2 * h + 1] - shifted);
-      rows.sum[h] += s[4 * n + 2 * h] + s[4 * n + 2 * h + 1];
-    }
-  }
+  row_block_softmax(s, scale, rows, [&](int h) { return score_scale[h]; }, kFp8ComputePShift,
+                    token0, kv_begin, row_end);
   // The A fragments in slot order (fp8_compute_layout.h), as they are.
 #pragma unroll
   for (int kk = 0; kk < 2; ++kk) {
@@ -146,7 +112,7 @@ __device__ __forceinline__ void fp8_block_softmax(float (&s)[32], uint32_t (&p_f
 // — these loads come first.
 template <int m>
 __device__ __forceinline__ void take_fp8_publication(float (&scale)[2], uint32_t (&p_frag)[2][4],
-                                                     Fp8RowState& rows, uint32_t smem,
+                                                     RowState& rows, uint32_t smem,
                                                      uint32_t p_buffer, uint32_t& taken, int r0) {
   using namespace decode_layout::fp8_compute;
   mbarrier_wait(smem + kBarrierOffset + 8 * (kPublished + 1 - m), taken & 1);
@@ -215,7 +181,7 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
       const int visible = p.causal ? unit.kv_len - unit.q_len + t + 1 : unit.kv_len;
       row_end[h] = r < unit.row_count ? min(piece.kv_end, visible) : piece.kv_begin;
     }
-    Fp8RowState rows{{-INFINITY, -INFINITY}, {0.f, 0.f}};
+    RowState rows{{-INFINITY, -INFINITY}, {0.f, 0.f}};
     float acc[128];
 #pragma unroll
     for (int k = 0; k < 128; ++k) acc[k] = 0.f;

@@ -32,6 +32,7 @@
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
+#include "src/cuda/row_softmax.cuh"
 
 namespace mladec::detail {
 
@@ -70,12 +71,6 @@ __device__ __forceinline__ void issue_block_output(float (&acc)[128],
   wgmma_commit();
 }
 
-// Online-softmax state of the rows r0 and r0 + 8 a thread follows.
-struct RowState {
-  float max[2];
-  float sum[2];  // this warpgroup's own blocks only, at the running maximum
-};
-
 // The owner's step for block b (S waited for): mask, new row maxima, P in
 // registers (p_frag, wgmma A fragments) and in the block's P slab, and the
 // maxima and rescale factors in exchange slot m. Returns the factors.
@@ -87,36 +82,8 @@ __device__ __forceinline__ void block_softmax(float (&s)[32], uint32_t (&p_frag)
                                               uint32_t smem, uint32_t block, int r0,
                                               int lane) {
   using namespace decode_layout;
-  float block_max[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-  for (int n = 0; n < 8; ++n) {
-#pragma unroll
-    for (int x = 0; x < 4; ++x) {
-      const int j = token0 + n * 8 + (x & 1);
-      const int h = x >> 1;
-      const bool visible = j >= kv_begin && j < row_end[h];
-      float& v = s[4 * n + x];
-      v = visible ? v * p.scale_log2 : -INFINITY;
-      block_max[h] = fmaxf(block_max[h], v);
-    }
-  }
-#pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    block_max[h] = fmaxf(block_max[h], __shfl_xor_sync(0xffffffffu, block_max[h], 1));
-    block_max[h] = fmaxf(block_max[h], __shfl_xor_sync(0xffffffffu, block_max[h], 2));
-    const float new_max = fmaxf(rows.max[h], block_max[h]);
-    // No visible key yet: subtract 0 so every exp2 is 0, not NaN.
-    const float base = new_max == -INFINITY ? 0.f : new_max;
-    scale[h] = exp2_flush(rows.max[h] - base);
-    rows.max[h] = new_max;
-    rows.sum[h] *= scale[h];
-#pragma unroll
-    for (int n = 0; n < 8; ++n) {
-      s[4 * n + 2 * h] = exp2_flush(s[4 * n + 2 * h] - base);
-      s[4 * n + 2 * h + 1] = exp2_flush(s[4 * n + 2 * h + 1] - base);
-      rows.sum[h] += s[4 * n + 2 * h] + s[4 * n + 2 * h + 1];
-    }
-  }
+  row_block_softmax(s, scale, rows, [&](int) { return p.scale_log2; }, 0.f, token0, kv_begin,
+                    row_end);
   // wgmma A fragments, k-step k = tokens [16k, 16k + 16): rows r0 / r0 + 8
   // of token groups 2k and 2k + 1; the same values into the P slab
   // (row-major, 128-byte swizzled, token group = 16-byte chunk).
