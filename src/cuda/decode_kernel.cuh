@@ -14,6 +14,10 @@
 //        of at most 32 rows transposed, without padding rows
 //        (decode_math_transposed.cuh); e4m3 at 16 and 32 rows transposed
 //        with the fp8 converted in registers (decode_math_register_a.cuh).
+// The fp8-compute form (DecodeProblem::fp8_compute: e4m3 at 64-row tiles)
+// is a kernel of its own with its own layout (decode_fp8_compute below;
+// fp8_compute_producer.cuh, decode_math_fp8_compute.cuh): e4m3 wgmmas on
+// a quantized Q, the staged block and a transposed V.
 // Tokens outside a piece are zero-filled (never read); rows past a tile's
 // row count are zero and fully masked.
 #include <cstdint>

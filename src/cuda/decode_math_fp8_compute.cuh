@@ -15,7 +15,7 @@
 // factors; each warpgroup multiplies every block into its half of O. One
 // warpgroup's softmax runs while the other's wgmmas do. (A first form split
 // each block's rows between the warpgroups, which then met at every block,
-// 705 us at 128x8192 h_q 128: bench/NOTES.md v45.)
+// 667-705 us at 128x8192 h_q 128: bench/NOTES.md v45.)
 //
 // Accumulator fragments (f32): thread (warp w, lane l) holds element 4n + x
 // at row 16w + l/4 + 8(x >> 1), column 8n + 2(l % 4) + (x & 1): S's columns

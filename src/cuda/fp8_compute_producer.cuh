@@ -1,11 +1,12 @@
 #pragma once
-// The producer warpgroup of the fp8-compute form (decode_math_fp8_compute.cuh):
-// it stages each KV block's e4m3 bytes as the register-A path does (TMA for
-// full blocks of caches the map takes, else cp.async), quantizes each Q
-// tile to e4m3 itself, and transposes each staged block's latent part into
-// a Vᵀ buffer — the K-major A operand 8-bit wgmma needs for Oᵀ = Vᵀ·Pᵀ —
-// one block behind its copies, so a copy is in flight while it transposes.
-// Layouts: src/core/fp8_compute_layout.h.
+// The producer warpgroup's work in the fp8-compute form
+// (decode_math_fp8_compute.cuh; its loop, run_producer_fp8_compute, is in
+// decode_kernel.cuh): its loader warp stages each KV block's e4m3 bytes as
+// the register-A path does (TMA for full blocks of caches the map takes,
+// else cp.async); its three other warps quantize each Q tile to e4m3
+// (quantize_q_rows) and transpose each staged block's latent part into a
+// Vᵀ buffer (transpose_v) — the K-major B operand 8-bit wgmma needs for
+// O += P·V. Layouts: src/core/fp8_compute_layout.h.
 #include <cstdint>
 
 #include "mladec/constants.h"
