@@ -24,12 +24,14 @@
 #include "mladec/constants.h"
 #include "src/core/host_device.h"
 #include "src/core/numeric_formats.h"
+#include "src/core/register_a_layout.h"
 
 namespace mladec::detail {
 
-inline constexpr int kFp8ComputeRowBytes = 64;      // a swizzled row
-inline constexpr int kFp8ComputeTileBytes = 4096;   // 64 rows: a slab
-inline constexpr int kFp8ComputeSlabs = kHeadDim / 64;  // of Q and of a staged block
+// A swizzled row and a 64-row tile: the staged block's token row and slab.
+inline constexpr int kFp8ComputeRowBytes = kRegisterAStageTokenBytes;
+inline constexpr int kFp8ComputeTileBytes = kRegisterAStageSlabBytes;
+inline constexpr int kFp8ComputeSlabs = kHeadDim / kFp8ComputeRowBytes;  // of Q and of a staged block
 inline constexpr int kFp8ComputeVtBytes = kLatentDim * kFp8ComputeRowBytes;
 // A block's P for the other warpgroup: each owner thread's eight A-fragment
 // registers (32 bytes at 32 · thread), read back by the same thread of the
@@ -88,8 +90,8 @@ MLADEC_HD constexpr int fp8_compute_transpose_read_base(int lane, int odd_token)
          8 * (lane % 2);
 }
 MLADEC_HD constexpr int fp8_compute_transpose_read_offset(int lane, int slab, int k, int j) {
-  return (fp8_compute_transpose_read_base(lane, j % 2) ^ (16 * k)) + slab * 4096 +
-         64 * (2 * k + 8 * (j / 2));
+  return (fp8_compute_transpose_read_base(lane, j % 2) ^ (16 * k)) + slab * kFp8ComputeTileBytes +
+         kFp8ComputeRowBytes * (2 * k + 8 * (j / 2));
 }
 // prmt selectors of the transpose's first step (pairing reads 0, 1 and 2,
 // 3, the lower or upper two bytes): the pair's order is swapped for lanes

@@ -216,8 +216,8 @@ constexpr int kRawStages = 3, kVtBuffers = 2, kPBuffers = 2;
 // warps 1..3 quantize Q and transpose.
 constexpr int kLoaderThreads = 32, kTransposerWarps = 3, kTransposerThreads = 32 * kTransposerWarps;
 constexpr int kQ8Offset = 0;
-constexpr int kRawOffset = kQ8Offset + kFp8ComputeSlabs * kFp8ComputeTileBytes;
-constexpr int kRawBytes = kFp8ComputeSlabs * kFp8ComputeTileBytes;
+constexpr int kRawOffset = kQ8Offset + kFp8ComputeSlabs * kFp8ComputeTileBytes;  // Q's 9 slabs
+constexpr int kRawBytes = kRegisterAStageBytes<KvDtype::kFp8E4m3>;  // staged as register-A stages
 constexpr int kVtOffset = kRawOffset + kRawStages * kRawBytes;
 constexpr int kPOffset = kVtOffset + kVtBuffers * kFp8ComputeVtBytes;
 // The owner's row maxima and rescale factors, float [warpgroup][64] each,
@@ -239,8 +239,6 @@ static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
 static_assert(kRawOffset % 1024 == 0 && kRawBytes % 1024 == 0 && kVtOffset % 1024 == 0 &&
                   kPOffset % 1024 == 0,
               "swizzle atoms (and TMA destinations) aligned");
-static_assert(kRawBytes == kRegisterAStageBytes<KvDtype::kFp8E4m3>,
-              "a staged block as the register-A path stages it");
 // Registers: the math holds O's half (128 floats), S (32) and the P
 // fragments, as the bf16 row form does; the producer's transposers hold
 // eight 8-byte words and their transposes.

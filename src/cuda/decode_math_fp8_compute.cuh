@@ -34,7 +34,7 @@ namespace mladec::detail {
 
 // S = Q·Kᵀ of the staged block at `staged` (one group, not waited for).
 __device__ __forceinline__ void issue_fp8_scores(float (&s)[32], uint32_t q8, uint32_t staged) {
-  const Sw64Descriptors q_rows(q8), k_block(staged);
+  const SlabDescriptors q_rows = sw64_descriptors(q8), k_block = sw64_descriptors(staged);
   wgmma_fence();
 #pragma unroll
   for (int k = 0; k < 2 * kFp8ComputeSlabs; ++k) {
@@ -53,7 +53,8 @@ __device__ __forceinline__ void issue_fp8_scores(float (&s)[32], uint32_t q8, ui
 template <int m>
 __device__ __forceinline__ void issue_fp8_output(float (&acc)[128], const uint32_t (&p_frag)[2][4],
                                                  uint32_t vt) {
-  const Sw64Descriptors v_rows(vt + m * (kLatentDim / 2) * kFp8ComputeRowBytes);
+  const SlabDescriptors v_rows =
+      sw64_descriptors(vt + m * (kLatentDim / 2) * kFp8ComputeRowBytes);
   wgmma_fence();
 #pragma unroll
   for (int kk = 0; kk < 2; ++kk) wgmma_m64n256k32_e4m3_rs(acc, p_frag[kk], v_rows.at(32 * kk));

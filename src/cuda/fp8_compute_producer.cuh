@@ -33,7 +33,7 @@ __device__ __forceinline__ void quantize_q_rows(const DecodeParams& p, const Pla
                                                 uint32_t smem, int warp, int lane) {
   using namespace decode_layout::fp8_compute;
   using decode_layout::kTileRows;
-  constexpr int kChunks = kHeadDim / 8;  // 72 of 8 values
+  constexpr int kChunks = decode_layout::kRowChunks;  // of a bf16 row: 8 values each
 #pragma unroll 1
   for (int r = warp; r < kTileRows; r += kTransposerWarps) {
     uint4 chunk[3] = {};

@@ -20,18 +20,22 @@ __device__ __forceinline__ uint32_t slab_offset(int row, int chunk) {
                   (((chunk & 7) ^ (row & 7)) << 4));
 }
 
-// wgmma descriptor of a 128-byte-swizzled operand at shared address
-// `address`. Strides in bytes: `leading` between 64-element groups along the
+// The descriptor's layout field (bits 62-63): the operand's swizzle.
+inline constexpr uint64_t kSwizzle128B = 1, kSwizzle64B = 2;
+
+// wgmma descriptor of a swizzled operand at shared address `address`.
+// Strides in bytes: `leading` between 64-element groups along the
 // contiguous dimension (MN-major operands only), `stride` between 8-row
-// groups (1024 in a slab).
+// groups (1024 in a 128-byte-swizzled slab, 512 with the 64-byte swizzle).
 __device__ __forceinline__ uint64_t make_smem_desc(uint32_t address,
                                                    uint32_t leading,
-                                                   uint32_t stride) {
+                                                   uint32_t stride,
+                                                   uint64_t swizzle = kSwizzle128B) {
   uint64_t desc = 0;
   desc |= uint64_t((address >> 4) & 0x3fff);
   desc |= uint64_t((leading >> 4) & 0x3fff) << 16;
   desc |= uint64_t((stride >> 4) & 0x3fff) << 32;
-  desc |= uint64_t(1) << 62;  // 128-byte swizzle
+  desc |= swizzle << 62;
   return desc;
 }
 
@@ -45,8 +49,10 @@ __device__ __forceinline__ uint64_t make_smem_desc(uint32_t address,
 // math's 5.45K instructions per block).
 struct SlabDescriptors {
   uint64_t base;
-  __device__ __forceinline__ SlabDescriptors(uint32_t address, uint32_t leading)
-      : base(make_smem_desc(address, leading, 1024)) {}
+  __device__ __forceinline__ SlabDescriptors(uint32_t address, uint32_t leading,
+                                             uint32_t stride = 1024,
+                                             uint64_t swizzle = kSwizzle128B)
+      : base(make_smem_desc(address, leading, stride, swizzle)) {}
   __device__ __forceinline__ uint64_t at(uint32_t offset) const {
     return (base & ~uint64_t(0xffffffffu)) | uint32_t(uint32_t(base) + (offset >> 4));
   }
@@ -58,16 +64,9 @@ struct SlabDescriptors {
 // the layout the TMA's 64-byte swizzle writes (src/core/register_a_layout.h,
 // src/core/fp8_compute_layout.h). A k32 step is 32 bytes of a row: start
 // address + 32 within an atom-aligned region, as the 128-byte form's k16.
-struct Sw64Descriptors {
-  uint64_t base;
-  __device__ __forceinline__ explicit Sw64Descriptors(uint32_t address) {
-    base = uint64_t((address >> 4) & 0x3fff) | (uint64_t(1) << 16) |
-           (uint64_t(512 >> 4) << 32) | (uint64_t(2) << 62);  // 64-byte swizzle
-  }
-  __device__ __forceinline__ uint64_t at(uint32_t offset) const {
-    return (base & ~uint64_t(0xffffffffu)) | uint32_t(uint32_t(base) + (offset >> 4));
-  }
-};
+__device__ __forceinline__ SlabDescriptors sw64_descriptors(uint32_t address) {
+  return SlabDescriptors(address, 16, 512, kSwizzle64B);
+}
 
 // Byte offset of k-step k (16 features, 32 bytes of a row) in a tile of
 // slabs: slab k / 4, step k % 4 of its 128-byte rows.
