@@ -313,6 +313,9 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
     const PlanUnit unit = p.units[piece.unit];
     const PieceExtent e = piece_extent(p, piece, unit);
     const int32_t* block_table = p.block_table + unit.request * p.block_table_stride;
+    // The loader reaches a piece about two blocks before the transposers
+    // quantize its Q (they finish the last piece's blocks first).
+    if (e.num_blocks > 0) prefetch_q_rows(p, unit, lane);
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       const int stage = int(kv_loads % kRawStages);
       const int block_begin = (e.first_block + b) * kBlockTokens;
