@@ -47,7 +47,7 @@ __device__ __forceinline__ void quantize_q_rows(const DecodeParams& p, const Pla
   using namespace decode_layout::fp8_compute;
   using decode_layout::kTileRows;
   constexpr int kChunks = decode_layout::kRowChunks;  // of a bf16 row: 8 values each
-  constexpr int kRowsAtOnce = 1;
+  constexpr int kRowsAtOnce = 2;
   constexpr int kRowStep = kTransposerWarps;
 #pragma unroll 1
   for (int first = warp; first < kTileRows; first += kRowsAtOnce * kRowStep) {
