@@ -270,8 +270,8 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
 // roles that run apart so that the copies run ahead of the transposes:
 // warp 0 stages each block (TMA for full blocks of caches the map takes,
 // else cp.async for the block's 64 tokens) as soon as a stage is free;
-// warps 1..3 quantize each piece's Q tile and transpose each staged block's
-// latent part into a Vᵀ buffer once it has landed. (One loop doing both, a
+// warps 1..3 transpose each staged block's latent part into a Vᵀ buffer
+// once it has landed. (One loop doing both, a
 // block apart, kept one copy in flight.) A staged block is free once its
 // owner's S has read K and its transpose is done (kRawEmpty counts both).
 __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, uint32_t smem,
@@ -283,17 +283,9 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
   const uint32_t bars = smem + kBarrierOffset;
   uint32_t kv_loads = 0;
   if (warp > 0) {
-    uint32_t q_loads = 0;
     for (int i = worker_pieces[0]; i < worker_pieces[1]; ++i) {
       const PlanPiece piece = p.pieces[i];
-      const PlanUnit unit = p.units[piece.unit];
-      const PieceExtent e = piece_extent(p, piece, unit);
-      if (e.num_blocks == 0) continue;
-      mbarrier_wait(bars + 8 * kQEmpty, (q_loads & 1) ^ 1);
-      quantize_q_rows(p, unit, smem, warp - 1, lane);
-      fence_proxy_async();
-      mbarrier_arrive(bars + 8 * kQFull);
-      ++q_loads;
+      const PieceExtent e = piece_extent(p, piece, p.units[piece.unit]);
       for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
         const int stage = int(kv_loads % kRawStages), buffer = int(kv_loads % kVtBuffers);
         mbarrier_wait(bars + 8 * (kRawFull + stage), (kv_loads / kRawStages) & 1);
@@ -313,8 +305,8 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
     const PlanUnit unit = p.units[piece.unit];
     const PieceExtent e = piece_extent(p, piece, unit);
     const int32_t* block_table = p.block_table + unit.request * p.block_table_stride;
-    // The loader reaches a piece about two blocks before the transposers
-    // quantize its Q (they finish the last piece's blocks first).
+    // The loader reaches a piece a few blocks before the math warpgroups
+    // quantize its Q (the stages it waits for are the last piece's).
     if (e.num_blocks > 0) prefetch_q_rows(p, unit, lane);
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       const int stage = int(kv_loads % kRawStages);
@@ -391,8 +383,6 @@ __device__ __forceinline__ void decode_fp8_compute(const DecodeParams& p, uint8_
       mbarrier_init(bars + 8 * (form::kVtFull + buffer), form::kTransposerThreads);
       mbarrier_init(bars + 8 * (form::kVtEmpty + buffer), kMathThreads);
     }
-    mbarrier_init(bars + 8 * form::kQFull, form::kTransposerThreads);
-    mbarrier_init(bars + 8 * form::kQEmpty, kMathThreads);
     mbarrier_init(bars + 8 * (form::kPublished + 0), kWarpgroupThreads);
     mbarrier_init(bars + 8 * (form::kPublished + 1), kWarpgroupThreads);
     fence_barrier_init();

@@ -213,8 +213,10 @@ struct RegisterSplit {
 namespace fp8_compute {
 constexpr int kRawStages = 3, kVtBuffers = 2, kPBuffers = 2;
 // The producer warpgroup's roles (run_producer_fp8_compute): warp 0 copies,
-// warps 1..3 quantize Q and transpose.
+// warps 1..3 transpose. The math warpgroups quantize Q (quantize_q_tile) and
+// meet on named barrier kQReadyBarrier before its first S.
 constexpr int kLoaderThreads = 32, kTransposerWarps = 3, kTransposerThreads = 32 * kTransposerWarps;
+constexpr int kQReadyBarrier = 3;  // kRowSumBarrier's neighbour, both math warpgroups
 constexpr int kQ8Offset = 0;
 constexpr int kRawOffset = kQ8Offset + kFp8ComputeSlabs * kFp8ComputeTileBytes;  // Q's 9 slabs
 constexpr int kRawBytes = kRegisterAStageBytes<KvDtype::kFp8E4m3>;  // staged as register-A stages
@@ -229,11 +231,11 @@ constexpr int kRowSumOffset = kExchangeScaleOffset + 2 * kTileRows * 4;
 constexpr int kQScaleOffset = kRowSumOffset + 2 * 2 * kTileRows * 4;
 constexpr int kBarrierOffset = kQScaleOffset + kTileRows * 4;
 // mbarriers: staged block full / empty (its owner's S and the transpose
-// release it), Vᵀ full / empty, Q full / empty, and kPublished + m:
-// warpgroup m has published a block's P, maxima and rescale factors.
+// release it), Vᵀ full / empty and kPublished + m: warpgroup m has
+// published a block's P, maxima and rescale factors.
 constexpr int kRawFull = 0, kRawEmpty = kRawFull + kRawStages, kVtFull = kRawEmpty + kRawStages,
-              kVtEmpty = kVtFull + kVtBuffers, kQFull = kVtEmpty + kVtBuffers,
-              kQEmpty = kQFull + 1, kPublished = kQEmpty + 1, kBarriers = kPublished + 2;
+              kVtEmpty = kVtFull + kVtBuffers, kPublished = kVtEmpty + kVtBuffers,
+              kBarriers = kPublished + 2;
 constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
 static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");
 static_assert(kRawOffset % 1024 == 0 && kRawBytes % 1024 == 0 && kVtOffset % 1024 == 0 &&
@@ -272,6 +274,15 @@ __device__ __forceinline__ PieceExtent piece_extent(const DecodeParams& p,
   e.num_blocks = e.load_end > piece.kv_begin
       ? (e.load_end + kBlockTokens - 1) / kBlockTokens - e.first_block : 0;
   return e;
+}
+
+// Row r of a unit's Q tile: 576 bf16 values, 16-byte aligned (validated).
+__device__ __forceinline__ const uint4* q_row_address(const DecodeParams& p, const PlanUnit& unit,
+                                                     int r) {
+  const int index = unit.row_begin + r;
+  return reinterpret_cast<const uint4*>(p.q +
+                                        (unit.q_start + index / p.num_heads) * p.q_token_stride +
+                                        (index % p.num_heads) * p.q_head_stride);
 }
 
 }  // namespace mladec::detail

@@ -32,6 +32,69 @@
 
 namespace mladec::detail {
 
+// Four floats as e4m3 bytes, the first in the low byte.
+__device__ __forceinline__ uint32_t pack_e4m3x4(float v0, float v1, float v2, float v3) {
+  return pack_e4m3x2(v0, v1) | (pack_e4m3x2(v2, v3) << 16);
+}
+
+// Warpgroup m's half of a piece's Q tile to e4m3: row r = 32m + 8·warp +
+// lane / 4 by the four threads of a quad, chunk (8 values) 4j + lane % 4 of
+// the row for j = 0..17 — every load in flight at once. Each row times
+// 2^shift (fp8_compute_q_shift of its largest magnitude) rounded to e4m3
+// into the tile's 9 slabs, 2^-shift to kQScaleOffset; rows past the unit's
+// row count are zero. The math warpgroups quantize Q themselves, with the
+// loads of all 64 rows in flight together: the producer's transposers (56
+// registers) could keep one or two rows in flight, and the 22 latencies a
+// warp then waited for were on every piece's path (bench/NOTES.md v48).
+template <int m>
+__device__ __forceinline__ void quantize_q_tile(const DecodeParams& p, const PlanUnit& unit,
+                                                uint32_t smem, int warp, int lane) {
+  using namespace decode_layout::fp8_compute;
+  constexpr int kChunks = decode_layout::kRowChunks;  // of a bf16 row: 8 values each
+  constexpr int kPerThread = kChunks / 4;
+  static_assert(kChunks % 8 == 0, "a thread's chunks j, j + 1 share a slab in pairs");
+  const int r = m * (decode_layout::kTileRows / 2) + 8 * warp + lane / 4;
+  const int quarter = lane % 4;
+  uint4 chunk[kPerThread];
+  if (r < unit.row_count) {
+    const uint4* source = q_row_address(p, unit, r);
+#pragma unroll
+    for (int j = 0; j < kPerThread; ++j) chunk[j] = source[4 * j + quarter];
+  } else {
+#pragma unroll
+    for (int j = 0; j < kPerThread; ++j) chunk[j] = make_uint4(0, 0, 0, 0);
+  }
+  const auto low = [](uint32_t word) { return __uint_as_float(word << 16); };
+  const auto high = [](uint32_t word) { return __uint_as_float(word & 0xffff0000u); };
+  float largest = 0.f;
+#pragma unroll
+  for (int j = 0; j < kPerThread; ++j) {
+    const uint32_t words[4] = {chunk[j].x, chunk[j].y, chunk[j].z, chunk[j].w};
+#pragma unroll
+    for (int w = 0; w < 4; ++w) {
+      largest = fmaxf(largest, fmaxf(fabsf(low(words[w])), fabsf(high(words[w]))));
+    }
+  }
+  largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, 1));
+  largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, 2));
+  const int shift = fp8_compute_q_shift(largest);
+  const float factor = fp8_compute_power_of_two(shift);
+#pragma unroll
+  for (int j = 0; j < kPerThread; ++j) {
+    const int c = 4 * j + quarter;
+    const uint32_t words[4] = {chunk[j].x, chunk[j].y, chunk[j].z, chunk[j].w};
+    store_shared_v2(
+        smem + kQ8Offset + (c / 8) * kFp8ComputeTileBytes + sw64_offset(r, 8 * (c % 8)),
+        make_uint2(pack_e4m3x4(low(words[0]) * factor, high(words[0]) * factor,
+                               low(words[1]) * factor, high(words[1]) * factor),
+                   pack_e4m3x4(low(words[2]) * factor, high(words[2]) * factor,
+                               low(words[3]) * factor, high(words[3]) * factor)));
+  }
+  if (quarter == 0) {
+    store_shared_f32(smem + kQScaleOffset + 4 * r, fp8_compute_power_of_two(-shift));
+  }
+}
+
 // S = Q·Kᵀ of the staged block at `staged` (one group, not waited for).
 __device__ __forceinline__ void issue_fp8_scores(float (&s)[32], uint32_t q8, uint32_t staged) {
   const SlabDescriptors q_rows = sw64_descriptors(q8), k_block = sw64_descriptors(staged);
@@ -166,7 +229,7 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
   const int r0 = warp * 16 + lane / 4;  // rows r0 and r0 + 8 are this thread's
   const uint32_t bars = smem + kBarrierOffset;
   const uint32_t q8 = smem + kQ8Offset;
-  uint32_t q_loads = 0, kv_loads = 0, pieces_done = 0;
+  uint32_t kv_loads = 0, pieces_done = 0;
   uint32_t publications_taken = 0;  // of the other warpgroup's blocks
 
   for (int i = begin; i < end; ++i, ++pieces_done) {
@@ -182,6 +245,18 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
       const int visible = p.causal ? unit.kv_len - unit.q_len + t + 1 : unit.kv_len;
       row_end[h] = r < unit.row_count ? min(piece.kv_end, visible) : piece.kv_begin;
     }
+    if (e.num_blocks > 0) {
+      // The last piece's S products are complete: both warpgroups waited
+      // for them before its row-total barrier.
+      quantize_q_tile<m>(p, unit, smem, warp, lane);
+      fence_proxy_async();  // the stores, before the wgmmas read them
+      named_barrier_sync(kQReadyBarrier, kMathThreads);
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        score_scale[h] = p.scale_log2 * __uint_as_float(load_shared_u32(
+                                            smem + kQScaleOffset + 4 * (r0 + 8 * h)));
+      }
+    }
     RowState rows{{-INFINITY, -INFINITY}, {0.f, 0.f}};
     float acc[128];
 #pragma unroll
@@ -189,17 +264,6 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
     // Here, not sunk past the first wgmma issue (ptxas serialized every
     // wgmma when zeros were defined while one was in flight, C7515).
     fence_registers(acc);
-
-    if (e.num_blocks > 0) {
-      mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        score_scale[h] = p.scale_log2 * __uint_as_float(load_shared_u32(
-                                            smem + kQScaleOffset + 4 * (r0 + 8 * h)));
-      }
-      // Warpgroup 1 owns no block of a one-block piece: it never reads Q.
-      if (m == 1 && e.num_blocks == 1) mbarrier_arrive(bars + 8 * kQEmpty);
-    }
     // Vᵀ buffer of this warpgroup's last issued P·V, released once waited for.
     int pending_release = -1;
     const auto finish_output = [&] {
@@ -236,7 +300,6 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
     };
     // Softmax and publication of an own block, then its P·V.
     const auto own_output = [&](int b, uint32_t load) {
-      if (b + 2 >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);  // last S here
       fp8_block_softmax<m>(s, p_frag, scale, rows, score_scale, token0(b), piece.kv_begin,
                            row_end, smem, p_buffer(load), r0, lane);
       output(load);
@@ -288,7 +351,6 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
     // block was issued, and serializes every wgmma if acc may be read early.
     finish_output();
     kv_loads += e.num_blocks;
-    if (e.num_blocks > 0) ++q_loads;
 
     // Row totals across the quad, then across the two warpgroups (both at
     // the same final maximum).
