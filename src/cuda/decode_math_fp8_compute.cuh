@@ -95,6 +95,24 @@ __device__ __forceinline__ void quantize_q_tile(const DecodeParams& p, const Pla
   }
 }
 
+// The epilogue's stores: each 16-byte store instruction of a warp fills
+// whole 32-byte sectors. A thread's values of a row are runs of 32 bytes
+// (bf16) or 64 bytes (fp32) that its own stores would write half a sector
+// at a time (the L2 saw twice the sectors: bench/NOTES.md v48d); the two
+// lanes of a pair (lane, lane ^ 1) each write one half of the same sector
+// instead, swapping the halves they hold for the other's.
+__device__ __forceinline__ uint4 shuffle_pair(uint4 v) {
+  return make_uint4(__shfl_xor_sync(0xffffffffu, v.x, 1), __shfl_xor_sync(0xffffffffu, v.y, 1),
+                    __shfl_xor_sync(0xffffffffu, v.z, 1), __shfl_xor_sync(0xffffffffu, v.w, 1));
+}
+__device__ __forceinline__ uint4 as_uint4(float a, float b, float c, float d) {
+  return make_uint4(__float_as_uint(a), __float_as_uint(b), __float_as_uint(c), __float_as_uint(d));
+}
+template <typename T>
+__device__ __forceinline__ void store_global_v4(T* address, uint4 v) {
+  *reinterpret_cast<uint4*>(address) = v;
+}
+
 // S = Q·Kᵀ of the staged block at `staged` (one group, not waited for).
 __device__ __forceinline__ void issue_fp8_scores(float (&s)[32], uint32_t q8, uint32_t staged) {
   const SlabDescriptors q_rows = sw64_descriptors(q8), k_block = sw64_descriptors(staged);
@@ -227,6 +245,7 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
   const int warp = (threadIdx.x / 32) % 4;
   const int lane = threadIdx.x % 32;
   const int r0 = warp * 16 + lane / 4;  // rows r0 and r0 + 8 are this thread's
+  const bool odd = lane & 1;            // of its pair (the epilogue's stores)
   const uint32_t bars = smem + kBarrierOffset;
   const uint32_t q8 = smem + kQ8Offset;
   uint32_t kv_loads = 0, pieces_done = 0;
@@ -368,7 +387,9 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int r = r0 + 8 * h;
-      if (r >= unit.row_count) continue;
+      // Every lane runs the stores' shuffles; a row past the tile's end
+      // (the same for both lanes of a pair) only stores nothing.
+      const bool row_valid = r < unit.row_count;
       const float total =
           rows.sum[h] + __uint_as_float(load_shared_u32(sums + 4 * ((1 - m) * kTileRows + r)));
       // out_scale: fp8_e4m3's per-tensor scale, left out of V; P's 2^8 is in
@@ -377,33 +398,51 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
       const float lse = total > 0.f
                             ? (rows.max[h] - kFp8ComputePShift + log2f(total)) * 0.69314718056f
                             : -INFINITY;
-      const int index = unit.row_begin + r;
+      const int index = unit.row_begin + min(r, unit.row_count - 1);
       const int64_t token = unit.q_start + index / p.num_heads;
       const int head = index % p.num_heads;
-      // Columns 8n + 2c + x: for n = 8q .. 8q + 7 and one x, eight consecutive
-      // latent values from fp8_compute_latent(m, 64q + 2c + x).
+      uint16_t* const out_row = p.out + token * p.out_token_stride + head * p.out_head_stride;
+      float* const partial_row =
+          p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim;
 #pragma unroll
       for (int q = 0; q < 4; ++q) {
+        // Columns 64q + 8n + 2c + x hold latent values own + 8x + n: 16
+        // consecutive values (fp8_compute_latent), then the pair partner's.
+        const int own = fp8_compute_latent(m, 64 * q + 2 * (lane & 3));
+        const int partner = fp8_compute_latent(m, 64 * q + 2 * ((lane & 3) ^ 1));
+        float v[2][8];
 #pragma unroll
         for (int x = 0; x < 2; ++x) {
-          const int latent = fp8_compute_latent(m, 64 * q + 2 * (lane & 3) + x);
-          float v[8];
 #pragma unroll
-          for (int n = 0; n < 8; ++n) v[n] = acc[4 * (8 * q + n) + 2 * h + x] * inverse;
-          if (piece.slot < 0) {
-            uint16_t* out = p.out + token * p.out_token_stride + head * p.out_head_stride + latent;
-            *reinterpret_cast<uint4*>(out) =
-                make_uint4(pack_bf16x2(v[0], v[1]), pack_bf16x2(v[2], v[3]),
-                           pack_bf16x2(v[4], v[5]), pack_bf16x2(v[6], v[7]));
-          } else {
-            float* out = p.partial_out + (int64_t(piece.slot) * p.slot_rows + r) * kLatentDim +
-                         latent;
-            reinterpret_cast<float4*>(out)[0] = make_float4(v[0], v[1], v[2], v[3]);
-            reinterpret_cast<float4*>(out)[1] = make_float4(v[4], v[5], v[6], v[7]);
+          for (int n = 0; n < 8; ++n) v[x][n] = acc[4 * (8 * q + n) + 2 * h + x] * inverse;
+        }
+        if (piece.slot < 0) {
+          const uint4 run[2] = {
+              make_uint4(pack_bf16x2(v[0][0], v[0][1]), pack_bf16x2(v[0][2], v[0][3]),
+                         pack_bf16x2(v[0][4], v[0][5]), pack_bf16x2(v[0][6], v[0][7])),
+              make_uint4(pack_bf16x2(v[1][0], v[1][1]), pack_bf16x2(v[1][2], v[1][3]),
+                         pack_bf16x2(v[1][4], v[1][5]), pack_bf16x2(v[1][6], v[1][7]))};
+          const uint4 received = shuffle_pair(odd ? run[0] : run[1]);
+          if (row_valid) {
+            store_global_v4(out_row + (odd ? partner + 8 : own), odd ? received : run[0]);
+            store_global_v4(out_row + (odd ? own + 8 : partner), odd ? run[1] : received);
+          }
+        } else {
+          const uint4 quarter[4] = {as_uint4(v[0][0], v[0][1], v[0][2], v[0][3]),
+                                    as_uint4(v[0][4], v[0][5], v[0][6], v[0][7]),
+                                    as_uint4(v[1][0], v[1][1], v[1][2], v[1][3]),
+                                    as_uint4(v[1][4], v[1][5], v[1][6], v[1][7])};
+          const uint4 low = shuffle_pair(odd ? quarter[0] : quarter[1]);
+          const uint4 high = shuffle_pair(odd ? quarter[2] : quarter[3]);
+          if (row_valid) {
+            store_global_v4(partial_row + (odd ? partner + 4 : own), odd ? low : quarter[0]);
+            store_global_v4(partial_row + (odd ? own + 4 : partner), odd ? quarter[1] : low);
+            store_global_v4(partial_row + (odd ? partner + 12 : own + 8), odd ? high : quarter[2]);
+            store_global_v4(partial_row + (odd ? own + 12 : partner + 8), odd ? quarter[3] : high);
           }
         }
       }
-      if (m == 0 && (lane & 3) == 0) {
+      if (row_valid && m == 0 && (lane & 3) == 0) {
         if (piece.slot < 0) {
           p.lse[token * p.lse_token_stride + head * p.lse_head_stride] = lse;
         } else {
