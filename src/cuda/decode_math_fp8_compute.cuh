@@ -1,10 +1,12 @@
 #pragma once
 // The math warpgroups of the fp8-compute form: e4m3 caches at 64-row tiles
 // when the problem asks for it (DecodeProblem::fp8_compute). Every product
-// is an e4m3 wgmma (twice bf16's rate) on operands the producer prepared
-// (fp8_compute_producer.cuh), with no conversion in the math but P's:
-//   S  = Q·Kᵀ    18 × m64n64k32: A = the quantized Q tile, B = the staged
-//                block (tokens as rows: K-major as it lands);
+// is an e4m3 wgmma (twice bf16's rate) on the staged blocks and the Vᵀ the
+// producer prepared (fp8_compute_producer.cuh), with no conversion in the
+// block loop but P's:
+//   S  = Q·Kᵀ    18 × m64n64k32: A = the Q tile, quantized by the math
+//                warpgroups at each piece's start (quantize_q_tile), B = the
+//                staged block (tokens as rows: K-major as it lands);
 //   O += P·V     2 k-steps of m64n256k32: A = P (e4m3, times 2^8) from
 //                registers, B = warpgroup m's half of Vᵀ (the producer's
 //                transpose: K-major).
@@ -52,7 +54,7 @@ __device__ __forceinline__ void quantize_q_tile(const DecodeParams& p, const Pla
   using namespace decode_layout::fp8_compute;
   constexpr int kChunks = decode_layout::kRowChunks;  // of a bf16 row: 8 values each
   constexpr int kPerThread = kChunks / 4;
-  static_assert(kChunks % 8 == 0, "a thread's chunks j, j + 1 share a slab in pairs");
+  static_assert(kChunks % 4 == 0, "the four threads of a quad share a row's chunks");
   const int r = m * (decode_layout::kTileRows / 2) + 8 * warp + lane / 4;
   const int quarter = lane % 4;
   uint4 chunk[kPerThread];
