@@ -6,7 +6,8 @@
 #   here:       scripts/gpu-ab.sh --prepare COMMIT...   (git archive into ab/)
 #   the device: AB_ONLY='x8192 s_q=1|1x32768' BENCH_ARGS="--filter large" AB_CHECK=4 \
 #                 [AB_CHECK_TREES='c2'] [AB_RACECHECK=40] \
-#                 [AB_TREES='c1 c2'] [AB_FULL_CHECK=c1] MLADEC_CUTLASS_DIR=... \
+#                 [AB_TREES='c1 c2'] [AB_FULL_CHECK=c1] [AB_PROFILE='case;case'] \
+#                 MLADEC_CUTLASS_DIR=... \
 #                 scripts/gpu-ab.sh [ROUNDS]
 # AB_FULL_CHECK=BASE: after the rounds, the timed tree other than BASE with
 # the lowest total (the mean of its rounds, summed over the cases every
@@ -102,6 +103,18 @@ for tree in $trees; do
   timed="$timed $tree"
 done
 trees=$timed
+# AB_PROFILE='CASE;CASE': before the rounds, Nsight Compute of each case on
+# each checked tree (scripts/ncu-profile.sh; the pages go into the archive,
+# named <tree>_<case>; scripts/ncu-stalls.py summarizes a SASS page).
+if [ -n "${AB_PROFILE:-}" ]; then
+  IFS=';' read -r -a profile_cases <<<"$AB_PROFILE"
+  for tree in $trees; do
+    for case in "${profile_cases[@]}"; do
+      echo "== ncu $tree: $case"
+      scripts/ncu-profile.sh "build-ab/$tree/bench/mladec_bench" "$case" "$RAW" "${tree}_"
+    done
+  done
+fi
 # One table (case rows, one µs column per tree and round) and one archive
 # after every round: a call cut short still brings back what ran.
 report() {
@@ -119,7 +132,7 @@ for name, per_tree in table.items():
     cells = [" / ".join(f"{us:.0f}" for us in per_tree.get(t, [])) for t in trees]
     print(f"| {name} | " + " | ".join(cells) + " |")
 PY
-  (cd "$RAW" && tar czf "$OUT/ab_results.tgz" ./*.json ./*.log 2>/dev/null)
+  (cd "$RAW" && tar czf "$OUT/ab_results.tgz" ./*.json ./*.log ./*.txt 2>/dev/null)
 }
 # AB_ONLY='A|B|...': one benchmark run per case-name substring (each run's
 # --only), after BENCH_ARGS; without it, one run of BENCH_ARGS.

@@ -131,29 +131,14 @@ if want pip; then
 fi
 
 if want profile; then
-  # Nsight Compute, full set, on one launch of a memory-bound and a
-  # compute-bound bf16 case and a memory-bound fp8 one: the details page,
-  # and the SASS with its warp-stall samples (where the math warps wait) as
-  # CSV, both into the log archive. PROFILE_CASES (';'-separated) overrides;
-  # PROFILE_KERNELS (a regex, default decode) and PROFILE_LAUNCHES (default
-  # 1) widen it, e.g. 'decode|combine' and 2 for a small batch's two kernels.
+  # Nsight Compute (scripts/ncu-profile.sh) on one launch of a memory-bound
+  # and a compute-bound bf16 case and a memory-bound fp8 one, into the log
+  # archive. PROFILE_CASES (';'-separated) overrides; PROFILE_KERNELS and
+  # PROFILE_LAUNCHES pass through.
   IFS=';' read -r -a cases <<<"${PROFILE_CASES:-128x8192 s_q=1 h_q=16 page=64 fixed bf16;128x8192 s_q=1 h_q=128 page=64 fixed bf16;128x8192 s_q=1 h_q=16 page=64 fixed fp8_e4m3}"
   for case in "${cases[@]}"; do
-    # The whole case in the name: cut to 40 characters, the blockwise and
-    # e4m3 cases of one shape shared a name and one profile overwrote the
-    # other (session 12).
-    name=$(echo "$case" | tr -c 'a-zA-Z0-9' '_' | sed 's/_*$//')
-    ncu --clock-control none -k "regex:${PROFILE_KERNELS:-decode}" \
-      --launch-count "${PROFILE_LAUNCHES:-1}" --set full \
-      --import-source yes -f -o "/tmp/ncu_$name" \
-      build-gpu/bench/mladec_bench --no-ceilings --only "$case" \
-      --json /dev/null --markdown /dev/null >"$OUT/ncu_run_$name.log" 2>&1
+    scripts/ncu-profile.sh build-gpu/bench/mladec_bench "$case" "$OUT"
     summary+=("ncu $case rc=$?")
-    ncu --import "/tmp/ncu_$name.ncu-rep" --page details >"$OUT/ncu_$name.txt" 2>&1
-    ncu --import "/tmp/ncu_$name.ncu-rep" --page source --print-source sass --csv \
-      >"$OUT/ncu_sass_$name.txt" 2>&1
-    grep -E "Duration|DRAM Throughput|Compute \(SM\) Throughput|Warp Cycles Per Issued|Issued Warp|No Eligible|Registers Per|Bank Conflicts|Tensor" \
-      "$OUT/ncu_$name.txt" | head -16
   done
 fi
 
