@@ -170,12 +170,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
     {
       const int r = warp * 16 + (lane & 15);
       const uint8_t* source = nullptr;
-      if (r < unit.row_count) {
-        const int index = unit.row_begin + r;
-        source = reinterpret_cast<const uint8_t*>(
-            p.q + (unit.q_start + index / p.num_heads) * p.q_token_stride +
-            (index % p.num_heads) * p.q_head_stride);
-      }
+      if (r < unit.row_count) source = reinterpret_cast<const uint8_t*>(q_row_address(p, unit, r));
       // The transposed form reads only the first kRows rows; the rest of
       // the Q slabs is its exchange space.
       if (warp * 16 < kRows) produce_tile_rows<2>(smem + kQOffset, warp, lane, source, p.q);

@@ -257,6 +257,9 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
     const PlanPiece piece = p.pieces[i];
     const PlanUnit unit = p.units[piece.unit];
     const PieceExtent e = piece_extent(p, piece, unit);
+    // As decode_math_rows.cuh computes it: one helper for both moved the
+    // verified 64-row kernels' SASS (sessions 13 and 14), so it waits for a
+    // device check.
     int row_end[2];
     float score_scale[2] = {0.f, 0.f};
 #pragma unroll

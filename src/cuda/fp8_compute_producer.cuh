@@ -26,7 +26,7 @@ namespace mladec::detail {
 __device__ __forceinline__ void prefetch_q_rows(const DecodeParams& p, const PlanUnit& unit,
                                                 int lane) {
   for (int r = lane; r < unit.row_count; r += 32) {
-    prefetch_l2(q_row_address(p, unit, r), kHeadDim * 2);
+    prefetch_l2(q_row_address(p, unit, r), decode_layout::kRowChunks * 16);
   }
 }
 
