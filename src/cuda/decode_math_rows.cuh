@@ -276,8 +276,16 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
         block_scores(load0);
         own_output(b0, load0);
         if (has_b1) {
-          take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
+          // P·V(b0) waited for (and b0's buffer released) before the wait
+          // for warpgroup 1's publication, not after it: where warpgroup 1
+          // multiplies b0 early (the older order: fp8 producers, pages of
+          // 8..32 tokens) this release was the buffer's last, and the next
+          // block's copy or conversion now starts a softmax earlier
+          // (bench/NOTES.md v51: e4m3 h_q 64 441 -> 422 us, page 16 h_q 128
+          // 415 -> 378; the pair step's buffer is freed by warpgroup 1's
+          // late P·V either way).
           finish_output();
+          take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
           other_output(load1);
         }
       } else if constexpr (!kPairAtOnce || m == 0) {
