@@ -172,8 +172,9 @@ __device__ __forceinline__ void rescale(float (&acc)[128], const float (&scale)[
 // run-time m the choice between register and shared-memory P would be a
 // divergent branch around wgmma, and ptxas then serializes every wgmma.
 // kPairAtOnce: warpgroup 1's bf16 pair step (above), which needs the bf16
-// split's 232 registers.
-template <int m, bool kPairAtOnce>
+// split's 232 registers. kEarlyRelease: warpgroup 0 frees its P·V's buffer
+// before it waits for the other's publication (below).
+template <int m, bool kPairAtOnce, bool kEarlyRelease>
 __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* smem_bytes,
                                               uint32_t smem, int begin, int end) {
   using namespace decode_layout;
@@ -276,16 +277,18 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
         block_scores(load0);
         own_output(b0, load0);
         if (has_b1) {
-          // P·V(b0) waited for (and b0's buffer released) before the wait
-          // for warpgroup 1's publication, not after it: where warpgroup 1
-          // multiplies b0 early (the older order: fp8 producers, pages of
-          // 8..32 tokens) this release was the buffer's last, and the next
-          // block's copy or conversion now starts a softmax earlier
-          // (bench/NOTES.md v51: e4m3 h_q 64 441 -> 422 us, page 16 h_q 128
-          // 415 -> 378; the pair step's buffer is freed by warpgroup 1's
-          // late P·V either way).
-          finish_output();
+          // kEarlyRelease: P·V(b0) waited for (and b0's buffer released)
+          // before the wait for warpgroup 1's publication, not after it:
+          // where warpgroup 1 multiplies b0 early (the older order: fp8
+          // producers, pages of 8..32 tokens) this release was the buffer's
+          // last, and the next block's copy or conversion now starts a
+          // softmax earlier (bench/NOTES.md v51: e4m3 h_q 64 441 -> 422 us,
+          // page 16 h_q 128 415 -> 378; the pair step's buffer is freed by
+          // warpgroup 1's late P·V either way). Blockwise keeps the later
+          // release: its cells of two tiles per request took 2-7% longer.
+          if constexpr (kEarlyRelease) finish_output();
           take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
+          if constexpr (!kEarlyRelease) finish_output();
           other_output(load1);
         }
       } else if constexpr (!kPairAtOnce || m == 0) {
