@@ -17,11 +17,11 @@
 //
 //   warpgroup 0, pair (b0, b1)          warpgroup 1
 //   S(b0)                               S(b1)              (issued at once)
-//   softmax(b0), publish b0       →     take b0's maxima, softmax(b1),
-//   O_L += P0·V0_L (P0 in registers)    publish b1
-//                                       O_R = O_R·f + (P0·g)·V0_R + P1·V1_R
-//   wait for b1                   ←       (P0 from smem, scaled to b1's
-//   O_L += P1·V1_L (P1 from smem)          maxima in registers; P1 in registers)
+//   softmax(b0), publish b0       →     take b0's maxima,
+//   O_L += P0·V0_L (P0 in registers)    O_R += P0·V0_R (P0 from smem) while
+//                                       softmax(b1), publish b1; b0 freed
+//   wait for b1                   ←     O_R += P1·V1_R (P1 in registers)
+//   O_L += P1·V1_L (P1 from smem)
 //
 // fp8 (208 math registers) keeps warpgroup 1's older order: take b0,
 // O_R += P0·V0_R (P0 from smem), S(b1), softmax(b1), O_R += P1·V1_R.
@@ -138,28 +138,6 @@ __device__ __forceinline__ void take_publication(float (&scale)[2], RowState& ro
     rows.max[h] = exchange_max[r0 + 8 * h];
     scale[h] = exchange_scale[r0 + 8 * h];
     rows.sum[h] *= scale[h];
-  }
-}
-
-// The other warpgroup's P of the block at `block` (its P slab, as
-// block_softmax stored it), each row times `factor`, as wgmma A fragments:
-// so warpgroup 1 can issue both P·V of a pair back to back (kPairAtOnce).
-__device__ __forceinline__ void load_scaled_p(uint32_t (&p_frag)[4][4], uint32_t block,
-                                              const float (&factor)[2], int r0, int lane) {
-  using namespace decode_layout;
-  const uint32_t p_slab = block + kPSlab * kSlabBytes;
-#pragma unroll
-  for (int k = 0; k < 4; ++k) {
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        const uint32_t two =
-            load_shared_u32(p_slab + slab_offset(r0 + 8 * h, 2 * k + half) + 4 * (lane & 3));
-        p_frag[k][2 * half + h] = pack_bf16x2(__uint_as_float(two << 16) * factor[h],
-                                              __uint_as_float(two & 0xffff0000u) * factor[h]);
-      }
-    }
   }
 }
 
@@ -303,27 +281,25 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
         take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
         other_output(load0);
       } else {
-        // S(b1) runs while warpgroup 0 computes b0's softmax.
+        // S(b1) runs while warpgroup 0 computes b0's softmax; P0·V0_R (P0
+        // from b0's P slab, as the owner stored it) runs while this
+        // warpgroup computes b1's softmax, and b0's buffer is freed when it
+        // is done, before P1·V1_R: the next block's copy starts a softmax
+        // earlier than when both P·V waited for it (bench/NOTES.md v52).
         wait_full(load1);
         issue_block_scores(s, smem, block_at(load1));
         take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
         wgmma_wait<0>();
         fence_registers(s);
-        const float to_b0[2] = {scale[0], scale[1]};  // acc's factor to b0's maxima
-        own_softmax(b1, load1);                        // scale: b0's maxima to b1's
-        uint32_t p_other[4][4];
         wait_full(load0);
-        load_scaled_p(p_other, block_at(load0), scale, r0, lane);
-        scale[0] *= to_b0[0];
-        scale[1] *= to_b0[1];
-        rescale(acc, scale);
-        // Both P·V with acc untouched between them (a rescale between two
-        // issued groups makes ptxas serialize every wgmma, C7515); b0's
-        // first, so its buffer is freed as soon as it is done.
-        issue_block_output<m, true>(acc, p_other, block_at(load0));
-        issue_block_output<m, true>(acc, p_frag, block_at(load1));
-        wgmma_wait<1>();
+        rescale(acc, scale);  // to b0's maxima
+        issue_block_output<m, false>(acc, p_frag, block_at(load0));
+        own_softmax(b1, load1);  // scale: b0's maxima to b1's
+        wgmma_wait<0>();
+        fence_registers(acc);
         release_buffer(load0);
+        rescale(acc, scale);
+        issue_block_output<m, true>(acc, p_frag, block_at(load1));
         pending_release = int(load1 & 1);
       }
     }
