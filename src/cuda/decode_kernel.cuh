@@ -343,15 +343,19 @@ template <KvDtype kDtype, int m>
 __device__ __forceinline__ void run_math_rows_form(const DecodeParams& p, uint8_t* smem_bytes,
                                                    uint32_t smem, int begin, int end) {
   using namespace decode_layout;
-  constexpr bool kPairAtOnce = RegisterSplit<kDtype, kTileRows>::kMath >= 232;
+  // The pair step is bf16's (its 232-register split; the fp8 producers
+  // are the bound of their row forms, which free b0's buffer earliest in
+  // the older order).
+  constexpr bool kPairStep = RegisterSplit<kDtype, kTileRows>::kMath >= 232;
   constexpr bool kEarlyRelease = kDtype != KvDtype::kFp8Blockwise;  // run_math_rows
-  if (kPairAtOnce && p.kv_tma_tokens != 0 && p.kv_tma_tokens < kBlockTokens) {
+  if (kPairStep && p.kv_tma_tokens != 0 && p.kv_tma_tokens < kBlockTokens) {
     // Pages of 8..32 tokens: a block lands in per-page copies, later than
     // a page-64 block, and the pair step (C7) waits on it: page 16 at
-    // h_q 128 took 429 us with it, 401 without (bench/NOTES.md v24).
+    // h_q 128 took 429 us with it, 401 without (bench/NOTES.md v24; v52's
+    // step 403 against 368).
     run_math_rows<m, false, kEarlyRelease>(p, smem_bytes, smem, begin, end);
   } else {
-    run_math_rows<m, kPairAtOnce, kEarlyRelease>(p, smem_bytes, smem, begin, end);
+    run_math_rows<m, kPairStep, kEarlyRelease>(p, smem_bytes, smem, begin, end);
   }
 }
 

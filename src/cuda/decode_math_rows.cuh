@@ -12,8 +12,7 @@
 // So one warpgroup's softmax runs while the other's wgmma run, where the
 // previous form stopped both warpgroups at every block for two exchanges.
 // The running maximum is a chain through the blocks (softmax of b needs the
-// maximum after b − 1), which the seesaw follows. bf16 (kPairAtOnce, 232
-// math registers):
+// maximum after b − 1), which the seesaw follows. bf16 (kPairStep):
 //
 //   warpgroup 0, pair (b0, b1)          warpgroup 1
 //   S(b0)                               S(b1)              (issued at once)
@@ -23,8 +22,9 @@
 //   wait for b1                   ←     O_R += P1·V1_R (P1 in registers)
 //   O_L += P1·V1_L (P1 from smem)
 //
-// fp8 (208 math registers) keeps warpgroup 1's older order: take b0,
-// O_R += P0·V0_R (P0 from smem), S(b1), softmax(b1), O_R += P1·V1_R.
+// fp8 producers and pages of 8..32 tokens keep warpgroup 1's older order
+// (bench/NOTES.md v52: the pair step at page 16 took 368 -> 403 us): take
+// b0, O_R += P0·V0_R (P0 from smem), S(b1), softmax(b1), O_R += P1·V1_R.
 #include <cstdint>
 
 #include "mladec/constants.h"
@@ -149,10 +149,9 @@ __device__ __forceinline__ void rescale(float (&acc)[128], const float (&scale)[
 // Math warpgroup m (0 or 1) of the row form. A template parameter: with a
 // run-time m the choice between register and shared-memory P would be a
 // divergent branch around wgmma, and ptxas then serializes every wgmma.
-// kPairAtOnce: warpgroup 1's bf16 pair step (above), which needs the bf16
-// split's 232 registers. kEarlyRelease: warpgroup 0 frees its P·V's buffer
+// kPairStep: warpgroup 1's bf16 pair step (above). kEarlyRelease: warpgroup 0 frees its P·V's buffer
 // before it waits for the other's publication (below).
-template <int m, bool kPairAtOnce, bool kEarlyRelease>
+template <int m, bool kPairStep, bool kEarlyRelease>
 __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* smem_bytes,
                                               uint32_t smem, int begin, int end) {
   using namespace decode_layout;
@@ -261,15 +260,14 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
           // producers, pages of 8..32 tokens) this release was the buffer's
           // last, and the next block's copy or conversion now starts a
           // softmax earlier (bench/NOTES.md v51: e4m3 h_q 64 441 -> 422 us,
-          // page 16 h_q 128 415 -> 378; the pair step's buffer is freed by
-          // warpgroup 1's late P·V either way). Blockwise keeps the later
+          // page 16 h_q 128 415 -> 378). Blockwise keeps the later
           // release: its cells of two tiles per request took 2-7% longer.
           if constexpr (kEarlyRelease) finish_output();
           take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
           if constexpr (!kEarlyRelease) finish_output();
           other_output(load1);
         }
-      } else if constexpr (!kPairAtOnce || m == 0) {
+      } else if constexpr (!kPairStep || m == 0) {
         take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
         other_output(load0);
         if (has_b1) {
