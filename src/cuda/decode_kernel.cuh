@@ -343,10 +343,9 @@ template <KvDtype kDtype, int m>
 __device__ __forceinline__ void run_math_rows_form(const DecodeParams& p, uint8_t* smem_bytes,
                                                    uint32_t smem, int begin, int end) {
   using namespace decode_layout;
-  // The pair step is bf16's (its 232-register split; the fp8 producers
-  // are the bound of their row forms, which free b0's buffer earliest in
-  // the older order).
-  constexpr bool kPairStep = RegisterSplit<kDtype, kTileRows>::kMath >= 232;
+  // The pair step is bf16's: the fp8 producers are the bound of their row
+  // forms, which free b0's buffer earliest in the older order.
+  constexpr bool kPairStep = kDtype == KvDtype::kBf16;
   constexpr bool kEarlyRelease = kDtype != KvDtype::kFp8Blockwise;  // run_math_rows
   if (kPairStep && p.kv_tma_tokens != 0 && p.kv_tma_tokens < kBlockTokens) {
     // Pages of 8..32 tokens: a block lands in per-page copies, later than

@@ -149,8 +149,9 @@ __device__ __forceinline__ void rescale(float (&acc)[128], const float (&scale)[
 // Math warpgroup m (0 or 1) of the row form. A template parameter: with a
 // run-time m the choice between register and shared-memory P would be a
 // divergent branch around wgmma, and ptxas then serializes every wgmma.
-// kPairStep: warpgroup 1's bf16 pair step (above). kEarlyRelease: warpgroup 0 frees its P·V's buffer
-// before it waits for the other's publication (below).
+// kPairStep: warpgroup 1's bf16 pair step (above). kEarlyRelease:
+// warpgroup 0 frees its P·V's buffer before it waits for the other's
+// publication (below).
 template <int m, bool kPairStep, bool kEarlyRelease>
 __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* smem_bytes,
                                               uint32_t smem, int begin, int end) {
@@ -191,9 +192,6 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       if (pending_release >= 0) mbarrier_arrive(bars + 8 * (kEmpty + pending_release));
       pending_release = -1;
     };
-    const auto release_buffer = [&](uint32_t load) {
-      mbarrier_arrive(bars + 8 * (kEmpty + (load & 1)));
-    };
     const auto wait_full = [&](uint32_t load) {
       mbarrier_wait(bars + 8 * (kFull + (load & 1)), (load >> 1) & 1);
       fence_proxy_async();
@@ -224,12 +222,16 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       block_softmax<m>(s, p_frag, scale, rows, p, token0(b), piece.kv_begin, row_end, smem,
                        block_at(load), r0, lane);
     };
-    // Softmax and publication of an own block, then its P·V.
-    const auto own_output = [&](int b, uint32_t load) {
-      own_softmax(b, load);
+    // P·V of an own block whose softmax is done (P in p_frag).
+    const auto own_block_output = [&](uint32_t load) {
       rescale(acc, scale);
       issue_block_output<m, true>(acc, p_frag, block_at(load));
       pending_release = int(load & 1);
+    };
+    // Softmax and publication of an own block, then its P·V.
+    const auto own_output = [&](int b, uint32_t load) {
+      own_softmax(b, load);
+      own_block_output(load);
     };
     // P·V of the other warpgroup's block (its publication taken). The owner
     // waited for the block; this wait (complete already, and the buffer
@@ -289,16 +291,10 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
         take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
         wgmma_wait<0>();
         fence_registers(s);
-        wait_full(load0);
-        rescale(acc, scale);  // to b0's maxima
-        issue_block_output<m, false>(acc, p_frag, block_at(load0));
+        other_output(load0);     // O to b0's maxima, P0·V0_R
         own_softmax(b1, load1);  // scale: b0's maxima to b1's
-        wgmma_wait<0>();
-        fence_registers(acc);
-        release_buffer(load0);
-        rescale(acc, scale);
-        issue_block_output<m, true>(acc, p_frag, block_at(load1));
-        pending_release = int(load1 & 1);
+        finish_output();         // b0's buffer freed
+        own_block_output(load1);
       }
     }
     // Unconditional: ptxas cannot tell that nothing is in flight when no
