@@ -72,31 +72,42 @@ __device__ __forceinline__ void complete_job(uint32_t& pending_barrier, bool las
   pending_barrier = 0;
 }
 
+// Address of the KV token at `token_in_page` of `page` (a block-table entry).
+__device__ __forceinline__ const uint8_t* kv_token_address_in_page(const DecodeParams& p,
+                                                                   int64_t page,
+                                                                   int token_in_page) {
+  return p.kv + page * p.kv_page_stride_bytes +
+         int64_t(token_in_page) * p.kv_token_stride_bytes;
+}
+
 // Address of KV token j of a request (row `block_table` of the table).
 __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p,
                                                            const int32_t* block_table,
                                                            int j) {
-  const int64_t page = block_table[j / p.page_size];
-  return p.kv + page * p.kv_page_stride_bytes +
-         int64_t(j % p.page_size) * p.kv_token_stride_bytes;
+  return kv_token_address_in_page(p, block_table[j / p.page_size], j % p.page_size);
 }
 
 // A full block through the TMA path: one copy per slab and page of the
-// block (9 for pages of ≥ 64 tokens, 9 × 64 / page size below), all issued
-// by thread 0 — the copy instruction takes uniform operands, so copies
-// spread over a warp's lanes are issued one lane after another anyway (that
-// form was 4% slower at page 64, A/B of 2026-11-29). Its block-table
-// lookups hit L1: the producer read the same entries for the block's rows
-// before its wait for the buffer. The full barrier's count stays the
-// warpgroup's: every producer thread arrives once, thread 0 announcing the
-// tile's bytes. kDtype: bf16, a tile of 128-byte-swizzled slabs; e4m3, a
-// block into the register-A path's staged layout (slabs of 64 bytes per
-// token, src/core/register_a_layout.h); blockwise, its 8 latent slabs the
-// same way plus its RoPE values (kv_rope_map) and scales (kv_scale_map) —
-// 10 copies per page of the block.
+// block (9 for pages of >= 64 tokens, 9 x 64 / page size below). Each copy
+// is issued by the producer thread whose row begins it (`box_token`, the
+// row's token in the block, -1 for the others), with that row's page
+// entry (`box_page`) and its place in that page (a box of fewer than 64
+// tokens is a whole page; a 64-token box is the block, inside one page of a
+// multiple of 64 tokens), which the caller found before its wait for the
+// buffer: loaded after the wait, the entries sat between the buffer's
+// release and the copies — one round trip per page, in series (the block
+// trace of bench/NOTES.md v53: ~1,000 cycles at page 64, ~3,500 at 16).
+// The full barrier's count stays the arriving threads': each arrives
+// once, thread 0 announcing the tile's bytes (copies that land before
+// that announcement only make the count transiently negative; the phase
+// cannot complete before thread 0 has arrived). kDtype: bf16, a tile of
+// 128-byte-swizzled slabs; e4m3, a block into the register-A path's
+// staged layout (slabs of 64 bytes per token, src/core/register_a_layout.h);
+// blockwise, its 8 latent slabs the same way plus its RoPE values
+// (kv_rope_map) and scales (kv_scale_map) — 10 copies per page.
 template <KvDtype kDtype>
-__device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
-                                                 const int32_t* block_table, int block_begin,
+__device__ __forceinline__ void produce_tile_tma(const DecodeParams& p, int box_token,
+                                                 int box_page, int box_token_in_page,
                                                  uint32_t tile, uint32_t full) {
   using namespace decode_layout;
   constexpr bool kStaged = kDtype != KvDtype::kBf16;
@@ -105,44 +116,22 @@ __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p,
   constexpr int kTileBytesHere = kStaged ? kRegisterAStageBytes<kDtype> : kTileBytes;
   constexpr int kSlabPitch = kStaged ? kRegisterAStageSlabBytes : kSlabBytes;
   constexpr int kTokenPitch = kStaged ? kRegisterAStageTokenBytes : kSlabBytes / kSlabRows;
-  // Blockwise's other parts of the tokens from `token` of one page on.
-  const auto copy_rope_and_scales = [&](int token, int token_in_page, int page) {
+  if (threadIdx.x == 0) mbarrier_arrive_expect_bytes(full, kTileBytesHere);
+  if (box_token >= 0) {
+    const uint32_t destination = tile + box_token * kTokenPitch;
+#pragma unroll
+    for (int slab = 0; slab < kSlabs; ++slab) {
+      tma_load_3d(destination + slab * kSlabPitch, &p.kv_map, slab * kSlabValues,
+                  box_token_in_page, box_page, full);
+    }
     if constexpr (kBlockwise) {
-      tma_load_3d(tile + kBlockwiseStageRope + kBlockwiseRopeBytes * token, &p.kv_rope_map,
-                  kBlockwiseRopeOffset, token_in_page, page, full);
-      tma_load_3d(tile + kBlockwiseStageScales + kBlockwiseScaleBytes * token, &p.kv_scale_map,
-                  kBlockwiseScalesOffset, token_in_page, page, full);
+      tma_load_3d(tile + kBlockwiseStageRope + kBlockwiseRopeBytes * box_token, &p.kv_rope_map,
+                  kBlockwiseRopeOffset, box_token_in_page, box_page, full);
+      tma_load_3d(tile + kBlockwiseStageScales + kBlockwiseScaleBytes * box_token,
+                  &p.kv_scale_map, kBlockwiseScalesOffset, box_token_in_page, box_page, full);
     }
-  };
-  if (threadIdx.x != 0) {
-    mbarrier_arrive(full);
-    return;
   }
-  const int box_tokens = p.kv_tma_tokens;
-  const int token_in_page = block_begin % p.page_size;
-  mbarrier_arrive_expect_bytes(full, kTileBytesHere);
-  if (box_tokens == kBlockTokens) {
-    // The block within one page: the only case before pages of 8..32 took
-    // this path, kept in its first form (bench/NOTES.md v21).
-    const int page = block_table[block_begin / p.page_size];
-#pragma unroll
-    for (int slab = 0; slab < kSlabs; ++slab) {
-      tma_load_3d(tile + slab * kSlabPitch, &p.kv_map, slab * kSlabValues, token_in_page, page,
-                  full);
-    }
-    copy_rope_and_scales(0, token_in_page, page);
-    return;
-  }
-#pragma unroll 1
-  for (int token = 0; token < kBlockTokens; token += box_tokens) {
-    const int page = block_table[(block_begin + token) / p.page_size];
-    const uint32_t destination = tile + token * kTokenPitch;
-#pragma unroll
-    for (int slab = 0; slab < kSlabs; ++slab) {
-      tma_load_3d(destination + slab * kSlabPitch, &p.kv_map, slab * kSlabValues, 0, page, full);
-    }
-    copy_rope_and_scales(token, 0, page);
-  }
+  if (threadIdx.x != 0) mbarrier_arrive(full);
 }
 
 // `worker_pieces`: this worker's [begin, end) in the plan. The end is read
@@ -204,11 +193,26 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
           }
         }
       }
-      // The row's address (a block-table load) before the wait for the
-      // buffer, so its latency is spent waiting anyway: with small pages
-      // every row has its own entry (page size 1 was 16% slower than 64).
+      const int block_begin = (e.first_block + b) * kBlockTokens;
+      // A full block (every token in the piece, so no row to zero: a masked
+      // row of NaN would still poison P·V) of a cache the TMA path takes:
+      // bf16 tiles, or e4m3 / blockwise staged for the register-A path.
+      constexpr bool kTmaForm = kDtype == KvDtype::kBf16 || kRegisterA<kDtype, kRows>;
+      const bool tma_block = kTmaForm && p.kv_tma_tokens != 0 && block_begin >= piece.kv_begin &&
+                             block_begin + kBlockTokens <= e.load_end;
+      // The row's page entry (and for the row copies its address) before
+      // the wait for the buffer, so its latency is spent waiting anyway:
+      // with small pages every row has its own entry (page size 1 was 16%
+      // slower than 64). A TMA block's copies are issued by the rows that
+      // begin them, with those rows' entries (produce_tile_tma).
+      int row_page = 0, row_in_page = 0;
       const uint8_t* source = nullptr;
-      if (j >= piece.kv_begin && j < e.load_end) source = kv_token_address(p, block_table, j);
+      if (j >= piece.kv_begin && j < e.load_end) {
+        const int row_page_index = j / p.page_size;
+        row_in_page = j - row_page_index * p.page_size;
+        row_page = block_table[row_page_index];
+        if (!tma_block) source = kv_token_address_in_page(p, row_page, row_in_page);
+      }
       const uint32_t empty = bars + 8 * (kEmpty + buffer);
       const uint32_t empty_parity = ((kv_loads / kBuffers) & 1) ^ 1;
       if (!mbarrier_ready(empty, empty_parity)) {
@@ -221,16 +225,16 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       const uint32_t tile =
           smem + kKvOffset +
           buffer * (kRegisterA<kDtype, kRows> ? kRegisterAStageBytes<kDtype> : kTileBytes);
-      const int block_begin = (e.first_block + b) * kBlockTokens;
-      // A full block (every token in the piece, so no row to zero: a masked
-      // row of NaN would still poison P·V) of a cache the TMA path takes:
-      // bf16 tiles, or e4m3 / blockwise staged for the register-A path.
-      constexpr bool kTmaForm = kDtype == KvDtype::kBf16 || kRegisterA<kDtype, kRows>;
-      if (kTmaForm && p.kv_tma_tokens != 0 && block_begin >= piece.kv_begin &&
-          block_begin + kBlockTokens <= e.load_end) {
+      if (tma_block) {
         complete_job(pending, true);
-        produce_tile_tma<kDtype>(p, block_table, block_begin, tile, bars + 8 * (kFull + buffer));
-      } else if (kDtype == KvDtype::kBf16) {
+        // (Boxes are of 8, 16, 32 or 64 tokens: kv_tensor_map.h.)
+        const int row_token = j - block_begin;
+        const bool begins_box = lane < 16 && (row_token & (p.kv_tma_tokens - 1)) == 0;
+        produce_tile_tma<kDtype>(p, begins_box ? row_token : -1, row_page, row_in_page, tile,
+                                 bars + 8 * (kFull + buffer));
+        continue;
+      }
+      if (kDtype == KvDtype::kBf16) {
         produce_tile_rows(tile, warp, lane, source, p.kv);
         cp_async_commit();
         complete_job(pending, false);
@@ -318,7 +322,15 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
       if (p.kv_tma_tokens != 0 && block_begin >= piece.kv_begin &&
           block_begin + kBlockTokens <= e.load_end) {
         complete_job(pending, true);
-        produce_tile_tma<KvDtype::kFp8E4m3>(p, block_table, block_begin, tile,
+        // Lane i issues the copies of tokens [i box, +box), with its own
+        // page entry, loaded here, all lanes at once. (Loaded before the
+        // wait, as run_producer loads its rows' entries, they made this
+        // form 1% slower: bench/NOTES.md v54.)
+        const int box_token = lane * p.kv_tma_tokens < kBlockTokens ? lane * p.kv_tma_tokens : -1;
+        const int box_page =
+            box_token >= 0 ? block_table[(block_begin + box_token) / p.page_size] : 0;
+        produce_tile_tma<KvDtype::kFp8E4m3>(p, box_token, box_page,
+                                            (block_begin + box_token) % p.page_size, tile,
                                             bars + 8 * (kRawFull + stage));
       } else {
         // The block's 64 tokens as four warps' 16 rows each.
