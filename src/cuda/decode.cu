@@ -74,6 +74,9 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
     detail::launch_decode(problem.kv_dtype, config.tile_rows, config.fp8_compute, params,
                           layout.workers, stream);
     detail::launch_combine(params, layout, stream);
+#ifdef MLADEC_BLOCK_TRACE
+    detail::dump_block_trace(stream);
+#endif
     return;
   }
   // The checks end in a grid barrier (input_checks_device.cuh), which needs

@@ -1,6 +1,8 @@
 // The decode kernel's instantiations, one per KV cache format and tile-rows
 // form (src/core/tile_forms.h: kernel_runs_tile_rows), and the fp8-compute
 // form's kernel.
+#include <cstdio>
+
 #include "src/core/require.h"
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/decode_kernel.cuh"
@@ -33,6 +35,39 @@ void launch_kernel(Kernel kernel, int shared_bytes, const DecodeParams& params, 
   launch_dependent(kernel, dim3(workers), dim3(decode_layout::kThreads), shared_bytes, stream,
                    "decode_kernel launch", params);
 }
+
+}  // namespace
+
+#ifdef MLADEC_BLOCK_TRACE
+// Prints the trace of the launches since the last dump and clears it (not
+// while a stream is being captured: a graph's replays add to the next dump).
+void dump_block_trace(cudaStream_t stream) {
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  cuda_check(cudaStreamIsCapturing(stream, &capture), "cudaStreamIsCapturing");
+  if (capture != cudaStreamCaptureStatusNone) return;
+  cuda_check(cudaStreamSynchronize(stream), "trace sync");
+  static unsigned long long events[kTraceCtas][kTraceRoles][kTraceEvents];
+  unsigned int counts[kTraceCtas][kTraceRoles];
+  cuda_check(cudaMemcpyFromSymbol(counts, g_block_trace_count, sizeof counts), "trace counts");
+  cuda_check(cudaMemcpyFromSymbol(events, g_block_trace, sizeof events), "trace events");
+  std::fprintf(stderr, "block-trace begin\n");
+  for (int cta = 0; cta < kTraceCtas; ++cta) {
+    for (int role = 0; role < kTraceRoles; ++role) {
+      const unsigned int n = counts[cta][role] < kTraceEvents ? counts[cta][role] : kTraceEvents;
+      for (unsigned int i = 0; i < n; ++i) {
+        const unsigned long long e = events[cta][role][i];
+        std::fprintf(stderr, "trace %d %d %u %llu %llu\n", cta, role, unsigned((e >> 40) & 0xff),
+                     e >> 48, e & ((1ull << 40) - 1));
+      }
+    }
+  }
+  std::fprintf(stderr, "block-trace end\n");
+  const unsigned int zeros[kTraceCtas][kTraceRoles] = {};
+  cuda_check(cudaMemcpyToSymbol(g_block_trace_count, zeros, sizeof zeros), "trace clear");
+}
+#endif
+
+namespace {
 
 template <KvDtype kDtype, int kRows>
 void launch(const DecodeParams& params, int workers, cudaStream_t stream) {

@@ -29,6 +29,7 @@
 
 #include "mladec/constants.h"
 #include "src/cuda/async_copy.cuh"
+#include "src/cuda/block_trace.cuh"
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
@@ -180,6 +181,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
 #pragma unroll
     for (int k = 0; k < 128; ++k) acc[k] = 0.f;
 
+    trace(kTracePieceStart, kv_loads);
     if (e.num_blocks > 0) {
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       fence_proxy_async();
@@ -194,6 +196,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     };
     const auto wait_full = [&](uint32_t load) {
       mbarrier_wait(bars + 8 * (kFull + (load & 1)), (load >> 1) & 1);
+      trace(kTraceFullWaited, load);
       fence_proxy_async();
     };
     const auto block_at = [&](uint32_t load) { return smem + kKvOffset + (load & 1) * kTileBytes; };
@@ -208,24 +211,29 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     const auto finish_output = [&] {
       wgmma_wait<0>();
       fence_registers(acc);
+      trace(kTraceOutputDone, uint32_t(pending_release));
       release_pending();
     };
     const auto block_scores = [&](uint32_t load) {
       wait_full(load);
       issue_block_scores(s, smem, block_at(load));
+      trace(kTraceScoresIssued, load);
       wgmma_wait<0>();
       fence_registers(s);
+      trace(kTraceScoresDone, load);
     };
     // Softmax and publication of an own block (its S in s).
     const auto own_softmax = [&](int b, uint32_t load) {
       if (b + 2 >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);  // last S here
       block_softmax<m>(s, p_frag, scale, rows, p, token0(b), piece.kv_begin, row_end, smem,
                        block_at(load), r0, lane);
+      trace(kTracePublished, load);
     };
     // P·V of an own block whose softmax is done (P in p_frag).
     const auto own_block_output = [&](uint32_t load) {
       rescale(acc, scale);
       issue_block_output<m, true>(acc, p_frag, block_at(load));
+      trace(kTraceOutputIssued, load);
       pending_release = int(load & 1);
     };
     // Softmax and publication of an own block, then its P·V.
@@ -241,6 +249,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       wait_full(load);
       rescale(acc, scale);
       issue_block_output<m, false>(acc, p_frag, block_at(load));
+      trace(kTraceOutputIssued, load);
       pending_release = int(load & 1);
     };
 
@@ -266,11 +275,13 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
           // release: its cells of two tiles per request took 2-7% longer.
           if constexpr (kEarlyRelease) finish_output();
           take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
+          trace(kTraceTaken, load1);
           if constexpr (!kEarlyRelease) finish_output();
           other_output(load1);
         }
       } else if constexpr (!kPairStep || m == 0) {
         take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
+        trace(kTraceTaken, load0);
         other_output(load0);
         if (has_b1) {
           block_scores(load1);  // P·V(b0) completes before it
@@ -288,9 +299,12 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
         // earlier than when both P·V waited for it (bench/NOTES.md v52).
         wait_full(load1);
         issue_block_scores(s, smem, block_at(load1));
+        trace(kTraceScoresIssued, load1);
         take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
+        trace(kTraceTaken, load0);
         wgmma_wait<0>();
         fence_registers(s);
+        trace(kTraceScoresDone, load1);
         other_output(load0);     // O to b0's maxima, P0·V0_R
         own_softmax(b1, load1);  // scale: b0's maxima to b1's
         finish_output();         // b0's buffer freed
@@ -316,6 +330,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       sums[m * kTileRows + r0 + 8] = rows.sum[1];
     }
     named_barrier_sync(kRowSumBarrier, kMathThreads);
+    trace(kTracePieceEnd, kv_loads);
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int r = r0 + 8 * h;

@@ -21,4 +21,9 @@ bool combine_by_chunks(const PlanLayout& layout);
 void launch_combine(const DecodeParams& params, const PlanLayout& layout,
                     cudaStream_t stream);
 
+#ifdef MLADEC_BLOCK_TRACE
+// The block trace (src/cuda/block_trace.cuh): prints and clears it.
+void dump_block_trace(cudaStream_t stream);
+#endif
+
 }  // namespace mladec::detail
