@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Where a row-form CTA's time goes, from the dump of a build configured
+"""Where a row-form or fp8-compute CTA's time goes, from the dump of a build configured
 with -DMLADEC_BLOCK_TRACE=ON (src/cuda/block_trace.cuh), e.g.
 `build/tools/mladec run ... --repeats 1 --backend gpu 2> trace.txt`.
 
@@ -23,8 +23,8 @@ import sys
 
 NAMES = {1: "EmptyWaited", 2: "SecondHalf", 3: "CopyIssued", 10: "FullWaited",
          11: "ScoresIssued", 12: "ScoresDone", 13: "Published", 14: "Taken",
-         15: "OutputIssued", 16: "OutputDone", 20: "PieceStart", 21: "PieceEnd",
-         30: "Launch"}
+         15: "OutputIssued", 16: "OutputDone", 17: "VtWaited", 20: "PieceStart",
+         21: "PieceEnd", 30: "Launch"}
 SCORES_ISSUED, SCORES_DONE, OUTPUT_ISSUED, OUTPUT_DONE = 11, 12, 15, 16
 CLOCK_MASK = (1 << 40) - 1
 

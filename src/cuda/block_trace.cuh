@@ -1,6 +1,6 @@
 #pragma once
-// A diagnostic, off by default: a clock64 trace of the row form's steps
-// for the first kTraceCtas CTAs, built only with -DMLADEC_BLOCK_TRACE=ON
+// A diagnostic, off by default: a clock64 trace of the row form's and the
+// fp8-compute form's steps for the first kTraceCtas CTAs, built only with -DMLADEC_BLOCK_TRACE=ON
 // (CMake option; otherwise every call below is empty and the kernels'
 // SASS is unchanged). Thread 0 of each warpgroup (role 0: the producer,
 // 1 and 2: math warpgroups 0 and 1) appends events to a __device__ array;
@@ -29,6 +29,7 @@ enum TraceEvent : uint32_t {
   kTraceTaken = 14,          // math: the other's publication taken
   kTraceOutputIssued = 15,   // math: a P·V issued
   kTraceOutputDone = 16,     // math: its P·V complete (the buffer released)
+  kTraceVtWaited = 17,       // math (fp8-compute): the block's transposed V has landed
   kTracePieceStart = 20,     // math: a piece's first block
   kTracePieceEnd = 21,       // math: a piece's row totals done
   kTraceLaunch = 30,         // producer: the CTA starts (math: piece start, block 0)

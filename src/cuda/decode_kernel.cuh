@@ -304,6 +304,7 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
     return;
   }
   uint32_t pending = 0;
+  trace(kTraceLaunch, 0);
   for (int i = worker_pieces[0]; i < worker_pieces[1]; ++i) {
     const PlanPiece piece = p.pieces[i];
     const PlanUnit unit = p.units[piece.unit];
@@ -323,6 +324,7 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
         complete_job(pending, true);
         mbarrier_wait(empty, empty_parity);
       }
+      trace(kTraceEmptyWaited, kv_loads);
       const uint32_t tile = smem + kRawOffset + stage * kRawBytes;
       if (p.kv_tma_tokens != 0 && block_begin >= piece.kv_begin &&
           block_begin + kBlockTokens <= e.load_end) {
@@ -337,6 +339,7 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
         produce_tile_tma<KvDtype::kFp8E4m3>(p, box_token, box_page,
                                             (block_begin + box_token) % p.page_size, tile,
                                             bars + 8 * (kRawFull + stage));
+        trace(kTraceCopyIssued, kv_loads);
       } else {
         // The block's 64 tokens as four warps' 16 rows each.
 #pragma unroll 1
@@ -403,6 +406,7 @@ __device__ __forceinline__ void decode_fp8_compute(const DecodeParams& p, uint8_
     mbarrier_init(bars + 8 * (form::kPublished + 1), kWarpgroupThreads);
     fence_barrier_init();
   }
+  trace_init();
   __syncthreads();
   const int* worker_pieces = p.worker_piece_begin + blockIdx.x;
   if (threadIdx.x < kWarpgroupThreads) {

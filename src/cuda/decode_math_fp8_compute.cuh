@@ -27,6 +27,7 @@
 #include "mladec/constants.h"
 #include "src/core/fp8_compute_layout.h"
 #include "src/cuda/async_copy.cuh"
+#include "src/cuda/block_trace.cuh"
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
@@ -269,6 +270,7 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
       const int visible = p.causal ? unit.kv_len - unit.q_len + t + 1 : unit.kv_len;
       row_end[h] = r < unit.row_count ? min(piece.kv_end, visible) : piece.kv_begin;
     }
+    trace(kTracePieceStart, kv_loads);
     if (e.num_blocks > 0) {
       // The last piece's S products are complete: both warpgroups waited
       // for them before its row-total barrier.
@@ -293,6 +295,7 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
     const auto finish_output = [&] {
       wgmma_wait<0>();
       fence_registers(acc);
+      trace(kTraceOutputDone, uint32_t(pending_release));
       if (pending_release >= 0) mbarrier_arrive(bars + 8 * (kVtEmpty + pending_release));
       pending_release = -1;
     };
@@ -310,27 +313,34 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
     const auto block_scores = [&](uint32_t load) {
       const int stage = int(load % kRawStages);
       mbarrier_wait(bars + 8 * (kRawFull + stage), (load / kRawStages) & 1);
+      trace(kTraceFullWaited, load);
       issue_fp8_scores(s, q8, smem + kRawOffset + stage * kRawBytes);
+      trace(kTraceScoresIssued, load);
       wgmma_wait<0>();
       fence_registers(s);
+      trace(kTraceScoresDone, load);
       mbarrier_arrive(bars + 8 * (kRawEmpty + stage));
     };
     const auto output = [&](uint32_t load) {
       const int buffer = int(load % kVtBuffers);
       mbarrier_wait(bars + 8 * (kVtFull + buffer), (load / kVtBuffers) & 1);
+      trace(kTraceVtWaited, load);
       rescale_fp8_output(acc, scale);
       issue_fp8_output<m>(acc, p_frag, smem + kVtOffset + buffer * kFp8ComputeVtBytes);
+      trace(kTraceOutputIssued, load);
       pending_release = buffer;
     };
     // Softmax and publication of an own block, then its P·V.
     const auto own_output = [&](int b, uint32_t load) {
       fp8_block_softmax<m>(s, p_frag, scale, rows, score_scale, token0(b), piece.kv_begin,
                            row_end, smem, p_buffer(load), r0, lane);
+      trace(kTracePublished, load);
       output(load);
     };
     // P·V of the other warpgroup's block.
     const auto other_output = [&](uint32_t load) {
       take_fp8_publication<m>(scale, p_frag, rows, smem, p_buffer(load), publications_taken, r0);
+      trace(kTraceTaken, load);
       output(load);
     };
 
@@ -346,6 +356,8 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
           block_scores(load0);
         } else {
           fence_registers(s);
+          // Complete since finish_output: the trace's end of S(b0).
+          trace(kTraceScoresDone, load0);
           mbarrier_arrive(bars + 8 * (kRawEmpty + load0 % kRawStages));
         }
         own_output(b0, load0);
@@ -356,7 +368,9 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
           const uint32_t ahead = load0 + 2;
           const int stage = int(ahead % kRawStages);
           mbarrier_wait(bars + 8 * (kRawFull + stage), (ahead / kRawStages) & 1);
+          trace(kTraceFullWaited, ahead);
           issue_fp8_scores(s, q8, smem + kRawOffset + stage * kRawBytes);
+          trace(kTraceScoresIssued, ahead);
         }
         if (has_b1) {
           finish_output();  // O is rescaled to b1's maxima next
@@ -389,6 +403,7 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
       store_shared_f32(sums + 4 * (m * kTileRows + r0 + 8), rows.sum[1]);
     }
     named_barrier_sync(kRowSumBarrier, kMathThreads);
+    trace(kTracePieceEnd, kv_loads);
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int r = r0 + 8 * h;
