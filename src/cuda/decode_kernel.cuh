@@ -95,9 +95,11 @@ __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p
 // entry (`box_page`) and its place in that page (a box of fewer than 64
 // tokens is a whole page; a 64-token box is the block, inside one page of a
 // multiple of 64 tokens), which the caller found before its wait for the
-// buffer: loaded after the wait, the entries sat between the buffer's
-// release and the copies — one round trip per page, in series (the block
-// trace of bench/NOTES.md v53: ~1,000 cycles at page 64, ~3,500 at 16).
+// buffer. (Thread 0 used to load the entries after the wait, at pages of
+// 8..32 tokens one page after another: page 16 at h_q 128 took 372 us that
+// way, 300 this way; page 64 gained 2-3%: bench/NOTES.md v54. What is left
+// between a buffer's release and its copies is the TMA unit taking nine
+// 8 KB boxes one after another, ~130 cycles each: v55.)
 // The full barrier's count stays the arriving threads': each arrives
 // once, thread 0 announcing the tile's bytes (copies that land before
 // that announcement only make the count transiently negative; the phase
