@@ -23,9 +23,9 @@ else()
 endif()
 target_compile_options(mladec PRIVATE
   $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo -Xptxas=-warn-spills>)
-# The block trace of the row form (src/cuda/block_trace.cuh, read with
-# scripts/block-trace-summary.py): a diagnostic build, never a shipped one —
-# every eager decode() then prints its trace to stderr.
+# The block trace of the row and fp8-compute forms (src/cuda/block_trace.cuh,
+# read with scripts/block-trace-summary.py): a diagnostic build, never a
+# shipped one — every eager decode() then prints its trace to stderr.
 option(MLADEC_BLOCK_TRACE "Build the decode kernels with the clock64 block trace" OFF)
 if(MLADEC_BLOCK_TRACE)
   target_compile_definitions(mladec PRIVATE MLADEC_BLOCK_TRACE=1)

@@ -21,7 +21,8 @@ usage: scripts/block-trace-summary.py TRACE.txt [--skip-pieces N] [--tensor]
 import collections
 import sys
 
-NAMES = {1: "EmptyWaited", 2: "SecondHalf", 3: "CopyIssued", 10: "FullWaited",
+# TraceEvent of src/cuda/block_trace.cuh.
+NAMES = {1: "EmptyWaited", 3: "CopyIssued", 10: "FullWaited",
          11: "ScoresIssued", 12: "ScoresDone", 13: "Published", 14: "Taken",
          15: "OutputIssued", 16: "OutputDone", 17: "VtWaited", 20: "PieceStart",
          21: "PieceEnd", 30: "Launch"}

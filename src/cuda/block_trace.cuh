@@ -1,8 +1,8 @@
 #pragma once
 // A diagnostic, off by default: a clock64 trace of the row form's and the
-// fp8-compute form's steps for the first kTraceCtas CTAs, built only with -DMLADEC_BLOCK_TRACE=ON
-// (CMake option; otherwise every call below is empty and the kernels'
-// SASS is unchanged). Thread 0 of each warpgroup (role 0: the producer,
+// fp8-compute form's steps for the first kTraceCtas CTAs, built only with
+// -DMLADEC_BLOCK_TRACE=ON (CMake option; otherwise every call below is
+// empty and the kernels' SASS is unchanged). Thread 0 of each warpgroup (role 0: the producer,
 // 1 and 2: math warpgroups 0 and 1) appends events to a __device__ array;
 // decode() prints and clears it after each eager call (dump_block_trace),
 // so `mladec run --repeats 1 --backend gpu 2> trace.txt` traces one
@@ -17,10 +17,10 @@ namespace mladec::detail {
 
 constexpr int kTraceCtas = 2, kTraceRoles = 3, kTraceEvents = 4096;
 
-// What happened (the first column of the dump).
+// What happened (the dump's third column; scripts/block-trace-summary.py
+// names them the same way in NAMES).
 enum TraceEvent : uint32_t {
-  kTraceEmptyWaited = 1,     // producer: the buffer (or its first half) is free
-  kTraceSecondHalf = 2,      // producer: the second half is free
+  kTraceEmptyWaited = 1,     // producer: the buffer is free
   kTraceCopyIssued = 3,      // producer: the block's copies are issued
   kTraceFullWaited = 10,     // math: the block has landed
   kTraceScoresIssued = 11,   // math: S issued

@@ -149,7 +149,11 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
   const uint32_t bars = smem + kBarrierOffset;
   uint32_t pending = 0;
   uint32_t q_loads = 0, kv_loads = 0;
-  if (kRows == kTileRows) trace(kTraceLaunch, 0);
+  // The block trace follows the row form only (its math warps log too).
+  const auto trace_row_form = [](TraceEvent event, uint32_t load) {
+    if constexpr (kRows == kTileRows) trace(event, load);
+  };
+  trace_row_form(kTraceLaunch, 0);
   for (int i = worker_pieces[0]; i < worker_pieces[1]; ++i) {
     const PlanPiece piece = p.pieces[i];
     const PlanUnit unit = p.units[piece.unit];
@@ -226,7 +230,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         complete_job(pending, true);
         mbarrier_wait(empty, empty_parity);
       }
-      if (kRows == kTileRows) trace(kTraceEmptyWaited, kv_loads);
+      trace_row_form(kTraceEmptyWaited, kv_loads);
       const uint32_t tile =
           smem + kKvOffset +
           buffer * (kRegisterA<kDtype, kRows> ? kRegisterAStageBytes<kDtype> : kTileBytes);
@@ -237,13 +241,13 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         const bool begins_box = lane < 16 && (row_token & (p.kv_tma_tokens - 1)) == 0;
         produce_tile_tma<kDtype>(p, begins_box ? row_token : -1, row_page, row_in_page, tile,
                                  bars + 8 * (kFull + buffer));
-        if (kRows == kTileRows) trace(kTraceCopyIssued, kv_loads);
+        trace_row_form(kTraceCopyIssued, kv_loads);
         continue;
       }
       if (kDtype == KvDtype::kBf16) {
         produce_tile_rows(tile, warp, lane, source, p.kv);
         cp_async_commit();
-        if (kRows == kTileRows) trace(kTraceCopyIssued, kv_loads);
+        trace_row_form(kTraceCopyIssued, kv_loads);
         complete_job(pending, false);
         pending = bars + 8 * (kFull + buffer);
       } else if constexpr (kRegisterA<kDtype, kRows>) {
