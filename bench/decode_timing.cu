@@ -54,9 +54,13 @@ class PreparedCase {
                                     pages_per_copy * copies_, max_pages_, c.kv_dtype,
                                     1.f / std::sqrt(float(kHeadDim)));
     problem_.fp8_compute = c.fp8_compute;
+    if (c.fixed_chunk_tokens > 0) {
+      problem_.policy = SchedulePolicy::kFixedChunk;
+      problem_.fixed_chunk_tokens = c.fixed_chunk_tokens;
+    }
     config_ = select_config(problem_);
     config_.concurrent_tiles = config_.concurrent_tiles && c.concurrent_tiles;
-    layout_ = plan_layout(problem_, config_, device_worker_count());
+    layout_ = plan_layout(problem_, config_, c.workers > 0 ? c.workers : device_worker_count());
 
     const size_t pool_bytes = size_t(problem_.num_pages) * c.page_size * token_bytes;
     kv_ = DeviceBuffer(pool_bytes);

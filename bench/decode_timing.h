@@ -25,6 +25,11 @@ struct BenchCase {
   // KernelConfig::concurrent_tiles as select_config() sets it, or off (an
   // A/B of the planner's concurrent tiles in one run).
   bool concurrent_tiles = true;
+  // Planner A/Bs (diagnostic, bench flags --workers / --fixed-chunk): plan
+  // for this many workers instead of the GPU's SM count (0: the SM count),
+  // and the FixedChunk policy with chunks of this many tokens (0: Balanced).
+  int workers = 0;
+  int fixed_chunk_tokens = 0;
   // DecodeProblem::fp8_compute (the opt-in e4m3-product mode).
   bool fp8_compute = false;
 };

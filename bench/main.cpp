@@ -3,7 +3,10 @@
 // FlashMLA's times. Writes JSON and markdown.
 //   mladec_bench [--json FILE] [--markdown FILE] [--quick] [--filter GROUP]
 //                [--only SUBSTRING] [--no-ceilings] [--sequential-tiles]
-// --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B).
+//                [--workers W] [--fixed-chunk T]
+// --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B);
+// --workers plans for W workers instead of the SM count, --fixed-chunk with
+// the FixedChunk policy and T-token chunks (planner A/Bs; the case names say so).
 #include <cuda_runtime_api.h>
 
 #include <chrono>
@@ -95,7 +98,9 @@ std::string case_name(const BenchCase& c) {
     << (c.mode == BenchMode::kEager ? " eager"
         : c.mode == BenchMode::kEagerChecked ? " eager checked" : "")
     << (c.kv_in_l2 ? " kv-in-l2" : "") << (c.concurrent_tiles ? "" : " sequential-tiles")
-    << (c.fp8_compute ? " fp8-compute" : "");
+    << (c.fp8_compute ? " fp8-compute" : "")
+    << (c.workers > 0 ? " workers=" + std::to_string(c.workers) : "")
+    << (c.fixed_chunk_tokens > 0 ? " chunk=" + std::to_string(c.fixed_chunk_tokens) : "");
   return s.str();
 }
 
@@ -137,6 +142,8 @@ void write_json(const std::string& path, const std::string& header_json,
       << ", \"concurrent_tiles\": " << (c.concurrent_tiles ? "true" : "false")
       << ", \"fp8_compute\": " << (c.fp8_compute ? "true" : "false")
       << ", \"flashmla_us\": " << c.flashmla_us;
+    if (c.workers > 0) f << ", \"workers\": " << c.workers;
+    if (c.fixed_chunk_tokens > 0) f << ", \"fixed_chunk_tokens\": " << c.fixed_chunk_tokens;
     if (c.mode == BenchMode::kEagerChecked) f << ", \"checked_cost\": " << rows[i].checked_cost;
     f << "}"
       << (i + 1 < rows.size() ? ",\n" : "\n");
@@ -201,6 +208,15 @@ void print_row(const Row& row) {
 int run(int argc, char** argv) {
   std::string json_path = "bench.json", markdown_path = "bench.md", filter, only;
   bool quick = false, ceilings_wanted = true, concurrent_tiles = true;
+  int workers = 0, fixed_chunk_tokens = 0;
+  const auto positive = [](const char* text) {
+    const int value = std::atoi(text);
+    if (value <= 0) {
+      std::fprintf(stderr, "mladec_bench: expected a positive count, got '%s'\n", text);
+      std::exit(2);
+    }
+    return value;
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--json" && i + 1 < argc) json_path = argv[++i];
@@ -210,10 +226,13 @@ int run(int argc, char** argv) {
     else if (arg == "--quick") quick = true;
     else if (arg == "--no-ceilings") ceilings_wanted = false;
     else if (arg == "--sequential-tiles") concurrent_tiles = false;
+    else if (arg == "--workers" && i + 1 < argc) workers = positive(argv[++i]);
+    else if (arg == "--fixed-chunk" && i + 1 < argc) fixed_chunk_tokens = positive(argv[++i]);
     else {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
                            "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
-                           "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles]\n");
+                           "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] "
+                           "[--workers W] [--fixed-chunk T]\n");
       return 2;
     }
   }
@@ -225,6 +244,8 @@ int run(int argc, char** argv) {
   int index = 0;
   for (BenchCase c : all_cases()) {
     c.concurrent_tiles = concurrent_tiles;
+    c.workers = workers;
+    c.fixed_chunk_tokens = fixed_chunk_tokens;
     if (!filter.empty() && c.group != filter) continue;
     if (!only.empty() && case_name(c).find(only) == std::string::npos) continue;
     if (quick && index++ % 4 != 0) continue;
