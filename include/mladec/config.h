@@ -14,6 +14,12 @@ struct KernelConfig {
   int kv_block_tokens = 64;         // KV tokens per kernel iteration
   int split_align_tokens = 8;       // Balanced splits fall on multiples of this
   int split_overhead_tokens = 32;   // planner cost of starting a piece
+  // What splitting a unit costs the step beyond its tokens (float32
+  // partials, the combine, one more piece), in tokens of one worker's time:
+  // fixed-length steps leave up to 1/32 of the workers idle when that gives
+  // every worker whole units and adds at most this much to each (measured
+  // on the H200: bench/NOTES.md v58).
+  int split_cost_tokens = 640;
   int min_worker_share_tokens = 128;  // fewer workers below this cost each
   int fixed_chunk_tokens = 2048;    // FixedChunk split size
   // Balanced, uniform s_q, several tiles per request: the tiles of a request

@@ -32,6 +32,8 @@ void validate_config(const KernelConfig& c) {
           "split_align_tokens must be >= 1, got ", c.split_align_tokens);
   require(c.split_overhead_tokens >= 1, ErrorCode::kBadConfig,
           "split_overhead_tokens must be >= 1, got ", c.split_overhead_tokens);
+  require(c.split_cost_tokens >= 0, ErrorCode::kBadConfig,
+          "split_cost_tokens must be >= 0, got ", c.split_cost_tokens);
   require(c.min_worker_share_tokens >= 1, ErrorCode::kBadConfig,
           "min_worker_share_tokens must be >= 1, got ", c.min_worker_share_tokens);
   require(c.fixed_chunk_tokens >= 1, ErrorCode::kBadConfig,

@@ -38,6 +38,7 @@ struct PlannerParams {
   int fixed_chunk;  // 0 for Balanced, else chunk tokens (items indivisible)
   int split_align;
   int split_overhead;
+  int split_cost;
   int min_worker_share;
   // Units in tile-major order (u = tile * batch + request) and a worker
   // count that is a multiple of units_per_request: the cost line is then
@@ -159,6 +160,39 @@ MLADEC_HD void phase_item_cost(const PlannerParams& p, const PlanView& v,
       piece_cost(p.split_align, p.split_overhead, r.kv_end - r.kv_begin);
 }
 
+// Fixed lengths: when every item costs the same and a few workers fewer
+// (at most workers / 32 idle: 128 of 132 SMs) give every worker k whole
+// items, no unit is split. A split costs the step more than its tokens —
+// float32 partials written and read back by the combine, one more piece to
+// start and end (bench/NOTES.md v58: 128 workers instead of 132 took 1-22%
+// off most fixed-length cells) — p.split_cost tokens of one worker's time,
+// so the whole-item count is used when the cost it adds to each worker,
+// k * cost - total / workers, is at most that. Tile-major plans need a
+// multiple of units_per_request, which keeps the segments' cuts in line.
+// Returns `workers` when no such count exists. Each cut computes the same.
+MLADEC_HD int whole_item_workers(const PlannerParams& p, int workers,
+                                 int64_t total, int num_items,
+                                 int64_t first_item_cost) {
+  if (p.fixed_chunk != 0 || num_items == 0 ||
+      first_item_cost * num_items != total) {
+    return workers;
+  }
+  // first_item_cost * num_items == total with every cost >= split_overhead
+  // > 0 does not prove the costs equal; a plan from unequal costs is as
+  // valid, only not free of splits.
+  for (int k = int(ceil_div(num_items, workers));; ++k) {
+    const int fewer = num_items / k;
+    if (fewer < workers - workers / 32) return workers;
+    if (k * first_item_cost * workers - total > int64_t(p.split_cost) * workers) {
+      return workers;
+    }
+    if (num_items % k == 0 &&
+        (!p.tile_major || fewer % p.units_per_request == 0)) {
+      return fewer;
+    }
+  }
+}
+
 // Phase 4, per cut w in 0..workers: where worker w starts, as (item, token
 // offset into the item). Cut `workers` is the end of the line.
 MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
@@ -169,10 +203,14 @@ MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
   // traffic than they save: small batches use fewer workers.
   const int64_t useful = total / p.min_worker_share;
   int workers = useful < 1 ? 1 : useful < p.workers ? int(useful) : p.workers;
-  // Tile-major plans use a multiple of units_per_request workers when that
-  // idles at most 1/64 of them (132 SMs: 2, 3, 4 and 6 tiles idle none);
-  // otherwise the segments' cuts simply do not line up.
-  if (p.tile_major && workers % p.units_per_request <= workers / 64) {
+  const int whole = whole_item_workers(p, workers, total, num_items,
+                                       v.item_cost_prefix[num_items > 0 ? 1 : 0]);
+  if (whole != workers) {
+    workers = whole;
+  } else if (p.tile_major && workers % p.units_per_request <= workers / 64) {
+    // Tile-major plans use a multiple of units_per_request workers when that
+    // idles at most 1/64 of them (132 SMs: 2, 3, 4 and 6 tiles idle none);
+    // otherwise the segments' cuts simply do not line up.
     workers -= workers % p.units_per_request;
   }
   if (w >= workers || num_items == 0) {
