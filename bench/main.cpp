@@ -3,10 +3,14 @@
 // FlashMLA's times. Writes JSON and markdown.
 //   mladec_bench [--json FILE] [--markdown FILE] [--quick] [--filter GROUP]
 //                [--only SUBSTRING] [--no-ceilings] [--sequential-tiles]
-//                [--workers W] [--fixed-chunk T]
+//                [--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T]
+//                [--split-overhead T]
 // --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B);
 // --workers plans for W workers instead of the SM count, --fixed-chunk with
-// the FixedChunk policy and T-token chunks (planner A/Bs; the case names say so).
+// the FixedChunk policy and T-token chunks, --split-cost, --min-share and
+// --split-overhead with KernelConfig::split_cost_tokens /
+// min_worker_share_tokens / split_overhead_tokens set to T
+// (planner A/Bs; the case names say so).
 #include <cuda_runtime_api.h>
 
 #include <chrono>
@@ -100,7 +104,14 @@ std::string case_name(const BenchCase& c) {
     << (c.kv_in_l2 ? " kv-in-l2" : "") << (c.concurrent_tiles ? "" : " sequential-tiles")
     << (c.fp8_compute ? " fp8-compute" : "")
     << (c.workers > 0 ? " workers=" + std::to_string(c.workers) : "")
-    << (c.fixed_chunk_tokens > 0 ? " chunk=" + std::to_string(c.fixed_chunk_tokens) : "");
+    << (c.fixed_chunk_tokens > 0 ? " chunk=" + std::to_string(c.fixed_chunk_tokens) : "")
+    << (c.split_cost_tokens >= 0 ? " split-cost=" + std::to_string(c.split_cost_tokens) : "")
+    << (c.min_worker_share_tokens >= 0
+            ? " min-share=" + std::to_string(c.min_worker_share_tokens)
+            : "")
+    << (c.split_overhead_tokens >= 0
+            ? " split-overhead=" + std::to_string(c.split_overhead_tokens)
+            : "");
   return s.str();
 }
 
@@ -144,6 +155,13 @@ void write_json(const std::string& path, const std::string& header_json,
       << ", \"flashmla_us\": " << c.flashmla_us;
     if (c.workers > 0) f << ", \"workers\": " << c.workers;
     if (c.fixed_chunk_tokens > 0) f << ", \"fixed_chunk_tokens\": " << c.fixed_chunk_tokens;
+    if (c.split_cost_tokens >= 0) f << ", \"split_cost_tokens\": " << c.split_cost_tokens;
+    if (c.min_worker_share_tokens >= 0) {
+      f << ", \"min_worker_share_tokens\": " << c.min_worker_share_tokens;
+    }
+    if (c.split_overhead_tokens >= 0) {
+      f << ", \"split_overhead_tokens\": " << c.split_overhead_tokens;
+    }
     if (c.mode == BenchMode::kEagerChecked) f << ", \"checked_cost\": " << rows[i].checked_cost;
     f << "}"
       << (i + 1 < rows.size() ? ",\n" : "\n");
@@ -208,14 +226,16 @@ void print_row(const Row& row) {
 int run(int argc, char** argv) {
   std::string json_path = "bench.json", markdown_path = "bench.md", filter, only;
   bool quick = false, ceilings_wanted = true, concurrent_tiles = true;
-  int workers = 0, fixed_chunk_tokens = 0;
-  const auto positive = [](const char* text) {
-    const int value = std::atoi(text);
-    if (value <= 0) {
-      std::fprintf(stderr, "mladec_bench: expected a positive count, got '%s'\n", text);
+  int workers = 0, fixed_chunk_tokens = 0, split_cost_tokens = -1, min_worker_share_tokens = -1,
+      split_overhead_tokens = -1;
+  const auto count = [](const char* text, int least) {
+    char* end = nullptr;
+    const long value = std::strtol(text, &end, 10);
+    if (end == text || *end != '\0' || value < least || value > 1 << 30) {
+      std::fprintf(stderr, "mladec_bench: expected a count >= %d, got '%s'\n", least, text);
       std::exit(2);
     }
-    return value;
+    return int(value);
   };
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -226,13 +246,17 @@ int run(int argc, char** argv) {
     else if (arg == "--quick") quick = true;
     else if (arg == "--no-ceilings") ceilings_wanted = false;
     else if (arg == "--sequential-tiles") concurrent_tiles = false;
-    else if (arg == "--workers" && i + 1 < argc) workers = positive(argv[++i]);
-    else if (arg == "--fixed-chunk" && i + 1 < argc) fixed_chunk_tokens = positive(argv[++i]);
+    else if (arg == "--workers" && i + 1 < argc) workers = count(argv[++i], 1);
+    else if (arg == "--fixed-chunk" && i + 1 < argc) fixed_chunk_tokens = count(argv[++i], 1);
+    else if (arg == "--split-cost" && i + 1 < argc) split_cost_tokens = count(argv[++i], 0);
+    else if (arg == "--min-share" && i + 1 < argc) min_worker_share_tokens = count(argv[++i], 1);
+    else if (arg == "--split-overhead" && i + 1 < argc) split_overhead_tokens = count(argv[++i], 1);
     else {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
                            "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
                            "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] "
-                           "[--workers W] [--fixed-chunk T]\n");
+                           "[--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T] "
+                           "[--split-overhead T]\n");
       return 2;
     }
   }
@@ -246,6 +270,9 @@ int run(int argc, char** argv) {
     c.concurrent_tiles = concurrent_tiles;
     c.workers = workers;
     c.fixed_chunk_tokens = fixed_chunk_tokens;
+    c.split_cost_tokens = split_cost_tokens;
+    c.min_worker_share_tokens = min_worker_share_tokens;
+    c.split_overhead_tokens = split_overhead_tokens;
     if (!filter.empty() && c.group != filter) continue;
     if (!only.empty() && case_name(c).find(only) == std::string::npos) continue;
     if (quick && index++ % 4 != 0) continue;
