@@ -1,8 +1,9 @@
 // The GPU decode against the float64 CPU reference over every head count of
 // every TP split (and odd ones) × s_q × page size × length pattern × batch,
 // with NaN-poisoned unused KV slots, huge block-table tails and NaN-poisoned
-// outputs, for each KV cache format. MLADEC_GPU_QUICK=N runs every N-th case
-// (for compute-sanitizer).
+// outputs, for each KV cache format; then fixed-length shapes the planner
+// gives whole units (idle workers, no split). MLADEC_GPU_QUICK=N runs every
+// N-th matrix case (for compute-sanitizer) and all the whole-unit shapes.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -129,10 +130,38 @@ void expect_same_plan(const HostPlan& host, const std::vector<std::byte>& device
 // runs at 64-row tiles). Its reference quantizes Q as the kernel does, so the
 // tolerance covers P's e4m3 rounding only; the error against the exact
 // reference (the mode's accuracy) is printed next to it.
-void run_matrix(KvDtype kv_dtype, bool fp8_compute = false) {
-  const char* quick_env = std::getenv("MLADEC_GPU_QUICK");
-  const size_t stride = quick_env ? std::max(1, std::atoi(quick_env)) : 1;
-  const std::vector<MatrixCase> cases = matrix_cases(kv_dtype);
+// Fixed lengths the planner gives whole units (KernelConfig::
+// split_cost_tokens: a few workers idle, no unit split), planned for 132
+// workers whatever the GPU: shapes the matrix's lengths never reach.
+std::vector<MatrixCase> whole_unit_cases(KvDtype kv_dtype) {
+  struct Shape {
+    int heads, q_len, batch, page_size;
+  };
+  // 128 units of 64 rows; 256 (two per worker); 128 of 16 rows; 128 of 32;
+  // 128 of 64 rows from s_q 2; 130 units (two workers idle).
+  constexpr Shape kShapes[] = {{128, 1, 64, 64}, {128, 1, 128, 16}, {16, 1, 128, 1},
+                               {32, 1, 128, 64}, {64, 2, 64, 128},  {20, 1, 130, 64}};
+  std::vector<MatrixCase> cases;
+  int i = 0;
+  for (const Shape& shape : kShapes) {
+    MatrixCase c;
+    c.kv_dtype = kv_dtype;
+    c.heads = shape.heads;
+    c.q_len = shape.q_len;
+    c.page_size = shape.page_size;
+    c.batch = shape.batch;
+    c.workers = 132;
+    c.lengths = Lengths::kFixed;
+    c.policy = SchedulePolicy::kBalanced;
+    c.ragged = false;
+    c.seed = 5000 + i++ + 10000 * int(kv_dtype);
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+void run_cases(const std::vector<MatrixCase>& cases, size_t stride, KvDtype kv_dtype,
+               bool fp8_compute, bool whole_units) {
   const Tolerance tolerance = fp8_compute ? kFp8ComputeTolerance : kGpuTolerance;
   double worst_error = 0, worst_lse = 0, worst_exact_error = 0, worst_exact_lse = 0;
   int run = 0;
@@ -167,16 +196,31 @@ void run_matrix(KvDtype kv_dtype, bool fp8_compute = false) {
         make_host_plan(step.problem, device.config(), device.layout().workers,
                        step.inputs.lengths(step.problem));
     expect_same_plan(host_plan, device.download_plan());
+    if (whole_units) {
+      int busy = 0;
+      for (int w = 0; w < host_plan.layout.workers; ++w) {
+        busy += host_plan.worker_piece_begin()[w + 1] > host_plan.worker_piece_begin()[w];
+      }
+      EXPECT_LT(busy, host_plan.layout.workers) << "not a whole-unit plan";
+      EXPECT_EQ(host_plan.header().num_split_slots, 0) << "not a whole-unit plan";
+    }
     ++run;
   }
-  std::printf("%s%s: %d cases, worst relative error %.3g, worst lse error %.3g\n",
-              kv_dtype_name(kv_dtype), fp8_compute ? " fp8_compute" : "", run, worst_error,
-              worst_lse);
+  std::printf("%s%s%s: %d cases, worst relative error %.3g, worst lse error %.3g\n",
+              kv_dtype_name(kv_dtype), fp8_compute ? " fp8_compute" : "",
+              whole_units ? " whole-unit plans" : "", run, worst_error, worst_lse);
   if (fp8_compute) {
     std::printf("fp8_compute against the exact reference (its accuracy): worst relative error "
                 "%.3g, worst lse error %.3g\n",
                 worst_exact_error, worst_exact_lse);
   }
+}
+
+void run_matrix(KvDtype kv_dtype, bool fp8_compute = false) {
+  const char* quick_env = std::getenv("MLADEC_GPU_QUICK");
+  const size_t stride = quick_env ? std::max(1, std::atoi(quick_env)) : 1;
+  run_cases(matrix_cases(kv_dtype), stride, kv_dtype, fp8_compute, false);
+  run_cases(whole_unit_cases(kv_dtype), 1, kv_dtype, fp8_compute, true);
 }
 
 // The reference computes on the dequantized cache values, so every format
