@@ -1,8 +1,15 @@
 // The Balanced policy balances varlen batches: with lengths ~ N(s, s/2) and
 // at least 4 KV blocks per worker (64-token blocks summed over query tiles),
-// no worker's planner cost exceeds the mean by more than 10%.
+// no worker's planner cost exceeds the mean by more than 10%, or, where a
+// share is only a few piece overheads, by more than two of them and the
+// split alignment: a cut inside an item's overhead moves to the item's
+// start (the worker before it loses up to one overhead) and a split piece
+// pays one more (KernelConfig::split_overhead_tokens, 160: bench/NOTES.md
+// v62).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <numeric>
 #include <sstream>
 
 #include "mladec/config.h"
@@ -44,13 +51,23 @@ TEST(PlanBalance, BalancedVarlenWithinTenPercent) {
               if (blocks < int64_t(kMinBlocksPerWorker) * workers) continue;
               const HostPlan plan =
                   make_host_plan(c.problem, config, workers, c.lengths());
-              const double ratio = plan_balance(config, plan).max_over_mean;
+              const PlanBalance balance = plan_balance(config, plan);
+              const double mean_cost =
+                  double(std::accumulate(balance.worker_cost.begin(),
+                                         balance.worker_cost.end(), int64_t(0))) /
+                  workers;
+              const double max_cost = balance.max_over_mean * mean_cost;
+              const double allowed =
+                  std::max(kMaxOverMean * mean_cost,
+                           mean_cost + 2.0 * config.split_overhead_tokens +
+                               config.split_align_tokens);
               ++checked;
-              if (ratio > kMaxOverMean && violations++ < kMaxReported) {
+              if (max_cost > allowed + 1e-6 && violations++ < kMaxReported) {
                 report << "\n  s=" << mean << " batch=" << batch
                        << " h_q=" << num_heads << " s_q=" << q_len
                        << " workers=" << workers << " seed=" << seed
-                       << " blocks=" << blocks << " max/mean=" << ratio;
+                       << " blocks=" << blocks << " max " << max_cost << " mean "
+                       << mean_cost << " max/mean=" << balance.max_over_mean;
               }
             }
           }
@@ -60,7 +77,8 @@ TEST(PlanBalance, BalancedVarlenWithinTenPercent) {
   }
   std::ostringstream summary;
   summary << violations << " of " << checked
-          << " Balanced plans have max/mean > " << kMaxOverMean
+          << " Balanced plans have max > max(" << kMaxOverMean
+          << " mean, mean + 2 overheads + alignment)"
           << " (lengths = random_varlen(batch, s, s_q, 4*s, seed), page 64):";
   EXPECT_EQ(violations, 0) << summary.str() << report.str();
   EXPECT_GE(checked, 50000) << "too few cases reach 4 blocks per worker";

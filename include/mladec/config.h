@@ -13,7 +13,10 @@ struct KernelConfig {
                                     // 32 for bf16 caches only)
   int kv_block_tokens = 64;         // KV tokens per kernel iteration
   int split_align_tokens = 8;       // Balanced splits fall on multiples of this
-  int split_overhead_tokens = 32;   // planner cost of starting a piece
+  // Planner cost of starting a piece (loading Q, writing the result): 160
+  // took a median 2% off the varlen cells and 0.8% off the small batches
+  // against 32, the fixed lengths unchanged (bench/NOTES.md v60, v62).
+  int split_overhead_tokens = 160;
   // What splitting a unit costs the step beyond its tokens (float32
   // partials, the combine, one more piece), in tokens of one worker's time:
   // fixed-length steps leave up to 1/32 of the workers idle when that gives
