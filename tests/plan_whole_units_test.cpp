@@ -23,12 +23,11 @@ LengthsCase fixed_case(int batch, int num_heads, int q_len, int kv_len) {
                            SchedulePolicy::kBalanced);
 }
 
+// Workers with a piece (a piece costs at least its overhead), as
+// `mladec plan` counts them.
 int busy_workers(const HostPlan& plan) {
-  int busy = 0;
-  for (int w = 0; w < plan.layout.workers; ++w) {
-    busy += plan.worker_piece_begin()[w + 1] > plan.worker_piece_begin()[w];
-  }
-  return busy;
+  const std::vector<int64_t> cost = plan_balance(plan.config, plan).worker_cost;
+  return int(std::count_if(cost.begin(), cost.end(), [](int64_t c) { return c > 0; }));
 }
 
 int64_t max_worker_cost(const HostPlan& plan) {

@@ -6,6 +6,7 @@
 // N-th matrix case (for compute-sanitizer) and all the whole-unit shapes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -126,10 +127,6 @@ void expect_same_plan(const HostPlan& host, const std::vector<std::byte>& device
       << "combine lists differ";
 }
 
-// fp8_compute: the problems ask for the fp8-compute mode (e4m3 caches; it
-// runs at 64-row tiles). Its reference quantizes Q as the kernel does, so the
-// tolerance covers P's e4m3 rounding only; the error against the exact
-// reference (the mode's accuracy) is printed next to it.
 // Fixed lengths the planner gives whole units (KernelConfig::
 // split_cost_tokens: a few workers idle, no unit split), planned for 132
 // workers whatever the GPU: shapes the matrix's lengths never reach.
@@ -160,6 +157,11 @@ std::vector<MatrixCase> whole_unit_cases(KvDtype kv_dtype) {
   return cases;
 }
 
+// fp8_compute: the problems ask for the fp8-compute mode (e4m3 caches; it
+// runs at 64-row tiles). Its reference quantizes Q as the kernel does, so the
+// tolerance covers P's e4m3 rounding only; the error against the exact
+// reference (the mode's accuracy) is printed next to it.
+// whole_units: each case's plan must be a whole-unit one.
 void run_cases(const std::vector<MatrixCase>& cases, size_t stride, KvDtype kv_dtype,
                bool fp8_compute, bool whole_units) {
   const Tolerance tolerance = fp8_compute ? kFp8ComputeTolerance : kGpuTolerance;
@@ -197,11 +199,8 @@ void run_cases(const std::vector<MatrixCase>& cases, size_t stride, KvDtype kv_d
                        step.inputs.lengths(step.problem));
     expect_same_plan(host_plan, device.download_plan());
     if (whole_units) {
-      int busy = 0;
-      for (int w = 0; w < host_plan.layout.workers; ++w) {
-        busy += host_plan.worker_piece_begin()[w + 1] > host_plan.worker_piece_begin()[w];
-      }
-      EXPECT_LT(busy, host_plan.layout.workers) << "not a whole-unit plan";
+      const std::vector<int64_t> cost = plan_balance(device.config(), host_plan).worker_cost;
+      EXPECT_GT(std::count(cost.begin(), cost.end(), int64_t(0)), 0) << "not a whole-unit plan";
       EXPECT_EQ(host_plan.header().num_split_slots, 0) << "not a whole-unit plan";
     }
     ++run;
