@@ -234,8 +234,9 @@ __device__ __forceinline__ void rescale_fp8_output(float (&acc)[128], const floa
 // ptxas then serializes every wgmma. Warpgroup 0 owns the even blocks of a
 // piece, warpgroup 1 the odd ones:
 //   warpgroup 0, pair (b0, b1)           warpgroup 1
-//   S(b0), softmax(b0), publish b0  →    take b0, O_R += P0·V0_R
-//   O_L += P0·V0_L                       S(b1), softmax(b1), publish b1
+//   S(b0), softmax(b0), publish b0  →    S(b1) issued; take b0,
+//                                        O_R += P0·V0_R
+//   O_L += P0·V0_L                       softmax(b1), publish b1
 //   take b1, O_L += P1·V1_L         ←    O_R += P1·V1_R
 template <int m>
 __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint32_t smem,
@@ -377,10 +378,22 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
           other_output(load1);
         }
       } else {
+        // S(b1) first, so that it runs under warpgroup 0's softmax of b0
+        // (the trace had the tensor pipe idle there, bench/NOTES.md v61);
+        // P·V(b0) joins it once b0 is taken, and one wait covers both.
+        if (has_b1) {
+          const int stage = int(load1 % kRawStages);
+          mbarrier_wait(bars + 8 * (kRawFull + stage), (load1 / kRawStages) & 1);
+          trace(kTraceFullWaited, load1);
+          issue_fp8_scores(s, q8, smem + kRawOffset + stage * kRawBytes);
+          trace(kTraceScoresIssued, load1);
+        }
         other_output(load0);
         if (has_b1) {
-          block_scores(load1);  // P·V(b0) completes before it
-          finish_output();
+          finish_output();  // S(b1) and P·V(b0)
+          fence_registers(s);
+          trace(kTraceScoresDone, load1);
+          mbarrier_arrive(bars + 8 * (kRawEmpty + load1 % kRawStages));
           own_output(b1, load1);
         }
       }
