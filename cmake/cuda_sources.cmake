@@ -8,6 +8,7 @@ target_sources(mladec PRIVATE
   src/cuda/kv_tensor_map.cu
   src/cuda/decode_kernels.cu
   src/cuda/combine_kernel.cu
+  src/cuda/step_timeline.cu
   src/cuda/device_step.cu
   src/cuda/append_kv.cu
   src/cuda/append_kernel.cu
@@ -24,8 +25,10 @@ endif()
 target_compile_options(mladec PRIVATE
   $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo -Xptxas=-warn-spills>)
 # The block trace of the row and fp8-compute forms (src/cuda/block_trace.cuh,
-# read with scripts/block-trace-summary.py): a diagnostic build, never a
-# shipped one — every eager decode() then prints its trace to stderr.
+# read with scripts/block-trace-summary.py) and the step timeline
+# (src/cuda/step_timeline.cuh, read with scripts/step-timeline-summary.py):
+# a diagnostic build, never a shipped one — every eager decode() then
+# prints its trace to stderr.
 option(MLADEC_BLOCK_TRACE "Build the decode kernels with the clock64 block trace" OFF)
 if(MLADEC_BLOCK_TRACE)
   target_compile_definitions(mladec PRIVATE MLADEC_BLOCK_TRACE=1)

@@ -2,12 +2,14 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "mladec/device_step.h"
 #include "mladec/error.h"
 #include "src/cuda/cuda_check.h"
+#include "src/cuda/step_timeline.h"
 #include "tools/backend.h"
 
 namespace mladec::cli {
@@ -111,6 +113,20 @@ Timing time_decode(DeviceStep& device_step, cudaStream_t stream, int samples) {
   return Timing{median, per_call_us.front(), samples, kCallsPerSample};
 }
 
+// MLADEC_STEP_TIMELINE=N (a build configured with -DMLADEC_BLOCK_TRACE=ON):
+// N replays of a graph of the whole step (plan, decode, combine, as the
+// benchmark times it), then the last replay's timeline on stderr
+// (src/cuda/step_timeline.cuh; scripts/step-timeline-summary.py reads it).
+void print_step_timeline_if_asked(DeviceStep& device_step, cudaStream_t stream) {
+  const char* replays_text = std::getenv("MLADEC_STEP_TIMELINE");
+  if (replays_text == nullptr) return;
+  const int replays = std::max(1, std::atoi(replays_text));
+  const DeviceStepGraph graph(device_step, stream);
+  for (int i = 0; i < replays; ++i) graph.launch(stream);
+  cuda_check(cudaStreamSynchronize(stream), "step timeline replays");
+  detail::print_step_timeline(stderr);
+}
+
 }  // namespace
 
 std::string gpu_unavailable_reason() {
@@ -153,6 +169,7 @@ BackendRun run_on_gpu(const RandomStep& step, int workers, int timing_samples) {
   if (timing_samples > 0) {
     run.timing = time_decode(device_step, stream.get(), timing_samples);
   }
+  print_step_timeline_if_asked(device_step, stream.get());
   return run;
 }
 

@@ -28,6 +28,8 @@
 #include "src/cuda/hopper.cuh"
 #include "src/cuda/input_checks_device.cuh"
 #include "src/cuda/launchers.h"
+#include "src/cuda/step_timeline.cuh"
+#include "src/cuda/step_timeline.h"
 
 namespace mladec::detail {
 namespace {
@@ -168,7 +170,9 @@ __device__ __forceinline__ void store_lse(const DecodeParams& p, int64_t token, 
 // combine entry b / row_blocks.
 __global__ void __launch_bounds__(kWarps * 32)
     combine_rows_kernel(const __grid_constant__ DecodeParams p, int row_blocks) {
+  if (threadIdx.x == 0) timeline(kTimelineStart);
   grid_dependency_wait();  // the decode kernel's partials (dependent launch)
+  if (threadIdx.x == 0) timeline(kTimelineWaited);
   if (checked_mode_failed(p)) return;
   CombineRow c;
   const int row = (blockIdx.x % row_blocks) * kWarps + threadIdx.x / 32;
@@ -237,6 +241,7 @@ __global__ void __launch_bounds__(kWarps * 32)
                   inverse);
   }
   if (lane == 0) store_lse(p, token, head, max_lse, total_weight);
+  if (threadIdx.x == 0) timeline(kTimelineEnd);
 }
 
 // Chunk form: block b merges 128-column chunk b % kChunksPerRow of row
@@ -247,7 +252,9 @@ __global__ void __launch_bounds__(kWarps * 32)
   static_assert(kWarps == kGroups, "a warp per group");
   __shared__ float4 group_sums[kGroups][32];
   __shared__ float group_weights[kGroups];
+  if (threadIdx.x == 0) timeline(kTimelineStart);
   grid_dependency_wait();  // the decode kernel's partials (dependent launch)
+  if (threadIdx.x == 0) timeline(kTimelineWaited);
   if (checked_mode_failed(p)) return;
   const int chunk = blockIdx.x % kChunksPerRow;
   const int row_index = blockIdx.x / kChunksPerRow;
@@ -279,9 +286,14 @@ __global__ void __launch_bounds__(kWarps * 32)
   }
   store_columns(out, column, total.sum, inverse_weight(total.weight));
   if (chunk == 0 && lane == 0) store_lse(p, token, head, max_lse, total.weight);
+  if (threadIdx.x == 0) timeline(kTimelineEnd);
 }
 
 }  // namespace
+
+#ifdef MLADEC_BLOCK_TRACE
+void print_combine_timeline(std::FILE* out) { print_timeline_slots(out, "combine"); }
+#endif
 
 bool combine_by_chunks(const PlanLayout& layout) {
   return int64_t(layout.max_combine) * layout.slot_rows * kChunksPerRow <=

@@ -35,6 +35,7 @@
 #include "src/cuda/fp8_compute_producer.cuh"
 #include "src/cuda/fp8_kv_tiles.cuh"
 #include "src/cuda/input_checks_device.cuh"
+#include "src/cuda/step_timeline.cuh"
 
 namespace mladec::detail {
 
@@ -158,6 +159,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
     const PlanPiece piece = p.pieces[i];
     const PlanUnit unit = p.units[piece.unit];
     const PieceExtent e = piece_extent(p, piece, unit);
+    if (threadIdx.x == 0 && i == worker_pieces[0]) timeline(kTimelinePieceRead);
     if (e.num_blocks == 0) continue;
 
     // The math warps free Q only after the previous piece's last block,
@@ -242,12 +244,14 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         produce_tile_tma<kDtype>(p, begins_box ? row_token : -1, row_page, row_in_page, tile,
                                  bars + 8 * (kFull + buffer));
         trace_row_form(kTraceCopyIssued, kv_loads);
+        if (threadIdx.x == 0 && kv_loads == 0) timeline(kTimelineFirstCopy);
         continue;
       }
       if (kDtype == KvDtype::kBf16) {
         produce_tile_rows(tile, warp, lane, source, p.kv);
         cp_async_commit();
         trace_row_form(kTraceCopyIssued, kv_loads);
+        if (threadIdx.x == 0 && kv_loads == 0) timeline(kTimelineFirstCopy);
         complete_job(pending, false);
         pending = bars + 8 * (kFull + buffer);
       } else if constexpr (kRegisterA<kDtype, kRows>) {
@@ -274,6 +278,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
     }
   }
   complete_job(pending, true);
+  if (threadIdx.x == 0) timeline(kTimelineProducerDone);
 }
 
 // The fp8-compute form's producer warpgroup (fp8_compute_producer.cuh), two
@@ -362,6 +367,7 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
     }
   }
   complete_job(pending, true);
+  if (threadIdx.x == 0) timeline(kTimelineProducerDone);
 }
 
 // Row-form math warpgroup m (its warpgroups run different steps).
@@ -389,7 +395,9 @@ __device__ __forceinline__ void run_math_rows_form(const DecodeParams& p, uint8_
 __device__ __forceinline__ void decode_fp8_compute(const DecodeParams& p, uint8_t* dynamic_smem) {
   using namespace decode_layout;
   namespace form = decode_layout::fp8_compute;
+  if (threadIdx.x == 0) timeline(kTimelineStart);
   grid_dependency_wait();
+  if (threadIdx.x == 0) timeline(kTimelineWaited);
   allow_dependent_launch();
   // Checked mode: the CTAs check the inputs and meet; a failure anywhere
   // stops every CTA before it touches memory (uniform).
@@ -425,6 +433,8 @@ __device__ __forceinline__ void decode_fp8_compute(const DecodeParams& p, uint8_
     setmaxnreg_increase<form::kMathRegisters>();
     run_math_fp8_compute<1>(p, smem, worker_pieces[0], worker_pieces[1]);
   }
+  if (threadIdx.x == kWarpgroupThreads) timeline(kTimelineMath0Done);
+  if (threadIdx.x == 2 * kWarpgroupThreads) timeline(kTimelineMath1Done);
 }
 
 // kRows: the tile rows the plan was made with (kernel_runs_tile_rows).
@@ -434,7 +444,9 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
   // Launched dependent on the planner (decode_kernels.cu): everything below
   // may read what it wrote. The combine kernel may then start on SMs this
   // grid leaves free and wait there.
+  if (threadIdx.x == 0) timeline(kTimelineStart);
   grid_dependency_wait();
+  if (threadIdx.x == 0) timeline(kTimelineWaited);
   allow_dependent_launch();
   // Checked mode: the CTAs check the inputs and meet; a failure anywhere
   // stops every CTA before it touches memory (uniform).
@@ -493,6 +505,8 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     run_math_transposed<kRows>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1],
                                threadIdx.x / kWarpgroupThreads - 1);
   }
+  if (threadIdx.x == kWarpgroupThreads) timeline(kTimelineMath0Done);
+  if (threadIdx.x == 2 * kWarpgroupThreads) timeline(kTimelineMath1Done);
 }
 
 }  // namespace mladec::detail

@@ -8,6 +8,7 @@
 #include "src/cuda/decode_kernel.cuh"
 #include "src/cuda/dependent_launch.h"
 #include "src/cuda/launchers.h"
+#include "src/cuda/step_timeline.h"
 
 namespace mladec::detail {
 namespace {
@@ -39,6 +40,8 @@ void launch_kernel(Kernel kernel, int shared_bytes, const DecodeParams& params, 
 }  // namespace
 
 #ifdef MLADEC_BLOCK_TRACE
+void print_decode_timeline(std::FILE* out) { print_timeline_slots(out, "decode"); }
+
 // Prints the trace of the launches since the last dump and clears it (not
 // while a stream is being captured: a graph's replays add to the next dump).
 void dump_block_trace(cudaStream_t stream) {

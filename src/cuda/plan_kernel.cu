@@ -4,6 +4,8 @@
 #include "src/core/planner_params.h"
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/hopper.cuh"
+#include "src/cuda/step_timeline.cuh"
+#include "src/cuda/step_timeline.h"
 #include "src/cuda/tensor_checks.h"
 
 namespace mladec {
@@ -64,11 +66,18 @@ __global__ void __launch_bounds__(kPlannerThreads)
   // One block: the decode kernel, launched dependent, may take the other
   // SMs now and wait there for the plan.
   allow_dependent_launch();
+  if (threadIdx.x == 0) timeline(kTimelineStart);
   BlockExec exec;
   run_planner(params, view, exec);
+  if (threadIdx.x == 0) timeline(kTimelineEnd);
 }
 
 }  // namespace
+
+#ifdef MLADEC_BLOCK_TRACE
+void print_plan_timeline(std::FILE* out) { print_timeline_slots(out, "plan"); }
+#endif
+
 }  // namespace detail
 
 void plan_on_device(const DecodeProblem& problem, const KernelConfig& config,

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Where one decode step's time goes across its three kernels, from the
+step timeline (src/cuda/step_timeline.cuh) of a build configured with
+-DMLADEC_BLOCK_TRACE=ON, e.g.
+`MLADEC_STEP_TIMELINE=50 build/tools/mladec run ... --backend gpu --repeats 1 2> tl.txt`.
+
+Reads the last "step-timeline begin ... end" block. Times are µs from the
+planner's start (%globaltimer, one clock for every SM). For each kernel and
+event: how many CTAs stamped it and the earliest / median / latest stamp.
+Then the chain of the decode CTAs that had work (median over them): their
+start, dependency wait, first piece read, first KV copy issued and last
+result stored.
+
+usage: scripts/step-timeline-summary.py TIMELINE.txt
+"""
+import collections
+import statistics
+import sys
+
+# TimelineEvent of src/cuda/step_timeline.cuh.
+NAMES = {0: "Start", 1: "Waited", 2: "PieceRead", 3: "FirstCopy", 4: "ProducerDone",
+         5: "Math0Done", 6: "Math1Done", 7: "End"}
+KERNELS = ("plan", "decode", "combine")
+
+
+def read_last_block(path):
+    """kernel -> cta -> event -> ns, from the last complete block."""
+    blocks, current = [], None
+    for line in open(path):
+        parts = line.split()
+        if parts[:2] == ["step-timeline", "begin"]:
+            current = collections.defaultdict(lambda: collections.defaultdict(dict))
+        elif parts[:2] == ["step-timeline", "end"] and current is not None:
+            blocks.append(current)
+            current = None
+        elif current is not None and len(parts) == 5 and parts[0] == "timeline":
+            kernel, cta, event, ns = parts[1], int(parts[2]), int(parts[3]), int(parts[4])
+            current[kernel][cta][event] = ns
+    if not blocks:
+        sys.exit(f"{path}: no complete step-timeline block")
+    return blocks[-1]
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    stamps = read_last_block(sys.argv[1])
+    if 0 not in stamps["plan"] or 0 not in stamps["plan"][0]:
+        sys.exit("no planner start in the timeline")
+    origin = stamps["plan"][0][0]
+    every = sorted({ns for k in stamps.values() for c in k.values() for ns in c.values()})
+    steps = [b - a for a, b in zip(every, every[1:]) if b > a]
+    print(f"timer: smallest step between distinct stamps {min(steps) if steps else 0} ns")
+    print("| kernel | event | CTAs | first µs | median µs | last µs |")
+    print("|---|---|---|---|---|---|")
+    last = origin
+    for kernel in KERNELS:
+        by_event = collections.defaultdict(list)
+        for events in stamps[kernel].values():
+            for event, ns in events.items():
+                by_event[event].append((ns - origin) / 1000)
+                last = max(last, ns)
+        for event in sorted(by_event):
+            v = sorted(by_event[event])
+            print(f"| {kernel} | {NAMES.get(event, event)} | {len(v)} | {v[0]:.2f} | "
+                  f"{statistics.median(v):.2f} | {v[-1]:.2f} |")
+    print(f"\nstep: planner start to the last stamp {(last - origin) / 1000:.2f} µs")
+    busy = [e for e in stamps["decode"].values() if 3 in e]
+    if busy:
+        def median_of(event):
+            return statistics.median((e[event] - origin) / 1000 for e in busy if event in e)
+        done = statistics.median(
+            (max(e.get(5, 0), e.get(6, 0)) - origin) / 1000 for e in busy)
+        print(f"decode CTAs with a KV copy: {len(busy)}; their medians (µs): start "
+              f"{median_of(0):.2f}, waited {median_of(1):.2f}, piece read {median_of(2):.2f}, "
+              f"first copy {median_of(3):.2f}, last result {done:.2f}")
+
+
+if __name__ == "__main__":
+    main()

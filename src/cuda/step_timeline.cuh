@@ -1,0 +1,72 @@
+#pragma once
+// A diagnostic, off by default, built with the block trace
+// (-DMLADEC_BLOCK_TRACE=ON): %globaltimer stamps (nanoseconds, one clock
+// for every SM, unlike block_trace.cuh's clock64) of one decode step's
+// three kernels — the planner, every decode CTA and every combine CTA — to
+// see where a short step's time goes across kernels (bench/NOTES.md v63:
+// Nsight's isolated kernel durations did not). Each stamp has a fixed slot,
+// (CTA, event), rewritten at every launch, so after a CUDA graph's replays
+// the slots hold the last replay. print_step_timeline (step_timeline.h)
+// prints and clears them; scripts/step-timeline-summary.py reads the
+// print. Without the option every call below is empty.
+//
+// Kernels are compiled without relocatable device code, so each
+// translation unit that includes this header has its own slots and its
+// own print_timeline_slots(); step_timeline.cu calls each unit's.
+#include <cstdint>
+#include <cstdio>
+
+#include "src/cuda/cuda_check.h"
+
+namespace mladec::detail {
+
+constexpr int kTimelineCtas = 2048;
+
+// The events (the print's fourth column; scripts/step-timeline-summary.py
+// names them the same way).
+enum TimelineEvent : int {
+  kTimelineStart = 0,          // the CTA starts (before its dependency wait)
+  kTimelineWaited = 1,         // past its dependency wait
+  kTimelinePieceRead = 2,      // decode producer: its first piece and unit read
+  kTimelineFirstCopy = 3,      // decode producer: its first KV copy issued
+  kTimelineProducerDone = 4,   // decode producer: all its copies issued
+  kTimelineMath0Done = 5,      // decode: math warpgroup 0's last result stored
+  kTimelineMath1Done = 6,      // decode: math warpgroup 1's last result stored
+  kTimelineEnd = 7,            // planner: plan written; combine: the CTA's row stored
+  kTimelineEvents = 8,
+};
+
+#ifdef MLADEC_BLOCK_TRACE
+__device__ unsigned long long g_step_timeline[kTimelineCtas][kTimelineEvents];
+
+__device__ __forceinline__ void timeline(TimelineEvent event) {
+  if (blockIdx.x >= kTimelineCtas) return;
+  unsigned long long now;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+  g_step_timeline[blockIdx.x][event] = now;
+}
+
+namespace {
+// Prints this translation unit's stamps as "timeline KERNEL CTA EVENT NS"
+// lines and clears them.
+[[maybe_unused]] void print_timeline_slots(std::FILE* out, const char* kernel) {
+  static unsigned long long stamps[kTimelineCtas][kTimelineEvents];
+  cuda_check(cudaDeviceSynchronize(), "timeline sync");
+  cuda_check(cudaMemcpyFromSymbol(stamps, g_step_timeline, sizeof stamps), "timeline read");
+  for (int cta = 0; cta < kTimelineCtas; ++cta) {
+    for (int event = 0; event < kTimelineEvents; ++event) {
+      if (stamps[cta][event] != 0) {
+        std::fprintf(out, "timeline %s %d %d %llu\n", kernel, cta, event, stamps[cta][event]);
+      }
+    }
+  }
+  void* slots = nullptr;
+  cuda_check(cudaGetSymbolAddress(&slots, g_step_timeline), "timeline address");
+  cuda_check(cudaMemset(slots, 0, sizeof stamps), "timeline clear");
+}
+}  // namespace
+#else
+__device__ __forceinline__ void timeline(TimelineEvent) {}
+#endif
+
+}  // namespace mladec::detail
