@@ -17,7 +17,14 @@ constexpr int kPlannerThreads = 512;
 // Runs each planner phase across the block; scans are block-wide.
 struct BlockExec {
   __device__ bool leader() const { return threadIdx.x == 0; }
-  __device__ void sync() const { __syncthreads(); }
+  __device__ void sync() {
+    __syncthreads();
+    // The step timeline's planner phases (step_timeline.cuh): barrier n in
+    // slot 1 + n.
+    if (threadIdx.x == 0) timeline(kTimelineEnd, 1 + barriers);
+    ++barriers;
+  }
+  unsigned barriers = 0;
 
   template <typename Fn>
   __device__ void for_each(int n, Fn&& fn) const {
@@ -25,7 +32,7 @@ struct BlockExec {
   }
 
   template <typename T>
-  __device__ int64_t scan(T* array, int n) const {
+  __device__ int64_t scan(T* array, int n) {
     __shared__ T warp_totals[kPlannerThreads / 32];
     const int lane = threadIdx.x % 32;
     const int warp = threadIdx.x / 32;
@@ -56,7 +63,7 @@ struct BlockExec {
       __syncthreads();  // warp_totals is reused by the next chunk
     }
     if (threadIdx.x == 0) array[n] = carry;
-    __syncthreads();
+    sync();
     return int64_t(carry);
   }
 };

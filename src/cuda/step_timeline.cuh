@@ -32,18 +32,21 @@ enum TimelineEvent : int {
   kTimelineProducerDone = 4,   // decode producer: all its copies issued
   kTimelineMath0Done = 5,      // decode: math warpgroup 0's last result stored
   kTimelineMath1Done = 6,      // decode: math warpgroup 1's last result stored
-  kTimelineEnd = 7,            // planner: plan written; combine: the CTA's row stored
+  kTimelineEnd = 7,            // planner: plan written (slot 1 + n: its barrier n passed);
+                               // combine: the CTA's row stored
   kTimelineEvents = 8,
 };
 
 #ifdef MLADEC_BLOCK_TRACE
 __device__ unsigned long long g_step_timeline[kTimelineCtas][kTimelineEvents];
 
-__device__ __forceinline__ void timeline(TimelineEvent event) {
-  if (blockIdx.x >= kTimelineCtas) return;
+// Stamps `event` in `slot` (a CTA's by default). The planner, one CTA,
+// stamps its barriers in the slots after its own (plan_kernel.cu).
+__device__ __forceinline__ void timeline(TimelineEvent event, unsigned slot = blockIdx.x) {
+  if (slot >= kTimelineCtas) return;
   unsigned long long now;
   asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
-  g_step_timeline[blockIdx.x][event] = now;
+  g_step_timeline[slot][event] = now;
 }
 
 namespace {
@@ -66,7 +69,7 @@ namespace {
 }
 }  // namespace
 #else
-__device__ __forceinline__ void timeline(TimelineEvent) {}
+__device__ __forceinline__ void timeline(TimelineEvent, unsigned = 0) {}
 #endif
 
 }  // namespace mladec::detail
