@@ -174,7 +174,11 @@ void write_markdown(const std::string& path, const std::string& title,
   std::ofstream f(path);
   f << title << "\n\nCeilings measured in this run: device copy "
     << ceilings.copy_bytes_per_s * 1e-12 << " TB/s, cuBLAS bf16 GEMM 8192³ "
-    << ceilings.gemm_flops_per_s * 1e-12 << " TFLOPS.\n";
+    << ceilings.gemm_flops_per_s * 1e-12 << " TFLOPS.\n\n"
+    << "Each time is one layer's decode step: the decode and combine kernels over a plan "
+       "made once per case (a model step plans once for all its layers, as FlashMLA computes "
+       "its tile-scheduler metadata once); graph mode replays back-to-back steps. The device "
+       "planner's own 6-10 µs per model step are not included (bench/NOTES.md v64).\n";
   std::string group;
   for (const Row& row : rows) {
     if (row.c.group != group) {
