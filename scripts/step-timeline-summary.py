@@ -19,7 +19,8 @@ import sys
 
 # TimelineEvent of src/cuda/step_timeline.cuh.
 NAMES = {0: "Start", 1: "Waited", 2: "PieceRead", 3: "FirstCopy", 4: "ProducerDone",
-         5: "Math0Done", 6: "Math1Done", 7: "End"}
+         5: "Math0Done", 6: "Math1Done", 7: "End", 8: "FirstData", 9: "FirstTotals",
+         10: "FirstPieceEnd"}
 KERNELS = ("plan", "decode", "combine")
 
 
@@ -71,9 +72,12 @@ def main():
             return statistics.median((e[event] - origin) / 1000 for e in busy if event in e)
         done = statistics.median(
             (max(e.get(5, 0), e.get(6, 0)) - origin) / 1000 for e in busy)
-        print(f"decode CTAs with a KV copy: {len(busy)}; their medians (µs): start "
-              f"{median_of(0):.2f}, waited {median_of(1):.2f}, piece read {median_of(2):.2f}, "
-              f"first copy {median_of(3):.2f}, last result {done:.2f}")
+        chain = [("start", 0), ("waited", 1), ("piece read", 2), ("first copy", 3),
+                 ("first data", 8), ("first totals", 9), ("first piece stored", 10)]
+        medians = ", ".join(f"{name} {median_of(event):.2f}" for name, event in chain
+                            if any(event in e for e in busy))
+        print(f"decode CTAs with a KV copy: {len(busy)}; their medians (µs): {medians}, "
+              f"last result {done:.2f}")
 
 
 if __name__ == "__main__":

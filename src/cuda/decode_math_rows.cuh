@@ -34,6 +34,7 @@
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
 #include "src/cuda/row_softmax.cuh"
+#include "src/cuda/step_timeline.cuh"
 
 namespace mladec::detail {
 
@@ -197,6 +198,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     const auto wait_full = [&](uint32_t load) {
       mbarrier_wait(bars + 8 * (kFull + (load & 1)), (load >> 1) & 1);
       trace(kTraceFullWaited, load);
+      if (threadIdx.x == kWarpgroupThreads && load == 0) timeline(kTimelineFirstData);
       fence_proxy_async();
     };
     const auto block_at = [&](uint32_t load) { return smem + kKvOffset + (load & 1) * kTileBytes; };
@@ -331,6 +333,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     }
     named_barrier_sync(kRowSumBarrier, kMathThreads);
     trace(kTracePieceEnd, kv_loads);
+    if (threadIdx.x == kWarpgroupThreads && pieces_done == 0) timeline(kTimelineFirstTotals);
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int r = r0 + 8 * h;
@@ -365,6 +368,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
         if (m == 0 && (lane & 3) == 0) p.partial_lse[slot_row] = lse;
       }
     }
+    if (threadIdx.x == kWarpgroupThreads && pieces_done == 0) timeline(kTimelineFirstPieceEnd);
   }
 }
 

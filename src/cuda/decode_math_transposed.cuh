@@ -23,6 +23,7 @@
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
 #include "src/cuda/transposed_softmax.cuh"
+#include "src/cuda/step_timeline.cuh"
 
 namespace mladec::detail {
 
@@ -82,6 +83,7 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       const int buffer = kv_loads & 1;
       const uint32_t block = smem + kKvOffset + buffer * kTileBytes;
       mbarrier_wait(bars + 8 * (kFull + buffer), (kv_loads >> 1) & 1);
+      if (threadIdx.x == kWarpgroupThreads && kv_loads == 0) timeline(kTimelineFirstData);
       fence_proxy_async();
 
       // Sᵀ over this warpgroup's k-steps. 16-row tiles: warpgroup m takes
@@ -164,6 +166,7 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
     const uint32_t sum_exchange = transposed_sum_exchange(smem, pieces_done, m);
     float total[kThreadRows], inverse[kThreadRows];
     transposed_row_totals(row_sum, sum_exchange, warp, lane, kTransposedPBarrier + m, total);
+    if (threadIdx.x == kWarpgroupThreads && pieces_done == 0) timeline(kTimelineFirstTotals);
 #pragma unroll
     for (int q = 0; q < kThreadRows; ++q) {
       // out_scale: fp8_e4m3's per-tensor scale, left out of the dequantized V.
@@ -193,6 +196,7 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
         for (int t = 0; t < kLatentTiles; ++t) out[t * kSlabValues] = acc[t][k] * inverse[q];
       }
     }
+    if (threadIdx.x == kWarpgroupThreads && pieces_done == 0) timeline(kTimelineFirstPieceEnd);
   }
 }
 

@@ -34,7 +34,11 @@ enum TimelineEvent : int {
   kTimelineMath1Done = 6,      // decode: math warpgroup 1's last result stored
   kTimelineEnd = 7,            // planner: plan written (slot 1 + n: its barrier n passed);
                                // combine: the CTA's row stored
-  kTimelineEvents = 8,
+  // Decode, math warpgroup 0 (bf16 row and transposed forms):
+  kTimelineFirstData = 8,      // its first KV block has landed
+  kTimelineFirstTotals = 9,    // its first piece's row totals are known (stores next)
+  kTimelineFirstPieceEnd = 10, // its first piece's results are stored
+  kTimelineEvents = 11,
 };
 
 #ifdef MLADEC_BLOCK_TRACE
