@@ -166,14 +166,20 @@ __device__ __forceinline__ void store_lse(const DecodeParams& p, int64_t token, 
       weight > 0.f ? max_lse + logf(weight) : -INFINITY;
 }
 
+// Every combine CTA's start: waits for the decode kernel's partials
+// (dependent launch). False when checked mode stopped the step.
+__device__ __forceinline__ bool start_combine_cta(const DecodeParams& p) {
+  if (threadIdx.x == 0) timeline(kTimelineStart);
+  grid_dependency_wait();
+  if (threadIdx.x == 0) timeline(kTimelineWaited);
+  return !checked_mode_failed(p);
+}
+
 // Row form: warp w of block b merges row (b % row_blocks) * kWarps + w of
 // combine entry b / row_blocks.
 __global__ void __launch_bounds__(kWarps * 32)
     combine_rows_kernel(const __grid_constant__ DecodeParams p, int row_blocks) {
-  if (threadIdx.x == 0) timeline(kTimelineStart);
-  grid_dependency_wait();  // the decode kernel's partials (dependent launch)
-  if (threadIdx.x == 0) timeline(kTimelineWaited);
-  if (checked_mode_failed(p)) return;
+  if (!start_combine_cta(p)) return;
   CombineRow c;
   const int row = (blockIdx.x % row_blocks) * kWarps + threadIdx.x / 32;
   if (!find_row(p, blockIdx.x / row_blocks, row, c)) return;
@@ -252,10 +258,7 @@ __global__ void __launch_bounds__(kWarps * 32)
   static_assert(kWarps == kGroups, "a warp per group");
   __shared__ float4 group_sums[kGroups][32];
   __shared__ float group_weights[kGroups];
-  if (threadIdx.x == 0) timeline(kTimelineStart);
-  grid_dependency_wait();  // the decode kernel's partials (dependent launch)
-  if (threadIdx.x == 0) timeline(kTimelineWaited);
-  if (checked_mode_failed(p)) return;
+  if (!start_combine_cta(p)) return;
   const int chunk = blockIdx.x % kChunksPerRow;
   const int row_index = blockIdx.x / kChunksPerRow;
   CombineRow c;
