@@ -4,6 +4,9 @@
 # on each, round by round, so clock drift hits every tree alike; prints one
 # table of µs (a column per tree, one value per round).
 #   here:       scripts/gpu-ab.sh --prepare COMMIT...   (git archive into ab/)
+#          or:  scripts/gpu-ab.sh --prepare-patched COMMIT NAME=PATCH[,PATCH...]...
+#               (ab/COMMIT, and ab/NAME: COMMIT with bench/candidates/PATCH.patch
+#               applied in order, e.g. both=tma-block-before-q-wait,combine-quarter-rows)
 #   the device: AB_ONLY='x8192 s_q=1|1x32768' BENCH_ARGS="--filter large" AB_CHECK=4 \
 #                 [AB_CHECK_TREES='c2'] [AB_RACECHECK=40] \
 #                 [AB_TREES='c1 c2'] [AB_FULL_CHECK=c1] [AB_PROFILE='case;case'] \
@@ -23,6 +26,29 @@ if [ "${1:-}" = --prepare ]; then
   rm -rf ab && mkdir ab
   for commit in "$@"; do
     mkdir "ab/$commit" && git archive "$commit" -- . ":!bench/results" | tar x -C "ab/$commit"
+  done
+  echo "prepared: $(ls ab)"; exit 0
+fi
+if [ "${1:-}" = --prepare-patched ]; then
+  # Candidate patches (bench/candidates/) need no commits of their own: each
+  # named tree is the base commit's archive with its patches applied there
+  # (patch -p1 inside the archive, as bench/candidates/README.md says).
+  base=$2
+  shift 2
+  rm -rf ab && mkdir ab
+  archive() { mkdir "ab/$1" && git archive "$base" -- . ":!bench/results" | tar x -C "ab/$1"; }
+  archive "$base" || exit 1
+  for spec in "$@"; do
+    name=${spec%%=*}
+    IFS=',' read -r -a patches <<<"${spec#*=}"
+    archive "$name" || exit 1
+    for patch_name in "${patches[@]}"; do
+      if ! patch -d "ab/$name" -p1 --quiet --forward --no-backup-if-mismatch \
+          <"bench/candidates/$patch_name.patch"; then
+        echo "gpu-ab: bench/candidates/$patch_name.patch does not apply to $base (tree $name)" >&2
+        exit 1
+      fi
+    done
   done
   echo "prepared: $(ls ab)"; exit 0
 fi
