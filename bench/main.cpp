@@ -13,12 +13,14 @@
 // (planner A/Bs; the case names say so).
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -94,6 +96,31 @@ struct Row {
   double checked_cost = 0;  // eager-checked rows: time_checked_pair's cost
 };
 
+// The planner A/B flags: `flag` T sets the case's `field` to T (at least
+// `least`); a set field shows as " label=T" in the case name and as
+// "json_key": T in the JSON. BenchCase's defaults mean "not set" (it keeps
+// select_config()'s value).
+struct PlannerFlag {
+  const char* flag;
+  const char* label;
+  const char* json_key;
+  int BenchCase::*field;
+  int least;
+};
+constexpr PlannerFlag kPlannerFlags[] = {
+    {"--workers", "workers", "workers", &BenchCase::workers, 1},
+    {"--fixed-chunk", "chunk", "fixed_chunk_tokens", &BenchCase::fixed_chunk_tokens, 1},
+    {"--split-cost", "split-cost", "split_cost_tokens", &BenchCase::split_cost_tokens, 0},
+    {"--min-share", "min-share", "min_worker_share_tokens", &BenchCase::min_worker_share_tokens,
+     1},
+    {"--split-overhead", "split-overhead", "split_overhead_tokens",
+     &BenchCase::split_overhead_tokens, 1},
+};
+
+bool planner_flag_set(const BenchCase& c, const PlannerFlag& flag) {
+  return c.*flag.field != BenchCase{}.*flag.field;
+}
+
 std::string case_name(const BenchCase& c) {
   std::ostringstream s;
   s << c.batch << "x" << c.seqlen << " s_q=" << c.q_len << " h_q=" << c.heads
@@ -102,16 +129,10 @@ std::string case_name(const BenchCase& c) {
     << (c.mode == BenchMode::kEager ? " eager"
         : c.mode == BenchMode::kEagerChecked ? " eager checked" : "")
     << (c.kv_in_l2 ? " kv-in-l2" : "") << (c.concurrent_tiles ? "" : " sequential-tiles")
-    << (c.fp8_compute ? " fp8-compute" : "")
-    << (c.workers > 0 ? " workers=" + std::to_string(c.workers) : "")
-    << (c.fixed_chunk_tokens > 0 ? " chunk=" + std::to_string(c.fixed_chunk_tokens) : "")
-    << (c.split_cost_tokens >= 0 ? " split-cost=" + std::to_string(c.split_cost_tokens) : "")
-    << (c.min_worker_share_tokens >= 0
-            ? " min-share=" + std::to_string(c.min_worker_share_tokens)
-            : "")
-    << (c.split_overhead_tokens >= 0
-            ? " split-overhead=" + std::to_string(c.split_overhead_tokens)
-            : "");
+    << (c.fp8_compute ? " fp8-compute" : "");
+  for (const PlannerFlag& flag : kPlannerFlags) {
+    if (planner_flag_set(c, flag)) s << " " << flag.label << "=" << c.*flag.field;
+  }
   return s.str();
 }
 
@@ -153,14 +174,8 @@ void write_json(const std::string& path, const std::string& header_json,
       << ", \"concurrent_tiles\": " << (c.concurrent_tiles ? "true" : "false")
       << ", \"fp8_compute\": " << (c.fp8_compute ? "true" : "false")
       << ", \"flashmla_us\": " << c.flashmla_us;
-    if (c.workers > 0) f << ", \"workers\": " << c.workers;
-    if (c.fixed_chunk_tokens > 0) f << ", \"fixed_chunk_tokens\": " << c.fixed_chunk_tokens;
-    if (c.split_cost_tokens >= 0) f << ", \"split_cost_tokens\": " << c.split_cost_tokens;
-    if (c.min_worker_share_tokens >= 0) {
-      f << ", \"min_worker_share_tokens\": " << c.min_worker_share_tokens;
-    }
-    if (c.split_overhead_tokens >= 0) {
-      f << ", \"split_overhead_tokens\": " << c.split_overhead_tokens;
+    for (const PlannerFlag& flag : kPlannerFlags) {
+      if (planner_flag_set(c, flag)) f << ", \"" << flag.json_key << "\": " << c.*flag.field;
     }
     if (c.mode == BenchMode::kEagerChecked) f << ", \"checked_cost\": " << rows[i].checked_cost;
     f << "}"
@@ -178,7 +193,7 @@ void write_markdown(const std::string& path, const std::string& title,
     << "Each time is one layer's decode step: the decode and combine kernels over a plan "
        "made once per case (a model step plans once for all its layers, as FlashMLA computes "
        "its tile-scheduler metadata once); graph mode replays back-to-back steps. The device "
-       "planner's own 6-10 µs per model step are not included (bench/NOTES.md v64).\n";
+       "planner's own time, once per model step, is not included (bench/NOTES.md v64).\n";
   std::string group;
   for (const Row& row : rows) {
     if (row.c.group != group) {
@@ -230,8 +245,7 @@ void print_row(const Row& row) {
 int run(int argc, char** argv) {
   std::string json_path = "bench.json", markdown_path = "bench.md", filter, only;
   bool quick = false, ceilings_wanted = true, concurrent_tiles = true;
-  int workers = 0, fixed_chunk_tokens = 0, split_cost_tokens = -1, min_worker_share_tokens = -1,
-      split_overhead_tokens = -1;
+  BenchCase planner_flags;  // only kPlannerFlags' fields are used
   const auto count = [](const char* text, int least) {
     char* end = nullptr;
     const long value = std::strtol(text, &end, 10);
@@ -250,12 +264,12 @@ int run(int argc, char** argv) {
     else if (arg == "--quick") quick = true;
     else if (arg == "--no-ceilings") ceilings_wanted = false;
     else if (arg == "--sequential-tiles") concurrent_tiles = false;
-    else if (arg == "--workers" && i + 1 < argc) workers = count(argv[++i], 1);
-    else if (arg == "--fixed-chunk" && i + 1 < argc) fixed_chunk_tokens = count(argv[++i], 1);
-    else if (arg == "--split-cost" && i + 1 < argc) split_cost_tokens = count(argv[++i], 0);
-    else if (arg == "--min-share" && i + 1 < argc) min_worker_share_tokens = count(argv[++i], 1);
-    else if (arg == "--split-overhead" && i + 1 < argc) split_overhead_tokens = count(argv[++i], 1);
-    else {
+    else if (const PlannerFlag* flag = std::find_if(
+                 std::begin(kPlannerFlags), std::end(kPlannerFlags),
+                 [&](const PlannerFlag& f) { return arg == f.flag; });
+             flag != std::end(kPlannerFlags) && i + 1 < argc) {
+      planner_flags.*flag->field = count(argv[++i], flag->least);
+    } else {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
                            "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
                            "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] "
@@ -272,11 +286,7 @@ int run(int argc, char** argv) {
   int index = 0;
   for (BenchCase c : all_cases()) {
     c.concurrent_tiles = concurrent_tiles;
-    c.workers = workers;
-    c.fixed_chunk_tokens = fixed_chunk_tokens;
-    c.split_cost_tokens = split_cost_tokens;
-    c.min_worker_share_tokens = min_worker_share_tokens;
-    c.split_overhead_tokens = split_overhead_tokens;
+    for (const PlannerFlag& flag : kPlannerFlags) c.*flag.field = planner_flags.*flag.field;
     if (!filter.empty() && c.group != filter) continue;
     if (!only.empty() && case_name(c).find(only) == std::string::npos) continue;
     if (quick && index++ % 4 != 0) continue;

@@ -154,6 +154,11 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
   const auto trace_row_form = [](TraceEvent event, uint32_t load) {
     if constexpr (kRows == kTileRows) trace(event, load);
   };
+  // A block's copies are issued (both diagnostics; empty without them).
+  const auto copies_issued = [&](uint32_t load) {
+    trace_row_form(kTraceCopyIssued, load);
+    if (threadIdx.x == 0 && load == 0) timeline(kTimelineFirstCopy);
+  };
   trace_row_form(kTraceLaunch, 0);
   for (int i = worker_pieces[0]; i < worker_pieces[1]; ++i) {
     const PlanPiece piece = p.pieces[i];
@@ -243,15 +248,13 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         const bool begins_box = lane < 16 && (row_token & (p.kv_tma_tokens - 1)) == 0;
         produce_tile_tma<kDtype>(p, begins_box ? row_token : -1, row_page, row_in_page, tile,
                                  bars + 8 * (kFull + buffer));
-        trace_row_form(kTraceCopyIssued, kv_loads);
-        if (threadIdx.x == 0 && kv_loads == 0) timeline(kTimelineFirstCopy);
+        copies_issued(kv_loads);
         continue;
       }
       if (kDtype == KvDtype::kBf16) {
         produce_tile_rows(tile, warp, lane, source, p.kv);
         cp_async_commit();
-        trace_row_form(kTraceCopyIssued, kv_loads);
-        if (threadIdx.x == 0 && kv_loads == 0) timeline(kTimelineFirstCopy);
+        copies_issued(kv_loads);
         complete_job(pending, false);
         pending = bars + 8 * (kFull + buffer);
       } else if constexpr (kRegisterA<kDtype, kRows>) {
@@ -370,6 +373,22 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
   if (threadIdx.x == 0) timeline(kTimelineProducerDone);
 }
 
+// Every decode CTA's start, both kernels: the planner's plan (dependent
+// launch) before anything is read, then the combine kernel may launch.
+__device__ __forceinline__ void wait_for_plan() {
+  if (threadIdx.x == 0) timeline(kTimelineStart);
+  grid_dependency_wait();
+  if (threadIdx.x == 0) timeline(kTimelineWaited);
+  allow_dependent_launch();
+}
+
+// The step timeline's end of each math warpgroup (their first threads).
+__device__ __forceinline__ void stamp_math_done() {
+  using decode_layout::kWarpgroupThreads;
+  if (threadIdx.x == kWarpgroupThreads) timeline(kTimelineMath0Done);
+  if (threadIdx.x == 2 * kWarpgroupThreads) timeline(kTimelineMath1Done);
+}
+
 // Row-form math warpgroup m (its warpgroups run different steps).
 template <KvDtype kDtype, int m>
 __device__ __forceinline__ void run_math_rows_form(const DecodeParams& p, uint8_t* smem_bytes,
@@ -395,10 +414,7 @@ __device__ __forceinline__ void run_math_rows_form(const DecodeParams& p, uint8_
 __device__ __forceinline__ void decode_fp8_compute(const DecodeParams& p, uint8_t* dynamic_smem) {
   using namespace decode_layout;
   namespace form = decode_layout::fp8_compute;
-  if (threadIdx.x == 0) timeline(kTimelineStart);
-  grid_dependency_wait();
-  if (threadIdx.x == 0) timeline(kTimelineWaited);
-  allow_dependent_launch();
+  wait_for_plan();
   // Checked mode: the CTAs check the inputs and meet; a failure anywhere
   // stops every CTA before it touches memory (uniform).
   if (p.check_status != nullptr && checked_mode_stops_cta(p)) return;
@@ -433,8 +449,7 @@ __device__ __forceinline__ void decode_fp8_compute(const DecodeParams& p, uint8_
     setmaxnreg_increase<form::kMathRegisters>();
     run_math_fp8_compute<1>(p, smem, worker_pieces[0], worker_pieces[1]);
   }
-  if (threadIdx.x == kWarpgroupThreads) timeline(kTimelineMath0Done);
-  if (threadIdx.x == 2 * kWarpgroupThreads) timeline(kTimelineMath1Done);
+  stamp_math_done();
 }
 
 // kRows: the tile rows the plan was made with (kernel_runs_tile_rows).
@@ -444,10 +459,7 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
   // Launched dependent on the planner (decode_kernels.cu): everything below
   // may read what it wrote. The combine kernel may then start on SMs this
   // grid leaves free and wait there.
-  if (threadIdx.x == 0) timeline(kTimelineStart);
-  grid_dependency_wait();
-  if (threadIdx.x == 0) timeline(kTimelineWaited);
-  allow_dependent_launch();
+  wait_for_plan();
   // Checked mode: the CTAs check the inputs and meet; a failure anywhere
   // stops every CTA before it touches memory (uniform).
   if (p.check_status != nullptr && checked_mode_stops_cta(p)) return;
@@ -505,8 +517,7 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     run_math_transposed<kRows>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1],
                                threadIdx.x / kWarpgroupThreads - 1);
   }
-  if (threadIdx.x == kWarpgroupThreads) timeline(kTimelineMath0Done);
-  if (threadIdx.x == 2 * kWarpgroupThreads) timeline(kTimelineMath1Done);
+  stamp_math_done();
 }
 
 }  // namespace mladec::detail

@@ -5,8 +5,6 @@
 namespace mladec::detail {
 
 #ifdef MLADEC_BLOCK_TRACE
-bool step_timeline_built() { return true; }
-
 void print_step_timeline(std::FILE* out) {
   std::fprintf(out, "step-timeline begin\n");
   print_plan_timeline(out);
@@ -15,8 +13,6 @@ void print_step_timeline(std::FILE* out) {
   std::fprintf(out, "step-timeline end\n");
 }
 #else
-bool step_timeline_built() { return false; }
-
 void print_step_timeline(std::FILE*) {
   require(false, ErrorCode::kBadConfig,
           "the step timeline needs a build configured with -DMLADEC_BLOCK_TRACE=ON");

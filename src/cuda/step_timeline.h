@@ -4,9 +4,6 @@
 
 namespace mladec::detail {
 
-// Whether this build records the timeline (CMake option MLADEC_BLOCK_TRACE).
-bool step_timeline_built();
-
 // Prints the stamps of the last launch of each kernel of a step (planner,
 // decode, combine) as "timeline KERNEL CTA EVENT NS" lines between
 // "step-timeline begin" / "end", and clears them. Throws mladec::Error
