@@ -155,7 +155,9 @@ for tree in trees:
             table.setdefault(name, {}).setdefault(tree, []).append(case["us"])
 print("| case | " + " | ".join(trees) + " |")
 for name, per_tree in table.items():
-    cells = [" / ".join(f"{us:.0f}" for us in per_tree.get(t, [])) for t in trees]
+    # Tenths below 100 µs: the small steps differ by fractions of a µs.
+    cells = [" / ".join(f"{us:.1f}" if us < 100 else f"{us:.0f}" for us in per_tree.get(t, []))
+             for t in trees]
     print(f"| {name} | " + " | ".join(cells) + " |")
 PY
   (cd "$RAW" && tar czf "$OUT/ab_results.tgz" ./*.json ./*.log ./*.txt 2>/dev/null)
