@@ -170,6 +170,12 @@ __device__ __forceinline__ void store_lse(const DecodeParams& p, int64_t token, 
 // (dependent launch). False when checked mode stopped the step.
 __device__ __forceinline__ bool start_combine_cta(const DecodeParams& p) {
   if (threadIdx.x == 0) timeline(kTimelineStart);
+  // The next step's decode, launched dependent, may take the SMs this grid
+  // leaves once all its CTAs have started (it waits there for this grid's
+  // end before it touches anything: its partials overwrite the ones read
+  // here). Without the trigger it launched only after the last combine CTA
+  // ended.
+  allow_dependent_launch();
   grid_dependency_wait();
   if (threadIdx.x == 0) timeline(kTimelineWaited);
   return !checked_mode_failed(p);
