@@ -63,6 +63,9 @@ class PreparedCase {
     if (c.split_cost_tokens >= 0) config_.split_cost_tokens = c.split_cost_tokens;
     if (c.min_worker_share_tokens >= 0) config_.min_worker_share_tokens = c.min_worker_share_tokens;
     if (c.split_overhead_tokens >= 0) config_.split_overhead_tokens = c.split_overhead_tokens;
+    if (c.small_step_share_tokens >= 0) {
+      config_.small_step_share_tokens = c.small_step_share_tokens;
+    }
     layout_ = plan_layout(problem_, config_, c.workers > 0 ? c.workers : device_worker_count());
 
     const size_t pool_bytes = size_t(problem_.num_pages) * c.page_size * token_bytes;

@@ -30,12 +30,14 @@ struct BenchCase {
   // and the FixedChunk policy with chunks of this many tokens (0: Balanced).
   int workers = 0;
   int fixed_chunk_tokens = 0;
-  // KernelConfig::split_cost_tokens, min_worker_share_tokens and
-  // split_overhead_tokens instead of select_config()'s (bench flags
-  // --split-cost / --min-share / --split-overhead; -1: keep).
+  // KernelConfig::split_cost_tokens, min_worker_share_tokens,
+  // split_overhead_tokens and small_step_share_tokens instead of
+  // select_config()'s (bench flags --split-cost / --min-share /
+  // --split-overhead / --small-share; -1: keep).
   int split_cost_tokens = -1;
   int min_worker_share_tokens = -1;
   int split_overhead_tokens = -1;
+  int small_step_share_tokens = -1;
   // DecodeProblem::fp8_compute (the opt-in e4m3-product mode).
   bool fp8_compute = false;
 };

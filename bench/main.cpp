@@ -4,12 +4,13 @@
 //   mladec_bench [--json FILE] [--markdown FILE] [--quick] [--filter GROUP]
 //                [--only SUBSTRING] [--no-ceilings] [--sequential-tiles]
 //                [--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T]
-//                [--split-overhead T]
+//                [--split-overhead T] [--small-share T]
 // --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B);
 // --workers plans for W workers instead of the SM count, --fixed-chunk with
-// the FixedChunk policy and T-token chunks, --split-cost, --min-share and
-// --split-overhead with KernelConfig::split_cost_tokens /
-// min_worker_share_tokens / split_overhead_tokens set to T
+// the FixedChunk policy and T-token chunks, --split-cost, --min-share,
+// --split-overhead and --small-share with KernelConfig::split_cost_tokens /
+// min_worker_share_tokens / split_overhead_tokens / small_step_share_tokens
+// set to T
 // (planner A/Bs; the case names say so).
 #include <cuda_runtime_api.h>
 
@@ -115,6 +116,8 @@ constexpr PlannerFlag kPlannerFlags[] = {
      1},
     {"--split-overhead", "split-overhead", "split_overhead_tokens",
      &BenchCase::split_overhead_tokens, 1},
+    {"--small-share", "small-share", "small_step_share_tokens",
+     &BenchCase::small_step_share_tokens, 1},
 };
 
 bool planner_flag_set(const BenchCase& c, const PlannerFlag& flag) {
@@ -274,7 +277,7 @@ int run(int argc, char** argv) {
                            "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
                            "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] "
                            "[--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T] "
-                           "[--split-overhead T]\n");
+                           "[--split-overhead T] [--small-share T]\n");
       return 2;
     }
   }

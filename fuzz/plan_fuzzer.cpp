@@ -122,6 +122,7 @@ KernelConfig read_config(Input& in, KernelConfig config) {
   config.split_overhead_tokens = int(in.pick(1, 64, 1 << 16, {0, 1 << 20}));
   config.min_worker_share_tokens =
       int(in.pick(1, 512, 1 << 20, {0, kInt32Max}));
+  config.small_step_share_tokens = int(in.pick(1, 512, 1 << 20, {0, kInt32Max}));
   config.fixed_chunk_tokens = int(in.pick(1, 4096, 1 << 20, {0, -64}));
   return config;
 }

@@ -266,6 +266,11 @@ TEST_F(HostBadInputs, ConfigSplitAlignZero) {
       plan_refused(ErrorCode::kBadConfig, {"split_align_tokens", "got 0"}));
 }
 
+TEST_F(HostBadInputs, ConfigSmallStepShareZero) {
+  config_.small_step_share_tokens = 0;
+  EXPECT_TRUE(plan_refused(ErrorCode::kBadConfig, {"small_step_share_tokens", "got 0"}));
+}
+
 TEST_F(HostBadInputs, LayoutForAnotherProblem) {
   DecodeProblem bigger = problem_;
   bigger.batch = 4;

@@ -11,6 +11,7 @@
 #include "mladec/plan.h"
 #include "mladec/random_inputs.h"
 #include "tests/support/lengths_case.h"
+#include "tests/support/plan_workers.h"
 
 namespace mladec::test {
 namespace {
@@ -21,13 +22,6 @@ LengthsCase fixed_case(int batch, int num_heads, int q_len, int kv_len) {
   return make_lengths_case(num_heads, 64, std::vector<int32_t>(batch, kv_len),
                            std::vector<int32_t>(batch, q_len), false,
                            SchedulePolicy::kBalanced);
-}
-
-// Workers with a piece (a piece costs at least its overhead), as
-// `mladec plan` counts them.
-int busy_workers(const HostPlan& plan) {
-  const std::vector<int64_t> cost = plan_balance(plan.config, plan).worker_cost;
-  return int(std::count_if(cost.begin(), cost.end(), [](int64_t c) { return c > 0; }));
 }
 
 int64_t max_worker_cost(const HostPlan& plan) {

@@ -36,6 +36,8 @@ void validate_config(const KernelConfig& c) {
           "split_cost_tokens must be >= 0, got ", c.split_cost_tokens);
   require(c.min_worker_share_tokens >= 1, ErrorCode::kBadConfig,
           "min_worker_share_tokens must be >= 1, got ", c.min_worker_share_tokens);
+  require(c.small_step_share_tokens >= 1, ErrorCode::kBadConfig,
+          "small_step_share_tokens must be >= 1, got ", c.small_step_share_tokens);
   require(c.fixed_chunk_tokens >= 1, ErrorCode::kBadConfig,
           "fixed_chunk_tokens must be >= 1, got ", c.fixed_chunk_tokens);
 }

@@ -40,6 +40,7 @@ struct PlannerParams {
   int split_overhead;
   int split_cost;
   int min_worker_share;
+  int small_step_share;
   // Units in tile-major order (u = tile * batch + request) and a worker
   // count that is a multiple of units_per_request: the cost line is then
   // units_per_request equal segments, and worker g * (workers / units) + v
@@ -200,8 +201,14 @@ MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
   int32_t* cut = v.worker_cut + 2 * w;
   const int64_t total = v.item_cost_prefix[num_items];
   // Shares below min_worker_share cost more in fixed overhead and combine
-  // traffic than they save: small batches use fewer workers.
-  const int64_t useful = total / p.min_worker_share;
+  // traffic than they save: small batches use fewer workers. A step that
+  // leaves more than half the workers idle that way may use up to half of
+  // them, with shares down to small_step_share (KernelConfig says why).
+  const int64_t coarse = total / p.min_worker_share;
+  const int64_t fine = total / p.small_step_share;
+  const int64_t half = p.workers / 2;
+  const int64_t useful =
+      coarse >= half ? coarse : (fine < half ? (fine > coarse ? fine : coarse) : half);
   int workers = useful < 1 ? 1 : useful < p.workers ? int(useful) : p.workers;
   const int whole = whole_item_workers(p, workers, total, num_items,
                                        v.item_cost_prefix[num_items > 0 ? 1 : 0]);

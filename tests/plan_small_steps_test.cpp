@@ -1,0 +1,95 @@
+// Small steps: a step that min_worker_share_tokens would leave on fewer than
+// half the workers takes up to half of them, with shares down to
+// small_step_share_tokens (KernelConfig; bench/NOTES.md v65), and no other
+// step's plan changes.
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <vector>
+
+#include "mladec/config.h"
+#include "mladec/plan.h"
+#include "tests/support/lengths_case.h"
+#include "tests/support/plan_workers.h"
+
+namespace mladec::test {
+namespace {
+
+constexpr int kWorkers = 132;  // an H200's SMs
+
+LengthsCase fixed_case(int batch, int num_heads, int kv_len) {
+  return make_lengths_case(num_heads, 64, std::vector<int32_t>(batch, kv_len),
+                           std::vector<int32_t>(batch, 1), false, SchedulePolicy::kBalanced);
+}
+
+// The same configuration without the small-step rule: shares never below
+// min_worker_share_tokens.
+KernelConfig without_small_steps(KernelConfig config) {
+  config.small_step_share_tokens = config.min_worker_share_tokens;
+  return config;
+}
+
+TEST(PlanSmallSteps, OneShortRequestSpreadsOverMoreWorkers) {
+  // 1×1024, h_q 16: one 16-row unit of 1024 tokens. At shares of 128 tokens
+  // it ran on 8 workers (13.4 µs on the H200); at 32, on 32 (10.3 µs).
+  const LengthsCase c = fixed_case(1, 16, 1024);
+  const KernelConfig config = select_config(c.problem);
+  const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
+  const HostPlan coarse =
+      make_host_plan(c.problem, without_small_steps(config), kWorkers, c.lengths());
+  validate_plan(c.problem, config, plan.layout, c.lengths(), plan.buffer.data());
+  EXPECT_EQ(busy_workers(coarse), 8);
+  EXPECT_EQ(busy_workers(plan), 32);
+}
+
+TEST(PlanSmallSteps, NeverMoreThanHalfTheWorkers) {
+  // 1×4096 h_q 16 costs 4256 tokens: 133 shares of 32, but at most 66
+  // workers (132 ran 15.8 µs against 66's 13.2).
+  const LengthsCase c = fixed_case(1, 16, 4096);
+  const KernelConfig config = select_config(c.problem);
+  const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
+  EXPECT_GT(busy_workers(plan), kWorkers / 4);
+  EXPECT_LE(busy_workers(plan), kWorkers / 2);
+}
+
+// Every shape and worker count: the plan is valid; a step that already
+// fills half the workers at min_worker_share_tokens plans exactly as
+// without the rule; a smaller one uses at least as many workers as without
+// it and, if more, at most half of them.
+TEST(PlanSmallSteps, SweepOfShapes) {
+  int raised = 0, unchanged = 0;
+  std::ostringstream failures;
+  for (int num_heads : {1, 16, 20, 64, 128}) {
+    for (int batch : {1, 2, 4, 16, 64}) {
+      for (int kv_len : {1, 64, 300, 1024, 4096, 32768}) {
+        for (int workers : {7, 66, 132}) {
+          const LengthsCase c = fixed_case(batch, num_heads, kv_len);
+          const KernelConfig config = select_config(c.problem);
+          const HostPlan plan = make_host_plan(c.problem, config, workers, c.lengths());
+          validate_plan(c.problem, config, plan.layout, c.lengths(), plan.buffer.data());
+          const HostPlan coarse =
+              make_host_plan(c.problem, without_small_steps(config), workers, c.lengths());
+          const int busy = busy_workers(plan), busy_coarse = busy_workers(coarse);
+          std::ostringstream shape;
+          shape << "\n  h_q " << num_heads << " batch " << batch << " kv " << kv_len
+                << " workers " << workers << ": " << busy << " busy, " << busy_coarse
+                << " without the rule";
+          if (busy_coarse >= workers / 2) {
+            if (plan.buffer != coarse.buffer) failures << shape.str() << ", plans differ";
+            ++unchanged;
+          } else if (busy < busy_coarse || (busy > busy_coarse && busy > workers / 2)) {
+            failures << shape.str();
+          } else if (busy > busy_coarse) {
+            ++raised;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(failures.str().empty()) << failures.str();
+  EXPECT_GT(raised, 50);     // the rule acts on many small shapes...
+  EXPECT_GT(unchanged, 200);  // ...and leaves the large ones alone
+}
+
+}  // namespace
+}  // namespace mladec::test
