@@ -8,8 +8,9 @@ Reads the last "step-timeline begin ... end" block. Times are µs from the
 planner's start (%globaltimer, one clock for every SM). For each kernel and
 event: how many CTAs stamped it and the earliest / median / latest stamp.
 Then the chain of the decode CTAs that had work (median over them): their
-start, dependency wait, first piece read, first KV copy issued and last
-result stored.
+start, dependency wait, first piece read (its loads issued), the first
+piece, its unit and its first page entry landed, first KV copy issued and
+last result stored.
 
 usage: scripts/step-timeline-summary.py TIMELINE.txt
 """
@@ -20,7 +21,7 @@ import sys
 # TimelineEvent of src/cuda/step_timeline.cuh.
 NAMES = {0: "Start", 1: "Waited", 2: "PieceRead", 3: "FirstCopy", 4: "ProducerDone",
          5: "Math0Done", 6: "Math1Done", 7: "End", 8: "FirstData", 9: "FirstTotals",
-         10: "FirstPieceEnd"}
+         10: "FirstPieceEnd", 11: "PieceLanded", 12: "UnitLanded", 13: "PageLanded"}
 KERNELS = ("plan", "decode", "combine")
 
 
@@ -72,7 +73,8 @@ def main():
             return statistics.median((e[event] - origin) / 1000 for e in busy if event in e)
         done = statistics.median(
             (max(e.get(5, 0), e.get(6, 0)) - origin) / 1000 for e in busy)
-        chain = [("start", 0), ("waited", 1), ("piece read", 2), ("first copy", 3),
+        chain = [("start", 0), ("waited", 1), ("piece read", 2), ("piece landed", 11),
+                 ("unit landed", 12), ("page entry landed", 13), ("first copy", 3),
                  ("first data", 8), ("first totals", 9), ("first piece stored", 10)]
         medians = ", ".join(f"{name} {median_of(event):.2f}" for name, event in chain
                             if any(event in e for e in busy))

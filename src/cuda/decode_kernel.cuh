@@ -164,7 +164,12 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
     const PlanPiece piece = p.pieces[i];
     const PlanUnit unit = p.units[piece.unit];
     const PieceExtent e = piece_extent(p, piece, unit);
-    if (threadIdx.x == 0 && i == worker_pieces[0]) timeline(kTimelinePieceRead);
+    const bool first_piece = threadIdx.x == 0 && i == worker_pieces[0];
+    if (first_piece) {
+      timeline(kTimelinePieceRead);
+      timeline_after(kTimelinePieceLanded, piece.unit);
+      timeline_after(kTimelineUnitLanded, unit.request);
+    }
     if (e.num_blocks == 0) continue;
 
     // The math warps free Q only after the previous piece's last block,
@@ -227,6 +232,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         row_in_page = j - row_page_index * p.page_size;
         row_page = block_table[row_page_index];
         if (!tma_block) source = kv_token_address_in_page(p, row_page, row_in_page);
+        if (first_piece && b == 0) timeline_after(kTimelinePageLanded, row_page);
       }
       const uint32_t empty = bars + 8 * (kEmpty + buffer);
       const uint32_t empty_parity = ((kv_loads / kBuffers) & 1) ^ 1;

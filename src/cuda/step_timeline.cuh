@@ -38,7 +38,13 @@ enum TimelineEvent : int {
   kTimelineFirstData = 8,      // its first KV block has landed
   kTimelineFirstTotals = 9,    // its first piece's row totals are known (stores next)
   kTimelineFirstPieceEnd = 10, // its first piece's results are stored
-  kTimelineEvents = 11,
+  // Decode producer, its first piece, each once the load has landed (the
+  // chain before its first KV copy: piece, then its unit, then the page
+  // entry of its first block; bench/NOTES.md v65):
+  kTimelinePieceLanded = 11,
+  kTimelineUnitLanded = 12,
+  kTimelinePageLanded = 13,
+  kTimelineEvents = 14,
 };
 
 #ifdef MLADEC_BLOCK_TRACE
@@ -51,6 +57,13 @@ __device__ __forceinline__ void timeline(TimelineEvent event, unsigned slot = bl
   unsigned long long now;
   asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
   g_step_timeline[slot][event] = now;
+}
+
+// Stamps `event` once `landed`, a load's result, is in a register: the
+// stamp's slot depends on it, so the stamp cannot be taken while the load is
+// in flight (timeline() after a load may be, since nothing waits for it).
+__device__ __forceinline__ void timeline_after(TimelineEvent event, int landed) {
+  timeline(event, landed == INT32_MIN ? kTimelineCtas : blockIdx.x);
 }
 
 namespace {
@@ -74,6 +87,7 @@ namespace {
 }  // namespace
 #else
 __device__ __forceinline__ void timeline(TimelineEvent, unsigned = 0) {}
+__device__ __forceinline__ void timeline_after(TimelineEvent, int) {}
 #endif
 
 }  // namespace mladec::detail
