@@ -66,6 +66,9 @@ class PreparedCase {
     if (c.small_step_share_tokens >= 0) {
       config_.small_step_share_tokens = c.small_step_share_tokens;
     }
+    if (c.small_step_workers_percent >= 0) {
+      config_.small_step_workers_percent = c.small_step_workers_percent;
+    }
     layout_ = plan_layout(problem_, config_, c.workers > 0 ? c.workers : device_worker_count());
 
     const size_t pool_bytes = size_t(problem_.num_pages) * c.page_size * token_bytes;

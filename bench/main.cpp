@@ -4,13 +4,13 @@
 //   mladec_bench [--json FILE] [--markdown FILE] [--quick] [--filter GROUP]
 //                [--only SUBSTRING] [--no-ceilings] [--sequential-tiles]
 //                [--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T]
-//                [--split-overhead T] [--small-share T]
+//                [--split-overhead T] [--small-share T] [--small-workers P]
 // --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B);
 // --workers plans for W workers instead of the SM count, --fixed-chunk with
 // the FixedChunk policy and T-token chunks, --split-cost, --min-share,
 // --split-overhead and --small-share with KernelConfig::split_cost_tokens /
 // min_worker_share_tokens / split_overhead_tokens / small_step_share_tokens
-// set to T
+// set to T, --small-workers with small_step_workers_percent set to P
 // (planner A/Bs; the case names say so).
 #include <cuda_runtime_api.h>
 
@@ -118,6 +118,8 @@ constexpr PlannerFlag kPlannerFlags[] = {
      &BenchCase::split_overhead_tokens, 1},
     {"--small-share", "small-share", "small_step_share_tokens",
      &BenchCase::small_step_share_tokens, 1},
+    {"--small-workers", "small-workers", "small_step_workers_percent",
+     &BenchCase::small_step_workers_percent, 1},
 };
 
 bool planner_flag_set(const BenchCase& c, const PlannerFlag& flag) {
@@ -277,7 +279,7 @@ int run(int argc, char** argv) {
                            "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
                            "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] "
                            "[--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T] "
-                           "[--split-overhead T] [--small-share T]\n");
+                           "[--split-overhead T] [--small-share T] [--small-workers P]\n");
       return 2;
     }
   }

@@ -271,6 +271,13 @@ TEST_F(HostBadInputs, ConfigSmallStepShareZero) {
   EXPECT_TRUE(plan_refused(ErrorCode::kBadConfig, {"small_step_share_tokens", "got 0"}));
 }
 
+TEST_F(HostBadInputs, ConfigSmallStepWorkersOutOfRange) {
+  config_.small_step_workers_percent = 0;
+  EXPECT_TRUE(plan_refused(ErrorCode::kBadConfig, {"small_step_workers_percent", "got 0"}));
+  config_.small_step_workers_percent = 101;
+  EXPECT_TRUE(plan_refused(ErrorCode::kBadConfig, {"small_step_workers_percent", "got 101"}));
+}
+
 TEST_F(HostBadInputs, LayoutForAnotherProblem) {
   DecodeProblem bigger = problem_;
   bigger.batch = 4;

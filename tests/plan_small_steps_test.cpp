@@ -52,6 +52,21 @@ TEST(PlanSmallSteps, NeverMoreThanHalfTheWorkers) {
   EXPECT_LE(busy_workers(plan), kWorkers / 2);
 }
 
+TEST(PlanSmallSteps, TheCapIsTheConfigs) {
+  // The same step with the cap at all the workers and at a quarter of them.
+  const LengthsCase c = fixed_case(1, 16, 4096);
+  KernelConfig config = select_config(c.problem);
+  const int half = busy_workers(make_host_plan(c.problem, config, kWorkers, c.lengths()));
+  config.small_step_workers_percent = 100;
+  const HostPlan all = make_host_plan(c.problem, config, kWorkers, c.lengths());
+  validate_plan(c.problem, config, all.layout, c.lengths(), all.buffer.data());
+  EXPECT_GT(busy_workers(all), half);
+  config.small_step_workers_percent = 25;
+  const HostPlan quarter = make_host_plan(c.problem, config, kWorkers, c.lengths());
+  EXPECT_LE(busy_workers(quarter), kWorkers / 4);
+  EXPECT_GT(busy_workers(quarter), 8);  // still more than min_worker_share's
+}
+
 // Every shape and worker count: the plan is valid; a step that already
 // fills half the workers at min_worker_share_tokens plans exactly as
 // without the rule; a smaller one uses at least as many workers as without
@@ -70,14 +85,15 @@ TEST(PlanSmallSteps, SweepOfShapes) {
           const HostPlan coarse =
               make_host_plan(c.problem, without_small_steps(config), workers, c.lengths());
           const int busy = busy_workers(plan), busy_coarse = busy_workers(coarse);
+          const int cap = workers * config.small_step_workers_percent / 100;
           std::ostringstream shape;
           shape << "\n  h_q " << num_heads << " batch " << batch << " kv " << kv_len
                 << " workers " << workers << ": " << busy << " busy, " << busy_coarse
                 << " without the rule";
-          if (busy_coarse >= workers / 2) {
+          if (busy_coarse >= cap) {
             if (plan.buffer != coarse.buffer) failures << shape.str() << ", plans differ";
             ++unchanged;
-          } else if (busy < busy_coarse || (busy > busy_coarse && busy > workers / 2)) {
+          } else if (busy < busy_coarse || (busy > busy_coarse && busy > cap)) {
             failures << shape.str();
           } else if (busy > busy_coarse) {
             ++raised;

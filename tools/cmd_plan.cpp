@@ -54,10 +54,10 @@ void print_summary(const HostPlan& plan, const PlanBalance& balance) {
   const PlanHeader& h = plan.header();
   std::printf("config: tile_rows %d, kv_block %d, split_align %d, "
               "split_overhead %d, split_cost %d, min_worker_share %d, "
-              "small_step_share %d, fixed_chunk %d\n",
+              "small_step_share %d, small_step_workers %d%%, fixed_chunk %d\n",
               c.tile_rows, c.kv_block_tokens, c.split_align_tokens,
               c.split_overhead_tokens, c.split_cost_tokens, c.min_worker_share_tokens,
-              c.small_step_share_tokens, c.fixed_chunk_tokens);
+              c.small_step_share_tokens, c.small_step_workers_percent, c.fixed_chunk_tokens);
   std::printf("plan: %d workers, %d units, %d pieces, %d split slots, %d "
               "combined units; plan buffer %zu bytes, workspace %zu bytes\n",
               h.workers, h.num_units, h.num_pieces, h.num_split_slots,

@@ -25,7 +25,8 @@ struct KernelConfig {
   int split_cost_tokens = 640;
   int min_worker_share_tokens = 128;  // fewer workers below this cost each
   // ...except that a step too small to fill half the workers at that share
-  // takes up to half of them with shares down to this cost: its time is
+  // (small_step_workers_percent) takes up to half of them with shares down
+  // to this cost: its time is
   // the chain of one worker's blocks plus the combine, and the combine's
   // round trips grow with the splits. Measured on the H200 over the small
   // batches (bench/NOTES.md v65): the best worker count was 37–74 of 132
@@ -33,6 +34,8 @@ struct KernelConfig {
   // 9 workers 13.4 µs, 37 workers 10.3 µs), while every cell pushed to all
   // 132 got slower (1×4096 h_q 128: 20.3 → 22.1 µs).
   int small_step_share_tokens = 32;
+  // "Half the workers" above, in percent of them (1..100).
+  int small_step_workers_percent = 50;
   int fixed_chunk_tokens = 2048;    // FixedChunk split size
   // Balanced, uniform s_q, several tiles per request: the tiles of a request
   // go to different workers that walk the same KV ranges at the same time,

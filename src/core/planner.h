@@ -41,6 +41,7 @@ struct PlannerParams {
   int split_cost;
   int min_worker_share;
   int small_step_share;
+  int small_step_workers_percent;
   // Units in tile-major order (u = tile * batch + request) and a worker
   // count that is a multiple of units_per_request: the cost line is then
   // units_per_request equal segments, and worker g * (workers / units) + v
@@ -202,11 +203,12 @@ MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
   const int64_t total = v.item_cost_prefix[num_items];
   // Shares below min_worker_share cost more in fixed overhead and combine
   // traffic than they save: small batches use fewer workers. A step that
-  // leaves more than half the workers idle that way may use up to half of
-  // them, with shares down to small_step_share (KernelConfig says why).
+  // leaves more than half the workers (small_step_workers_percent) idle that
+  // way may use up to half of them, with shares down to small_step_share
+  // (KernelConfig says why).
   const int64_t coarse = total / p.min_worker_share;
   const int64_t fine = total / p.small_step_share;
-  const int64_t half = p.workers / 2;
+  const int64_t half = int64_t(p.workers) * p.small_step_workers_percent / 100;
   const int64_t useful =
       coarse >= half ? coarse : (fine < half ? (fine > coarse ? fine : coarse) : half);
   int workers = useful < 1 ? 1 : useful < p.workers ? int(useful) : p.workers;
