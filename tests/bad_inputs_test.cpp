@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "mladec/config.h"
@@ -255,27 +256,29 @@ TEST_F(HostBadInputs, WorkersAboveMax) {
   EXPECT_TRUE(plan_refused(ErrorCode::kBadWorkers, {"workers", "got 65537"}));
 }
 
-TEST_F(HostBadInputs, ConfigTileRowsZero) {
-  config_.tile_rows = 0;
-  EXPECT_TRUE(plan_refused(ErrorCode::kBadConfig, {"tile_rows", "got 0"}));
-}
-
-TEST_F(HostBadInputs, ConfigSplitAlignZero) {
-  config_.split_align_tokens = 0;
-  EXPECT_TRUE(
-      plan_refused(ErrorCode::kBadConfig, {"split_align_tokens", "got 0"}));
-}
-
-TEST_F(HostBadInputs, ConfigSmallStepShareZero) {
-  config_.small_step_share_tokens = 0;
-  EXPECT_TRUE(plan_refused(ErrorCode::kBadConfig, {"small_step_share_tokens", "got 0"}));
-}
-
-TEST_F(HostBadInputs, ConfigSmallStepWorkersOutOfRange) {
-  config_.small_step_workers_percent = 0;
-  EXPECT_TRUE(plan_refused(ErrorCode::kBadConfig, {"small_step_workers_percent", "got 0"}));
-  config_.small_step_workers_percent = 101;
-  EXPECT_TRUE(plan_refused(ErrorCode::kBadConfig, {"small_step_workers_percent", "got 101"}));
+// Each planner knob out of its range: refused with its name and value, the
+// other fields as select_config() made them.
+TEST_F(HostBadInputs, ConfigFieldsOutOfRange) {
+  struct BadField {
+    int KernelConfig::*field;
+    int value;
+    const char* name;
+  };
+  const BadField bad_fields[] = {
+      {&KernelConfig::tile_rows, 0, "tile_rows"},
+      {&KernelConfig::split_align_tokens, 0, "split_align_tokens"},
+      {&KernelConfig::small_step_share_tokens, 0, "small_step_share_tokens"},
+      {&KernelConfig::small_step_workers_percent, 0, "small_step_workers_percent"},
+      {&KernelConfig::small_step_workers_percent, 101, "small_step_workers_percent"},
+  };
+  const KernelConfig good = config_;
+  for (const BadField& bad : bad_fields) {
+    config_ = good;
+    config_.*bad.field = bad.value;
+    EXPECT_TRUE(plan_refused(ErrorCode::kBadConfig,
+                             {bad.name, "got " + std::to_string(bad.value)}))
+        << bad.name << " = " << bad.value;
+  }
 }
 
 TEST_F(HostBadInputs, LayoutForAnotherProblem) {
