@@ -25,6 +25,20 @@ constexpr int kMaxCopies = 64;
 constexpr int kRepeats = 15;
 constexpr int kWarmup = 3;
 
+// BenchCase's planner overrides and the KernelConfig fields they set
+// (a negative override keeps select_config()'s value).
+struct ConfigOverride {
+  int BenchCase::*from;
+  int KernelConfig::*to;
+};
+constexpr ConfigOverride kConfigOverrides[] = {
+    {&BenchCase::split_cost_tokens, &KernelConfig::split_cost_tokens},
+    {&BenchCase::min_worker_share_tokens, &KernelConfig::min_worker_share_tokens},
+    {&BenchCase::split_overhead_tokens, &KernelConfig::split_overhead_tokens},
+    {&BenchCase::small_step_share_tokens, &KernelConfig::small_step_share_tokens},
+    {&BenchCase::small_step_workers_percent, &KernelConfig::small_step_workers_percent},
+};
+
 // One benchmark case built on the device: random bf16 data, pages
 // scattered, planned once; `copies` KV copies rotated so the L2 holds none
 // of the next decode's data.
@@ -60,14 +74,8 @@ class PreparedCase {
     }
     config_ = select_config(problem_);
     config_.concurrent_tiles = config_.concurrent_tiles && c.concurrent_tiles;
-    if (c.split_cost_tokens >= 0) config_.split_cost_tokens = c.split_cost_tokens;
-    if (c.min_worker_share_tokens >= 0) config_.min_worker_share_tokens = c.min_worker_share_tokens;
-    if (c.split_overhead_tokens >= 0) config_.split_overhead_tokens = c.split_overhead_tokens;
-    if (c.small_step_share_tokens >= 0) {
-      config_.small_step_share_tokens = c.small_step_share_tokens;
-    }
-    if (c.small_step_workers_percent >= 0) {
-      config_.small_step_workers_percent = c.small_step_workers_percent;
+    for (const ConfigOverride& o : kConfigOverrides) {
+      if (c.*o.from >= 0) config_.*o.to = c.*o.from;
     }
     layout_ = plan_layout(problem_, config_, c.workers > 0 ? c.workers : device_worker_count());
 

@@ -103,22 +103,23 @@ struct Row {
 // select_config()'s value).
 struct PlannerFlag {
   const char* flag;
+  const char* value;  // the usage's placeholder
   const char* label;
   const char* json_key;
   int BenchCase::*field;
   int least;
 };
 constexpr PlannerFlag kPlannerFlags[] = {
-    {"--workers", "workers", "workers", &BenchCase::workers, 1},
-    {"--fixed-chunk", "chunk", "fixed_chunk_tokens", &BenchCase::fixed_chunk_tokens, 1},
-    {"--split-cost", "split-cost", "split_cost_tokens", &BenchCase::split_cost_tokens, 0},
-    {"--min-share", "min-share", "min_worker_share_tokens", &BenchCase::min_worker_share_tokens,
-     1},
-    {"--split-overhead", "split-overhead", "split_overhead_tokens",
+    {"--workers", "W", "workers", "workers", &BenchCase::workers, 1},
+    {"--fixed-chunk", "T", "chunk", "fixed_chunk_tokens", &BenchCase::fixed_chunk_tokens, 1},
+    {"--split-cost", "T", "split-cost", "split_cost_tokens", &BenchCase::split_cost_tokens, 0},
+    {"--min-share", "T", "min-share", "min_worker_share_tokens",
+     &BenchCase::min_worker_share_tokens, 1},
+    {"--split-overhead", "T", "split-overhead", "split_overhead_tokens",
      &BenchCase::split_overhead_tokens, 1},
-    {"--small-share", "small-share", "small_step_share_tokens",
+    {"--small-share", "T", "small-share", "small_step_share_tokens",
      &BenchCase::small_step_share_tokens, 1},
-    {"--small-workers", "small-workers", "small_step_workers_percent",
+    {"--small-workers", "P", "small-workers", "small_step_workers_percent",
      &BenchCase::small_step_workers_percent, 1},
 };
 
@@ -277,9 +278,11 @@ int run(int argc, char** argv) {
     } else {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
                            "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
-                           "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] "
-                           "[--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T] "
-                           "[--split-overhead T] [--small-share T] [--small-workers P]\n");
+                           "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles]");
+      for (const PlannerFlag& flag : kPlannerFlags) {
+        std::fprintf(stderr, " [%s %s]", flag.flag, flag.value);
+      }
+      std::fprintf(stderr, "\n");
       return 2;
     }
   }

@@ -17,11 +17,6 @@ namespace {
 
 constexpr int kWorkers = 132;  // an H200's SMs
 
-LengthsCase fixed_case(int batch, int num_heads, int kv_len) {
-  return make_lengths_case(num_heads, 64, std::vector<int32_t>(batch, kv_len),
-                           std::vector<int32_t>(batch, 1), false, SchedulePolicy::kBalanced);
-}
-
 // The same configuration without the small-step rule: shares never below
 // min_worker_share_tokens.
 KernelConfig without_small_steps(KernelConfig config) {
@@ -32,7 +27,7 @@ KernelConfig without_small_steps(KernelConfig config) {
 TEST(PlanSmallSteps, OneShortRequestSpreadsOverMoreWorkers) {
   // 1×1024, h_q 16: one 16-row unit of 1024 tokens. At shares of 128 tokens
   // it ran on 8 workers (13.4 µs on the H200); at 32, on 32 (10.3 µs).
-  const LengthsCase c = fixed_case(1, 16, 1024);
+  const LengthsCase c = fixed_lengths_case(1, 16, 1, 1024);
   const KernelConfig config = select_config(c.problem);
   const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
   const HostPlan coarse =
@@ -45,7 +40,7 @@ TEST(PlanSmallSteps, OneShortRequestSpreadsOverMoreWorkers) {
 TEST(PlanSmallSteps, NeverMoreThanHalfTheWorkers) {
   // 1×4096 h_q 16 costs 4256 tokens: 133 shares of 32, but at most 66
   // workers (132 ran 15.8 µs against 66's 13.2).
-  const LengthsCase c = fixed_case(1, 16, 4096);
+  const LengthsCase c = fixed_lengths_case(1, 16, 1, 4096);
   const KernelConfig config = select_config(c.problem);
   const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
   EXPECT_GT(busy_workers(plan), kWorkers / 4);
@@ -54,7 +49,7 @@ TEST(PlanSmallSteps, NeverMoreThanHalfTheWorkers) {
 
 TEST(PlanSmallSteps, TheCapIsTheConfigs) {
   // The same step with the cap at all the workers and at a quarter of them.
-  const LengthsCase c = fixed_case(1, 16, 4096);
+  const LengthsCase c = fixed_lengths_case(1, 16, 1, 4096);
   KernelConfig config = select_config(c.problem);
   const int half = busy_workers(make_host_plan(c.problem, config, kWorkers, c.lengths()));
   config.small_step_workers_percent = 100;
@@ -78,7 +73,7 @@ TEST(PlanSmallSteps, SweepOfShapes) {
     for (int batch : {1, 2, 4, 16, 64}) {
       for (int kv_len : {1, 64, 300, 1024, 4096, 32768}) {
         for (int workers : {7, 66, 132}) {
-          const LengthsCase c = fixed_case(batch, num_heads, kv_len);
+          const LengthsCase c = fixed_lengths_case(batch, num_heads, 1, kv_len);
           const KernelConfig config = select_config(c.problem);
           const HostPlan plan = make_host_plan(c.problem, config, workers, c.lengths());
           validate_plan(c.problem, config, plan.layout, c.lengths(), plan.buffer.data());

@@ -18,12 +18,6 @@ namespace {
 
 constexpr int kWorkers = 132;  // an H200's SMs
 
-LengthsCase fixed_case(int batch, int num_heads, int q_len, int kv_len) {
-  return make_lengths_case(num_heads, 64, std::vector<int32_t>(batch, kv_len),
-                           std::vector<int32_t>(batch, q_len), false,
-                           SchedulePolicy::kBalanced);
-}
-
 int64_t max_worker_cost(const HostPlan& plan) {
   const PlanBalance balance = plan_balance(plan.config, plan);
   return *std::max_element(balance.worker_cost.begin(), balance.worker_cost.end());
@@ -32,7 +26,7 @@ int64_t max_worker_cost(const HostPlan& plan) {
 TEST(PlanWholeUnits, DeepSeekTp1UsesWholeUnits) {
   // 128 requests x 2 tiles of 64 rows: 128 workers take two whole units each.
   for (int kv_len : {4096, 8192}) {
-    const LengthsCase c = fixed_case(128, 128, 1, kv_len);
+    const LengthsCase c = fixed_lengths_case(128, 128, 1, kv_len);
     const KernelConfig config = select_config(c.problem);
     const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
     EXPECT_EQ(plan.header().num_split_slots, 0) << kv_len;
@@ -58,7 +52,7 @@ TEST(PlanWholeUnits, DeepSeekTp1UsesWholeUnits) {
 TEST(PlanWholeUnits, SplitCostBoundsTheAddedWork) {
   // 512 units of 8192 tokens: 128 workers would add about 1,000 tokens to
   // each (4 units against 3.88), more than the 640 a split costs: Balanced.
-  const LengthsCase c = fixed_case(128, 128, 2, 8192);
+  const LengthsCase c = fixed_lengths_case(128, 128, 2, 8192);
   const KernelConfig config = select_config(c.problem);
   ASSERT_EQ(config.split_cost_tokens, 640);
   const int64_t unit_cost = 8192 + config.split_overhead_tokens;
@@ -76,7 +70,7 @@ TEST(PlanWholeUnits, SplitCostBoundsTheAddedWork) {
 }
 
 TEST(PlanWholeUnits, ZeroSplitCostKeepsBalanced) {
-  const LengthsCase c = fixed_case(128, 128, 1, 4096);
+  const LengthsCase c = fixed_lengths_case(128, 128, 1, 4096);
   KernelConfig config = select_config(c.problem);
   config.split_cost_tokens = 0;
   const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
@@ -86,7 +80,7 @@ TEST(PlanWholeUnits, ZeroSplitCostKeepsBalanced) {
 
 TEST(PlanWholeUnits, NeverIdlesMoreThanOneWorkerIn32) {
   // 64 units on 132 workers: whole units would idle 68; Balanced splits.
-  const LengthsCase c = fixed_case(64, 16, 1, 16384);
+  const LengthsCase c = fixed_lengths_case(64, 16, 1, 16384);
   const KernelConfig config = select_config(c.problem);
   const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
   EXPECT_EQ(busy_workers(plan), kWorkers);
@@ -112,7 +106,7 @@ TEST(PlanWholeUnits, SweepOfFixedLengths) {
       for (int batch : {1, 33, 64, 65, 127, 128, 130, 132, 256, 300}) {
         for (int kv_len : {0, 100, 1024, 4096, 8192}) {
           for (int workers : {7, 66, 132}) {
-            const LengthsCase c = fixed_case(batch, num_heads, q_len, kv_len);
+            const LengthsCase c = fixed_lengths_case(batch, num_heads, q_len, kv_len);
             const KernelConfig config = select_config(c.problem);
             const HostPlan plan = make_host_plan(c.problem, config, workers, c.lengths());
             validate_plan(c.problem, config, plan.layout, c.lengths(), plan.buffer.data());

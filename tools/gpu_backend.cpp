@@ -116,8 +116,8 @@ Timing time_decode(DeviceStep& device_step, cudaStream_t stream, int samples) {
 // MLADEC_STEP_TIMELINE=N (a build configured with -DMLADEC_BLOCK_TRACE=ON):
 // N replays of a graph of the whole step (plan, decode, combine; the
 // benchmark times decode and combine only), then the last replay's timeline
-// on stderr
-// (src/cuda/step_timeline.cuh; scripts/step-timeline-summary.py reads it).
+// on stderr (src/cuda/step_timeline.cuh; scripts/step-timeline-summary.py
+// reads it).
 void print_step_timeline_if_asked(DeviceStep& device_step, cudaStream_t stream) {
   const char* replays_text = std::getenv("MLADEC_STEP_TIMELINE");
   if (replays_text == nullptr) return;

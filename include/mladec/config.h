@@ -26,9 +26,8 @@ struct KernelConfig {
   int min_worker_share_tokens = 128;  // fewer workers below this cost each
   // ...except that a step too small to fill half the workers at that share
   // (small_step_workers_percent) takes up to half of them with shares down
-  // to this cost: its time is
-  // the chain of one worker's blocks plus the combine, and the combine's
-  // round trips grow with the splits. Measured on the H200 over the small
+  // to this cost: its time is the chain of one worker's blocks plus the
+  // combine, and the combine's round trips grow with the splits. Measured on the H200 over the small
   // batches (bench/NOTES.md v65): the best worker count was 37–74 of 132
   // in every cell that min_worker_share left below 66 (1×1024 h_q 16:
   // 9 workers 13.4 µs, 37 workers 10.3 µs), while every cell pushed to all

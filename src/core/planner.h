@@ -207,10 +207,9 @@ MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
   // way may use up to half of them, with shares down to small_step_share
   // (KernelConfig says why).
   const int64_t coarse = total / p.min_worker_share;
-  const int64_t fine = total / p.small_step_share;
   const int64_t half = int64_t(p.workers) * p.small_step_workers_percent / 100;
-  const int64_t useful =
-      coarse >= half ? coarse : (fine < half ? (fine > coarse ? fine : coarse) : half);
+  const int64_t fine = total / p.small_step_share < half ? total / p.small_step_share : half;
+  const int64_t useful = coarse > fine ? coarse : fine;  // max(coarse, min(fine, half))
   int workers = useful < 1 ? 1 : useful < p.workers ? int(useful) : p.workers;
   const int whole = whole_item_workers(p, workers, total, num_items,
                                        v.item_cost_prefix[num_items > 0 ? 1 : 0]);

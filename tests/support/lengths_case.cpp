@@ -43,6 +43,11 @@ LengthsCase make_lengths_case(int num_heads, int page_size,
   return c;
 }
 
+LengthsCase fixed_lengths_case(int batch, int num_heads, int q_len, int kv_len) {
+  return make_lengths_case(num_heads, 64, std::vector<int32_t>(batch, kv_len),
+                           std::vector<int32_t>(batch, q_len), false, SchedulePolicy::kBalanced);
+}
+
 int64_t total_unit_kv_blocks(const LengthsCase& c, int tile_rows) {
   int64_t blocks = 0;
   for (int b = 0; b < c.problem.batch; ++b) {

@@ -28,6 +28,9 @@ LengthsCase make_lengths_case(int num_heads, int page_size,
                               const std::vector<int32_t>& q_lens, bool ragged,
                               SchedulePolicy policy, int spare_pages = 1);
 
+// Every request `kv_len` tokens and `q_len` query tokens, page 64, Balanced.
+LengthsCase fixed_lengths_case(int batch, int num_heads, int q_len, int kv_len);
+
 // 64-token blocks of KV work over the case's query tiles (plan units):
 // sum over units of kv_len, divided by 64.
 int64_t total_unit_kv_blocks(const LengthsCase& c, int tile_rows);
