@@ -10,8 +10,10 @@
 // one plain chain in split order.
 //
 // Two forms, chosen by the host from the layout alone (combine_by_chunks):
-// - row form: a warp per row, 16 columns per lane; many rows at once for
-//   the large batches, where a unit has a few splits;
+// - row form: a warp per row, 16 columns per lane, for the large batches,
+//   where a unit has a few splits and the rows are many; or, while the rows
+//   are few (combine_row_warps), four warps per row with 4 columns per lane
+//   and twice the splits' loads in flight;
 // - chunk form: a CTA per 128-column chunk of a row, warp g summing group g,
 //   for the few rows of a small batch, whose units are split over every SM
 //   (1×32768: 132 splits per row; the row form's warp read them ~40 µs,
@@ -36,7 +38,14 @@ namespace {
 
 constexpr int kGroups = 8;
 constexpr int kWarps = 8;  // per CTA, both forms
-constexpr int kRowColumnsPerLane = kLatentDim / 32;
+// The row form's quarter rows (four warps per row) while the combine has at
+// most this many rows: measured with them everywhere (session 20, call 1),
+// every step with 512 rows or fewer gained 1.0–1.4 µs (4×4096 h_q 128,
+// 32×1024 / 32×4096 h_q 16) except 4×1024 h_q 128 (+0.4), and every step
+// with 2048 or more lost 2.5–6 µs (16×1024 h_q 128, 32×4096 h_q 128): each
+// warp reads every split's LSE, and the grid is four times larger
+// (bench/NOTES.md v65).
+constexpr int64_t kQuarterRowsMaxRows = 512;
 constexpr int kChunkColumns = 128;  // 4 per lane
 constexpr int kChunksPerRow = kLatentDim / kChunkColumns;
 // The chunk form is chosen while its grid stays within one wave: this many
@@ -181,32 +190,43 @@ __device__ __forceinline__ bool start_combine_cta(const DecodeParams& p) {
   return !checked_mode_failed(p);
 }
 
-// Row form: warp w of block b merges row (b % row_blocks) * kWarps + w of
-// combine entry b / row_blocks.
+// Row form: warp w of block b merges part w % kWarpsPerRow (its columns
+// part * 512 / kWarpsPerRow onwards) of row ((b % row_blocks) * kWarps + w) /
+// kWarpsPerRow of combine entry b / row_blocks. Each column's sums run in the
+// same order whatever kWarpsPerRow, so both instances give the same bits.
+template <int kWarpsPerRow>
 __global__ void __launch_bounds__(kWarps * 32)
     combine_rows_kernel(const __grid_constant__ DecodeParams p, int row_blocks) {
+  constexpr int kColumnsPerLane = kLatentDim / (32 * kWarpsPerRow);
+  // Splits whose loads are in flight: as many registers for 4 columns at 8
+  // splits as for 16 at 4.
+  constexpr int kBatch = kWarpsPerRow == 1 ? kSplitBatch : 2 * kSplitBatch;
   if (!start_combine_cta(p)) return;
   CombineRow c;
-  const int row = (blockIdx.x % row_blocks) * kWarps + threadIdx.x / 32;
-  if (!find_row(p, blockIdx.x / row_blocks, row, c)) return;
+  const int warp = (blockIdx.x % row_blocks) * kWarps + threadIdx.x / 32;
+  if (!find_row(p, blockIdx.x / row_blocks, warp / kWarpsPerRow, c)) return;
   const int lane = threadIdx.x % 32;
-  // sum_splits' arithmetic for 16 columns, kSplitBatch splits' loads in flight
-  // across group ends; a group's sum joins the total as the group ends. The
-  // first batch is loaded before the LSE maximum is known (one round trip
-  // less on the step's critical path).
+  const int part = warp % kWarpsPerRow;
+  // The column of this lane's i-th 4 columns.
+  const auto column = [&](int i) {
+    return part * (kLatentDim / kWarpsPerRow) + (i * 32 + lane) * 4;
+  };
+  // sum_splits' arithmetic for kColumnsPerLane columns, kBatch splits' loads
+  // in flight across group ends; a group's sum joins the total as the group
+  // ends. The first batch is loaded before the LSE maximum is known (one
+  // round trip less on the step's critical path).
   const int splits = c.unit.num_splits;
   const int length = group_length(splits);
-  float lse[kSplitBatch];
-  float4 v[kSplitBatch][kRowColumnsPerLane / 4];
+  float lse[kBatch];
+  float4 v[kBatch][kColumnsPerLane / 4];
   const auto load = [&](int k0) {
 #pragma unroll
-    for (int j = 0; j < kSplitBatch; ++j) {
+    for (int j = 0; j < kBatch; ++j) {
       const int k = k0 + j;
       lse[j] = k < splits ? c.lse[k * c.slot_stride] : -INFINITY;
 #pragma unroll
-      for (int i = 0; i < kRowColumnsPerLane / 4; ++i) {
-        v[j][i] = k < splits ? load_columns(c, k, (i * 32 + lane) * 4)
-                             : make_float4(0.f, 0.f, 0.f, 0.f);
+      for (int i = 0; i < kColumnsPerLane / 4; ++i) {
+        v[j][i] = k < splits ? load_columns(c, k, column(i)) : make_float4(0.f, 0.f, 0.f, 0.f);
       }
     }
   };
@@ -215,18 +235,18 @@ __global__ void __launch_bounds__(kWarps * 32)
   int64_t token;
   int head;
   uint16_t* out = output_row(p, c, token, head);
-  float total[kRowColumnsPerLane] = {}, sum[kRowColumnsPerLane] = {};
+  float total[kColumnsPerLane] = {}, sum[kColumnsPerLane] = {};
   float total_weight = 0.f, weight = 0.f;
-  for (int k0 = 0; max_lse != -INFINITY && k0 < splits; k0 += kSplitBatch) {
+  for (int k0 = 0; max_lse != -INFINITY && k0 < splits; k0 += kBatch) {
     if (k0 > 0) load(k0);
 #pragma unroll
-    for (int j = 0; j < kSplitBatch; ++j) {
+    for (int j = 0; j < kBatch; ++j) {
       const int k = k0 + j;
       if (k >= splits) break;
       const float w = expf(lse[j] - max_lse);
       weight = __fadd_rn(weight, w);
 #pragma unroll
-      for (int i = 0; i < kRowColumnsPerLane / 4; ++i) {
+      for (int i = 0; i < kColumnsPerLane / 4; ++i) {
         sum[4 * i] = __fmaf_rn(w, v[j][i].x, sum[4 * i]);
         sum[4 * i + 1] = __fmaf_rn(w, v[j][i].y, sum[4 * i + 1]);
         sum[4 * i + 2] = __fmaf_rn(w, v[j][i].z, sum[4 * i + 2]);
@@ -236,7 +256,7 @@ __global__ void __launch_bounds__(kWarps * 32)
       // A group ends: the first one is the total, later ones are added.
       const bool first = k < length;
 #pragma unroll
-      for (int i = 0; i < kRowColumnsPerLane; ++i) {
+      for (int i = 0; i < kColumnsPerLane; ++i) {
         total[i] = first ? sum[i] : __fadd_rn(total[i], sum[i]);
         sum[i] = 0.f;
       }
@@ -246,13 +266,13 @@ __global__ void __launch_bounds__(kWarps * 32)
   }
   const float inverse = inverse_weight(total_weight);
 #pragma unroll
-  for (int i = 0; i < kRowColumnsPerLane / 4; ++i) {
-    store_columns(out, (i * 32 + lane) * 4,
+  for (int i = 0; i < kColumnsPerLane / 4; ++i) {
+    store_columns(out, column(i),
                   make_float4(total[4 * i], total[4 * i + 1], total[4 * i + 2],
                               total[4 * i + 3]),
                   inverse);
   }
-  if (lane == 0) store_lse(p, token, head, max_lse, total_weight);
+  if (part == 0 && lane == 0) store_lse(p, token, head, max_lse, total_weight);
   if (threadIdx.x == 0) timeline(kTimelineEnd);
 }
 
@@ -309,6 +329,10 @@ bool combine_by_chunks(const PlanLayout& layout) {
          kChunkFormBlocksPerWorker * layout.workers;
 }
 
+int combine_row_warps(const PlanLayout& layout) {
+  return int64_t(layout.max_combine) * layout.slot_rows <= kQuarterRowsMaxRows ? 4 : 1;
+}
+
 void launch_combine(const DecodeParams& params, const PlanLayout& layout,
                     cudaStream_t stream) {
   if (layout.max_combine == 0) return;
@@ -318,10 +342,11 @@ void launch_combine(const DecodeParams& params, const PlanLayout& layout,
                      dim3(kWarps * 32), 0, stream, "combine_chunks_kernel launch", params);
     return;
   }
-  const int row_blocks = (layout.slot_rows + kWarps - 1) / kWarps;
-  launch_dependent(combine_rows_kernel, dim3(layout.max_combine * row_blocks),
-                   dim3(kWarps * 32), 0, stream, "combine_rows_kernel launch", params,
-                   row_blocks);
+  const int warps_per_row = combine_row_warps(layout);
+  const int row_blocks = (layout.slot_rows * warps_per_row + kWarps - 1) / kWarps;
+  launch_dependent(warps_per_row == 4 ? combine_rows_kernel<4> : combine_rows_kernel<1>,
+                   dim3(layout.max_combine * row_blocks), dim3(kWarps * 32), 0, stream,
+                   "combine_rows_kernel launch", params, row_blocks);
 }
 
 }  // namespace mladec::detail

@@ -1,9 +1,10 @@
 // FixedChunk's promise (DESIGN §5): a request's output is bit-identical
-// whatever it is batched with. The request is decoded alone and inside a
-// batch of 48; the two plans differ in every layout figure (so the combine
-// runs in its chunk form alone and its row form in the batch), and the
-// request's rows must agree bit for bit — with few splits per row (one
-// term per combine group) and with many (several terms per group).
+// whatever it is batched with. The request is decoded alone, inside a few
+// requests and inside a batch of 48; the plans differ in every layout figure
+// (so the combine runs in its chunk form alone, its row form with four warps
+// per row in the few, and with one warp per row in the batch), and the
+// request's rows must agree bit for bit — with few splits per row (one term
+// per combine group) and with many (several terms per group).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,25 +24,29 @@ void check(cudaError_t status) { ASSERT_EQ(status, cudaSuccess) << cudaGetErrorN
 
 constexpr int kRequest = 5;  // the request's place in the batch
 
-// The batch's request kRequest alone: its query rows, its block-table row,
-// its length; the same KV cache.
-RandomStep alone(const RandomStep& batch) {
+// The batch's requests [first, first + count): their query rows, block-table
+// rows and lengths; the same KV cache.
+RandomStep requests(const RandomStep& batch, int first, int count) {
   const DecodeProblem& p = batch.problem;
   const HostDecodeInputs& in = batch.inputs;
-  RandomStep one;
-  one.problem = p;
-  one.problem.batch = 1;
-  const int64_t q_begin = in.qo_indptr[kRequest], q_end = in.qo_indptr[kRequest + 1];
-  one.problem.total_q = q_end - q_begin;
-  one.inputs.kv_cache = in.kv_cache;
-  one.inputs.kv_scale = in.kv_scale;
+  RandomStep some;
+  some.problem = p;
+  some.problem.batch = count;
+  const int64_t q_begin = in.qo_indptr[first], q_end = in.qo_indptr[first + count];
+  some.problem.total_q = q_end - q_begin;
+  some.inputs.kv_cache = in.kv_cache;
+  some.inputs.kv_scale = in.kv_scale;
   const size_t row_values = size_t(p.num_heads) * kHeadDim;
-  one.inputs.q.assign(in.q.begin() + q_begin * row_values, in.q.begin() + q_end * row_values);
-  const auto table_row = in.block_table.begin() + size_t(kRequest) * p.max_pages_per_request;
-  one.inputs.block_table.assign(table_row, table_row + p.max_pages_per_request);
-  one.inputs.seqlens = {in.seqlens[kRequest]};
-  one.inputs.qo_indptr = {0, int32_t(q_end - q_begin)};
-  return one;
+  some.inputs.q.assign(in.q.begin() + q_begin * row_values, in.q.begin() + q_end * row_values);
+  const auto table_rows = in.block_table.begin() + size_t(first) * p.max_pages_per_request;
+  some.inputs.block_table.assign(table_rows,
+                                 table_rows + size_t(count) * p.max_pages_per_request);
+  some.inputs.seqlens.assign(in.seqlens.begin() + first, in.seqlens.begin() + first + count);
+  some.inputs.qo_indptr.clear();
+  for (int r = first; r <= first + count; ++r) {
+    some.inputs.qo_indptr.push_back(int32_t(in.qo_indptr[r] - q_begin));
+  }
+  return some;
 }
 
 HostDecodeOutputs decode_on_device(const RandomStep& step, PlanLayout* layout) {
@@ -70,13 +75,21 @@ TEST(BatchInvariance, FixedChunkRequestAloneAndInABatchAgreeBitForBit) {
         spec.q_lens.assign(spec.seqlens.size(), 2);
         RandomStep batch = make_random_step(spec);
         batch.problem.fixed_chunk_tokens = 256;
-        const RandomStep one = alone(batch);
+        const RandomStep one = requests(batch, kRequest, 1);
+        // A few requests from kRequest on: 384 (h_q 16) or 512 (h_q 128)
+        // rows to combine, the row form's four-warp range.
+        const int few_count = heads == 16 ? 12 : 2;
+        const RandomStep few = requests(batch, kRequest, few_count);
 
-        PlanLayout batch_layout, one_layout;
+        PlanLayout batch_layout, one_layout, few_layout;
         const HostDecodeOutputs in_batch = decode_on_device(batch, &batch_layout);
         const HostDecodeOutputs by_itself = decode_on_device(one, &one_layout);
+        const HostDecodeOutputs in_few = decode_on_device(few, &few_layout);
         EXPECT_TRUE(detail::combine_by_chunks(one_layout));
+        EXPECT_FALSE(detail::combine_by_chunks(few_layout));
+        EXPECT_EQ(detail::combine_row_warps(few_layout), 4);
         EXPECT_FALSE(detail::combine_by_chunks(batch_layout));
+        EXPECT_EQ(detail::combine_row_warps(batch_layout), 1);
 
         // Both right, then the same bits.
         const Comparison cmp = compare_outputs(one.problem, one.inputs,
@@ -91,6 +104,12 @@ TEST(BatchInvariance, FixedChunkRequestAloneAndInABatchAgreeBitForBit) {
                   0);
         EXPECT_EQ(std::memcmp(by_itself.lse.data(), in_batch.lse.data() + first_row,
                               rows * sizeof(double)),
+                  0);
+        // In the few, the request is the first.
+        EXPECT_EQ(std::memcmp(by_itself.out.data(), in_few.out.data(),
+                              rows * kLatentDim * sizeof(double)),
+                  0);
+        EXPECT_EQ(std::memcmp(by_itself.lse.data(), in_few.lse.data(), rows * sizeof(double)),
                   0);
       }
     }
