@@ -37,6 +37,7 @@ constexpr ConfigOverride kConfigOverrides[] = {
     {&BenchCase::split_overhead_tokens, &KernelConfig::split_overhead_tokens},
     {&BenchCase::small_step_share_tokens, &KernelConfig::small_step_share_tokens},
     {&BenchCase::small_step_workers_percent, &KernelConfig::small_step_workers_percent},
+    {&BenchCase::block_cut_share_tokens, &KernelConfig::block_cut_share_tokens},
 };
 
 // One benchmark case built on the device: random bf16 data, pages

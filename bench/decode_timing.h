@@ -32,14 +32,16 @@ struct BenchCase {
   int fixed_chunk_tokens = 0;
   // KernelConfig::split_cost_tokens, min_worker_share_tokens,
   // split_overhead_tokens, small_step_share_tokens and
-  // small_step_workers_percent instead of select_config()'s (bench flags
-  // --split-cost / --min-share / --split-overhead / --small-share /
-  // --small-workers; -1: keep).
+  // small_step_workers_percent and block_cut_share_tokens instead of
+  // select_config()'s (bench flags --split-cost / --min-share /
+  // --split-overhead / --small-share / --small-workers / --block-cut-share;
+  // -1: keep).
   int split_cost_tokens = -1;
   int min_worker_share_tokens = -1;
   int split_overhead_tokens = -1;
   int small_step_share_tokens = -1;
   int small_step_workers_percent = -1;
+  int block_cut_share_tokens = -1;
   // DecodeProblem::fp8_compute (the opt-in e4m3-product mode).
   bool fp8_compute = false;
 };

@@ -5,12 +5,14 @@
 //                [--only SUBSTRING] [--no-ceilings] [--sequential-tiles]
 //                [--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T]
 //                [--split-overhead T] [--small-share T] [--small-workers P]
+//                [--block-cut-share T]
 // --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B);
 // --workers plans for W workers instead of the SM count, --fixed-chunk with
 // the FixedChunk policy and T-token chunks, --split-cost, --min-share,
 // --split-overhead and --small-share with KernelConfig::split_cost_tokens /
 // min_worker_share_tokens / split_overhead_tokens / small_step_share_tokens
-// set to T, --small-workers with small_step_workers_percent set to P
+// set to T, --small-workers with small_step_workers_percent set to P,
+// --block-cut-share with block_cut_share_tokens set to T (0: off)
 // (planner A/Bs; the case names say so).
 #include <cuda_runtime_api.h>
 
@@ -121,6 +123,8 @@ constexpr PlannerFlag kPlannerFlags[] = {
      &BenchCase::small_step_share_tokens, 1},
     {"--small-workers", "P", "small-workers", "small_step_workers_percent",
      &BenchCase::small_step_workers_percent, 1},
+    {"--block-cut-share", "T", "block-cut-share", "block_cut_share_tokens",
+     &BenchCase::block_cut_share_tokens, 0},
 };
 
 bool planner_flag_set(const BenchCase& c, const PlannerFlag& flag) {

@@ -124,6 +124,7 @@ KernelConfig read_config(Input& in, KernelConfig config) {
       int(in.pick(1, 512, 1 << 20, {0, kInt32Max}));
   config.small_step_share_tokens = int(in.pick(1, 512, 1 << 20, {0, kInt32Max}));
   config.small_step_workers_percent = int(in.pick(1, 100, 100, {0, 101, -1}));
+  config.block_cut_share_tokens = int(in.pick(0, 256, 1 << 20, {-1, kInt32Max}));
   config.fixed_chunk_tokens = int(in.pick(1, 4096, 1 << 20, {0, -64}));
   return config;
 }

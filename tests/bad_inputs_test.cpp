@@ -270,6 +270,7 @@ TEST_F(HostBadInputs, ConfigFieldsOutOfRange) {
       {&KernelConfig::small_step_share_tokens, 0, "small_step_share_tokens"},
       {&KernelConfig::small_step_workers_percent, 0, "small_step_workers_percent"},
       {&KernelConfig::small_step_workers_percent, 101, "small_step_workers_percent"},
+      {&KernelConfig::block_cut_share_tokens, -1, "block_cut_share_tokens"},
   };
   const KernelConfig good = config_;
   for (const BadField& bad : bad_fields) {

@@ -14,13 +14,16 @@ namespace {
 constexpr ProblemDefaults kDefaults{8, 128, 1, 64, 4096};
 
 std::string usage() {
-  return "usage: mladec plan [problem flags] [--workers W] [--summary]\n"
+  return "usage: mladec plan [problem flags] [--workers W] [--block-cut-share T] "
+         "[--summary]\n"
          "Plans a decode step on the host (make_plan), checks it "
          "(validate_plan) and prints\neach worker's pieces and the balance "
          "(max worker cost / mean).\n\n" +
          problem_flags_help(kDefaults, false) +
          "  --workers W        persistent workers (default " +
          std::to_string(kDefaultWorkers) + ", an H200's SMs)\n"
+         "  --block-cut-share T  KernelConfig::block_cut_share_tokens instead of\n"
+         "                     select_config()'s (0: cuts on split_align only)\n"
          "  --summary          print the summary only, not every worker\n";
 }
 
@@ -54,10 +57,12 @@ void print_summary(const HostPlan& plan, const PlanBalance& balance) {
   const PlanHeader& h = plan.header();
   std::printf("config: tile_rows %d, kv_block %d, split_align %d, "
               "split_overhead %d, split_cost %d, min_worker_share %d, "
-              "small_step_share %d, small_step_workers %d%%, fixed_chunk %d\n",
+              "small_step_share %d, small_step_workers %d%%, block_cut_share %d, "
+              "fixed_chunk %d\n",
               c.tile_rows, c.kv_block_tokens, c.split_align_tokens,
               c.split_overhead_tokens, c.split_cost_tokens, c.min_worker_share_tokens,
-              c.small_step_share_tokens, c.small_step_workers_percent, c.fixed_chunk_tokens);
+              c.small_step_share_tokens, c.small_step_workers_percent,
+              c.block_cut_share_tokens, c.fixed_chunk_tokens);
   std::printf("plan: %d workers, %d units, %d pieces, %d split slots, %d "
               "combined units; plan buffer %zu bytes, workspace %zu bytes\n",
               h.workers, h.num_units, h.num_pieces, h.num_split_slots,
@@ -80,6 +85,7 @@ int run(Args& args) {
   const ProblemFlags flags = take_problem_flags(args, kDefaults, false);
   const int workers =
       int(args.take_int("workers", kDefaultWorkers, 1, INT32_MAX));
+  const int block_cut_share = int(args.take_int("block-cut-share", -1, 0, INT32_MAX));
   const bool summary_only = args.take_switch("summary");
   args.finish();
 
@@ -88,7 +94,8 @@ int run(Args& args) {
   const RequestLengths request_lengths{
       lengths.seqlens.data(),
       problem.ragged_q ? lengths.qo_indptr.data() : nullptr};
-  const KernelConfig config = select_config(problem);
+  KernelConfig config = select_config(problem);
+  if (block_cut_share >= 0) config.block_cut_share_tokens = block_cut_share;
   const HostPlan plan = make_host_plan(problem, config, workers, request_lengths);
   validate_plan(problem, config, plan.layout, request_lengths,
                 plan.buffer.data());

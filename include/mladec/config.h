@@ -35,6 +35,15 @@ struct KernelConfig {
   int small_step_share_tokens = 32;
   // "Half the workers" above, in percent of them (1..100).
   int small_step_workers_percent = 50;
+  // While the worker share (planner cost per worker) is below this many
+  // tokens, Balanced cuts fall on a power-of-two fraction of a KV block —
+  // kv_block_tokens halved while it exceeds 4/3 of the share, down to
+  // split_align_tokens — instead of on split_align_tokens. The kernel
+  // walks whole blocks: a piece that starts or ends inside a block pays for
+  // all of it, so 8-token cuts cost a short step a block on its busiest
+  // worker (1×1024 h_q 128: 35-token pieces, most touching two blocks;
+  // 32-token cuts touch one). 0: off (bench/NOTES.md v66).
+  int block_cut_share_tokens = 256;
   int fixed_chunk_tokens = 2048;    // FixedChunk split size
   // Balanced, uniform s_q, several tiles per request: the tiles of a request
   // go to different workers that walk the same KV ranges at the same time,

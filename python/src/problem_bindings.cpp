@@ -133,6 +133,7 @@ and less accurate (KernelConfig.fp8_compute says whether it runs).)")
       .def_ro("min_worker_share_tokens", &KernelConfig::min_worker_share_tokens)
       .def_ro("small_step_share_tokens", &KernelConfig::small_step_share_tokens)
       .def_ro("small_step_workers_percent", &KernelConfig::small_step_workers_percent)
+      .def_ro("block_cut_share_tokens", &KernelConfig::block_cut_share_tokens)
       .def_ro("fixed_chunk_tokens", &KernelConfig::fixed_chunk_tokens)
       .def_ro("concurrent_tiles", &KernelConfig::concurrent_tiles)
       .def_ro("fp8_compute", &KernelConfig::fp8_compute,

@@ -34,6 +34,8 @@ PlannerParams planner_params(const DecodeProblem& problem,
   p.min_worker_share = config.min_worker_share_tokens;
   p.small_step_share = config.small_step_share_tokens;
   p.small_step_workers_percent = config.small_step_workers_percent;
+  p.block_cut_share = config.block_cut_share_tokens;
+  p.kv_block = config.kv_block_tokens;
   p.units_per_request = int(ceil_div(int64_t(problem.max_q_len) * problem.num_heads,
                                      config.tile_rows));
   p.tile_major = config.concurrent_tiles && !problem.ragged_q && p.fixed_chunk == 0 &&

@@ -41,6 +41,8 @@ void validate_config(const KernelConfig& c) {
   require(c.small_step_workers_percent >= 1 && c.small_step_workers_percent <= 100,
           ErrorCode::kBadConfig, "small_step_workers_percent must be in [1, 100], got ",
           c.small_step_workers_percent);
+  require(c.block_cut_share_tokens >= 0, ErrorCode::kBadConfig,
+          "block_cut_share_tokens must be >= 0, got ", c.block_cut_share_tokens);
   require(c.fixed_chunk_tokens >= 1, ErrorCode::kBadConfig,
           "fixed_chunk_tokens must be >= 1, got ", c.fixed_chunk_tokens);
 }

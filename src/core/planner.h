@@ -9,7 +9,8 @@
 // more items (Balanced: the unit itself; FixedChunk: fixed_chunk_tokens-long
 // chunks). Items are laid end to end on a cost line, each costing its
 // split_align-rounded tokens plus split_overhead. Worker w starts at
-// w * total / workers; Balanced may cut an item at a split_align boundary,
+// w * total / workers; Balanced may cut an item at a split_align boundary
+// (for small shares, a KV block fraction: cut_alignment),
 // FixedChunk snaps to the nearest item boundary. Every cut is computed
 // independently (a binary search), so the device runs them in parallel.
 #include <cstdint>
@@ -42,6 +43,8 @@ struct PlannerParams {
   int min_worker_share;
   int small_step_share;
   int small_step_workers_percent;
+  int block_cut_share;
+  int kv_block;
   // Units in tile-major order (u = tile * batch + request) and a worker
   // count that is a multiple of units_per_request: the cost line is then
   // units_per_request equal segments, and worker g * (workers / units) + v
@@ -195,6 +198,18 @@ MLADEC_HD int whole_item_workers(const PlannerParams& p, int workers,
   }
 }
 
+// The multiple of tokens a Balanced cut inside an item falls on, for worker
+// shares of `share` planner cost (KernelConfig::block_cut_share_tokens says
+// why): split_align, or below block_cut_share the largest power-of-two
+// fraction of a KV block that is at most 4/3 of the share (35 → 32,
+// 62 → 64), never below split_align.
+MLADEC_HD int64_t cut_alignment(const PlannerParams& p, int64_t share) {
+  if (share >= p.block_cut_share) return p.split_align;
+  int64_t align = p.kv_block;
+  while (align / 2 >= p.split_align && 3 * align > 4 * share) align /= 2;
+  return align > p.split_align ? align : p.split_align;
+}
+
 // Phase 4, per cut w in 0..workers: where worker w starts, as (item, token
 // offset into the item). Cut `workers` is the end of the line.
 MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
@@ -236,11 +251,11 @@ MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
     return;
   }
   // Inside the overhead part of an item the cut moves to the item's start;
-  // further in, the item is split at the nearest split_align boundary and the
-  // worker pays the overhead of a second piece.
+  // further in, the item is split at the nearest cut_alignment boundary and
+  // the worker pays the overhead of a second piece.
   const ItemRange r = item_range(p, v, num_units, item);
-  const int64_t aligned = (into - p.split_overhead + p.split_align / 2) /
-                          p.split_align * p.split_align;
+  const int64_t align = cut_alignment(p, total / workers);
+  const int64_t aligned = (into - p.split_overhead + align / 2) / align * align;
   if (into <= p.split_overhead || aligned <= 0) {
     cut[0] = item;
     cut[1] = 0;

@@ -1,0 +1,118 @@
+// Block cuts: while worker shares are below block_cut_share_tokens, Balanced
+// cuts fall on a power-of-two fraction of a KV block instead of on
+// split_align_tokens (KernelConfig; bench/NOTES.md v66), so that a piece
+// does not pay for a block it only starts in; larger shares plan as before.
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <vector>
+
+#include "mladec/config.h"
+#include "mladec/plan.h"
+#include "tests/support/lengths_case.h"
+#include "tests/support/plan_workers.h"
+
+namespace mladec::test {
+namespace {
+
+constexpr int kWorkers = 132;  // an H200's SMs
+constexpr int kBlock = 64;     // KernelConfig::kv_block_tokens
+
+KernelConfig without_block_cuts(KernelConfig config) {
+  config.block_cut_share_tokens = 0;
+  return config;
+}
+
+// Whether every piece starts and ends on a multiple of `align` or at its
+// unit's end.
+bool cuts_on(const HostPlan& plan, int align) {
+  for (int i = 0; i < plan.header().num_pieces; ++i) {
+    const PlanPiece& piece = plan.pieces()[i];
+    const bool unit_end = piece.kv_end == plan.units()[piece.unit].kv_len;
+    if (piece.kv_begin % align != 0 || (!unit_end && piece.kv_end % align != 0)) return false;
+  }
+  return true;
+}
+
+TEST(PlanBlockCuts, SixtyFourTokenSharesTakeWholeBlocks) {
+  // 1×4096 h_q 16 on 66 workers: shares of ~64 tokens. At 8-token cuts 51
+  // of its 64 pieces touched two blocks; on block cuts each is one block.
+  const LengthsCase c = fixed_lengths_case(1, 16, 1, 4096);
+  const KernelConfig config = select_config(c.problem);
+  const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
+  validate_plan(c.problem, config, plan.layout, c.lengths(), plan.buffer.data());
+  EXPECT_TRUE(cuts_on(plan, kBlock));
+  EXPECT_EQ(max_worker_blocks(plan, kBlock), 1);
+  EXPECT_EQ(total_piece_blocks(plan, kBlock), 4096 / kBlock);
+  const HostPlan before =
+      make_host_plan(c.problem, without_block_cuts(config), kWorkers, c.lengths());
+  EXPECT_FALSE(cuts_on(before, kBlock));
+  EXPECT_EQ(max_worker_blocks(before, kBlock), 2);
+}
+
+TEST(PlanBlockCuts, ThirtyTwoTokenSharesCutOnHalfBlocks) {
+  // 1×1024 h_q 128: two 64-row units on 66 workers, ~36 tokens each.
+  const LengthsCase c = fixed_lengths_case(1, 128, 1, 1024);
+  const KernelConfig config = select_config(c.problem);
+  const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
+  validate_plan(c.problem, config, plan.layout, c.lengths(), plan.buffer.data());
+  EXPECT_TRUE(cuts_on(plan, kBlock / 2));
+  EXPECT_FALSE(cuts_on(plan, kBlock));
+  const HostPlan before =
+      make_host_plan(c.problem, without_block_cuts(config), kWorkers, c.lengths());
+  EXPECT_FALSE(cuts_on(before, kBlock / 2));
+  EXPECT_LT(total_piece_blocks(plan, kBlock), total_piece_blocks(before, kBlock));
+}
+
+// Every shape and worker count: the plan is valid; where the rule changes
+// it, no worker walks more blocks than without it and all workers together
+// walk fewer; and shares of at least block_cut_share tokens plan exactly as
+// without it.
+TEST(PlanBlockCuts, SweepOfShapes) {
+  int changed = 0, large_unchanged = 0;
+  std::ostringstream failures;
+  for (int num_heads : {1, 16, 20, 64, 128}) {
+    for (int batch : {1, 2, 4, 16, 64}) {
+      for (int kv_len : {1, 64, 300, 1024, 4096, 32768}) {
+        for (int workers : {7, 66, 132}) {
+          const LengthsCase c = fixed_lengths_case(batch, num_heads, 1, kv_len);
+          const KernelConfig config = select_config(c.problem);
+          const HostPlan plan = make_host_plan(c.problem, config, workers, c.lengths());
+          validate_plan(c.problem, config, plan.layout, c.lengths(), plan.buffer.data());
+          const HostPlan before =
+              make_host_plan(c.problem, without_block_cuts(config), workers, c.lengths());
+          std::ostringstream shape;
+          shape << "\n  h_q " << num_heads << " batch " << batch << " kv " << kv_len
+                << " workers " << workers << ": max blocks per worker "
+                << max_worker_blocks(plan, kBlock) << " (" << max_worker_blocks(before, kBlock)
+                << " without), blocks " << total_piece_blocks(plan, kBlock) << " ("
+                << total_piece_blocks(before, kBlock) << ")";
+          // The planner's cost line: every unit's 8-rounded tokens plus an
+          // overhead; no plan uses more than `workers` workers.
+          const int64_t units = int64_t(batch) * ((num_heads + config.tile_rows - 1) /
+                                                  config.tile_rows);
+          const int64_t total =
+              units * ((kv_len + config.split_align_tokens - 1) / config.split_align_tokens *
+                           config.split_align_tokens +
+                       config.split_overhead_tokens);
+          if (total / workers >= config.block_cut_share_tokens) {
+            if (plan.buffer != before.buffer) failures << shape.str() << ", plans differ";
+            ++large_unchanged;
+          } else if (plan.buffer != before.buffer) {
+            ++changed;
+            if (max_worker_blocks(plan, kBlock) > max_worker_blocks(before, kBlock) ||
+                total_piece_blocks(plan, kBlock) >= total_piece_blocks(before, kBlock)) {
+              failures << shape.str();
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(failures.str().empty()) << failures.str();
+  EXPECT_GT(changed, 30);           // the rule acts on many small shapes...
+  EXPECT_GT(large_unchanged, 100);  // ...and leaves the large ones alone
+}
+
+}  // namespace
+}  // namespace mladec::test
