@@ -17,13 +17,13 @@ namespace {
 
 class ValidatePlanTest : public testing::Test {
  protected:
-  // 64 heads x 2 tokens = 2 tiles per request; 7 workers over ~500 tokens
+  // 64 heads x 2 tokens = 2 tiles per request; 9 workers over ~500 tokens
   // split several units, so the plan has split slots and a combine list.
   ValidatePlanTest()
       : case_(make_lengths_case(64, 16, {300, 1, 170, 0}, {2, 2, 2, 2}, false,
                                 SchedulePolicy::kBalanced)),
         config_(select_config(case_.problem)),
-        plan_(make_host_plan(case_.problem, config_, 7, case_.lengths())) {}
+        plan_(make_host_plan(case_.problem, config_, 9, case_.lengths())) {}
 
   void SetUp() override {
     ASSERT_GE(plan_.header().num_combine, 2)

@@ -43,7 +43,7 @@ struct KernelConfig {
   // all of it, so 8-token cuts cost a short step a block on its busiest
   // worker (1×1024 h_q 128: 35-token pieces, most touching two blocks;
   // 32-token cuts touch one). 0: off (bench/NOTES.md v66).
-  int block_cut_share_tokens = 256;
+  int block_cut_share_tokens = 512;
   int fixed_chunk_tokens = 2048;    // FixedChunk split size
   // Balanced, uniform s_q, several tiles per request: the tiles of a request
   // go to different workers that walk the same KV ranges at the same time,
