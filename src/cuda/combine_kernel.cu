@@ -44,7 +44,8 @@ constexpr int kWarps = 8;  // per CTA, both forms
 // 32×1024 / 32×4096 h_q 16) except 4×1024 h_q 128 (+0.4), and every step
 // with 2048 or more lost 2.5–6 µs (16×1024 h_q 128, 32×4096 h_q 128): each
 // warp reads every split's LSE, and the grid is four times larger
-// (bench/NOTES.md v65).
+// (bench/NOTES.md v65). With this bound (session 21) the gains held, and
+// 4×1024 h_q 128 lost 1.5 µs in one round (v66).
 constexpr int64_t kQuarterRowsMaxRows = 512;
 constexpr int kChunkColumns = 128;  // 4 per lane
 constexpr int kChunksPerRow = kLatentDim / kChunkColumns;
