@@ -10,6 +10,7 @@
 #include "mladec/config.h"
 #include "mladec/plan.h"
 #include "tests/support/lengths_case.h"
+#include "tests/support/plan_sweep.h"
 #include "tests/support/plan_workers.h"
 
 namespace mladec::test {
@@ -71,44 +72,33 @@ TEST(PlanBlockCuts, ThirtyTwoTokenSharesCutOnHalfBlocks) {
 TEST(PlanBlockCuts, SweepOfShapes) {
   int changed = 0, large_unchanged = 0;
   std::ostringstream failures;
-  for (int num_heads : {1, 16, 20, 64, 128}) {
-    for (int batch : {1, 2, 4, 16, 64}) {
-      for (int kv_len : {1, 64, 300, 1024, 4096, 32768}) {
-        for (int workers : {7, 66, 132}) {
-          const LengthsCase c = fixed_lengths_case(batch, num_heads, 1, kv_len);
-          const KernelConfig config = select_config(c.problem);
-          const HostPlan plan = make_host_plan(c.problem, config, workers, c.lengths());
-          validate_plan(c.problem, config, plan.layout, c.lengths(), plan.buffer.data());
-          const HostPlan before =
-              make_host_plan(c.problem, without_block_cuts(config), workers, c.lengths());
-          std::ostringstream shape;
-          shape << "\n  h_q " << num_heads << " batch " << batch << " kv " << kv_len
-                << " workers " << workers << ": max blocks per worker "
-                << max_worker_blocks(plan, kBlock) << " (" << max_worker_blocks(before, kBlock)
-                << " without), blocks " << total_piece_blocks(plan, kBlock) << " ("
-                << total_piece_blocks(before, kBlock) << ")";
-          // The planner's cost line: every unit's 8-rounded tokens plus an
-          // overhead; no plan uses more than `workers` workers.
-          const int64_t units = int64_t(batch) * ((num_heads + config.tile_rows - 1) /
-                                                  config.tile_rows);
-          const int64_t total =
-              units * ((kv_len + config.split_align_tokens - 1) / config.split_align_tokens *
-                           config.split_align_tokens +
-                       config.split_overhead_tokens);
-          if (total / workers >= config.block_cut_share_tokens) {
-            if (plan.buffer != before.buffer) failures << shape.str() << ", plans differ";
-            ++large_unchanged;
-          } else if (plan.buffer != before.buffer) {
-            ++changed;
-            if (max_worker_blocks(plan, kBlock) > max_worker_blocks(before, kBlock) ||
-                total_piece_blocks(plan, kBlock) >= total_piece_blocks(before, kBlock)) {
-              failures << shape.str();
-            }
-          }
-        }
+  for_each_swept_shape(without_block_cuts, [&](const SweptShape& s) {
+    const HostPlan& before = s.variant;
+    std::ostringstream shape;
+    shape << s.describe() << ": max blocks per worker " << max_worker_blocks(s.plan, kBlock)
+          << " (" << max_worker_blocks(before, kBlock) << " without), blocks "
+          << total_piece_blocks(s.plan, kBlock) << " (" << total_piece_blocks(before, kBlock)
+          << ")";
+    // The planner's cost line: every unit's 8-rounded tokens plus an
+    // overhead; no plan uses more than `workers` workers.
+    const KernelConfig& config = s.config;
+    const int64_t units =
+        int64_t(s.batch) * ((s.num_heads + config.tile_rows - 1) / config.tile_rows);
+    const int64_t total =
+        units * ((s.kv_len + config.split_align_tokens - 1) / config.split_align_tokens *
+                     config.split_align_tokens +
+                 config.split_overhead_tokens);
+    if (total / s.workers >= config.block_cut_share_tokens) {
+      if (s.plan.buffer != before.buffer) failures << shape.str() << ", plans differ";
+      ++large_unchanged;
+    } else if (s.plan.buffer != before.buffer) {
+      ++changed;
+      if (max_worker_blocks(s.plan, kBlock) > max_worker_blocks(before, kBlock) ||
+          total_piece_blocks(s.plan, kBlock) >= total_piece_blocks(before, kBlock)) {
+        failures << shape.str();
       }
     }
-  }
+  });
   EXPECT_TRUE(failures.str().empty()) << failures.str();
   EXPECT_GT(changed, 30);           // the rule acts on many small shapes...
   EXPECT_GT(large_unchanged, 100);  // ...and leaves the large ones alone

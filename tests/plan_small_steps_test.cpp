@@ -10,6 +10,7 @@
 #include "mladec/config.h"
 #include "mladec/plan.h"
 #include "tests/support/lengths_case.h"
+#include "tests/support/plan_sweep.h"
 #include "tests/support/plan_workers.h"
 
 namespace mladec::test {
@@ -69,34 +70,20 @@ TEST(PlanSmallSteps, TheCapIsTheConfigs) {
 TEST(PlanSmallSteps, SweepOfShapes) {
   int raised = 0, unchanged = 0;
   std::ostringstream failures;
-  for (int num_heads : {1, 16, 20, 64, 128}) {
-    for (int batch : {1, 2, 4, 16, 64}) {
-      for (int kv_len : {1, 64, 300, 1024, 4096, 32768}) {
-        for (int workers : {7, 66, 132}) {
-          const LengthsCase c = fixed_lengths_case(batch, num_heads, 1, kv_len);
-          const KernelConfig config = select_config(c.problem);
-          const HostPlan plan = make_host_plan(c.problem, config, workers, c.lengths());
-          validate_plan(c.problem, config, plan.layout, c.lengths(), plan.buffer.data());
-          const HostPlan coarse =
-              make_host_plan(c.problem, without_small_steps(config), workers, c.lengths());
-          const int busy = busy_workers(plan), busy_coarse = busy_workers(coarse);
-          const int cap = workers * config.small_step_workers_percent / 100;
-          std::ostringstream shape;
-          shape << "\n  h_q " << num_heads << " batch " << batch << " kv " << kv_len
-                << " workers " << workers << ": " << busy << " busy, " << busy_coarse
-                << " without the rule";
-          if (busy_coarse >= cap) {
-            if (plan.buffer != coarse.buffer) failures << shape.str() << ", plans differ";
-            ++unchanged;
-          } else if (busy < busy_coarse || (busy > busy_coarse && busy > cap)) {
-            failures << shape.str();
-          } else if (busy > busy_coarse) {
-            ++raised;
-          }
-        }
-      }
+  for_each_swept_shape(without_small_steps, [&](const SweptShape& s) {
+    const int busy = busy_workers(s.plan), busy_coarse = busy_workers(s.variant);
+    const int cap = s.workers * s.config.small_step_workers_percent / 100;
+    const std::string shape = s.describe() + ": " + std::to_string(busy) + " busy, " +
+                              std::to_string(busy_coarse) + " without the rule";
+    if (busy_coarse >= cap) {
+      if (s.plan.buffer != s.variant.buffer) failures << shape << ", plans differ";
+      ++unchanged;
+    } else if (busy < busy_coarse || (busy > busy_coarse && busy > cap)) {
+      failures << shape;
+    } else if (busy > busy_coarse) {
+      ++raised;
     }
-  }
+  });
   EXPECT_TRUE(failures.str().empty()) << failures.str();
   EXPECT_GT(raised, 50);     // the rule acts on many small shapes...
   EXPECT_GT(unchanged, 200);  // ...and leaves the large ones alone
