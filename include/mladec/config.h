@@ -41,8 +41,10 @@ struct KernelConfig {
   // split_align_tokens — instead of on split_align_tokens. The kernel
   // walks whole blocks: a piece that starts or ends inside a block pays for
   // all of it, so 8-token cuts cost a short step a block on its busiest
-  // worker (1×1024 h_q 128: 35-token pieces, most touching two blocks;
-  // 32-token cuts touch one). 0: off (bench/NOTES.md v66).
+  // worker (1×4096 h_q 16: 62-token pieces, most touching two blocks;
+  // 64-token cuts touch one). Measured on the H200 over the small batches
+  // against off: 256 took 0.3–2.5 µs off six cells, 512 off four more,
+  // none slower (bench/NOTES.md v67). 0: off.
   int block_cut_share_tokens = 512;
   int fixed_chunk_tokens = 2048;    // FixedChunk split size
   // Balanced, uniform s_q, several tiles per request: the tiles of a request
