@@ -25,21 +25,6 @@ constexpr int kMaxCopies = 64;
 constexpr int kRepeats = 15;
 constexpr int kWarmup = 3;
 
-// BenchCase's planner overrides and the KernelConfig fields they set
-// (a negative override keeps select_config()'s value).
-struct ConfigOverride {
-  int BenchCase::*from;
-  int KernelConfig::*to;
-};
-constexpr ConfigOverride kConfigOverrides[] = {
-    {&BenchCase::split_cost_tokens, &KernelConfig::split_cost_tokens},
-    {&BenchCase::min_worker_share_tokens, &KernelConfig::min_worker_share_tokens},
-    {&BenchCase::split_overhead_tokens, &KernelConfig::split_overhead_tokens},
-    {&BenchCase::small_step_share_tokens, &KernelConfig::small_step_share_tokens},
-    {&BenchCase::small_step_workers_percent, &KernelConfig::small_step_workers_percent},
-    {&BenchCase::block_cut_share_tokens, &KernelConfig::block_cut_share_tokens},
-};
-
 // One benchmark case built on the device: random bf16 data, pages
 // scattered, planned once; `copies` KV copies rotated so the L2 holds none
 // of the next decode's data.
@@ -75,8 +60,8 @@ class PreparedCase {
     }
     config_ = select_config(problem_);
     config_.concurrent_tiles = config_.concurrent_tiles && c.concurrent_tiles;
-    for (const ConfigOverride& o : kConfigOverrides) {
-      if (c.*o.from >= 0) config_.*o.to = c.*o.from;
+    for (int k = 0; k < detail::kConfigKnobCount; ++k) {  // a negative override keeps it
+      if (c.config_knobs[k] >= 0) config_.*detail::kConfigKnobs[k].field = c.config_knobs[k];
     }
     layout_ = plan_layout(problem_, config_, c.workers > 0 ? c.workers : device_worker_count());
 

@@ -1,7 +1,9 @@
 #pragma once
+#include <array>
 #include <string>
 
 #include "mladec/problem.h"
+#include "src/core/config_knobs.h"
 
 namespace mladec::bench {
 
@@ -30,18 +32,14 @@ struct BenchCase {
   // and the FixedChunk policy with chunks of this many tokens (0: Balanced).
   int workers = 0;
   int fixed_chunk_tokens = 0;
-  // KernelConfig::split_cost_tokens, min_worker_share_tokens,
-  // split_overhead_tokens, small_step_share_tokens and
-  // small_step_workers_percent and block_cut_share_tokens instead of
-  // select_config()'s (bench flags --split-cost / --min-share /
-  // --split-overhead / --small-share / --small-workers / --block-cut-share;
-  // -1: keep).
-  int split_cost_tokens = -1;
-  int min_worker_share_tokens = -1;
-  int split_overhead_tokens = -1;
-  int small_step_share_tokens = -1;
-  int small_step_workers_percent = -1;
-  int block_cut_share_tokens = -1;
+  // The planner knobs (src/core/config_knobs.h) instead of
+  // select_config()'s, in kConfigKnobs' order (bench flags --split-cost,
+  // --min-share, ...; -1: keep).
+  std::array<int, detail::kConfigKnobCount> config_knobs = [] {
+    std::array<int, detail::kConfigKnobCount> keep{};
+    keep.fill(-1);
+    return keep;
+  }();
   // DecodeProblem::fp8_compute (the opt-in e4m3-product mode).
   bool fp8_compute = false;
 };

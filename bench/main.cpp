@@ -2,18 +2,17 @@
 // the page-size cases, next to ceilings measured in the same run and
 // FlashMLA's times. Writes JSON and markdown.
 //   mladec_bench [--json FILE] [--markdown FILE] [--quick] [--filter GROUP]
-//                [--only SUBSTRING] [--no-ceilings] [--sequential-tiles]
+//                [--only SUBSTRING] [--no-ceilings] [--sequential-tiles] [--list]
 //                [--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T]
 //                [--split-overhead T] [--small-share T] [--small-workers P]
 //                [--block-cut-share T]
+// --list prints the selected cases' names and runs nothing (no GPU needed);
 // --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B);
 // --workers plans for W workers instead of the SM count, --fixed-chunk with
-// the FixedChunk policy and T-token chunks, --split-cost, --min-share,
-// --split-overhead and --small-share with KernelConfig::split_cost_tokens /
-// min_worker_share_tokens / split_overhead_tokens / small_step_share_tokens
-// set to T, --small-workers with small_step_workers_percent set to P,
-// --block-cut-share with block_cut_share_tokens set to T (0: off)
-// (planner A/Bs; the case names say so).
+// the FixedChunk policy and T-token chunks; the other flags set the
+// KernelConfig knob of src/core/config_knobs.h they name (--split-cost:
+// split_cost_tokens, ..., --block-cut-share: block_cut_share_tokens) to
+// their value (planner A/Bs; the case names say so).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -99,36 +98,34 @@ struct Row {
   double checked_cost = 0;  // eager-checked rows: time_checked_pair's cost
 };
 
-// The planner A/B flags: `flag` T sets the case's `field` to T (at least
-// `least`); a set field shows as " label=T" in the case name and as
-// "json_key": T in the JSON. BenchCase's defaults mean "not set" (it keeps
-// select_config()'s value).
+// The planner A/B flags: `--flag` T sets the case's value to T (in [least,
+// most]); a set value shows as " label=T" in the case name and as
+// "json_key": T in the JSON. A value equal to `unset` (BenchCase's default)
+// keeps select_config()'s choice.
 struct PlannerFlag {
-  const char* flag;
-  const char* value;  // the usage's placeholder
+  std::string flag;
+  const char* placeholder;
   const char* label;
   const char* json_key;
-  int BenchCase::*field;
-  int least;
-};
-constexpr PlannerFlag kPlannerFlags[] = {
-    {"--workers", "W", "workers", "workers", &BenchCase::workers, 1},
-    {"--fixed-chunk", "T", "chunk", "fixed_chunk_tokens", &BenchCase::fixed_chunk_tokens, 1},
-    {"--split-cost", "T", "split-cost", "split_cost_tokens", &BenchCase::split_cost_tokens, 0},
-    {"--min-share", "T", "min-share", "min_worker_share_tokens",
-     &BenchCase::min_worker_share_tokens, 1},
-    {"--split-overhead", "T", "split-overhead", "split_overhead_tokens",
-     &BenchCase::split_overhead_tokens, 1},
-    {"--small-share", "T", "small-share", "small_step_share_tokens",
-     &BenchCase::small_step_share_tokens, 1},
-    {"--small-workers", "P", "small-workers", "small_step_workers_percent",
-     &BenchCase::small_step_workers_percent, 1},
-    {"--block-cut-share", "T", "block-cut-share", "block_cut_share_tokens",
-     &BenchCase::block_cut_share_tokens, 0},
+  int* value;
+  int unset, least, most;
+
+  bool set() const { return *value != unset; }
 };
 
-bool planner_flag_set(const BenchCase& c, const PlannerFlag& flag) {
-  return c.*flag.field != BenchCase{}.*flag.field;
+// The case's planner flags: the plan's worker count and FixedChunk, then
+// every KernelConfig knob (src/core/config_knobs.h).
+std::vector<PlannerFlag> planner_flags(BenchCase& c) {
+  std::vector<PlannerFlag> flags = {
+      {"--workers", "W", "workers", "workers", &c.workers, 0, 1, 1 << 30},
+      {"--fixed-chunk", "T", "chunk", "fixed_chunk_tokens", &c.fixed_chunk_tokens, 0, 1, 1 << 30},
+  };
+  for (int k = 0; k < detail::kConfigKnobCount; ++k) {
+    const detail::ConfigKnob& knob = detail::kConfigKnobs[k];
+    flags.push_back({std::string("--") + knob.flag, knob.placeholder, knob.flag, knob.name,
+                     &c.config_knobs[k], -1, knob.least, knob.most});
+  }
+  return flags;
 }
 
 std::string case_name(const BenchCase& c) {
@@ -140,8 +137,9 @@ std::string case_name(const BenchCase& c) {
         : c.mode == BenchMode::kEagerChecked ? " eager checked" : "")
     << (c.kv_in_l2 ? " kv-in-l2" : "") << (c.concurrent_tiles ? "" : " sequential-tiles")
     << (c.fp8_compute ? " fp8-compute" : "");
-  for (const PlannerFlag& flag : kPlannerFlags) {
-    if (planner_flag_set(c, flag)) s << " " << flag.label << "=" << c.*flag.field;
+  BenchCase named = c;
+  for (const PlannerFlag& flag : planner_flags(named)) {
+    if (flag.set()) s << " " << flag.label << "=" << *flag.value;
   }
   return s.str();
 }
@@ -184,8 +182,9 @@ void write_json(const std::string& path, const std::string& header_json,
       << ", \"concurrent_tiles\": " << (c.concurrent_tiles ? "true" : "false")
       << ", \"fp8_compute\": " << (c.fp8_compute ? "true" : "false")
       << ", \"flashmla_us\": " << c.flashmla_us;
-    for (const PlannerFlag& flag : kPlannerFlags) {
-      if (planner_flag_set(c, flag)) f << ", \"" << flag.json_key << "\": " << c.*flag.field;
+    BenchCase written = c;
+    for (const PlannerFlag& flag : planner_flags(written)) {
+      if (flag.set()) f << ", \"" << flag.json_key << "\": " << *flag.value;
     }
     if (c.mode == BenchMode::kEagerChecked) f << ", \"checked_cost\": " << rows[i].checked_cost;
     f << "}"
@@ -254,13 +253,15 @@ void print_row(const Row& row) {
 
 int run(int argc, char** argv) {
   std::string json_path = "bench.json", markdown_path = "bench.md", filter, only;
-  bool quick = false, ceilings_wanted = true, concurrent_tiles = true;
-  BenchCase planner_flags;  // only kPlannerFlags' fields are used
-  const auto count = [](const char* text, int least) {
+  bool quick = false, ceilings_wanted = true, concurrent_tiles = true, list_only = false;
+  BenchCase flagged;  // only its planner flags' values are used
+  const std::vector<PlannerFlag> flags = planner_flags(flagged);
+  const auto count = [](const char* text, const PlannerFlag& flag) {
     char* end = nullptr;
     const long value = std::strtol(text, &end, 10);
-    if (end == text || *end != '\0' || value < least || value > 1 << 30) {
-      std::fprintf(stderr, "mladec_bench: expected a count >= %d, got '%s'\n", least, text);
+    if (end == text || *end != '\0' || value < flag.least || value > flag.most) {
+      std::fprintf(stderr, "mladec_bench: %s expects a count in [%d, %d], got '%s'\n",
+                   flag.flag.c_str(), flag.least, flag.most, text);
       std::exit(2);
     }
     return int(value);
@@ -274,36 +275,42 @@ int run(int argc, char** argv) {
     else if (arg == "--quick") quick = true;
     else if (arg == "--no-ceilings") ceilings_wanted = false;
     else if (arg == "--sequential-tiles") concurrent_tiles = false;
-    else if (const PlannerFlag* flag = std::find_if(
-                 std::begin(kPlannerFlags), std::end(kPlannerFlags),
-                 [&](const PlannerFlag& f) { return arg == f.flag; });
-             flag != std::end(kPlannerFlags) && i + 1 < argc) {
-      planner_flags.*flag->field = count(argv[++i], flag->least);
+    else if (arg == "--list") list_only = true;
+    else if (const auto flag = std::find_if(flags.begin(), flags.end(),
+                                            [&](const PlannerFlag& f) { return arg == f.flag; });
+             flag != flags.end() && i + 1 < argc) {
+      *flag->value = count(argv[++i], *flag);
     } else {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
                            "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
-                           "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles]");
-      for (const PlannerFlag& flag : kPlannerFlags) {
-        std::fprintf(stderr, " [%s %s]", flag.flag, flag.value);
+                           "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] [--list]");
+      for (const PlannerFlag& flag : flags) {
+        std::fprintf(stderr, " [%s %s]", flag.flag.c_str(), flag.placeholder);
       }
       std::fprintf(stderr, "\n");
       return 2;
     }
   }
-  // Profiling runs skip the ceilings: their kernels would only slow ncu down.
-  const Ceilings ceilings = ceilings_wanted ? measure_ceilings() : Ceilings{};
-  std::printf("ceilings: copy %.2f TB/s, bf16 GEMM %.0f TFLOPS\n",
-              ceilings.copy_bytes_per_s * 1e-12, ceilings.gemm_flops_per_s * 1e-12);
   std::vector<BenchCase> cases;
   int index = 0;
   for (BenchCase c : all_cases()) {
     c.concurrent_tiles = concurrent_tiles;
-    for (const PlannerFlag& flag : kPlannerFlags) c.*flag.field = planner_flags.*flag.field;
+    c.workers = flagged.workers;
+    c.fixed_chunk_tokens = flagged.fixed_chunk_tokens;
+    c.config_knobs = flagged.config_knobs;
     if (!filter.empty() && c.group != filter) continue;
     if (!only.empty() && case_name(c).find(only) == std::string::npos) continue;
     if (quick && index++ % 4 != 0) continue;
     cases.push_back(c);
   }
+  if (list_only) {  // the selection's names, nothing run (no GPU needed)
+    for (const BenchCase& c : cases) std::printf("%s %s\n", c.group.c_str(), case_name(c).c_str());
+    return 0;
+  }
+  // Profiling runs skip the ceilings: their kernels would only slow ncu down.
+  const Ceilings ceilings = ceilings_wanted ? measure_ceilings() : Ceilings{};
+  std::printf("ceilings: copy %.2f TB/s, bf16 GEMM %.0f TFLOPS\n",
+              ceilings.copy_bytes_per_s * 1e-12, ceilings.gemm_flops_per_s * 1e-12);
   std::vector<Row> rows;
   for (size_t i = 0; i < cases.size(); ++i) {
     const BenchCase& c = cases[i];

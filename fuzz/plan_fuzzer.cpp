@@ -26,6 +26,7 @@
 #include "mladec/config.h"
 #include "mladec/error.h"
 #include "mladec/plan.h"
+#include "src/core/config_knobs.h"
 
 namespace {
 
@@ -119,12 +120,15 @@ KernelConfig read_config(Input& in, KernelConfig config) {
   if (in.byte() < 224) return config;  // usually select_config's own
   config.tile_rows = int(in.pick(1, 128, 1024, {0, -1, 1024, 1025}));
   config.split_align_tokens = int(in.pick(1, 64, 1 << 16, {0, -8, 1 << 20}));
-  config.split_overhead_tokens = int(in.pick(1, 64, 1 << 16, {0, 1 << 20}));
-  config.min_worker_share_tokens =
-      int(in.pick(1, 512, 1 << 20, {0, kInt32Max}));
-  config.small_step_share_tokens = int(in.pick(1, 512, 1 << 20, {0, kInt32Max}));
-  config.small_step_workers_percent = int(in.pick(1, 100, 100, {0, 101, -1}));
-  config.block_cut_share_tokens = int(in.pick(0, 256, 1 << 20, {-1, kInt32Max}));
+  // Each planner knob (src/core/config_knobs.h): mostly in its range, at
+  // times just outside it or at the int limit.
+  for (const detail::ConfigKnob& knob : detail::kConfigKnobs) {
+    const int64_t typical = knob.most < 512 ? knob.most : 512;
+    const int64_t wide = knob.most < (1 << 20) ? knob.most : (1 << 20);
+    config.*knob.field = int(in.pick(knob.least, typical, wide,
+                                     {knob.least - 1, knob.most == kInt32Max ? kInt32Max
+                                                                             : knob.most + 1}));
+  }
   config.fixed_chunk_tokens = int(in.pick(1, 4096, 1 << 20, {0, -64}));
   return config;
 }

@@ -7,6 +7,7 @@
 // plan from being written, not only to be reported by validate_problem.
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -17,6 +18,7 @@
 #include "mladec/plan.h"
 #include "mladec/random_inputs.h"
 #include "mladec/reference.h"
+#include "src/core/config_knobs.h"
 #include "tests/support/error_match.h"
 
 namespace mladec::test {
@@ -256,22 +258,26 @@ TEST_F(HostBadInputs, WorkersAboveMax) {
   EXPECT_TRUE(plan_refused(ErrorCode::kBadWorkers, {"workers", "got 65537"}));
 }
 
-// Each planner knob out of its range: refused with its name and value, the
-// other fields as select_config() made them.
+// Each config field out of its range: refused with its name and value, the
+// other fields as select_config() made them. The planner knobs
+// (src/core/config_knobs.h) one below their least and one above their most.
 TEST_F(HostBadInputs, ConfigFieldsOutOfRange) {
   struct BadField {
     int KernelConfig::*field;
     int value;
     const char* name;
   };
-  const BadField bad_fields[] = {
+  std::vector<BadField> bad_fields = {
       {&KernelConfig::tile_rows, 0, "tile_rows"},
+      {&KernelConfig::tile_rows, 1025, "tile_rows"},
+      {&KernelConfig::kv_block_tokens, 0, "kv_block_tokens"},
       {&KernelConfig::split_align_tokens, 0, "split_align_tokens"},
-      {&KernelConfig::small_step_share_tokens, 0, "small_step_share_tokens"},
-      {&KernelConfig::small_step_workers_percent, 0, "small_step_workers_percent"},
-      {&KernelConfig::small_step_workers_percent, 101, "small_step_workers_percent"},
-      {&KernelConfig::block_cut_share_tokens, -1, "block_cut_share_tokens"},
+      {&KernelConfig::fixed_chunk_tokens, 0, "fixed_chunk_tokens"},
   };
+  for (const detail::ConfigKnob& knob : detail::kConfigKnobs) {
+    bad_fields.push_back({knob.field, knob.least - 1, knob.name});
+    if (knob.most != INT_MAX) bad_fields.push_back({knob.field, knob.most + 1, knob.name});
+  }
   const KernelConfig good = config_;
   for (const BadField& bad : bad_fields) {
     config_ = good;

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "mladec/plan.h"
+#include "src/core/config_knobs.h"
 #include "tools/commands.h"
 #include "tools/problem_flags.h"
 
@@ -14,17 +15,23 @@ namespace {
 constexpr ProblemDefaults kDefaults{8, 128, 1, 64, 4096};
 
 std::string usage() {
-  return "usage: mladec plan [problem flags] [--workers W] [--block-cut-share T] "
-         "[--summary]\n"
-         "Plans a decode step on the host (make_plan), checks it "
-         "(validate_plan) and prints\neach worker's pieces and the balance "
-         "(max worker cost / mean).\n\n" +
-         problem_flags_help(kDefaults, false) +
-         "  --workers W        persistent workers (default " +
-         std::to_string(kDefaultWorkers) + ", an H200's SMs)\n"
-         "  --block-cut-share T  KernelConfig::block_cut_share_tokens instead of\n"
-         "                     select_config()'s (0: cuts on split_align only)\n"
-         "  --summary          print the summary only, not every worker\n";
+  std::string text =
+      "usage: mladec plan [problem flags] [--workers W] [planner knobs] [--summary]\n"
+      "Plans a decode step on the host (make_plan), checks it "
+      "(validate_plan) and prints\neach worker's pieces and the balance "
+      "(max worker cost / mean).\n\n" +
+      problem_flags_help(kDefaults, false) +
+      "  --workers W        persistent workers (default " + std::to_string(kDefaultWorkers) +
+      ", an H200's SMs)\n"
+      "  --summary          print the summary only, not every worker\n"
+      "planner knobs: each sets a KernelConfig field instead of select_config()'s\n"
+      "(the benchmark's flags of the same names):\n";
+  for (const detail::ConfigKnob& knob : detail::kConfigKnobs) {
+    const std::string flag = "--" + std::string(knob.flag) + " " + knob.placeholder;
+    text += "  " + flag + std::string(flag.size() < 19 ? 19 - flag.size() : 1, ' ') + knob.name +
+            "\n";
+  }
+  return text;
 }
 
 void print_workers(const HostPlan& plan, const PlanBalance& balance) {
@@ -55,14 +62,13 @@ void print_workers(const HostPlan& plan, const PlanBalance& balance) {
 void print_summary(const HostPlan& plan, const PlanBalance& balance) {
   const KernelConfig& c = plan.config;
   const PlanHeader& h = plan.header();
-  std::printf("config: tile_rows %d, kv_block %d, split_align %d, "
-              "split_overhead %d, split_cost %d, min_worker_share %d, "
-              "small_step_share %d, small_step_workers %d%%, block_cut_share %d, "
-              "fixed_chunk %d\n",
-              c.tile_rows, c.kv_block_tokens, c.split_align_tokens,
-              c.split_overhead_tokens, c.split_cost_tokens, c.min_worker_share_tokens,
-              c.small_step_share_tokens, c.small_step_workers_percent,
-              c.block_cut_share_tokens, c.fixed_chunk_tokens);
+  std::printf("config: tile_rows %d, kv_block_tokens %d, split_align_tokens %d, "
+              "fixed_chunk_tokens %d",
+              c.tile_rows, c.kv_block_tokens, c.split_align_tokens, c.fixed_chunk_tokens);
+  for (const detail::ConfigKnob& knob : detail::kConfigKnobs) {
+    std::printf(", %s %d", knob.name, c.*knob.field);
+  }
+  std::printf("\n");
   std::printf("plan: %d workers, %d units, %d pieces, %d split slots, %d "
               "combined units; plan buffer %zu bytes, workspace %zu bytes\n",
               h.workers, h.num_units, h.num_pieces, h.num_split_slots,
@@ -85,7 +91,11 @@ int run(Args& args) {
   const ProblemFlags flags = take_problem_flags(args, kDefaults, false);
   const int workers =
       int(args.take_int("workers", kDefaultWorkers, 1, INT32_MAX));
-  const int block_cut_share = int(args.take_int("block-cut-share", -1, 0, INT32_MAX));
+  int knobs[detail::kConfigKnobCount];  // -1: select_config()'s
+  for (int k = 0; k < detail::kConfigKnobCount; ++k) {
+    const detail::ConfigKnob& knob = detail::kConfigKnobs[k];
+    knobs[k] = int(args.take_int(knob.flag, -1, knob.least, knob.most));
+  }
   const bool summary_only = args.take_switch("summary");
   args.finish();
 
@@ -95,7 +105,9 @@ int run(Args& args) {
       lengths.seqlens.data(),
       problem.ragged_q ? lengths.qo_indptr.data() : nullptr};
   KernelConfig config = select_config(problem);
-  if (block_cut_share >= 0) config.block_cut_share_tokens = block_cut_share;
+  for (int k = 0; k < detail::kConfigKnobCount; ++k) {
+    if (knobs[k] >= 0) config.*detail::kConfigKnobs[k].field = knobs[k];
+  }
   const HostPlan plan = make_host_plan(problem, config, workers, request_lengths);
   validate_plan(problem, config, plan.layout, request_lengths,
                 plan.buffer.data());

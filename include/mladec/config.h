@@ -6,7 +6,10 @@ namespace mladec {
 
 // The single description of how a problem is run. select_config() is the only
 // place it is derived; the planner, plan_layout() and the kernel launch all
-// take this value instead of re-deriving anything from the head count.
+// take this value instead of re-deriving anything from the head count. Its
+// integer planner knobs are also listed in src/core/config_knobs.h, which
+// gives each its valid range, Python attribute and A/B flag: a new knob
+// goes there too.
 struct KernelConfig {
   int tile_rows = 64;               // query rows per tile: 64 (wgmma M), or 16 / 32
                                     // when h_q*max_q_len fits (wgmma N, transposed;

@@ -12,6 +12,7 @@
 #include "mladec/config.h"
 #include "mladec/plan.h"
 #include "python/src/bindings.h"
+#include "src/core/config_knobs.h"
 #include "src/core/require.h"
 
 namespace nb = nanobind;
@@ -123,17 +124,16 @@ and less accurate (KernelConfig.fp8_compute says whether it runs).)")
                    "Bytes of one KV cache token in kv_dtype.")
       .def("__repr__", &describe);
 
-  nb::class_<KernelConfig>(m, "KernelConfig",
-                           "How a problem is run; select_config() derives it.")
-      .def_ro("tile_rows", &KernelConfig::tile_rows)
+  auto config_class =
+      nb::class_<KernelConfig>(m, "KernelConfig",
+                               "How a problem is run; select_config() derives it.");
+  // The planner knobs, each under its field's name (src/core/config_knobs.h).
+  for (const detail::ConfigKnob& knob : detail::kConfigKnobs) {
+    config_class.def_ro(knob.name, knob.field);
+  }
+  config_class.def_ro("tile_rows", &KernelConfig::tile_rows)
       .def_ro("kv_block_tokens", &KernelConfig::kv_block_tokens)
       .def_ro("split_align_tokens", &KernelConfig::split_align_tokens)
-      .def_ro("split_overhead_tokens", &KernelConfig::split_overhead_tokens)
-      .def_ro("split_cost_tokens", &KernelConfig::split_cost_tokens)
-      .def_ro("min_worker_share_tokens", &KernelConfig::min_worker_share_tokens)
-      .def_ro("small_step_share_tokens", &KernelConfig::small_step_share_tokens)
-      .def_ro("small_step_workers_percent", &KernelConfig::small_step_workers_percent)
-      .def_ro("block_cut_share_tokens", &KernelConfig::block_cut_share_tokens)
       .def_ro("fixed_chunk_tokens", &KernelConfig::fixed_chunk_tokens)
       .def_ro("concurrent_tiles", &KernelConfig::concurrent_tiles)
       .def_ro("fp8_compute", &KernelConfig::fp8_compute,

@@ -2,6 +2,7 @@
 
 #include "mladec/constants.h"
 #include "mladec/plan.h"
+#include "src/core/config_knobs.h"
 #include "src/core/require.h"
 
 namespace mladec {
@@ -30,19 +31,16 @@ void validate_config(const KernelConfig& c) {
           "kv_block_tokens must be >= 1, got ", c.kv_block_tokens);
   require(c.split_align_tokens >= 1, ErrorCode::kBadConfig,
           "split_align_tokens must be >= 1, got ", c.split_align_tokens);
-  require(c.split_overhead_tokens >= 1, ErrorCode::kBadConfig,
-          "split_overhead_tokens must be >= 1, got ", c.split_overhead_tokens);
-  require(c.split_cost_tokens >= 0, ErrorCode::kBadConfig,
-          "split_cost_tokens must be >= 0, got ", c.split_cost_tokens);
-  require(c.min_worker_share_tokens >= 1, ErrorCode::kBadConfig,
-          "min_worker_share_tokens must be >= 1, got ", c.min_worker_share_tokens);
-  require(c.small_step_share_tokens >= 1, ErrorCode::kBadConfig,
-          "small_step_share_tokens must be >= 1, got ", c.small_step_share_tokens);
-  require(c.small_step_workers_percent >= 1 && c.small_step_workers_percent <= 100,
-          ErrorCode::kBadConfig, "small_step_workers_percent must be in [1, 100], got ",
-          c.small_step_workers_percent);
-  require(c.block_cut_share_tokens >= 0, ErrorCode::kBadConfig,
-          "block_cut_share_tokens must be >= 0, got ", c.block_cut_share_tokens);
+  for (const detail::ConfigKnob& knob : detail::kConfigKnobs) {
+    const int value = c.*knob.field;
+    if (knob.most == INT_MAX) {
+      require(value >= knob.least, ErrorCode::kBadConfig, knob.name, " must be >= ",
+              knob.least, ", got ", value);
+    } else {
+      require(value >= knob.least && value <= knob.most, ErrorCode::kBadConfig, knob.name,
+              " must be in [", knob.least, ", ", knob.most, "], got ", value);
+    }
+  }
   require(c.fixed_chunk_tokens >= 1, ErrorCode::kBadConfig,
           "fixed_chunk_tokens must be >= 1, got ", c.fixed_chunk_tokens);
 }
