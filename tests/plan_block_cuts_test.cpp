@@ -43,12 +43,12 @@ TEST(PlanBlockCuts, SixtyFourTokenSharesTakeWholeBlocks) {
   const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
   validate_plan(c.problem, config, plan.layout, c.lengths(), plan.buffer.data());
   EXPECT_TRUE(cuts_on(plan, kBlock));
-  EXPECT_EQ(max_worker_blocks(plan, kBlock), 1);
-  EXPECT_EQ(total_piece_blocks(plan, kBlock), 4096 / kBlock);
+  EXPECT_EQ(max_worker_blocks(plan), 1);
+  EXPECT_EQ(total_piece_blocks(plan), 4096 / kBlock);
   const HostPlan before =
       make_host_plan(c.problem, without_block_cuts(config), kWorkers, c.lengths());
   EXPECT_FALSE(cuts_on(before, kBlock));
-  EXPECT_EQ(max_worker_blocks(before, kBlock), 2);
+  EXPECT_EQ(max_worker_blocks(before), 2);
 }
 
 TEST(PlanBlockCuts, ThirtyTwoTokenSharesCutOnHalfBlocks) {
@@ -62,7 +62,7 @@ TEST(PlanBlockCuts, ThirtyTwoTokenSharesCutOnHalfBlocks) {
   const HostPlan before =
       make_host_plan(c.problem, without_block_cuts(config), kWorkers, c.lengths());
   EXPECT_FALSE(cuts_on(before, kBlock / 2));
-  EXPECT_LT(total_piece_blocks(plan, kBlock), total_piece_blocks(before, kBlock));
+  EXPECT_LT(total_piece_blocks(plan), total_piece_blocks(before));
 }
 
 // Every shape and worker count: the plan is valid; where the rule changes
@@ -75,9 +75,9 @@ TEST(PlanBlockCuts, SweepOfShapes) {
   for_each_swept_shape(without_block_cuts, [&](const SweptShape& s) {
     const HostPlan& before = s.variant;
     std::ostringstream shape;
-    shape << s.describe() << ": max blocks per worker " << max_worker_blocks(s.plan, kBlock)
-          << " (" << max_worker_blocks(before, kBlock) << " without), blocks "
-          << total_piece_blocks(s.plan, kBlock) << " (" << total_piece_blocks(before, kBlock)
+    shape << s.describe() << ": max blocks per worker " << max_worker_blocks(s.plan)
+          << " (" << max_worker_blocks(before) << " without), blocks "
+          << total_piece_blocks(s.plan) << " (" << total_piece_blocks(before)
           << ")";
     // The planner's cost line: every unit's 8-rounded tokens plus an
     // overhead; no plan uses more than `workers` workers.
@@ -93,8 +93,8 @@ TEST(PlanBlockCuts, SweepOfShapes) {
       ++large_unchanged;
     } else if (s.plan.buffer != before.buffer) {
       ++changed;
-      if (max_worker_blocks(s.plan, kBlock) > max_worker_blocks(before, kBlock) ||
-          total_piece_blocks(s.plan, kBlock) >= total_piece_blocks(before, kBlock)) {
+      if (max_worker_blocks(s.plan) > max_worker_blocks(before) ||
+          total_piece_blocks(s.plan) >= total_piece_blocks(before)) {
         failures << shape.str();
       }
     }

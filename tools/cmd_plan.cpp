@@ -85,6 +85,11 @@ void print_summary(const HostPlan& plan, const PlanBalance& balance) {
               double(total) / cost.size(),
               static_cast<long long>(*std::max_element(cost.begin(), cost.end())),
               static_cast<long long>(idle));
+  const std::vector<int64_t>& blocks = balance.worker_blocks;
+  std::printf("blocks: the busiest worker walks %lld KV blocks of %d tokens, all workers %lld\n",
+              static_cast<long long>(*std::max_element(blocks.begin(), blocks.end())),
+              c.kv_block_tokens,
+              static_cast<long long>(std::accumulate(blocks.begin(), blocks.end(), int64_t(0))));
 }
 
 int run(Args& args) {

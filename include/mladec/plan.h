@@ -150,10 +150,14 @@ HostPlan make_host_plan(const DecodeProblem& problem, const KernelConfig& config
                         int workers, RequestLengths lengths);
 
 // Planner cost of each worker (KV tokens + overhead per piece) and the
-// max / mean ratio the Balanced policy keeps close to 1.
+// max / mean ratio the Balanced policy keeps close to 1; and the KV blocks
+// (kv_block_tokens) each worker's pieces walk. The kernel runs every block a
+// piece has a token in whole, so the busiest worker's blocks bound a short
+// step (bench/NOTES.md v67).
 struct PlanBalance {
   std::vector<int64_t> worker_cost;
   double max_over_mean = 0.0;
+  std::vector<int64_t> worker_blocks;
 };
 PlanBalance plan_balance(const KernelConfig& config, const HostPlan& plan);
 

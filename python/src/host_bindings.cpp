@@ -105,9 +105,13 @@ nb::tuple reference(const DecodeProblem& problem, const Array& q, const Array& k
 
 void bind_host(nb::module_& m) {
   nb::class_<PlanBalance>(m, "PlanBalance",
-                          "Planner cost per worker and max / mean (1.0 is perfect).")
+                          "Planner cost per worker and max / mean (1.0 is perfect), and the "
+                          "KV blocks each worker walks.")
       .def_ro("worker_cost", &PlanBalance::worker_cost)
-      .def_ro("max_over_mean", &PlanBalance::max_over_mean);
+      .def_ro("max_over_mean", &PlanBalance::max_over_mean)
+      .def_ro("worker_blocks", &PlanBalance::worker_blocks,
+              "KV blocks (kv_block_tokens) each worker's pieces walk: a piece pays for every "
+              "block it has a token in.");
 
   nb::class_<HostPlan>(m, "HostPlan", R"(A plan in host memory with its config and layout.
 

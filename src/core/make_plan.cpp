@@ -171,13 +171,19 @@ PlanBalance plan_balance(const KernelConfig& config, const HostPlan& plan) {
   PlanBalance balance;
   const int workers = plan.layout.workers;
   balance.worker_cost.assign(workers, 0);
+  balance.worker_blocks.assign(workers, 0);
   const int32_t* begin = plan.worker_piece_begin();
   const PlanPiece* pieces = plan.pieces();
+  const int block = config.kv_block_tokens;
   for (int w = 0; w < workers; ++w) {
     for (int i = begin[w]; i < begin[w + 1]; ++i) {
       int64_t tokens = pieces[i].kv_end - pieces[i].kv_begin;
       balance.worker_cost[w] += detail::piece_cost(
           config.split_align_tokens, config.split_overhead_tokens, tokens);
+      if (tokens > 0) {
+        balance.worker_blocks[w] +=
+            (pieces[i].kv_end - 1) / block - pieces[i].kv_begin / block + 1;
+      }
     }
   }
   int64_t total = std::accumulate(balance.worker_cost.begin(),

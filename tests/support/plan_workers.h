@@ -1,5 +1,6 @@
 #pragma once
 #include <algorithm>
+#include <numeric>
 #include <vector>
 
 #include "mladec/plan.h"
@@ -13,30 +14,15 @@ inline int busy_workers(const HostPlan& plan) {
   return int(std::count_if(cost.begin(), cost.end(), [](int64_t c) { return c > 0; }));
 }
 
-// KV blocks of `block` tokens a piece walks: every block it has a token in.
-inline int64_t piece_blocks(const PlanPiece& piece, int block) {
-  return piece.kv_end > piece.kv_begin
-             ? (piece.kv_end - 1) / block - piece.kv_begin / block + 1
-             : 0;
+// The most KV blocks one worker walks, and all workers' blocks together
+// (plan_balance's worker_blocks).
+inline int64_t max_worker_blocks(const HostPlan& plan) {
+  const std::vector<int64_t> blocks = plan_balance(plan.config, plan).worker_blocks;
+  return *std::max_element(blocks.begin(), blocks.end());
 }
-
-// The most blocks one worker walks, and all workers' blocks together.
-inline int64_t max_worker_blocks(const HostPlan& plan, int block) {
-  int64_t most = 0;
-  const int32_t* begin = plan.worker_piece_begin();
-  for (int w = 0; w < plan.layout.workers; ++w) {
-    int64_t blocks = 0;
-    for (int i = begin[w]; i < begin[w + 1]; ++i) blocks += piece_blocks(plan.pieces()[i], block);
-    most = std::max(most, blocks);
-  }
-  return most;
-}
-inline int64_t total_piece_blocks(const HostPlan& plan, int block) {
-  int64_t blocks = 0;
-  for (int i = 0; i < plan.header().num_pieces; ++i) {
-    blocks += piece_blocks(plan.pieces()[i], block);
-  }
-  return blocks;
+inline int64_t total_piece_blocks(const HostPlan& plan) {
+  const std::vector<int64_t> blocks = plan_balance(plan.config, plan).worker_blocks;
+  return std::accumulate(blocks.begin(), blocks.end(), int64_t(0));
 }
 
 }  // namespace mladec::test
