@@ -60,9 +60,7 @@ class PreparedCase {
     }
     config_ = select_config(problem_);
     config_.concurrent_tiles = config_.concurrent_tiles && c.concurrent_tiles;
-    for (int k = 0; k < detail::kConfigKnobCount; ++k) {  // a negative override keeps it
-      if (c.config_knobs[k] >= 0) config_.*detail::kConfigKnobs[k].field = c.config_knobs[k];
-    }
+    detail::apply_config_knobs(c.config_knobs, config_);
     layout_ = plan_layout(problem_, config_, c.workers > 0 ? c.workers : device_worker_count());
 
     const size_t pool_bytes = size_t(problem_.num_pages) * c.page_size * token_bytes;

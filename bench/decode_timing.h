@@ -1,5 +1,4 @@
 #pragma once
-#include <array>
 #include <string>
 
 #include "mladec/problem.h"
@@ -35,11 +34,7 @@ struct BenchCase {
   // The planner knobs (src/core/config_knobs.h) instead of
   // select_config()'s, in kConfigKnobs' order (bench flags --split-cost,
   // --min-share, ...; -1: keep).
-  std::array<int, detail::kConfigKnobCount> config_knobs = [] {
-    std::array<int, detail::kConfigKnobCount> keep{};
-    keep.fill(-1);
-    return keep;
-  }();
+  detail::ConfigKnobValues config_knobs = detail::unset_config_knobs();
   // DecodeProblem::fp8_compute (the opt-in e4m3-product mode).
   bool fp8_compute = false;
 };

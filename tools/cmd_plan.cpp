@@ -96,7 +96,7 @@ int run(Args& args) {
   const ProblemFlags flags = take_problem_flags(args, kDefaults, false);
   const int workers =
       int(args.take_int("workers", kDefaultWorkers, 1, INT32_MAX));
-  int knobs[detail::kConfigKnobCount];  // -1: select_config()'s
+  detail::ConfigKnobValues knobs = detail::unset_config_knobs();
   for (int k = 0; k < detail::kConfigKnobCount; ++k) {
     const detail::ConfigKnob& knob = detail::kConfigKnobs[k];
     knobs[k] = int(args.take_int(knob.flag, -1, knob.least, knob.most));
@@ -110,9 +110,7 @@ int run(Args& args) {
       lengths.seqlens.data(),
       problem.ragged_q ? lengths.qo_indptr.data() : nullptr};
   KernelConfig config = select_config(problem);
-  for (int k = 0; k < detail::kConfigKnobCount; ++k) {
-    if (knobs[k] >= 0) config.*detail::kConfigKnobs[k].field = knobs[k];
-  }
+  detail::apply_config_knobs(knobs, config);
   const HostPlan plan = make_host_plan(problem, config, workers, request_lengths);
   validate_plan(problem, config, plan.layout, request_lengths,
                 plan.buffer.data());

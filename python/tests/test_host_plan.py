@@ -35,8 +35,8 @@ def test_balanced_plans_even_out_a_large_batch():
     balance = plan.balance()
     assert len(balance.worker_cost) == 132
     assert balance.max_over_mean < 1.1
-    # Every token's block is walked at least once, and each worker walks at
-    # least the blocks its own tokens fill.
+    # Every block with a token of a unit (two 64-row units per request) is
+    # walked at least once.
     blocks = np.array(balance.worker_blocks)
     assert len(blocks) == 132
     assert blocks.sum() >= 2 * sum((int(n) + 63) // 64 for n in seqlens)  # 2 tiles per request

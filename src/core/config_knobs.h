@@ -4,6 +4,7 @@
 // overrides it in the benchmark's and `mladec plan`'s A/Bs, and its valid
 // range (plan_layout's validation). A new knob added here is validated,
 // bound in Python, fuzzed and exposed as those flags.
+#include <array>
 #include <climits>
 #include <iterator>
 
@@ -33,5 +34,19 @@ inline constexpr ConfigKnob kConfigKnobs[] = {
      INT_MAX},
 };
 inline constexpr int kConfigKnobCount = int(std::size(kConfigKnobs));
+
+// Values for the knobs in kConfigKnobs' order (the A/B flags); a negative
+// one keeps the config's own.
+using ConfigKnobValues = std::array<int, kConfigKnobCount>;
+inline ConfigKnobValues unset_config_knobs() {
+  ConfigKnobValues values;
+  values.fill(-1);
+  return values;
+}
+inline void apply_config_knobs(const ConfigKnobValues& values, KernelConfig& config) {
+  for (int k = 0; k < kConfigKnobCount; ++k) {
+    if (values[k] >= 0) config.*kConfigKnobs[k].field = values[k];
+  }
+}
 
 }  // namespace mladec::detail

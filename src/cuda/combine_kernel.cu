@@ -47,6 +47,7 @@ constexpr int kWarps = 8;  // per CTA, both forms
 // (bench/NOTES.md v65). With this bound (session 21) the gains held, and
 // 4×1024 h_q 128 lost 1.5 µs in one round (v66).
 constexpr int64_t kQuarterRowsMaxRows = 512;
+constexpr int kQuarterRowWarps = 4;
 constexpr int kChunkColumns = 128;  // 4 per lane
 constexpr int kChunksPerRow = kLatentDim / kChunkColumns;
 // The chunk form is chosen while its grid stays within one wave: this many
@@ -331,7 +332,8 @@ bool combine_by_chunks(const PlanLayout& layout) {
 }
 
 int combine_row_warps(const PlanLayout& layout) {
-  return int64_t(layout.max_combine) * layout.slot_rows <= kQuarterRowsMaxRows ? 4 : 1;
+  return int64_t(layout.max_combine) * layout.slot_rows <= kQuarterRowsMaxRows ? kQuarterRowWarps
+                                                                                : 1;
 }
 
 void launch_combine(const DecodeParams& params, const PlanLayout& layout,
@@ -345,7 +347,8 @@ void launch_combine(const DecodeParams& params, const PlanLayout& layout,
   }
   const int warps_per_row = combine_row_warps(layout);
   const int row_blocks = (layout.slot_rows * warps_per_row + kWarps - 1) / kWarps;
-  launch_dependent(warps_per_row == 4 ? combine_rows_kernel<4> : combine_rows_kernel<1>,
+  launch_dependent(warps_per_row == kQuarterRowWarps ? combine_rows_kernel<kQuarterRowWarps>
+                                                     : combine_rows_kernel<1>,
                    dim3(layout.max_combine * row_blocks), dim3(kWarps * 32), 0, stream,
                    "combine_rows_kernel launch", params, row_blocks);
 }
