@@ -48,6 +48,21 @@ TEST(PlanSmallSteps, NeverMoreThanHalfTheWorkers) {
   EXPECT_LE(busy_workers(plan), kWorkers / 2);
 }
 
+TEST(PlanSmallSteps, EveryWorkerWalksOneBlock) {
+  // Cut on the tokens alone, 66 workers over 32 blocks (1×1024 h_q 128: two
+  // 64-row units) or 64 (4×1024 h_q 16) give every busy worker one block
+  // (half blocks at h_q 128); on the cost line, the workers placed in an
+  // item's overhead went without, and others took two blocks.
+  for (const auto& [batch, heads] : {std::pair{1, 128}, std::pair{4, 16}}) {
+    const LengthsCase c = fixed_lengths_case(batch, heads, 1, 1024);
+    const KernelConfig config = select_config(c.problem);
+    const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
+    validate_plan(c.problem, config, plan.layout, c.lengths(), plan.buffer.data());
+    EXPECT_EQ(max_worker_blocks(plan), 1) << batch << "x1024 h_q " << heads;
+    EXPECT_EQ(busy_workers(plan), 64) << batch << "x1024 h_q " << heads;
+  }
+}
+
 TEST(PlanSmallSteps, TheCapIsTheConfigs) {
   // The same step with the cap at all the workers and at a quarter of them.
   const LengthsCase c = fixed_lengths_case(1, 16, 1, 4096);

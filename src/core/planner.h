@@ -210,6 +210,24 @@ MLADEC_HD int64_t cut_alignment(const PlannerParams& p, int64_t share) {
   return align > p.split_align ? align : p.split_align;
 }
 
+// A cut `into` tokens into `item` (negative: inside its overhead), moved to
+// the nearest multiple of `align`: a cut at or before the item's first token
+// is its start, one at or past its last token the next item's start.
+MLADEC_HD void cut_in_item(int item, int64_t item_tokens, int64_t into, int64_t align,
+                           int32_t* cut) {
+  const int64_t aligned = (into + align / 2) / align * align;
+  if (aligned <= 0) {
+    cut[0] = item;
+    cut[1] = 0;
+  } else if (aligned >= item_tokens) {
+    cut[0] = item + 1;
+    cut[1] = 0;
+  } else {
+    cut[0] = item;
+    cut[1] = int32_t(aligned);
+  }
+}
+
 // Phase 4, per cut w in 0..workers: where worker w starts, as (item, token
 // offset into the item). Cut `workers` is the end of the line.
 MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
@@ -241,6 +259,31 @@ MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
     cut[1] = 0;
     return;
   }
+  if (p.fixed_chunk == 0 && fine > coarse) {
+    // A small step (its worker count is the small-step rule's): nearly every
+    // busy worker has one piece and pays its overhead whatever its tokens.
+    // The full overhead at each item's start left the workers placed in it
+    // without tokens (1×1024 h_q 128: 58 of 66 busy, some with two blocks),
+    // so here an item's start costs at most one share of tokens: enough
+    // that a cut just past an item's end still moves to it (one piece, not
+    // the end of one item and the start of the next).
+    const int64_t tokens = total - int64_t(num_items) * p.split_overhead;
+    int64_t overhead = tokens / workers < p.split_overhead ? tokens / workers : p.split_overhead;
+    overhead = overhead > 1 ? overhead : 1;
+    const auto line_before = [&](int i) {  // item i's start on this line
+      return v.item_cost_prefix[i] - int64_t(i) * (p.split_overhead - overhead);
+    };
+    const int64_t at = int64_t(w) * line_before(num_items) / workers;
+    int item = 0, past = num_items;  // line_before(item) <= at
+    while (past - item > 1) {
+      const int mid = (item + past) / 2;
+      if (line_before(mid) <= at) item = mid; else past = mid;
+    }
+    const ItemRange r = item_range(p, v, num_units, item);
+    cut_in_item(item, r.kv_end - r.kv_begin, at - line_before(item) - overhead,
+                cut_alignment(p, tokens / workers), cut);
+    return;
+  }
   int64_t position = int64_t(w) * total / workers;
   int item = upper_bound_index(v.item_cost_prefix, num_items, position);
   int64_t into = position - v.item_cost_prefix[item];
@@ -254,18 +297,8 @@ MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
   // further in, the item is split at the nearest cut_alignment boundary and
   // the worker pays the overhead of a second piece.
   const ItemRange r = item_range(p, v, num_units, item);
-  const int64_t align = cut_alignment(p, total / workers);
-  const int64_t aligned = (into - p.split_overhead + align / 2) / align * align;
-  if (into <= p.split_overhead || aligned <= 0) {
-    cut[0] = item;
-    cut[1] = 0;
-  } else if (aligned >= r.kv_end - r.kv_begin) {
-    cut[0] = item + 1;
-    cut[1] = 0;
-  } else {
-    cut[0] = item;
-    cut[1] = int32_t(aligned);
-  }
+  cut_in_item(item, r.kv_end - r.kv_begin, into - p.split_overhead,
+              cut_alignment(p, total / workers), cut);
 }
 
 // Visits the pieces of worker w in order: fn(item, begin, end) with offsets
