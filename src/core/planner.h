@@ -63,15 +63,22 @@ struct PlannerParams {
 
 MLADEC_HD int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// The last i in [0, n) with at(i) <= value, for a non-decreasing at(0..n)
+// whose at(0) <= value.
+template <typename At, typename T>
+MLADEC_HD int upper_bound_by(int n, const At& at, T value) {
+  int lo = 0, hi = n;  // invariant: at(lo) <= value, answer in [lo, hi)
+  while (hi - lo > 1) {
+    int mid = (lo + hi) / 2;
+    if (at(mid) <= value) lo = mid; else hi = mid;
+  }
+  return lo;
+}
+
 // Index of the last element <= value in a non-decreasing array[0..n].
 template <typename T>
 MLADEC_HD int upper_bound_index(const T* array, int n, T value) {
-  int lo = 0, hi = n;  // invariant: array[lo] <= value, answer in [lo, hi)
-  while (hi - lo > 1) {
-    int mid = (lo + hi) / 2;
-    if (array[mid] <= value) lo = mid; else hi = mid;
-  }
-  return lo;
+  return upper_bound_by(n, [array](int i) { return array[i]; }, value);
 }
 
 MLADEC_HD int request_q_len(const PlannerParams& p, int b) {
@@ -259,6 +266,10 @@ MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
     cut[1] = 0;
     return;
   }
+  // The cut line: each item costs its tokens plus `start_cost` for its
+  // start; worker w starts w/workers of the way along it.
+  int64_t start_cost = p.split_overhead;
+  int64_t share = total / workers;  // the share cut_alignment sees
   if (p.fixed_chunk == 0 && fine > coarse) {
     // A small step (its worker count is the small-step rule's): nearly every
     // busy worker has one piece and pays its overhead whatever its tokens.
@@ -267,38 +278,28 @@ MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
     // so here an item's start costs at most one share of tokens: enough
     // that a cut just past an item's end still moves to it (one piece, not
     // the end of one item and the start of the next).
-    const int64_t tokens = total - int64_t(num_items) * p.split_overhead;
-    int64_t overhead = tokens / workers < p.split_overhead ? tokens / workers : p.split_overhead;
-    overhead = overhead > 1 ? overhead : 1;
-    const auto line_before = [&](int i) {  // item i's start on this line
-      return v.item_cost_prefix[i] - int64_t(i) * (p.split_overhead - overhead);
-    };
-    const int64_t at = int64_t(w) * line_before(num_items) / workers;
-    int item = 0, past = num_items;  // line_before(item) <= at
-    while (past - item > 1) {
-      const int mid = (item + past) / 2;
-      if (line_before(mid) <= at) item = mid; else past = mid;
-    }
-    const ItemRange r = item_range(p, v, num_units, item);
-    cut_in_item(item, r.kv_end - r.kv_begin, at - line_before(item) - overhead,
-                cut_alignment(p, tokens / workers), cut);
-    return;
+    share = (total - int64_t(num_items) * p.split_overhead) / workers;
+    start_cost = share < start_cost ? share : start_cost;
+    start_cost = start_cost > 1 ? start_cost : 1;
   }
-  int64_t position = int64_t(w) * total / workers;
-  int item = upper_bound_index(v.item_cost_prefix, num_items, position);
-  int64_t into = position - v.item_cost_prefix[item];
-  int64_t item_cost = v.item_cost_prefix[item + 1] - v.item_cost_prefix[item];
+  const int64_t discount = p.split_overhead - start_cost;  // 0 but in small steps
+  const int64_t* prefix = v.item_cost_prefix;
+  const auto line_before = [prefix, discount](int i) {  // item i's start on the line
+    return prefix[i] - int64_t(i) * discount;
+  };
+  const int64_t position = int64_t(w) * line_before(num_items) / workers;
+  const int item = upper_bound_by(num_items, line_before, position);
+  const int64_t into = position - line_before(item);
   if (p.fixed_chunk != 0) {  // items are indivisible: nearest boundary
-    cut[0] = 2 * into < item_cost ? item : item + 1;
+    cut[0] = 2 * into < line_before(item + 1) - line_before(item) ? item : item + 1;
     cut[1] = 0;
     return;
   }
-  // Inside the overhead part of an item the cut moves to the item's start;
+  // Inside the start cost of an item the cut moves to the item's start;
   // further in, the item is split at the nearest cut_alignment boundary and
   // the worker pays the overhead of a second piece.
   const ItemRange r = item_range(p, v, num_units, item);
-  cut_in_item(item, r.kv_end - r.kv_begin, into - p.split_overhead,
-              cut_alignment(p, total / workers), cut);
+  cut_in_item(item, r.kv_end - r.kv_begin, into - start_cost, cut_alignment(p, share), cut);
 }
 
 // Visits the pieces of worker w in order: fn(item, begin, end) with offsets

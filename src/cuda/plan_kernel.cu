@@ -68,7 +68,9 @@ struct BlockExec {
   }
 };
 
-__global__ void __launch_bounds__(kPlannerThreads)
+// One CTA per grid, so at least one CTA per SM: without the minimum, ptxas
+// aimed for three CTAs of 512 threads per SM (40 registers) and spilled.
+__global__ void __launch_bounds__(kPlannerThreads, 1)
     plan_kernel(PlannerParams params, PlanView view) {
   // One block: the decode kernel, launched dependent, may take the other
   // SMs now and wait there for the plan.
