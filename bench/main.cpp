@@ -160,9 +160,13 @@ std::string today() {
 void write_json(const std::string& path, const std::string& header_json,
                 const Ceilings& ceilings, const std::vector<Row>& rows) {
   std::ofstream f(path);
+  // A run with --no-ceilings measured none: null, not 0.
+  const auto ceiling = [](double per_s) {
+    return per_s > 0 ? std::to_string(per_s * 1e-12) : std::string("null");
+  };
   f << "{\n" << header_json << "  \"ceilings\": {\"copy_tb_per_s\": "
-    << ceilings.copy_bytes_per_s * 1e-12 << ", \"gemm_bf16_tflops\": "
-    << ceilings.gemm_flops_per_s * 1e-12 << "},\n  \"cases\": [\n";
+    << ceiling(ceilings.copy_bytes_per_s) << ", \"gemm_bf16_tflops\": "
+    << ceiling(ceilings.gemm_flops_per_s) << "},\n  \"cases\": [\n";
   for (size_t i = 0; i < rows.size(); ++i) {
     const BenchCase& c = rows[i].c;
     const BenchResult& r = rows[i].r;
@@ -195,9 +199,15 @@ void write_json(const std::string& path, const std::string& header_json,
 void write_markdown(const std::string& path, const std::string& title,
                     const Ceilings& ceilings, const std::vector<Row>& rows) {
   std::ofstream f(path);
-  f << title << "\n\nCeilings measured in this run: device copy "
-    << ceilings.copy_bytes_per_s * 1e-12 << " TB/s, cuBLAS bf16 GEMM 8192³ "
-    << ceilings.gemm_flops_per_s * 1e-12 << " TFLOPS.\n\n"
+  const bool measured = ceilings.copy_bytes_per_s > 0 && ceilings.gemm_flops_per_s > 0;
+  f << title << "\n\n";
+  if (measured) {
+    f << "Ceilings measured in this run: device copy " << ceilings.copy_bytes_per_s * 1e-12
+      << " TB/s, cuBLAS bf16 GEMM 8192³ " << ceilings.gemm_flops_per_s * 1e-12 << " TFLOPS.\n\n";
+  } else {
+    f << "Ceilings not measured in this run (--no-ceilings): the % columns are empty.\n\n";
+  }
+  f
     << "Each time is one layer's decode step: the decode and combine kernels over a plan "
        "made once per case (a model step plans once for all its layers, as FlashMLA computes "
        "its tile-scheduler metadata once); graph mode replays back-to-back steps. The device "
@@ -211,12 +221,15 @@ void write_markdown(const std::string& path, const std::string& title,
     }
     const double tbps = row.r.bytes / row.r.us * 1e-6;
     const double tflops = row.r.flops / row.r.us * 1e-6;
+    const auto percent_of = [measured](double rate, double ceiling) {
+      return measured ? std::to_string(int(100 * rate / ceiling + 0.5)) + "%" : std::string("-");
+    };
     char line[512];
     std::snprintf(line, sizeof(line),
-                  "| %s | %.1f | %.2f | %.0f%% | %.0f | %.0f%% | %s | %s |\n",
+                  "| %s | %.1f | %.2f | %s | %.0f | %s | %s | %s |\n",
                   case_name(row.c).c_str(), row.r.us, tbps,
-                  100 * tbps * 1e12 / ceilings.copy_bytes_per_s, tflops,
-                  100 * tflops * 1e12 / ceilings.gemm_flops_per_s,
+                  percent_of(tbps * 1e12, ceilings.copy_bytes_per_s).c_str(), tflops,
+                  percent_of(tflops * 1e12, ceilings.gemm_flops_per_s).c_str(),
                   row.c.flashmla_us > 0 ? std::to_string(int(row.c.flashmla_us)).c_str() : "-",
                   row.c.flashmla_us > 0
                       ? (std::to_string(row.c.flashmla_us / row.r.us).substr(0, 4) + "×").c_str()

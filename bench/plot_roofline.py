@@ -25,6 +25,9 @@ def main(path, out_path):
         results = json.load(f)
     copy = results["ceilings"]["copy_tb_per_s"]  # TB/s
     gemm = results["ceilings"]["gemm_bf16_tflops"]
+    if not copy or not gemm:
+        sys.exit(f"{path}: no ceilings in this run (mladec_bench --no-ceilings); "
+                 "the roofline needs them")
     fig, ax = plt.subplots(figsize=(9, 6))
     ridge = gemm / copy
     ax.plot([1, ridge, 10000], [copy, gemm, gemm], "k-", lw=1,
