@@ -6,7 +6,8 @@
 #   here:       scripts/gpu-ab.sh --prepare COMMIT...   (git archive into ab/)
 #          or:  scripts/gpu-ab.sh --prepare-patched COMMIT NAME=PATCH[,PATCH...]...
 #               (ab/COMMIT, and ab/NAME: COMMIT with bench/candidates/PATCH.patch
-#               applied in order, e.g. both=tma-block-before-q-wait,combine-quarter-rows)
+#               applied in order, e.g. both=tma-block-before-q-wait,combine-quarter-rows;
+#               each patched tree's benchmark is built here too, AB_PREPARE_BUILD=0 skips it)
 #   the device: AB_ONLY='x8192 s_q=1|1x32768' BENCH_ARGS="--filter large" AB_CHECK=4 \
 #                 [AB_CHECK_TREES='c2'] [AB_RACECHECK=40] \
 #                 [AB_TREES='c1 c2'] [AB_FULL_CHECK=c1] [AB_PROFILE='case;case'] \
@@ -50,6 +51,21 @@ if [ "${1:-}" = --prepare-patched ]; then
       fi
     done
   done
+  # Each patched tree's benchmark is built and linked here first (~40 s a
+  # tree on two cores; AB_PREPARE_BUILD=0 skips it), so a patch that
+  # compiles but does not link fails before it costs device time (session
+  # 22 call 1 lost two of its four trees that way).
+  if [ "${AB_PREPARE_BUILD:-1}" != 0 ]; then
+    for spec in "$@"; do
+      name=${spec%%=*}
+      cmake -S "ab/$name" -B "/tmp/ab-prepare-$name" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+        -DMLADEC_BUILD_TESTS=OFF -DMLADEC_BUILD_TOOLS=OFF \
+        -DMLADEC_CUTLASS_DIR="${MLADEC_CUTLASS_DIR:-$PWD/.deps/cutlass/include}" >/dev/null &&
+        cmake --build "/tmp/ab-prepare-$name" --target mladec_bench >"/tmp/ab-prepare-$name.log" 2>&1 ||
+        { echo "gpu-ab: tree $name does not build: /tmp/ab-prepare-$name.log" >&2; exit 1; }
+      echo "built: $name"
+    done
+  fi
   echo "prepared: $(ls ab)"; exit 0
 fi
 OUT=${OUT:-$PWD/gpu-out}
@@ -97,7 +113,14 @@ timed=""
 for tree in $trees; do
   rc=$(cat "build-ab/$tree.rc" 2>/dev/null || echo 1)
   echo "build $tree rc=$rc"
-  [ "$rc" -eq 0 ] || continue
+  if [ "$rc" -ne 0 ]; then
+    # The first errors in the call's own output: a tree that does not build
+    # (session 22: a patch that compiled but did not link) is then plain
+    # without unpacking the archive.
+    grep -E 'error|multiple definition|undefined reference' "$RAW/build_$tree.log" \
+      "$RAW/configure_$tree.log" 2>/dev/null | head -5
+    continue
+  fi
   check_this=${AB_CHECK:+yes}
   if [ -n "${AB_CHECK_TREES:-}" ] && [[ " $AB_CHECK_TREES " != *" $tree "* ]]; then
     check_this=""
