@@ -1,6 +1,6 @@
 // Block cuts: while worker shares are below block_cut_share_tokens, Balanced
 // cuts fall on a power-of-two fraction of a KV block instead of on
-// split_align_tokens (KernelConfig; bench/NOTES.md v66), so that a piece
+// split_align_tokens (KernelConfig; bench/NOTES.md v67), so that a piece
 // does not pay for a block it only starts in; larger shares plan as before.
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ namespace mladec::test {
 namespace {
 
 constexpr int kWorkers = 132;  // an H200's SMs
-constexpr int kBlock = 64;     // KernelConfig::kv_block_tokens
+constexpr int kBlock = KernelConfig{}.kv_block_tokens;
 
 KernelConfig without_block_cuts(KernelConfig config) {
   config.block_cut_share_tokens = 0;
@@ -35,35 +35,34 @@ bool cuts_on(const HostPlan& plan, int align) {
   return true;
 }
 
-TEST(PlanBlockCuts, SixtyFourTokenSharesTakeWholeBlocks) {
-  // 1×4096 h_q 16 on 66 workers: shares of ~64 tokens. At 8-token cuts 51
-  // of its 64 pieces touched two blocks; on block cuts each is one block.
-  const LengthsCase c = fixed_lengths_case(1, 16, 1, 4096);
+// Plans `c` with select_config()'s config, on block cuts: every cut falls on
+// a block and the busiest worker walks `max_blocks`; and without them: some
+// cut does not, and it walks `max_blocks_without`. Returns the first plan.
+HostPlan expect_block_cuts(const LengthsCase& c, int64_t max_blocks,
+                           int64_t max_blocks_without) {
   const KernelConfig config = select_config(c.problem);
-  const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
+  HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
   validate_plan(c.problem, config, plan.layout, c.lengths(), plan.buffer.data());
   EXPECT_TRUE(cuts_on(plan, kBlock));
-  EXPECT_EQ(max_worker_blocks(plan), 1);
-  EXPECT_EQ(total_piece_blocks(plan), 4096 / kBlock);
+  EXPECT_EQ(max_worker_blocks(plan), max_blocks);
   const HostPlan before =
       make_host_plan(c.problem, without_block_cuts(config), kWorkers, c.lengths());
   EXPECT_FALSE(cuts_on(before, kBlock));
-  EXPECT_EQ(max_worker_blocks(before), 2);
+  EXPECT_EQ(max_worker_blocks(before), max_blocks_without);
+  return plan;
+}
+
+TEST(PlanBlockCuts, SixtyFourTokenSharesTakeWholeBlocks) {
+  // 1×4096 h_q 16 on 66 workers: shares of ~64 tokens. At 8-token cuts 51
+  // of its 64 pieces touched two blocks; on block cuts each is one block.
+  const HostPlan plan = expect_block_cuts(fixed_lengths_case(1, 16, 1, 4096), 1, 2);
+  EXPECT_EQ(total_piece_blocks(plan), 4096 / kBlock);
 }
 
 TEST(PlanBlockCuts, TwoBlockSharesCutOnBlocks) {
   // 1×4096 h_q 128: two 64-row units on 66 workers, ~129 tokens each. At
   // 8-token cuts the busiest worker walked three blocks; on block cuts two.
-  const LengthsCase c = fixed_lengths_case(1, 128, 1, 4096);
-  const KernelConfig config = select_config(c.problem);
-  const HostPlan plan = make_host_plan(c.problem, config, kWorkers, c.lengths());
-  validate_plan(c.problem, config, plan.layout, c.lengths(), plan.buffer.data());
-  EXPECT_TRUE(cuts_on(plan, kBlock));
-  EXPECT_EQ(max_worker_blocks(plan), 2);
-  const HostPlan before =
-      make_host_plan(c.problem, without_block_cuts(config), kWorkers, c.lengths());
-  EXPECT_FALSE(cuts_on(before, kBlock));
-  EXPECT_EQ(max_worker_blocks(before), 3);
+  expect_block_cuts(fixed_lengths_case(1, 128, 1, 4096), 2, 3);
 }
 
 // Every shape and worker count: the plan is valid; where the rule changes
