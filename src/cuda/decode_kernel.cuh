@@ -4,9 +4,10 @@
 //
 // Three warpgroups per CTA, one CTA per SM, walking the worker's plan pieces:
 //   WG0  producer: gathers Q tiles and 64-token KV blocks through the block
-//        table (any page size) into 128-byte-swizzled bf16 slabs — bf16 KV
-//        with 16-byte cp.async, fp8 KV through registers, dequantized
-//        (fp8_kv_tiles.cuh) — and signals mbarriers, two KV buffers deep;
+//        table (any page size) into 128-byte-swizzled 16-bit slabs — bf16 KV
+//        by TMA or 16-byte cp.async, fp8 KV through registers, dequantized
+//        (fp8_kv_tiles.cuh: e4m3 to f16, blockwise to bf16) — and signals
+//        mbarriers, two KV buffers deep;
 //        for e4m3 at 16 and 32 rows it stages the fp8 bytes as they are, four
 //        blocks deep (fp8_kv_tiles.cuh: stage_e4m3_rows).
 //   WG1, WG2  math: 64-row tiles on the seesaw schedule, the blocks
@@ -404,14 +405,17 @@ __device__ __forceinline__ void run_math_rows_form(const DecodeParams& p, uint8_
   // forms, which free b0's buffer earliest in the older order.
   constexpr bool kPairStep = kDtype == KvDtype::kBf16;
   constexpr bool kEarlyRelease = kDtype != KvDtype::kFp8Blockwise;  // run_math_rows
+  // e4m3 tiles in f16 (fp8_kv_tiles.cuh: store_e4m3x16); blockwise's scaled
+  // values need bf16's range.
+  constexpr bool kF16 = kDtype == KvDtype::kFp8E4m3;
   if (kPairStep && p.kv_tma_tokens != 0 && p.kv_tma_tokens < kBlockTokens) {
     // Pages of 8..32 tokens: a block lands in per-page copies, later than
     // a page-64 block, and the pair step (C7) waits on it: page 16 at
     // h_q 128 took 429 us with it, 401 without (bench/NOTES.md v24; v52's
     // step 403 against 368).
-    run_math_rows<m, false, kEarlyRelease>(p, smem_bytes, smem, begin, end);
+    run_math_rows<m, false, kEarlyRelease, kF16>(p, smem_bytes, smem, begin, end);
   } else {
-    run_math_rows<m, kPairStep, kEarlyRelease>(p, smem_bytes, smem, begin, end);
+    run_math_rows<m, kPairStep, kEarlyRelease, kF16>(p, smem_bytes, smem, begin, end);
   }
 }
 

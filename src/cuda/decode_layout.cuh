@@ -34,7 +34,10 @@ constexpr int kPSlab = kRowChunks / 8 - 1;
 constexpr int kExchangeMaxOffset = 3 * kTileBytes;                            // float [2][64]
 constexpr int kExchangeScaleOffset = kExchangeMaxOffset + 2 * kTileRows * 4;  // float [2][64]
 constexpr int kRowSumOffset = kExchangeScaleOffset + 2 * kTileRows * 4;   // float [2][2][64]
-constexpr int kBarrierOffset = kRowSumOffset + 2 * 2 * kTileRows * 4;
+// Row form in f16 (e4m3 caches: q_tile_f16.cuh): each Q row's inverse
+// scale, float [64].
+constexpr int kRowQScaleOffset = kRowSumOffset + 2 * 2 * kTileRows * 4;
+constexpr int kBarrierOffset = kRowQScaleOffset + kTileRows * 4;
 // mbarriers. kFull / kEmpty + buffer: two KV buffers, or the register-A
 // path's four stages. kPublished + owner (row form): warpgroup `owner` has
 // published a block's P, maxima and rescale factors for the other warpgroup.

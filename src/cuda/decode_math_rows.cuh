@@ -2,12 +2,15 @@
 // The math warpgroups of the decode kernel for 64-row tiles, on a seesaw
 // schedule: the blocks of a piece alternate between the two warpgroups.
 // The owner of block b computes the whole S = Q·Kᵀ of the block (wgmma
-// m64n64k16 × 36), its softmax and P; it publishes P (bf16, in the block's
-// RoPE slab, which S no longer needs), the new row maxima and the rescale
+// m64n64k16 × 36), its softmax and P; it publishes P (in the block's RoPE
+// slab, which S no longer needs), the new row maxima and the rescale
 // factor, and the other warpgroup picks them up. Each warpgroup keeps its
 // half of the output columns (O[:, 256m, +256), wgmma m64n256k16) and
 // multiplies every block into it: its own blocks' P from registers, the
 // other's from shared memory.
+//
+// Operands are bf16, or f16 for e4m3 caches (kF16 in run_math_rows: the
+// producer's conversion is then one instruction per two values).
 //
 // So one warpgroup's softmax runs while the other's wgmma run, where the
 // previous form stopped both warpgroups at every block for two exchanges.
@@ -33,13 +36,15 @@
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
+#include "src/cuda/q_tile_f16.cuh"
 #include "src/cuda/row_softmax.cuh"
 #include "src/cuda/step_timeline.cuh"
 
 namespace mladec::detail {
 
 // Issues S = Q·Kᵀ for the 64 tokens of the KV block at `block` (one wgmma
-// group, not waited for).
+// group, not waited for); kF16: Q and the tile in f16 (see run_math_rows).
+template <bool kF16>
 __device__ __forceinline__ void issue_block_scores(float (&s)[32], uint32_t smem,
                                                    uint32_t block) {
   using namespace decode_layout;
@@ -47,14 +52,14 @@ __device__ __forceinline__ void issue_block_scores(float (&s)[32], uint32_t smem
   wgmma_fence();
 #pragma unroll
   for (int k = 0; k < kRowChunks / 2; ++k) {
-    wgmma_m64n64k16_ss(s, q.at(k_step_offset(k)), kv.at(k_step_offset(k)), k > 0);
+    wgmma_m64n64k16_ss<kF16>(s, q.at(k_step_offset(k)), kv.at(k_step_offset(k)), k > 0);
   }
   wgmma_commit();
 }
 
 // O[:, 256m, +256) += P·V for the block at `block`, P from registers (the
 // owner) or from the block's P slab (the other warpgroup). One wgmma group.
-template <int m, bool kPInRegisters>
+template <int m, bool kPInRegisters, bool kF16>
 __device__ __forceinline__ void issue_block_output(float (&acc)[128],
                                                    const uint32_t (&p_frag)[4][4],
                                                    uint32_t block) {
@@ -65,37 +70,43 @@ __device__ __forceinline__ void issue_block_output(float (&acc)[128],
   for (int k = 0; k < kBlockTokens / 16; ++k) {
     const uint64_t v_desc = v.at(k * 16 * 128);
     if constexpr (kPInRegisters) {
-      wgmma_m64n256k16_rs(acc, p_frag[k], v_desc);
+      wgmma_m64n256k16_rs<kF16>(acc, p_frag[k], v_desc);
     } else {
-      wgmma_m64n256k16_ss(acc, p.at(k * 32), v_desc);
+      wgmma_m64n256k16_ss<kF16>(acc, p.at(k * 32), v_desc);
     }
   }
   wgmma_commit();
 }
 
 // The owner's step for block b (S waited for): mask, new row maxima, P in
-// registers (p_frag, wgmma A fragments) and in the block's P slab, and the
-// maxima and rescale factors in exchange slot m. Returns the factors.
-template <int m>
+// registers (p_frag, wgmma A fragments) and in the block's P slab (bf16, or
+// f16 with kF16), and the maxima and rescale factors in exchange slot m.
+// score_scale[h]: what row r0 + 8h's scores are multiplied by (the softmax
+// scale in the exp2 domain, times the row's inverse Q scale in f16).
+template <int m, bool kF16>
 __device__ __forceinline__ void block_softmax(float (&s)[32], uint32_t (&p_frag)[4][4],
                                               float (&scale)[2], RowState& rows,
-                                              const DecodeParams& p, int token0,
+                                              const float (&score_scale)[2], int token0,
                                               int kv_begin, const int (&row_end)[2],
                                               uint32_t smem, uint32_t block, int r0,
                                               int lane) {
   using namespace decode_layout;
-  row_block_softmax(s, scale, rows, [&](int) { return p.scale_log2; }, 0.f, token0, kv_begin,
+  row_block_softmax(s, scale, rows, [&](int h) { return score_scale[h]; }, 0.f, token0, kv_begin,
                     row_end);
+  const auto pack = [](float lo, float hi) {
+    if constexpr (kF16) return pack_f16x2(lo, hi);
+    else return pack_bf16x2(lo, hi);
+  };
   // wgmma A fragments, k-step k = tokens [16k, 16k + 16): rows r0 / r0 + 8
   // of token groups 2k and 2k + 1; the same values into the P slab
   // (row-major, 128-byte swizzled, token group = 16-byte chunk).
   const uint32_t p_slab = block + kPSlab * kSlabBytes;
 #pragma unroll
   for (int k = 0; k < 4; ++k) {
-    p_frag[k][0] = pack_bf16x2(s[8 * k + 0], s[8 * k + 1]);
-    p_frag[k][1] = pack_bf16x2(s[8 * k + 2], s[8 * k + 3]);
-    p_frag[k][2] = pack_bf16x2(s[8 * k + 4], s[8 * k + 5]);
-    p_frag[k][3] = pack_bf16x2(s[8 * k + 6], s[8 * k + 7]);
+    p_frag[k][0] = pack(s[8 * k + 0], s[8 * k + 1]);
+    p_frag[k][1] = pack(s[8 * k + 2], s[8 * k + 3]);
+    p_frag[k][2] = pack(s[8 * k + 4], s[8 * k + 5]);
+    p_frag[k][3] = pack(s[8 * k + 6], s[8 * k + 7]);
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       const int chunk = 2 * k + half;
@@ -153,8 +164,11 @@ __device__ __forceinline__ void rescale(float (&acc)[128], const float (&scale)[
 // divergent branch around wgmma, and ptxas then serializes every wgmma.
 // kPairStep: warpgroup 1's bf16 pair step (above). kEarlyRelease:
 // warpgroup 0 frees its P·V's buffer before it waits for the other's
-// publication (below).
-template <int m, bool kPairStep, bool kEarlyRelease>
+// publication (below). kF16: the operands are f16 — e4m3 caches, whose
+// producer converts each value exactly to f16 with one instruction per two
+// (bf16 takes four); both warpgroups convert each Q tile to f16 with a
+// power-of-two scale per row (q_tile_f16.cuh) and P is stored in f16.
+template <int m, bool kPairStep, bool kEarlyRelease, bool kF16>
 __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* smem_bytes,
                                               uint32_t smem, int begin, int end) {
   using namespace decode_layout;
@@ -178,17 +192,26 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       row_end[h] = r < unit.row_count ? min(piece.kv_end, visible) : piece.kv_begin;
     }
     RowState rows{{-INFINITY, -INFINITY}, {0.f, 0.f}};
-    float acc[128];
-#pragma unroll
-    for (int k = 0; k < 128; ++k) acc[k] = 0.f;
+    float score_scale[2] = {p.scale_log2, p.scale_log2};
 
     trace(kTracePieceStart, kv_loads);
     if (e.num_blocks > 0) {
       mbarrier_wait(bars + 8 * kQFull, q_loads & 1);
       fence_proxy_async();
+      if constexpr (kF16) {
+        convert_row_q_to_f16(smem, m, q_loads);
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          score_scale[h] *= __uint_as_float(load_shared_u32(smem + kRowQScaleOffset + 4 * (r0 + 8 * h)));
+        }
+      }
       // Warpgroup 1 owns no block of a one-block piece: it never reads Q.
       if (m == 1 && e.num_blocks == 1) mbarrier_arrive(bars + 8 * kQEmpty);
     }
+    // Zeroed after the Q conversion, which needs registers meanwhile.
+    float acc[128];
+#pragma unroll
+    for (int k = 0; k < 128; ++k) acc[k] = 0.f;
     // Buffer of this warpgroup's last issued P·V, released once waited for.
     int pending_release = -1;
     const auto release_pending = [&] {
@@ -218,7 +241,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     };
     const auto block_scores = [&](uint32_t load) {
       wait_full(load);
-      issue_block_scores(s, smem, block_at(load));
+      issue_block_scores<kF16>(s, smem, block_at(load));
       trace(kTraceScoresIssued, load);
       wgmma_wait<0>();
       fence_registers(s);
@@ -227,14 +250,14 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     // Softmax and publication of an own block (its S in s).
     const auto own_softmax = [&](int b, uint32_t load) {
       if (b + 2 >= e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);  // last S here
-      block_softmax<m>(s, p_frag, scale, rows, p, token0(b), piece.kv_begin, row_end, smem,
-                       block_at(load), r0, lane);
+      block_softmax<m, kF16>(s, p_frag, scale, rows, score_scale, token0(b), piece.kv_begin,
+                             row_end, smem, block_at(load), r0, lane);
       trace(kTracePublished, load);
     };
     // P·V of an own block whose softmax is done (P in p_frag).
     const auto own_block_output = [&](uint32_t load) {
       rescale(acc, scale);
-      issue_block_output<m, true>(acc, p_frag, block_at(load));
+      issue_block_output<m, true, kF16>(acc, p_frag, block_at(load));
       trace(kTraceOutputIssued, load);
       pending_release = int(load & 1);
     };
@@ -250,7 +273,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     const auto other_output = [&](uint32_t load) {
       wait_full(load);
       rescale(acc, scale);
-      issue_block_output<m, false>(acc, p_frag, block_at(load));
+      issue_block_output<m, false, kF16>(acc, p_frag, block_at(load));
       trace(kTraceOutputIssued, load);
       pending_release = int(load & 1);
     };
@@ -300,7 +323,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
         // is done, before P1·V1_R: the next block's copy starts a softmax
         // earlier than when both P·V waited for it (bench/NOTES.md v52).
         wait_full(load1);
-        issue_block_scores(s, smem, block_at(load1));
+        issue_block_scores<kF16>(s, smem, block_at(load1));
         trace(kTraceScoresIssued, load1);
         take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
         trace(kTraceTaken, load0);

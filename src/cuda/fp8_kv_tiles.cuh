@@ -1,15 +1,19 @@
 #pragma once
 // The decode producer's KV path for the fp8 cache formats: tokens are read
-// into registers, dequantized to bf16 and stored into the same 128-byte
-// swizzled slabs the bf16 path fills with cp.async, so the math warpgroups
-// run unchanged.
+// into registers, dequantized to 16-bit values and stored into the same
+// 128-byte swizzled slabs the bf16 path fills, so the math warpgroups run
+// the same row form (decode_math_rows.cuh).
 //
-//   fp8_e4m3:      576 e4m3 values. Converted exactly (every e4m3 value is a
-//                  bf16 value); the per-tensor scale is applied to the
-//                  scores and the output instead, so it costs no rounding.
+//   fp8_e4m3:      576 e4m3 values. Converted exactly to f16 (every e4m3
+//                  value is an f16 value), one instruction per two values
+//                  (to bf16 it took four: e4m3 → f16 → f32 → bf16); the
+//                  math runs in f16 with Q scaled per row (q_tile_f16.cuh).
+//                  The per-tensor scale is applied to the scores and the
+//                  output instead, so it costs no rounding.
 //   fp8_blockwise: 512 e4m3 latent values times their group's float32 scale
-//                  (one rounding to bf16), 4 scales, then 64 bf16 RoPE values
-//                  copied as they are with cp.async.
+//                  (one rounding to bf16: scaled values need bf16's range),
+//                  4 scales, then 64 bf16 RoPE values copied as they are
+//                  with cp.async.
 // Rows without a token (outside the piece) are written as zeros.
 #include <cstdint>
 
@@ -51,32 +55,19 @@ __device__ __forceinline__ void store_shared_16(uint32_t address, uint4 v) {
                : "memory");
 }
 
-// Two f16 values (an f16x2 word, low half first) as two bf16 values times
-// `scale`; with kScaled false the conversion is exact (an e4m3 value is
-// exact in f16, f32 and bf16).
-template <bool kScaled>
-__device__ __forceinline__ uint32_t f16x2_to_bf16x2(uint32_t halves, float scale) {
+// Two f16 values (an f16x2 word, low half first) times `scale`, as two bf16
+// values (one rounding).
+__device__ __forceinline__ uint32_t scaled_f16x2_to_bf16x2(uint32_t halves, float scale) {
   float lo, hi;
   asm("cvt.f32.f16 %0, %1;\n" : "=f"(lo) : "h"(uint16_t(halves)));
   asm("cvt.f32.f16 %0, %1;\n" : "=f"(hi) : "h"(uint16_t(halves >> 16)));
-  if (kScaled) {
-    lo *= scale;
-    hi *= scale;
-  }
-  return pack_bf16x2(lo, hi);
+  return pack_bf16x2(lo * scale, hi * scale);
 }
 
-// Two e4m3 values (the word's low two bytes, low byte first) as two bf16
-// values times `scale` (e4m3 → f16 → f32 → bf16).
-template <bool kScaled>
-__device__ __forceinline__ uint32_t e4m3x2_to_bf16x2(uint32_t two, float scale) {
-  uint32_t halves;
-  asm("cvt.rn.f16x2.e4m3x2 %0, %1;\n" : "=r"(halves) : "h"(uint16_t(two)));
-  return f16x2_to_bf16x2<kScaled>(halves, scale);
-}
-
-// 16 e4m3 values → 16 bf16 values stored as chunks `chunk`, `chunk + 1` of
-// `row` of the tile.
+// 16 e4m3 values → chunks `chunk`, `chunk + 1` of `row` of the tile: with
+// kScaled (blockwise) times `scale` in bf16, else exactly in f16 (`scale`
+// unused). Both byte pairs of a word convert in place (the high one as
+// SASS `.H1`), not after a shift.
 template <bool kScaled>
 __device__ __forceinline__ void store_e4m3x16(uint32_t tile, int row, int chunk,
                                               uint4 v, float scale) {
@@ -84,19 +75,14 @@ __device__ __forceinline__ void store_e4m3x16(uint32_t tile, int row, int chunk,
   uint32_t out[8];
 #pragma unroll
   for (int w = 0; w < 4; ++w) {
+    uint32_t low, high;
+    e4m3x4_to_f16x2x2(words[w], low, high);
     if constexpr (kScaled) {
-      // Blockwise: both byte pairs converted in place (SASS `.H1` for the
-      // high one) instead of after a `word >> 16`. Measured per form: here
-      // -1.2..-3% at 32+ rows; in the e4m3 form +2% (ptxas schedules that
-      // producer differently), so e4m3 keeps the shift (bench/NOTES.md v69).
-      uint32_t low, high;
-      e4m3x4_to_f16x2x2(words[w], low, high);
-      out[2 * w] = f16x2_to_bf16x2<kScaled>(low, scale);
-      out[2 * w + 1] = f16x2_to_bf16x2<kScaled>(high, scale);
-    } else {
-      out[2 * w] = e4m3x2_to_bf16x2<kScaled>(words[w], scale);
-      out[2 * w + 1] = e4m3x2_to_bf16x2<kScaled>(words[w] >> 16, scale);
+      low = scaled_f16x2_to_bf16x2(low, scale);
+      high = scaled_f16x2_to_bf16x2(high, scale);
     }
+    out[2 * w] = low;
+    out[2 * w + 1] = high;
   }
   store_shared_16(tile + slab_offset(row, chunk), make_uint4(out[0], out[1], out[2], out[3]));
   store_shared_16(tile + slab_offset(row, chunk + 1),

@@ -23,6 +23,7 @@
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/hopper.cuh"
+#include "src/cuda/q_tile_f16.cuh"
 
 namespace mladec::detail {
 
@@ -75,7 +76,7 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
       read[j] = load_shared_u32(source + kSlabStep * i * kSlabBytes + 32 * j);
-      largest = fmaxf(largest, fmaxf(fabsf(value(read[j], 0)), fabsf(value(read[j], 1))));
+      largest = fmaxf(largest, bf16x2_largest(read[j]));
     }
     // words[i][c] = read[c ^ rotation], by selects (a run-time index would
     // put the array in local memory): rotation bit 0 swaps neighbours, bit
@@ -90,11 +91,8 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
   for (int mask = 1; mask < kThreadsPerRow; mask <<= 1) {
     largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, mask));
   }
-  // A zero row keeps shift 0; subnormal and huge rows stay within float's
-  // exponent range.
-  const int exponent = largest > 0.f ? int((__float_as_uint(largest) >> 23) & 0xff) - 127 : 14;
-  const int shift = min(max(14 - exponent, -126), 126);
-  const float factor = __uint_as_float(uint32_t(127 + shift) << 23);
+  const F16RowScale scale = f16_row_scale(largest);
+  const float factor = scale.factor;
   __syncwarp();  // every source word of the row is read
 #pragma unroll
   for (int i = 0; i < kUnits; ++i) {
@@ -109,8 +107,7 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
   }
   if (part == 0) {
     float* const inverse_scales = reinterpret_cast<float*>(smem_bytes + kTransposedQScaleOffset);
-    inverse_scales[(phase & 1) * kTransposedRowLimit + row] =
-        __uint_as_float(uint32_t(127 - shift) << 23);
+    inverse_scales[(phase & 1) * kTransposedRowLimit + row] = scale.inverse;
   }
   fence_proxy_async();
   const uint32_t converted = smem + kBarrierOffset + 8 * kQConverted;
