@@ -13,6 +13,9 @@
 #                 [AB_TREES='c1 c2'] [AB_FULL_CHECK=c1] [AB_PROFILE='case;case'] \
 #                 MLADEC_CUTLASS_DIR=... \
 #                 scripts/gpu-ab.sh [ROUNDS]
+# AB_CMAKE_ARGS='-DMLADEC_PTXAS_WERROR=OFF': extra configure arguments for
+# every tree, here (--prepare-patched) and on the device, e.g. to screen a
+# candidate whose cold spill the build's guard would reject.
 # AB_FULL_CHECK=BASE: after the rounds, the timed tree other than BASE with
 # the lowest total (the mean of its rounds, summed over the cases every
 # tree ran) — if that total is below BASE's — gets the full
@@ -59,7 +62,7 @@ if [ "${1:-}" = --prepare-patched ]; then
     for spec in "$@"; do
       name=${spec%%=*}
       cmake -S "ab/$name" -B "/tmp/ab-prepare-$name" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-        -DMLADEC_BUILD_TESTS=OFF -DMLADEC_BUILD_TOOLS=OFF \
+        -DMLADEC_BUILD_TESTS=OFF -DMLADEC_BUILD_TOOLS=OFF ${AB_CMAKE_ARGS:-} \
         -DMLADEC_CUTLASS_DIR="${MLADEC_CUTLASS_DIR:-$PWD/.deps/cutlass/include}" >/dev/null &&
         cmake --build "/tmp/ab-prepare-$name" --target mladec_bench >"/tmp/ab-prepare-$name.log" 2>&1 ||
         { echo "gpu-ab: tree $name does not build: /tmp/ab-prepare-$name.log" >&2; exit 1; }
@@ -98,7 +101,7 @@ for tree in $trees; do
     done
   fi
   (cmake -S "ab/$tree" -B "build-ab/$tree" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-       -DMLADEC_CUTLASS_DIR="$cutlass" >"$RAW/configure_$tree.log" 2>&1 &&
+       -DMLADEC_CUTLASS_DIR="$cutlass" ${AB_CMAKE_ARGS:-} >"$RAW/configure_$tree.log" 2>&1 &&
      cmake --build "build-ab/$tree" -j$jobs --target $tree_targets >"$RAW/build_$tree.log" 2>&1
    echo $? >"build-ab/$tree.rc") &
 done
