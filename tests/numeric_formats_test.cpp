@@ -222,5 +222,93 @@ TEST(Bf16, EncodesLikeTheSlowReference) {
   EXPECT_EQ(wrong, 0) << "first wrong float bits 0x" << std::hex << first_wrong;
 }
 
+// --- f16_row_scale: the power of two that takes a bf16 Q row into f16 -----
+
+// True when `value` is a normal f16 value exactly: |value| in [2^-14,
+// 65504] with at most 10 fraction bits (checked in double, from the
+// definition).
+bool exact_normal_f16(double value) {
+  const double magnitude = std::fabs(value);
+  if (magnitude < std::ldexp(1.0, -14) || magnitude > 65504.0) return false;
+  int exponent;
+  const double fraction = std::frexp(magnitude, &exponent);  // [0.5, 1)
+  const double scaled = std::ldexp(fraction, 11);             // 11 significant bits
+  return scaled == std::floor(scaled);
+}
+
+bool is_power_of_two(float value) {
+  int exponent;
+  return value > 0.f && std::frexp(double(value), &exponent) == 0.5;
+}
+
+TEST(F16RowScale, LargestLandsInTheTopBinadeForEveryExponent) {
+  for (int exponent = -149; exponent <= 127; ++exponent) {
+    for (double mantissa : {1.0, 1.5, 1.9921875}) {  // 1.9921875: bf16's largest
+      const float largest = float(std::ldexp(mantissa, exponent));
+      if (largest == 0.f || std::isinf(largest)) continue;
+      const detail::F16RowScale scale = detail::f16_row_scale(largest);
+      ASSERT_TRUE(is_power_of_two(scale.factor)) << exponent;
+      ASSERT_TRUE(is_power_of_two(scale.inverse)) << exponent;
+      EXPECT_EQ(double(scale.factor) * double(scale.inverse), 1.0) << exponent;
+      const double scaled = double(largest) * double(scale.factor);
+      // The shift is clamped to 126 for rows whose largest is below 2^-112
+      // (float subnormals among them): they stay below the top binade.
+      if (exponent >= -112) {
+        EXPECT_GE(scaled, std::ldexp(1.0, 14)) << exponent;
+        EXPECT_LT(scaled, std::ldexp(1.0, 15)) << exponent;
+      } else {
+        EXPECT_EQ(scale.factor, std::ldexp(1.0f, 126)) << exponent;
+        EXPECT_LT(scaled, std::ldexp(1.0, 15)) << exponent;
+      }
+    }
+  }
+}
+
+TEST(F16RowScale, ZeroNanAndInfinityKeepFiniteFactors) {
+  const detail::F16RowScale zero = detail::f16_row_scale(0.f);
+  EXPECT_EQ(zero.factor, 1.f);
+  EXPECT_EQ(zero.inverse, 1.f);
+  const detail::F16RowScale nan = detail::f16_row_scale(std::numeric_limits<float>::quiet_NaN());
+  EXPECT_EQ(nan.factor, 1.f);
+  const detail::F16RowScale inf = detail::f16_row_scale(std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(is_power_of_two(inf.factor));
+  EXPECT_TRUE(is_power_of_two(inf.inverse));
+  EXPECT_EQ(double(inf.factor) * double(inf.inverse), 1.0);
+}
+
+// The claim the f16 forms rest on: in a row of bf16 values, every value of
+// at least 2^-28 of the row's largest magnitude becomes an exact normal f16
+// value once scaled, so Q loses nothing there. Rows of random bf16 codes
+// over the whole exponent range.
+TEST(F16RowScale, BfloatRowsConvertExactlyDownTo2ToMinus28OfTheirLargest) {
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  const auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return uint32_t(state >> 33);
+  };
+  int64_t checked = 0;
+  for (int row = 0; row < 2000; ++row) {
+    // A row of 576 normal values whose exponents span up to 40 binades
+    // below a random top exponent in [-80, 119].
+    const int top = int(next() % 200) - 80;
+    std::vector<float> values(576);
+    float largest = 0.f;
+    for (float& v : values) {
+      const int exponent = top - int(next() % 40);
+      const uint16_t code = uint16_t(((next() & 1) << 15) | ((exponent + 127) << 7) | (next() & 0x7f));
+      v = bf16_to_float(code);
+      largest = std::max(largest, std::fabs(v));
+    }
+    const detail::F16RowScale scale = detail::f16_row_scale(largest);
+    for (float v : values) {
+      if (double(std::fabs(v)) < std::ldexp(double(largest), -28)) continue;
+      ASSERT_TRUE(exact_normal_f16(double(v) * double(scale.factor)))
+          << "row " << row << ": " << v << " of largest " << largest;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 2000 * 400);  // most values lie within 28 binades
+}
+
 }  // namespace
 }  // namespace mladec::test

@@ -75,4 +75,24 @@ MLADEC_HD uint8_t float_to_fp8_e4m3(float value) {
   return uint8_t(sign | (exponent << 3) | kept);
 }
 
+// The f16 operand forms (src/cuda/q_tile_f16.cuh) scale each bf16 Q row by
+// a power of two that puts its largest magnitude in [2^14, 2^15): f16's
+// 11 significant bits hold bf16's 8, so every value of at least 2^-28 of
+// the row's largest is then an exact normal f16 value, and the largest
+// stays below f16's 65504. A zero row keeps shift 0; subnormal and huge
+// rows stay within float's exponent range (|shift| <= 126). `inverse`
+// scales the scores back.
+struct F16RowScale {
+  float factor;   // 2^shift
+  float inverse;  // 2^-shift
+};
+
+MLADEC_HD F16RowScale f16_row_scale(float largest) {
+  const int exponent = largest > 0.f ? int((float_to_bits(largest) >> 23) & 0xff) - 127 : 14;
+  const int unclamped = 14 - exponent;
+  const int at_least = unclamped < -126 ? -126 : unclamped;
+  const int shift = at_least > 126 ? 126 : at_least;
+  return {bits_to_float(uint32_t(127 + shift) << 23), bits_to_float(uint32_t(127 - shift) << 23)};
+}
+
 }  // namespace mladec::detail

@@ -5,31 +5,19 @@
 // bf16; f16 has three more significant bits but a far smaller range, so
 // each row is scaled by a power of two that puts its largest magnitude in
 // [2^14, 2^15), and the scores are scaled back by its inverse. Only values
-// below 2^-28 of their row's largest lose bits (f16 subnormals).
-//   f16_row_scale           the scale of a row, from its largest magnitude
+// below 2^-28 of their row's largest lose bits (f16 subnormals): the rule
+// is f16_row_scale (src/core/numeric_formats.h, tested on the CPU).
 //   convert_row_q_to_f16    the row form's 64-row tile (decode_math_rows.cuh)
 // The register-A path's transposed tiles permute their words as they
 // convert (fp8_register_a.cuh: convert_q_to_f16).
 #include <cstdint>
 
+#include "src/core/numeric_formats.h"
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/hopper.cuh"
 
 namespace mladec::detail {
-
-struct F16RowScale {
-  float factor;   // what the row is multiplied by: 2^shift
-  float inverse;  // what its scores are multiplied by: 2^-shift
-};
-
-// A zero row keeps shift 0 (14 - 14); subnormal and huge rows stay within
-// float's exponent range (|shift| <= 126).
-__device__ __forceinline__ F16RowScale f16_row_scale(float largest) {
-  const int exponent = largest > 0.f ? int((__float_as_uint(largest) >> 23) & 0xff) - 127 : 14;
-  const int shift = min(max(14 - exponent, -126), 126);
-  return {__uint_as_float(uint32_t(127 + shift) << 23), __uint_as_float(uint32_t(127 - shift) << 23)};
-}
 
 // The larger magnitude of a bf16x2 word's two values.
 __device__ __forceinline__ float bf16x2_largest(uint32_t word) {
