@@ -31,7 +31,7 @@ if [ "${1:-}" = --prepare ]; then
   for commit in "$@"; do
     mkdir "ab/$commit" && git archive "$commit" -- . ":!bench/results" | tar x -C "ab/$commit"
   done
-  echo "prepared: $(ls ab)"; exit 0
+  echo "prepared: $(cd ab && ls -d */ | tr -d /)"; exit 0
 fi
 if [ "${1:-}" = --prepare-patched ]; then
   # Candidate patches (bench/candidates/) need no commits of their own: each
@@ -69,7 +69,7 @@ if [ "${1:-}" = --prepare-patched ]; then
       echo "built: $name"
     done
   fi
-  echo "prepared: $(ls ab)"; exit 0
+  echo "prepared: $(cd ab && ls -d */ | tr -d /)"; exit 0
 fi
 OUT=${OUT:-$PWD/gpu-out}
 # Logs and JSON gather outside $OUT (the device returns at most 8 files);
@@ -80,7 +80,8 @@ rounds=${1:-2}
 cutlass=${MLADEC_CUTLASS_DIR:-$PWD/.deps/cutlass/include}
 # AB_TREES='c1 c2': only these of the prepared trees (several selections
 # in one device call share the builds under build-ab/).
-trees=${AB_TREES:-$(ls ab)}
+# Only directories are trees (call scripts kept in ab/ are not).
+trees=${AB_TREES:-$(cd ab && ls -d */ | tr -d /)}
 # The trees build at once, the cores shared out: each tree's build is
 # bound by one long translation unit (the decode kernels), ~25 s.
 targets=mladec_bench
