@@ -56,9 +56,6 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
   // holding them across the piece loop (they spilled there at 32 rows).
   const int thread = m * kWarpgroupThreads + threadIdx.x % kWarpgroupThreads + int(phase >> 31);
   const int row = thread / kThreadsPerRow, part = thread % kThreadsPerRow;
-  const auto value = [](uint32_t word, int half) {
-    return __uint_as_float(half ? word & 0xffff0000u : word << 16);
-  };
   // Destination chunk p of a slab holds words 4p + c, c = 0..3, taken from
   // the slab's words 8c + p: read j (at source + 32 j) is word c = j ^
   // rotation (q_source_base). One address and a rotation are all a thread
@@ -92,16 +89,13 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
     largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, mask));
   }
   const F16RowScale scale = f16_row_scale(largest);
-  const float factor = scale.factor;
   __syncwarp();  // every source word of the row is read
 #pragma unroll
   for (int i = 0; i < kUnits; ++i) {
     if (first_slab + kSlabStep * i >= kSlabs) break;
     uint32_t f16[4];
 #pragma unroll
-    for (int c = 0; c < 4; ++c) {
-      f16[c] = pack_f16x2(value(words[i][c], 0) * factor, value(words[i][c], 1) * factor);
-    }
+    for (int c = 0; c < 4; ++c) f16[c] = scaled_bf16x2_to_f16x2(words[i][c], scale.factor);
     store_shared_v4(q_tile + kSlabStep * i * kSlabBytes + slab_offset(row, p),
                     make_uint4(f16[0], f16[1], f16[2], f16[3]));
   }
@@ -109,10 +103,7 @@ __device__ __forceinline__ void convert_q_to_f16(uint32_t smem, uint8_t* smem_by
     float* const inverse_scales = reinterpret_cast<float*>(smem_bytes + kTransposedQScaleOffset);
     inverse_scales[(phase & 1) * kTransposedRowLimit + row] = scale.inverse;
   }
-  fence_proxy_async();
-  const uint32_t converted = smem + kBarrierOffset + 8 * kQConverted;
-  mbarrier_arrive(converted);
-  mbarrier_wait(converted, phase & 1);
+  finish_q_conversion(smem, phase);
 }
 
 // The four A registers of a k-step from word `low` (row g) and `high`

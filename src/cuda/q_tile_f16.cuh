@@ -19,9 +19,31 @@
 
 namespace mladec::detail {
 
+// A bf16x2 word's two values (low half first) as floats.
+__device__ __forceinline__ float bf16x2_low(uint32_t word) { return __uint_as_float(word << 16); }
+__device__ __forceinline__ float bf16x2_high(uint32_t word) {
+  return __uint_as_float(word & 0xffff0000u);
+}
+
 // The larger magnitude of a bf16x2 word's two values.
 __device__ __forceinline__ float bf16x2_largest(uint32_t word) {
-  return fmaxf(fabsf(__uint_as_float(word << 16)), fabsf(__uint_as_float(word & 0xffff0000u)));
+  return fmaxf(fabsf(bf16x2_low(word)), fabsf(bf16x2_high(word)));
+}
+
+// A bf16x2 word times its row's f16 factor (f16_row_scale), as f16x2.
+__device__ __forceinline__ uint32_t scaled_bf16x2_to_f16x2(uint32_t word, float factor) {
+  return pack_f16x2(bf16x2_low(word) * factor, bf16x2_high(word) * factor);
+}
+
+// The end of a Q tile's conversion, both math warpgroups: the f16 rows made
+// visible to wgmma, then the meeting on kQConverted (phase `phase`) after
+// which every row and inverse scale is written.
+__device__ __forceinline__ void finish_q_conversion(uint32_t smem, uint32_t phase) {
+  using namespace decode_layout;
+  fence_proxy_async();
+  const uint32_t converted = smem + kBarrierOffset + 8 * kQConverted;
+  mbarrier_arrive(converted);
+  mbarrier_wait(converted, phase & 1);
 }
 
 // Both math warpgroups (m = 0, 1): the row form's Q tile (64 rows of 72
@@ -59,20 +81,14 @@ __device__ __forceinline__ void convert_row_q_to_f16(uint32_t smem, int m, uint3
     largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, mask));
   }
   const F16RowScale scale = f16_row_scale(largest);
-  const auto to_f16 = [&](uint32_t word) {
-    return pack_f16x2(__uint_as_float(word << 16) * scale.factor,
-                      __uint_as_float(word & 0xffff0000u) * scale.factor);
-  };
+  const auto to_f16 = [&](uint32_t word) { return scaled_bf16x2_to_f16x2(word, scale.factor); };
 #pragma unroll 6
   for (int i = 0; i < kChunksPerLane; ++i) {
     const uint4 v = load_shared_v4(chunk_address(i));
     store_shared_v4(chunk_address(i), make_uint4(to_f16(v.x), to_f16(v.y), to_f16(v.z), to_f16(v.w)));
   }
   if (part == 0) store_shared_f32(smem + kRowQScaleOffset + 4 * row, scale.inverse);
-  fence_proxy_async();
-  const uint32_t converted = smem + kBarrierOffset + 8 * kQConverted;
-  mbarrier_arrive(converted);
-  mbarrier_wait(converted, phase & 1);
+  finish_q_conversion(smem, phase);
 }
 
 }  // namespace mladec::detail
