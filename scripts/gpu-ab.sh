@@ -25,9 +25,14 @@
 # results are left out of the trees).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The trees of an earlier preparation go; files kept in ab/ (call scripts)
+# stay (session 24 lost its call scripts to a whole-folder removal).
+clear_trees() {
+  mkdir -p ab && find ab -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+}
 if [ "${1:-}" = --prepare ]; then
   shift
-  rm -rf ab && mkdir ab
+  clear_trees
   for commit in "$@"; do
     mkdir "ab/$commit" && git archive "$commit" -- . ":!bench/results" | tar x -C "ab/$commit"
   done
@@ -39,7 +44,7 @@ if [ "${1:-}" = --prepare-patched ]; then
   # (patch -p1 inside the archive, as bench/candidates/README.md says).
   base=$2
   shift 2
-  rm -rf ab && mkdir ab
+  clear_trees
   archive() { mkdir "ab/$1" && git archive "$base" -- . ":!bench/results" | tar x -C "ab/$1"; }
   archive "$base" || exit 1
   for spec in "$@"; do
@@ -108,6 +113,8 @@ for tree in $trees; do
 done
 wait
 echo "builds: $(( $(date +%s) - start ))s"
+# Cost (session 24): AB_CHECK=4 with AB_RACECHECK=24 takes ~100 s a tree
+# on the H200, so more than three checked trees do not fit a 400 s part.
 # AB_CHECK=N: before any timing, every N-th case of the GPU decode matrix
 # (all three cache formats against the CPU reference) and the quick
 # exactness screens (query range, fp8 codes) for each tree; a tree that
