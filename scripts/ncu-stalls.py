@@ -76,12 +76,26 @@ def report(kernel, header, rows, args):
         print(f"{samples[i] / total:6.2%} {i:5d} {source[i][:60]:60s} "
               f"ran {executed[i]:9d}  {top[0][1]} {top[0][0]}, {top[1][1]} {top[1][0]}")
 
-    roles = collections.OrderedDict()
+    role_of = []
     name = "prologue"
-    for i, line in enumerate(source):
+    for line in source:
         if opcode(line) == "USETMAXREG":
-            name = f"{line.split(';')[0]} (#{len(roles)})"
-        role = roles.setdefault(name, [0, 0, collections.Counter()])
+            name = f"{line.split(';')[0]} (#{len(set(role_of))})"
+        role_of.append(name)
+    # ptxas places the retry loops of mbarrier waits out of line, after the
+    # last role's code: TRYWAIT, a branch to itself, a branch back. Each
+    # belongs to the role it branches back into (session 24: the math
+    # warps' publication retries, 5.7 M SYNCS, read as the producer's).
+    index_of = {int(r[column["Address"]], 16): i for i, r in enumerate(data)}
+    for i, line in enumerate(source):
+        words = line.split()
+        if i >= 2 and words[:1] == ["BRA"] and "TRYWAIT" in source[i - 2]:
+            back = index_of.get(int(words[1], 16))
+            if back is not None and back < i - 2:
+                role_of[i - 2:i + 1] = [role_of[back]] * 3
+    roles = collections.OrderedDict()
+    for i, line in enumerate(source):
+        role = roles.setdefault(role_of[i], [0, 0, collections.Counter()])
         role[0] += executed[i]
         role[1] += samples[i]
         role[2][opcode(line)] += executed[i]
