@@ -89,7 +89,8 @@ def report(kernel, header, rows, args):
     index_of = {int(r[column["Address"]], 16): i for i, r in enumerate(data)}
     for i, line in enumerate(source):
         words = line.split()
-        if i >= 2 and words[:1] == ["BRA"] and "TRYWAIT" in source[i - 2]:
+        if (i >= 2 and words[:1] == ["BRA"] and len(words) > 1 and words[1].startswith("0x")
+                and "TRYWAIT" in source[i - 2]):
             back = index_of.get(int(words[1], 16))
             if back is not None and back < i - 2:
                 role_of[i - 2:i + 1] = [role_of[back]] * 3
