@@ -30,6 +30,17 @@ __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
   return result;
 }
 
+// A bf16x2 word's two values (low half first) as floats.
+__device__ __forceinline__ float bf16x2_low(uint32_t word) { return __uint_as_float(word << 16); }
+__device__ __forceinline__ float bf16x2_high(uint32_t word) {
+  return __uint_as_float(word & 0xffff0000u);
+}
+
+// The larger magnitude of a bf16x2 word's two values.
+__device__ __forceinline__ float bf16x2_largest(uint32_t word) {
+  return fmaxf(fabsf(bf16x2_low(word)), fabsf(bf16x2_high(word)));
+}
+
 // One float as bf16 bits, rounded to nearest even.
 __device__ __forceinline__ uint16_t bf16_bits(float v) {
   uint16_t result;

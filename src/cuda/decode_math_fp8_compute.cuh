@@ -67,16 +67,12 @@ __device__ __forceinline__ void quantize_q_tile(const DecodeParams& p, const Pla
 #pragma unroll
     for (int j = 0; j < kPerThread; ++j) chunk[j] = make_uint4(0, 0, 0, 0);
   }
-  const auto low = [](uint32_t word) { return __uint_as_float(word << 16); };
-  const auto high = [](uint32_t word) { return __uint_as_float(word & 0xffff0000u); };
   float largest = 0.f;
 #pragma unroll
   for (int j = 0; j < kPerThread; ++j) {
     const uint32_t words[4] = {chunk[j].x, chunk[j].y, chunk[j].z, chunk[j].w};
 #pragma unroll
-    for (int w = 0; w < 4; ++w) {
-      largest = fmaxf(largest, fmaxf(fabsf(low(words[w])), fabsf(high(words[w]))));
-    }
+    for (int w = 0; w < 4; ++w) largest = fmaxf(largest, bf16x2_largest(words[w]));
   }
   largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, 1));
   largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, 2));
@@ -88,10 +84,10 @@ __device__ __forceinline__ void quantize_q_tile(const DecodeParams& p, const Pla
     const uint32_t words[4] = {chunk[j].x, chunk[j].y, chunk[j].z, chunk[j].w};
     store_shared_v2(
         smem + kQ8Offset + (c / 8) * kFp8ComputeTileBytes + sw64_offset(r, 8 * (c % 8)),
-        make_uint2(pack_e4m3x4(low(words[0]) * factor, high(words[0]) * factor,
-                               low(words[1]) * factor, high(words[1]) * factor),
-                   pack_e4m3x4(low(words[2]) * factor, high(words[2]) * factor,
-                               low(words[3]) * factor, high(words[3]) * factor)));
+        make_uint2(pack_e4m3x4(bf16x2_low(words[0]) * factor, bf16x2_high(words[0]) * factor,
+                               bf16x2_low(words[1]) * factor, bf16x2_high(words[1]) * factor),
+                   pack_e4m3x4(bf16x2_low(words[2]) * factor, bf16x2_high(words[2]) * factor,
+                               bf16x2_low(words[3]) * factor, bf16x2_high(words[3]) * factor)));
   }
   if (quarter == 0) {
     store_shared_f32(smem + kQScaleOffset + 4 * r, fp8_compute_power_of_two(-shift));

@@ -19,17 +19,6 @@
 
 namespace mladec::detail {
 
-// A bf16x2 word's two values (low half first) as floats.
-__device__ __forceinline__ float bf16x2_low(uint32_t word) { return __uint_as_float(word << 16); }
-__device__ __forceinline__ float bf16x2_high(uint32_t word) {
-  return __uint_as_float(word & 0xffff0000u);
-}
-
-// The larger magnitude of a bf16x2 word's two values.
-__device__ __forceinline__ float bf16x2_largest(uint32_t word) {
-  return fmaxf(fabsf(bf16x2_low(word)), fabsf(bf16x2_high(word)));
-}
-
 // A bf16x2 word times its row's f16 factor (f16_row_scale), as f16x2.
 __device__ __forceinline__ uint32_t scaled_bf16x2_to_f16x2(uint32_t word, float factor) {
   return pack_f16x2(bf16x2_low(word) * factor, bf16x2_high(word) * factor);
