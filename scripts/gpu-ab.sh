@@ -30,13 +30,16 @@ cd "$(dirname "$0")/.."
 clear_trees() {
   mkdir -p ab && find ab -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
 }
+# Only directories are trees (call scripts kept in ab/ are not).
+tree_names() { (cd ab && ls -d */ | tr -d /); }
+cutlass=${MLADEC_CUTLASS_DIR:-$PWD/.deps/cutlass/include}
 if [ "${1:-}" = --prepare ]; then
   shift
   clear_trees
   for commit in "$@"; do
     mkdir "ab/$commit" && git archive "$commit" -- . ":!bench/results" | tar x -C "ab/$commit"
   done
-  echo "prepared: $(cd ab && ls -d */ | tr -d /)"; exit 0
+  echo "prepared: $(tree_names)"; exit 0
 fi
 if [ "${1:-}" = --prepare-patched ]; then
   # Candidate patches (bench/candidates/) need no commits of their own: each
@@ -68,13 +71,13 @@ if [ "${1:-}" = --prepare-patched ]; then
       name=${spec%%=*}
       cmake -S "ab/$name" -B "/tmp/ab-prepare-$name" -G Ninja -DCMAKE_BUILD_TYPE=Release \
         -DMLADEC_BUILD_TESTS=OFF -DMLADEC_BUILD_TOOLS=OFF ${AB_CMAKE_ARGS:-} \
-        -DMLADEC_CUTLASS_DIR="${MLADEC_CUTLASS_DIR:-$PWD/.deps/cutlass/include}" >/dev/null &&
+        -DMLADEC_CUTLASS_DIR="$cutlass" >/dev/null &&
         cmake --build "/tmp/ab-prepare-$name" --target mladec_bench >"/tmp/ab-prepare-$name.log" 2>&1 ||
         { echo "gpu-ab: tree $name does not build: /tmp/ab-prepare-$name.log" >&2; exit 1; }
       echo "built: $name"
     done
   fi
-  echo "prepared: $(cd ab && ls -d */ | tr -d /)"; exit 0
+  echo "prepared: $(tree_names)"; exit 0
 fi
 OUT=${OUT:-$PWD/gpu-out}
 # Logs and JSON gather outside $OUT (the device returns at most 8 files);
@@ -82,11 +85,9 @@ OUT=${OUT:-$PWD/gpu-out}
 RAW=$(mktemp -d /tmp/ab-raw.XXXXXX)
 mkdir -p "$OUT"
 rounds=${1:-2}
-cutlass=${MLADEC_CUTLASS_DIR:-$PWD/.deps/cutlass/include}
 # AB_TREES='c1 c2': only these of the prepared trees (several selections
 # in one device call share the builds under build-ab/).
-# Only directories are trees (call scripts kept in ab/ are not).
-trees=${AB_TREES:-$(cd ab && ls -d */ | tr -d /)}
+trees=${AB_TREES:-$(tree_names)}
 # The trees build at once, the cores shared out: each tree's build is
 # bound by one long translation unit (the decode kernels), ~25 s.
 targets=mladec_bench
