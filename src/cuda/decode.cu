@@ -58,6 +58,7 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   params.slot_rows = layout.slot_rows;
   params.num_heads = problem.num_heads;
   params.page_size = problem.page_size;
+  params.page_divider = detail::make_fast_divider(uint32_t(problem.page_size));
   params.causal = problem.causal ? 1 : 0;
   // fp8_e4m3 tiles hold the cached values unscaled (exactly): the scale
   // multiplies the scores (K) and the output (V) instead.

@@ -87,7 +87,8 @@ __device__ __forceinline__ const uint8_t* kv_token_address_in_page(const DecodeP
 __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p,
                                                            const int32_t* block_table,
                                                            int j) {
-  return kv_token_address_in_page(p, block_table[j / p.page_size], j % p.page_size);
+  const int page_index = divide(p.page_divider, j);
+  return kv_token_address_in_page(p, block_table[page_index], j - page_index * p.page_size);
 }
 
 // A full block through the TMA path: one copy per slab and page of the
@@ -229,7 +230,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       int row_page = 0, row_in_page = 0;
       const uint8_t* source = nullptr;
       if (j >= piece.kv_begin && j < e.load_end) {
-        const int row_page_index = j / p.page_size;
+        const int row_page_index = divide(p.page_divider, j);
         row_in_page = j - row_page_index * p.page_size;
         row_page = block_table[row_page_index];
         if (!tma_block) source = kv_token_address_in_page(p, row_page, row_in_page);
@@ -277,9 +278,12 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       } else {
         // The converted rows are already stored: announce this block (and a
         // pending Q) as soon as the RoPE copies of blockwise land.
-        produce_fp8_tile_rows<kDtype == KvDtype::kFp8Blockwise,
-                              RegisterSplit<kDtype, kRows>::kFp8RowsPerBatch>(
-            tile, warp, lane, source, p.kv);
+        constexpr int kBatch = RegisterSplit<kDtype, kRows>::kFp8RowsPerBatch;
+        if constexpr (kDtype == KvDtype::kFp8Blockwise) {
+          produce_blockwise_tile_rows<kBatch>(tile, warp, lane, source, p.kv);
+        } else {
+          produce_e4m3_tile_rows<kBatch>(tile, warp, lane, source, p.kv);
+        }
         cp_async_commit();
         complete_job(pending, true);
         pending = bars + 8 * (kFull + buffer);
@@ -355,10 +359,11 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
         // wait, as run_producer loads its rows' entries, they made this
         // form 1% slower: bench/NOTES.md v54.)
         const int box_token = lane * p.kv_tma_tokens < kBlockTokens ? lane * p.kv_tma_tokens : -1;
-        const int box_page =
-            box_token >= 0 ? block_table[(block_begin + box_token) / p.page_size] : 0;
+        const int box_first = block_begin + max(box_token, 0);  // (unused below 0)
+        const int box_page_index = divide(p.page_divider, box_first);
+        const int box_page = box_token >= 0 ? block_table[box_page_index] : 0;
         produce_tile_tma<KvDtype::kFp8E4m3>(p, box_token, box_page,
-                                            (block_begin + box_token) % p.page_size, tile,
+                                            box_first - box_page_index * p.page_size, tile,
                                             bars + 8 * (kRawFull + stage));
         trace(kTraceCopyIssued, kv_loads);
       } else {

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "mladec/plan.h"
+#include "src/core/fast_divider.h"
 #include "src/cuda/input_check_status.h"
 
 namespace mladec::detail {
@@ -39,6 +40,7 @@ struct DecodeParams {
   int slot_rows;
   int num_heads;
   int page_size;
+  FastDivider page_divider;  // by page_size: the producers' page indices
   int causal;
   float scale_log2;        // softmax_scale * log2(e) (* kv_scale for fp8_e4m3)
   float out_scale;         // output factor: kv_scale for fp8_e4m3, else 1

@@ -1,8 +1,9 @@
 #pragma once
-// The decode producer's KV path for the fp8 cache formats: tokens are read
-// into registers, dequantized to 16-bit values and stored into the same
-// 128-byte swizzled slabs the bf16 path fills, so the math warpgroups run
-// the same row form (decode_math_rows.cuh).
+// The decode producer's KV path for the fp8 cache formats: tokens are
+// dequantized to 16-bit values — e4m3 from a copy in the tile itself,
+// blockwise from registers — and stored into the same 128-byte swizzled
+// slabs the bf16 path fills, so the math warpgroups run the same row form
+// (decode_math_rows.cuh).
 //
 //   fp8_e4m3:      576 e4m3 values. Converted exactly to f16 (every e4m3
 //                  value is an f16 value), one instruction per two values
@@ -18,6 +19,7 @@
 #include <cstdint>
 
 #include "mladec/constants.h"
+#include "mladec/problem.h"
 #include "src/core/kv_token_codec.h"
 #include "src/core/register_a_layout.h"
 #include "src/cuda/async_copy.cuh"
@@ -90,21 +92,21 @@ __device__ __forceinline__ void store_e4m3x16(uint32_t tile, int row, int chunk,
 }
 
 // One batch of kRows rows' latent bytes for this lane (values [16 lane,
-// +16)) and their scale group's scale (1 for e4m3; zeros for rows without a
-// token). The batch size (decode_layout.cuh: RegisterSplit) is bounded by the
+// +16)) and their scale group's scale (zeros for rows without a token).
+// The batch size (decode_layout.cuh: RegisterSplit) is bounded by the
 // producer's registers; the batches are software-pipelined — batch i + 1's
 // loads are issued before batch i is converted — so two batches (plus the
-// RoPE part) are in flight per warp, or all 16 rows in one batch.
-template <bool kBlockwise, int kRows>
-struct Fp8LatentBatch {
+// RoPE copies) are in flight per warp.
+template <int kRows>
+struct BlockwiseLatentBatch {
   uint4 latent[kRows];
   float scale[kRows];
 };
 
-template <bool kBlockwise, int kRows, typename RowSource>
-__device__ __forceinline__ Fp8LatentBatch<kBlockwise, kRows> load_latent_batch(
+template <int kRows, typename RowSource>
+__device__ __forceinline__ BlockwiseLatentBatch<kRows> load_blockwise_batch(
     const RowSource& row_source, int first, int lane) {
-  Fp8LatentBatch<kBlockwise, kRows> batch;
+  BlockwiseLatentBatch<kRows> batch;
 #pragma unroll
   for (int u = 0; u < kRows; ++u) {
     const uint8_t* source = row_source(first + u);
@@ -112,76 +114,182 @@ __device__ __forceinline__ Fp8LatentBatch<kBlockwise, kRows> load_latent_batch(
     batch.scale[u] = 1.f;
     if (source != nullptr) {  // warp-uniform
       batch.latent[u] = load_streaming_16(source + 16 * lane);
-      if (kBlockwise) {
-        batch.scale[u] = load_float(source + kBlockwiseScalesOffset + 4 * (lane / 8));
-      }
+      batch.scale[u] = load_float(source + kBlockwiseScalesOffset + 4 * (lane / 8));
     }
   }
   return batch;
 }
 
 // Producer warp `warp` (0..3) fills rows [16 warp, +16) of a 64-token KV tile
-// from an fp8 cache; lane i < 16 holds row 16 warp + i's token address, or
-// nullptr for a zero row. kBlockwise selects the format (see the top),
-// kBatch the rows loaded per batch (a divisor of 16).
-template <bool kBlockwise, int kBatch>
-__device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, int lane,
-                                                      const uint8_t* my_row_source,
-                                                      const void* fallback) {
+// from a blockwise cache; lane i < 16 holds row 16 warp + i's token address,
+// or nullptr for a zero row; kBatch rows are loaded per batch (a divisor of
+// 16). The latent part goes through registers: staged through shared
+// memory as e4m3's is (produce_e4m3_tile_rows), every blockwise cell at 32+
+// rows took 10% longer (bench/NOTES.md v72) — its conversion (scaled, in
+// float) keeps the producer busy, and staging adds instructions.
+template <int kBatch>
+__device__ __forceinline__ void produce_blockwise_tile_rows(uint32_t tile, int warp, int lane,
+                                                            const uint8_t* my_row_source,
+                                                            const void* fallback) {
   const auto row_source = [&](int i) {
     return reinterpret_cast<const uint8_t*>(__shfl_sync(
         0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), i));
   };
   const int first_row = warp * 16;
 
-  // RoPE part, issued first so it lands while the latent part converts.
-  // Blockwise: 16 rows x 8 chunks of bf16 copied by cp.async. e4m3: 16 rows
-  // x 4 chunks of fp8 loaded now, converted after the latent part.
-  uint4 rope[2];
-  if (kBlockwise) {
+  // RoPE part, issued first so it lands while the latent part converts:
+  // 16 rows x 8 chunks of bf16 copied by cp.async.
 #pragma unroll
-    for (int k = 0; k < 4; ++k) {
-      const int c = lane + 32 * k;
-      const uint8_t* source = row_source(c / 8);
-      const bool valid = source != nullptr;
-      cp_async_16(tile + slab_offset(first_row + c / 8, 64 + c % 8),
-                  valid ? source + kBlockwiseRopeOffset + 16 * (c % 8) : fallback, valid);
-    }
-  } else {
-#pragma unroll
-    for (int k = 0; k < 2; ++k) {
-      const int c = lane + 32 * k;
-      const uint8_t* source = row_source(c / 4);
-      rope[k] = source != nullptr ? load_streaming_16(source + kLatentDim + 16 * (c % 4))
-                                  : make_uint4(0, 0, 0, 0);
-    }
+  for (int k = 0; k < 4; ++k) {
+    const int c = lane + 32 * k;
+    const uint8_t* source = row_source(c / 8);
+    const bool valid = source != nullptr;
+    cp_async_16(tile + slab_offset(first_row + c / 8, 64 + c % 8),
+                valid ? source + kBlockwiseRopeOffset + 16 * (c % 8) : fallback, valid);
   }
 
   // Latent part: lane l converts values [16 l, 16 l + 16) of each row, which
   // lie in scale group l / 8.
   static_assert(16 % kBatch == 0, "batches cover the warp's 16 rows");
-  using Batch = Fp8LatentBatch<kBlockwise, kBatch>;
-  Batch current = load_latent_batch<kBlockwise, kBatch>(row_source, 0, lane);
+  using Batch = BlockwiseLatentBatch<kBatch>;
+  Batch current = load_blockwise_batch<kBatch>(row_source, 0, lane);
 #pragma unroll
   for (int first = 0; first < 16; first += kBatch) {
     Batch next = current;  // overwritten unless this is the last batch
-    if (first + kBatch < 16) {
-      next = load_latent_batch<kBlockwise, kBatch>(row_source, first + kBatch, lane);
-    }
+    if (first + kBatch < 16) next = load_blockwise_batch<kBatch>(row_source, first + kBatch, lane);
 #pragma unroll
     for (int u = 0; u < kBatch; ++u) {
-      store_e4m3x16<kBlockwise>(tile, first_row + first + u, 2 * lane, current.latent[u],
-                                current.scale[u]);
+      store_e4m3x16<true>(tile, first_row + first + u, 2 * lane, current.latent[u],
+                          current.scale[u]);
     }
     current = next;
   }
+}
 
-  if (!kBlockwise) {
+// Where an e4m3 row's bytes wait, as they are, inside the tile they are
+// converted into (produce_e4m3_tile_rows): latent chunk c (16 bytes, values
+// [16 c, +16)) at position c % 8 of the row in odd slab 2 (c / 8) + 1,
+// unswizzled (a quarter warp's 8 lanes read one 128-byte row: no
+// conflict); RoPE chunk c (0..3) at positions 4 + c of the row in slab 8.
+// A row's bytes wait in that row's own 128-byte lines, so only the row's
+// own conversion overwrites them, after the warp has read them.
+__device__ __forceinline__ uint32_t staged_e4m3_latent_offset(int row, int chunk) {
+  return uint32_t((2 * (chunk >> 3) + 1) * kSlabBytes + row * 128 + ((chunk & 7) << 4));
+}
+__device__ __forceinline__ uint32_t staged_e4m3_rope_offset(int row, int chunk) {
+  return uint32_t(8 * kSlabBytes + row * 128 + ((4 + chunk) << 4));
+}
+
+// cp.async.wait_group with a count known only after unrolling.
+__device__ __forceinline__ void cp_async_wait_unrolled(int pending) {
+  switch (pending) {
+    case 0: cp_async_wait<0>(); break;
+    case 1: cp_async_wait<1>(); break;
+    case 2: cp_async_wait<2>(); break;
+    case 3: cp_async_wait<3>(); break;
+    case 4: cp_async_wait<4>(); break;
+    case 5: cp_async_wait<5>(); break;
+    case 6: cp_async_wait<6>(); break;
+    default: cp_async_wait<7>(); break;
+  }
+}
+
+// Issues the copies of produce_e4m3_tile_rows: `row_source(i)` is row i of
+// the warp's 16 (nullptr: a zero row; kEveryRow: none is), one group per
+// kBatch rows, the RoPE part with the last group.
+template <int kBatch, bool kEveryRow, typename RowSource>
+__device__ __forceinline__ void stage_e4m3_tile_rows(uint32_t tile, int first_row, int lane,
+                                                     const RowSource& row_source,
+                                                     const void* fallback) {
+  // (Unrolled, ptxas hoisted the 32 shuffles of the addresses and spilled.)
+#pragma unroll 1
+  for (int first = 0; first < 16; first += kBatch) {
 #pragma unroll
-    for (int k = 0; k < 2; ++k) {
-      const int c = lane + 32 * k;
-      store_e4m3x16<false>(tile, first_row + c / 4, 64 + 2 * (c % 4), rope[k], 1.f);
+    for (int u = 0; u < kBatch; ++u) {
+      const uint8_t* source = row_source(first + u);
+      const bool valid = kEveryRow || source != nullptr;  // warp-uniform
+      cp_async_16(tile + staged_e4m3_latent_offset(first_row + first + u, lane),
+                  valid ? source + 16 * lane : fallback, valid);
     }
+    if (first + kBatch == 16) {
+#pragma unroll
+      for (int k = 0; k < 2; ++k) {
+        const int c = lane + 32 * k;
+        const uint8_t* source = row_source(c / 4);
+        const bool valid = kEveryRow || source != nullptr;
+        cp_async_16(tile + staged_e4m3_rope_offset(first_row + c / 4, c % 4),
+                    valid ? source + kLatentDim + 16 * (c % 4) : fallback, valid);
+      }
+    }
+    cp_async_commit();
+  }
+}
+
+// Producer warp `warp` (0..3) fills rows [16 warp, +16) of a 64-token KV tile
+// from an e4m3 cache; lane i < 16 holds row 16 warp + i's token address, or
+// nullptr for a zero row. Every byte the warp needs is first copied by
+// cp.async into the tile itself (staged_e4m3_latent_offset), one copy group
+// per kBatch rows; each batch is converted as its group lands. Loaded into
+// registers instead, the loads in flight were bounded by the producer's 88
+// registers (ptxas kept 2-3 rows' loads ahead of their conversion).
+// Where the warp's 16 rows are consecutive tokens of one page (pages of a
+// multiple of 16 tokens, inside a piece; a vote on the addresses decides),
+// each row's address is the first one's plus a constant: no shuffles, no
+// zero rows to test.
+template <int kBatch>
+__device__ __forceinline__ void produce_e4m3_tile_rows(uint32_t tile, int warp, int lane,
+                                                       const uint8_t* my_row_source,
+                                                       const void* fallback) {
+  constexpr uintptr_t kTokenBytes = kv_token_bytes(KvDtype::kFp8E4m3);
+  const int first_row = warp * 16;
+  static_assert(16 % kBatch == 0 && 16 / kBatch <= 8, "groups cover the warp's 16 rows");
+  const uintptr_t mine = reinterpret_cast<uintptr_t>(my_row_source);
+  const uintptr_t first = __shfl_sync(0xffffffffu, static_cast<unsigned long long>(mine), 0);
+  const bool in_stride = lane >= 16 || (first != 0 && mine == first + lane * kTokenBytes);
+  if (__all_sync(0xffffffffu, in_stride)) {
+    const uint8_t* base = reinterpret_cast<const uint8_t*>(first);
+    stage_e4m3_tile_rows<kBatch, true>(
+        tile, first_row, lane, [base](int i) { return base + i * kTokenBytes; }, fallback);
+  } else {
+    stage_e4m3_tile_rows<kBatch, false>(
+        tile, first_row, lane,
+        [my_row_source](int i) {
+          return reinterpret_cast<const uint8_t*>(__shfl_sync(
+              0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), i));
+        },
+        fallback);
+  }
+
+  // Latent part: lane l converts values [16 l, 16 l + 16) of each row. The
+  // wait covers this lane's own copies (the only ones it reads); __syncwarp
+  // orders every lane's reads of a row before the stores that overwrite
+  // its staged bytes.
+  constexpr int kGroups = 16 / kBatch;
+#pragma unroll
+  for (int g = 0; g < kGroups; ++g) {
+    cp_async_wait_unrolled(kGroups - 1 - g);
+    uint4 latent[kBatch];
+#pragma unroll
+    for (int u = 0; u < kBatch; ++u) {
+      latent[u] = load_shared_v4(tile + staged_e4m3_latent_offset(first_row + g * kBatch + u, lane));
+    }
+    __syncwarp();
+#pragma unroll
+    for (int u = 0; u < kBatch; ++u) {
+      store_e4m3x16<false>(tile, first_row + g * kBatch + u, 2 * lane, latent[u], 1.f);
+    }
+  }
+  uint4 rope[2];
+#pragma unroll
+  for (int k = 0; k < 2; ++k) {
+    const int c = lane + 32 * k;
+    rope[k] = load_shared_v4(tile + staged_e4m3_rope_offset(first_row + c / 4, c % 4));
+  }
+  __syncwarp();
+#pragma unroll
+  for (int k = 0; k < 2; ++k) {
+    const int c = lane + 32 * k;
+    store_e4m3x16<false>(tile, first_row + c / 4, 64 + 2 * (c % 4), rope[k], 1.f);
   }
 }
 
