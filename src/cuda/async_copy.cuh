@@ -9,6 +9,14 @@ __device__ __forceinline__ uint32_t shared_address(const void* pointer) {
   return uint32_t(__cvta_generic_to_shared(pointer));
 }
 
+// The row address lane `source_lane` of the warp holds (the producers give
+// each of a warp's 16 rows to one lane, nullptr for a zero row).
+__device__ __forceinline__ const uint8_t* row_address_of_lane(const uint8_t* mine,
+                                                              int source_lane) {
+  return reinterpret_cast<const uint8_t*>(
+      __shfl_sync(0xffffffffu, reinterpret_cast<unsigned long long>(mine), source_lane));
+}
+
 // Copies 16 bytes, or writes 16 zero bytes without reading `src` when
 // `valid` is false (src-size 0).
 __device__ __forceinline__ void cp_async_16(uint32_t dst, const void* src,

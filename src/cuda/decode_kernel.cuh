@@ -52,8 +52,7 @@ __device__ __forceinline__ void produce_tile_rows(uint32_t tile, int warp, int l
   using namespace decode_layout;
 #pragma unroll kUnroll
   for (int i = 0; i < 16; ++i) {
-    const uint8_t* source = reinterpret_cast<const uint8_t*>(__shfl_sync(
-        0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), i));
+    const uint8_t* source = row_address_of_lane(my_row_source, i);
     const int row = warp * 16 + i;
     const bool valid = source != nullptr;
 #pragma unroll

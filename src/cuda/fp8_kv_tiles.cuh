@@ -131,10 +131,7 @@ template <int kBatch>
 __device__ __forceinline__ void produce_blockwise_tile_rows(uint32_t tile, int warp, int lane,
                                                             const uint8_t* my_row_source,
                                                             const void* fallback) {
-  const auto row_source = [&](int i) {
-    return reinterpret_cast<const uint8_t*>(__shfl_sync(
-        0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), i));
-  };
+  const auto row_source = [&](int i) { return row_address_of_lane(my_row_source, i); };
   const int first_row = warp * 16;
 
   // RoPE part, issued first so it lands while the latent part converts:
@@ -253,11 +250,7 @@ __device__ __forceinline__ void produce_e4m3_tile_rows(uint32_t tile, int warp, 
   } else {
     stage_e4m3_tile_rows<kBatch, false>(
         tile, first_row, lane,
-        [my_row_source](int i) {
-          return reinterpret_cast<const uint8_t*>(__shfl_sync(
-              0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), i));
-        },
-        fallback);
+        [my_row_source](int i) { return row_address_of_lane(my_row_source, i); }, fallback);
   }
 
   // Latent part: lane l converts values [16 l, 16 l + 16) of each row. The
@@ -306,8 +299,7 @@ __device__ __forceinline__ void stage_e4m3_rows(uint32_t stage, int warp, int la
                                                 const void* fallback) {
   using namespace decode_layout;
   const int token = warp * 16 + lane / 2, parity = lane % 2;
-  const uint8_t* source = reinterpret_cast<const uint8_t*>(__shfl_sync(
-      0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), lane / 2));
+  const uint8_t* source = row_address_of_lane(my_row_source, lane / 2);
   const bool valid = source != nullptr;
 #pragma unroll
   for (int j = 0; j < kHeadDim / 32; ++j) {
@@ -327,8 +319,7 @@ __device__ __forceinline__ void stage_blockwise_rows(uint32_t stage, int warp, i
                                                      const uint8_t* my_row_source,
                                                      const void* fallback) {
   const int token = warp * 16 + lane / 2, parity = lane % 2;
-  const uint8_t* source = reinterpret_cast<const uint8_t*>(__shfl_sync(
-      0xffffffffu, reinterpret_cast<unsigned long long>(my_row_source), lane / 2));
+  const uint8_t* source = row_address_of_lane(my_row_source, lane / 2);
   const bool valid = source != nullptr;
 #pragma unroll
   for (int j = 0; j < (kBlockwiseTokenChunks + 1) / 2; ++j) {
