@@ -66,13 +66,13 @@ __device__ __forceinline__ uint32_t scaled_f16x2_to_bf16x2(uint32_t halves, floa
   return pack_bf16x2(lo * scale, hi * scale);
 }
 
-// 16 e4m3 values → chunks `chunk`, `chunk + 1` of `row` of the tile: with
-// kScaled (blockwise) times `scale` in bf16, else exactly in f16 (`scale`
-// unused). Both byte pairs of a word convert in place (the high one as
-// SASS `.H1`), not after a shift.
+// 16 e4m3 values → the 16-byte chunks at shared addresses `low` (the first
+// 8) and `high`: with kScaled (blockwise) times `scale` in bf16, else
+// exactly in f16 (`scale` unused). Both byte pairs of a word convert in
+// place (the high one as SASS `.H1`), not after a shift.
 template <bool kScaled>
-__device__ __forceinline__ void store_e4m3x16(uint32_t tile, int row, int chunk,
-                                              uint4 v, float scale) {
+__device__ __forceinline__ void store_e4m3x16_at(uint32_t low, uint32_t high, uint4 v,
+                                                 float scale) {
   const uint32_t words[4] = {v.x, v.y, v.z, v.w};
   uint32_t out[8];
 #pragma unroll
@@ -86,9 +86,16 @@ __device__ __forceinline__ void store_e4m3x16(uint32_t tile, int row, int chunk,
     out[2 * w] = low;
     out[2 * w + 1] = high;
   }
-  store_shared_16(tile + slab_offset(row, chunk), make_uint4(out[0], out[1], out[2], out[3]));
-  store_shared_16(tile + slab_offset(row, chunk + 1),
-                  make_uint4(out[4], out[5], out[6], out[7]));
+  store_shared_16(low, make_uint4(out[0], out[1], out[2], out[3]));
+  store_shared_16(high, make_uint4(out[4], out[5], out[6], out[7]));
+}
+
+// The same into chunks `chunk`, `chunk + 1` of `row` of the tile.
+template <bool kScaled>
+__device__ __forceinline__ void store_e4m3x16(uint32_t tile, int row, int chunk, uint4 v,
+                                              float scale) {
+  store_e4m3x16_at<kScaled>(tile + slab_offset(row, chunk), tile + slab_offset(row, chunk + 1),
+                            v, scale);
 }
 
 // One batch of kRows rows' latent bytes for this lane (values [16 lane,
@@ -163,15 +170,26 @@ __device__ __forceinline__ void produce_blockwise_tile_rows(uint32_t tile, int w
   }
 }
 
+// Which 16 latent values of row r (of a warp's 16; chunk c = values
+// [16 c, +16)) lane l converts: its slab's chunk pair rotated by the row,
+// (l & 3) ^ ((r >> 1) & 3), in slab l / 4. The tile's 128-byte swizzle puts
+// chunk c of row r at position c ^ (r & 7), so the pair's two output
+// chunks land at positions 2 (l & 3) and 2 (l & 3) + 1 of every row, in
+// an order that flips with r & 1: each store address is one lane base
+// plus constants (the swizzle's XOR moves into 4 load offsets).
+__device__ __forceinline__ int e4m3_lane_chunk(int lane, int row) {
+  return (lane & ~3) | ((lane & 3) ^ ((row >> 1) & 3));
+}
+
 // Where an e4m3 row's bytes wait, as they are, inside the tile they are
-// converted into (produce_e4m3_tile_rows): latent chunk c (16 bytes, values
-// [16 c, +16)) at position c % 8 of the row in odd slab 2 (c / 8) + 1,
-// unswizzled (a quarter warp's 8 lanes read one 128-byte row: no
-// conflict); RoPE chunk c (0..3) at positions 4 + c of the row in slab 8.
-// A row's bytes wait in that row's own 128-byte lines, so only the row's
-// own conversion overwrites them, after the warp has read them.
-__device__ __forceinline__ uint32_t staged_e4m3_latent_offset(int row, int chunk) {
-  return uint32_t((2 * (chunk >> 3) + 1) * kSlabBytes + row * 128 + ((chunk & 7) << 4));
+// converted into (produce_e4m3_tile_rows): lane l's latent chunk of `row`
+// at position l % 8 of the row in odd slab 2 (l / 8) + 1, unswizzled (a
+// quarter warp's 8 lanes read one 128-byte row: no conflict); RoPE chunk c
+// (0..3) at positions 4 + c of the row in slab 8. A row's bytes wait in
+// that row's own 128-byte lines, so only the row's own conversion
+// overwrites them, after the warp has read them.
+__device__ __forceinline__ uint32_t staged_e4m3_latent_offset(int row, int lane) {
+  return uint32_t((2 * (lane >> 3) + 1) * kSlabBytes + row * 128 + ((lane & 7) << 4));
 }
 __device__ __forceinline__ uint32_t staged_e4m3_rope_offset(int row, int chunk) {
   return uint32_t(8 * kSlabBytes + row * 128 + ((4 + chunk) << 4));
@@ -193,20 +211,22 @@ __device__ __forceinline__ void cp_async_wait_unrolled(int pending) {
 
 // Issues the copies of produce_e4m3_tile_rows: `row_source(i)` is row i of
 // the warp's 16 (nullptr: a zero row; kEveryRow: none is), one group per
-// kBatch rows, the RoPE part with the last group.
+// kBatch rows, the RoPE part with the last group. The copies of every row
+// at constant offsets from one base are unrolled; with shuffled addresses,
+// unrolled, ptxas hoisted the 32 shuffles and spilled.
 template <int kBatch, bool kEveryRow, typename RowSource>
 __device__ __forceinline__ void stage_e4m3_tile_rows(uint32_t tile, int first_row, int lane,
                                                      const RowSource& row_source,
                                                      const void* fallback) {
-  // (Unrolled, ptxas hoisted the 32 shuffles of the addresses and spilled.)
-#pragma unroll 1
+#pragma unroll(kEveryRow ? 16 / kBatch : 1)
   for (int first = 0; first < 16; first += kBatch) {
 #pragma unroll
     for (int u = 0; u < kBatch; ++u) {
-      const uint8_t* source = row_source(first + u);
+      const int r = first + u;
+      const uint8_t* source = row_source(r);
       const bool valid = kEveryRow || source != nullptr;  // warp-uniform
-      cp_async_16(tile + staged_e4m3_latent_offset(first_row + first + u, lane),
-                  valid ? source + 16 * lane : fallback, valid);
+      cp_async_16(tile + staged_e4m3_latent_offset(first_row + r, lane),
+                  valid ? source + 16 * e4m3_lane_chunk(lane, r) : fallback, valid);
     }
     if (first + kBatch == 16) {
 #pragma unroll
@@ -253,11 +273,13 @@ __device__ __forceinline__ void produce_e4m3_tile_rows(uint32_t tile, int warp, 
         [my_row_source](int i) { return row_address_of_lane(my_row_source, i); }, fallback);
   }
 
-  // Latent part: lane l converts values [16 l, 16 l + 16) of each row. The
+  // Latent part: lane l converts chunk e4m3_lane_chunk(l, r) of row r. The
   // wait covers this lane's own copies (the only ones it reads); __syncwarp
   // orders every lane's reads of a row before the stores that overwrite
   // its staged bytes.
   constexpr int kGroups = 16 / kBatch;
+  const uint32_t pair_base =
+      tile + (lane >> 2) * kSlabBytes + first_row * 128 + ((lane & 3) << 5);
 #pragma unroll
   for (int g = 0; g < kGroups; ++g) {
     cp_async_wait_unrolled(kGroups - 1 - g);
@@ -269,7 +291,9 @@ __device__ __forceinline__ void produce_e4m3_tile_rows(uint32_t tile, int warp, 
     __syncwarp();
 #pragma unroll
     for (int u = 0; u < kBatch; ++u) {
-      store_e4m3x16<false>(tile, first_row + g * kBatch + u, 2 * lane, latent[u], 1.f);
+      const int r = g * kBatch + u;
+      const uint32_t row_base = pair_base + r * 128;
+      store_e4m3x16_at<false>(row_base + (r & 1) * 16, row_base + (~r & 1) * 16, latent[u], 1.f);
     }
   }
   uint4 rope[2];
