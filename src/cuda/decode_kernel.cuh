@@ -277,12 +277,9 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       } else {
         // The converted rows are already stored: announce this block (and a
         // pending Q) as soon as the RoPE copies of blockwise land.
-        constexpr int kBatch = RegisterSplit<kDtype, kRows>::kFp8RowsPerBatch;
-        if constexpr (kDtype == KvDtype::kFp8Blockwise) {
-          produce_blockwise_tile_rows<kBatch>(tile, warp, lane, source, p.kv);
-        } else {
-          produce_e4m3_tile_rows<kBatch>(tile, warp, lane, source, p.kv);
-        }
+        produce_fp8_tile_rows<kDtype == KvDtype::kFp8Blockwise,
+                              RegisterSplit<kDtype, kRows>::kFp8RowsPerBatch>(
+            tile, warp, lane, source, p.kv);
         cp_async_commit();
         complete_job(pending, true);
         pending = bars + 8 * (kFull + buffer);

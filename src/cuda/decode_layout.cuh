@@ -195,17 +195,10 @@ struct RegisterSplit {
   static_assert(kWarpgroupThreads * kProducer + kMathThreads * kMath <=
                     kThreads * kKernelRegisters,
                 "registers the CTA is launched with");
-  // fp8 rows each producer lane converts per batch (fp8_kv_tiles.cuh).
-  // Blockwise loads them into registers, two batches in flight: the row
-  // form's 88 registers spill beyond 2 (a scale per row too), the
-  // transposed form's 152 beyond 4 (8 spilled). setmaxnreg.dec may not
-  // exceed the kernel's own count (152 here), so the producer cannot
-  // simply get more. e4m3 (row form only: its other tiles take the
-  // register-A path) stages the whole block in shared memory, one copy
-  // group per batch, and holds one batch to convert.
-  static constexpr int kFp8RowsPerBatch = kDtype == KvDtype::kFp8Blockwise
-                                              ? (kRowForm ? 2 : 4)
-                                              : 4;
+  // fp8 rows per copy group of the row producer (fp8_kv_tiles.cuh): it
+  // stages a whole block in shared memory and holds one group's rows to
+  // convert.
+  static constexpr int kFp8RowsPerBatch = 4;
 };
 
 // The fp8-compute form (e4m3 caches at 64-row tiles when the problem asks

@@ -1,8 +1,8 @@
 #pragma once
 // The decode producer's KV path for the fp8 cache formats: tokens are
-// dequantized to 16-bit values — e4m3 from a copy in the tile itself,
-// blockwise from registers — and stored into the same 128-byte swizzled
-// slabs the bf16 path fills, so the math warpgroups run the same row form
+// copied as they are into the tile (cp.async), dequantized there to 16-bit
+// values and stored into the same 128-byte swizzled slabs the bf16 path
+// fills, so the math warpgroups run the same row form
 // (decode_math_rows.cuh).
 //
 //   fp8_e4m3:      576 e4m3 values. Converted exactly to f16 (every e4m3
@@ -27,21 +27,6 @@
 #include "src/cuda/hopper.cuh"
 
 namespace mladec::detail {
-
-// 16-byte load that bypasses L1: each KV byte is read once per CTA.
-__device__ __forceinline__ uint4 load_streaming_16(const void* address) {
-  uint4 v;
-  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "l"(address));
-  return v;
-}
-
-__device__ __forceinline__ float load_float(const void* address) {
-  float v;
-  asm volatile("ld.global.nc.f32 %0, [%1];\n" : "=f"(v) : "l"(address));
-  return v;
-}
 
 // Starts a DRAM → L2 copy of `bytes` (a multiple of 16) at a 16-byte aligned
 // address and returns at once: the later register loads then hit L2.
@@ -98,78 +83,6 @@ __device__ __forceinline__ void store_e4m3x16(uint32_t tile, int row, int chunk,
                             v, scale);
 }
 
-// One batch of kRows rows' latent bytes for this lane (values [16 lane,
-// +16)) and their scale group's scale (zeros for rows without a token).
-// The batch size (decode_layout.cuh: RegisterSplit) is bounded by the
-// producer's registers; the batches are software-pipelined — batch i + 1's
-// loads are issued before batch i is converted — so two batches (plus the
-// RoPE copies) are in flight per warp.
-template <int kRows>
-struct BlockwiseLatentBatch {
-  uint4 latent[kRows];
-  float scale[kRows];
-};
-
-template <int kRows, typename RowSource>
-__device__ __forceinline__ BlockwiseLatentBatch<kRows> load_blockwise_batch(
-    const RowSource& row_source, int first, int lane) {
-  BlockwiseLatentBatch<kRows> batch;
-#pragma unroll
-  for (int u = 0; u < kRows; ++u) {
-    const uint8_t* source = row_source(first + u);
-    batch.latent[u] = make_uint4(0, 0, 0, 0);
-    batch.scale[u] = 1.f;
-    if (source != nullptr) {  // warp-uniform
-      batch.latent[u] = load_streaming_16(source + 16 * lane);
-      batch.scale[u] = load_float(source + kBlockwiseScalesOffset + 4 * (lane / 8));
-    }
-  }
-  return batch;
-}
-
-// Producer warp `warp` (0..3) fills rows [16 warp, +16) of a 64-token KV tile
-// from a blockwise cache; lane i < 16 holds row 16 warp + i's token address,
-// or nullptr for a zero row; kBatch rows are loaded per batch (a divisor of
-// 16). The latent part goes through registers: staged through shared
-// memory as e4m3's is (produce_e4m3_tile_rows), every blockwise cell at 32+
-// rows took 10% longer (bench/NOTES.md v72) — its conversion (scaled, in
-// float) keeps the producer busy, and staging adds instructions.
-template <int kBatch>
-__device__ __forceinline__ void produce_blockwise_tile_rows(uint32_t tile, int warp, int lane,
-                                                            const uint8_t* my_row_source,
-                                                            const void* fallback) {
-  const auto row_source = [&](int i) { return row_address_of_lane(my_row_source, i); };
-  const int first_row = warp * 16;
-
-  // RoPE part, issued first so it lands while the latent part converts:
-  // 16 rows x 8 chunks of bf16 copied by cp.async.
-#pragma unroll
-  for (int k = 0; k < 4; ++k) {
-    const int c = lane + 32 * k;
-    const uint8_t* source = row_source(c / 8);
-    const bool valid = source != nullptr;
-    cp_async_16(tile + slab_offset(first_row + c / 8, 64 + c % 8),
-                valid ? source + kBlockwiseRopeOffset + 16 * (c % 8) : fallback, valid);
-  }
-
-  // Latent part: lane l converts values [16 l, 16 l + 16) of each row, which
-  // lie in scale group l / 8.
-  static_assert(16 % kBatch == 0, "batches cover the warp's 16 rows");
-  using Batch = BlockwiseLatentBatch<kBatch>;
-  Batch current = load_blockwise_batch<kBatch>(row_source, 0, lane);
-#pragma unroll
-  for (int first = 0; first < 16; first += kBatch) {
-    Batch next = current;  // overwritten unless this is the last batch
-    if (first + kBatch < 16) next = load_blockwise_batch<kBatch>(row_source, first + kBatch, lane);
-#pragma unroll
-    for (int u = 0; u < kBatch; ++u) {
-      store_e4m3x16<true>(tile, first_row + first + u, 2 * lane, current.latent[u],
-                          current.scale[u]);
-    }
-    current = next;
-  }
-}
-
 // Which 16 latent values of row r (of a warp's 16; chunk c = values
 // [16 c, +16)) lane l converts: its slab's chunk pair rotated by the row,
 // (l & 3) ^ ((r >> 1) & 3), in slab l / 4. The tile's 128-byte swizzle puts
@@ -177,22 +90,26 @@ __device__ __forceinline__ void produce_blockwise_tile_rows(uint32_t tile, int w
 // chunks land at positions 2 (l & 3) and 2 (l & 3) + 1 of every row, in
 // an order that flips with r & 1: each store address is one lane base
 // plus constants (the swizzle's XOR moves into 4 load offsets).
-__device__ __forceinline__ int e4m3_lane_chunk(int lane, int row) {
+__device__ __forceinline__ int fp8_lane_chunk(int lane, int row) {
   return (lane & ~3) | ((lane & 3) ^ ((row >> 1) & 3));
 }
 
-// Where an e4m3 row's bytes wait, as they are, inside the tile they are
-// converted into (produce_e4m3_tile_rows): lane l's latent chunk of `row`
+// Where a row's fp8 bytes wait, as they are, inside the tile they are
+// converted into (produce_fp8_tile_rows): lane l's latent chunk of `row`
 // at position l % 8 of the row in odd slab 2 (l / 8) + 1, unswizzled (a
-// quarter warp's 8 lanes read one 128-byte row: no conflict); RoPE chunk c
-// (0..3) at positions 4 + c of the row in slab 8. A row's bytes wait in
-// that row's own 128-byte lines, so only the row's own conversion
-// overwrites them, after the warp has read them.
-__device__ __forceinline__ uint32_t staged_e4m3_latent_offset(int row, int lane) {
+// quarter warp's 8 lanes read one 128-byte row: no conflict); e4m3's RoPE
+// chunk c (0..3) at positions 4 + c of the row in slab 8; blockwise's 4
+// scales at position 0 of the row in slab 0. A row's bytes wait in that
+// row's own 128-byte lines, so only the row's own conversion overwrites
+// them, after the warp has read them.
+__device__ __forceinline__ uint32_t staged_fp8_latent_offset(int row, int lane) {
   return uint32_t((2 * (lane >> 3) + 1) * kSlabBytes + row * 128 + ((lane & 7) << 4));
 }
 __device__ __forceinline__ uint32_t staged_e4m3_rope_offset(int row, int chunk) {
   return uint32_t(8 * kSlabBytes + row * 128 + ((4 + chunk) << 4));
+}
+__device__ __forceinline__ uint32_t staged_blockwise_scales_offset(int row) {
+  return uint32_t(row * 128);
 }
 
 // cp.async.wait_group with a count known only after unrolling.
@@ -209,15 +126,15 @@ __device__ __forceinline__ void cp_async_wait_unrolled(int pending) {
   }
 }
 
-// Issues the copies of produce_e4m3_tile_rows: `row_source(i)` is row i of
+// Issues the copies of produce_fp8_tile_rows: `row_source(i)` is row i of
 // the warp's 16 (nullptr: a zero row; kEveryRow: none is), one group per
 // kBatch rows, the RoPE part with the last group. The copies of every row
 // at constant offsets from one base are unrolled; with shuffled addresses,
 // unrolled, ptxas hoisted the 32 shuffles and spilled.
-template <int kBatch, bool kEveryRow, typename RowSource>
-__device__ __forceinline__ void stage_e4m3_tile_rows(uint32_t tile, int first_row, int lane,
-                                                     const RowSource& row_source,
-                                                     const void* fallback) {
+template <bool kBlockwise, int kBatch, bool kEveryRow, typename RowSource>
+__device__ __forceinline__ void stage_fp8_tile_rows(uint32_t tile, int first_row, int lane,
+                                                    const RowSource& row_source,
+                                                    const void* fallback) {
 #pragma unroll(kEveryRow ? 16 / kBatch : 1)
   for (int first = 0; first < 16; first += kBatch) {
 #pragma unroll
@@ -225,17 +142,38 @@ __device__ __forceinline__ void stage_e4m3_tile_rows(uint32_t tile, int first_ro
       const int r = first + u;
       const uint8_t* source = row_source(r);
       const bool valid = kEveryRow || source != nullptr;  // warp-uniform
-      cp_async_16(tile + staged_e4m3_latent_offset(first_row + r, lane),
-                  valid ? source + 16 * e4m3_lane_chunk(lane, r) : fallback, valid);
+      cp_async_16(tile + staged_fp8_latent_offset(first_row + r, lane),
+                  valid ? source + 16 * fp8_lane_chunk(lane, r) : fallback, valid);
+    }
+    if (kBlockwise) {
+      // Lane u < kBatch copies row first + u's scales.
+      const uint8_t* source = row_source(first + lane % kBatch);
+      const bool valid = kEveryRow || source != nullptr;
+      if (lane < kBatch) {
+        cp_async_16(tile + staged_blockwise_scales_offset(first_row + first + lane),
+                    valid ? source + kBlockwiseScalesOffset : fallback, valid);
+      }
     }
     if (first + kBatch == 16) {
+      if (kBlockwise) {
+        // 16 rows x 8 chunks of bf16, copied to their place as they are.
 #pragma unroll
-      for (int k = 0; k < 2; ++k) {
-        const int c = lane + 32 * k;
-        const uint8_t* source = row_source(c / 4);
-        const bool valid = kEveryRow || source != nullptr;
-        cp_async_16(tile + staged_e4m3_rope_offset(first_row + c / 4, c % 4),
-                    valid ? source + kLatentDim + 16 * (c % 4) : fallback, valid);
+        for (int k = 0; k < 4; ++k) {
+          const int c = lane + 32 * k;
+          const uint8_t* source = row_source(c / 8);
+          const bool valid = kEveryRow || source != nullptr;
+          cp_async_16(tile + slab_offset(first_row + c / 8, 64 + c % 8),
+                      valid ? source + kBlockwiseRopeOffset + 16 * (c % 8) : fallback, valid);
+        }
+      } else {
+#pragma unroll
+        for (int k = 0; k < 2; ++k) {
+          const int c = lane + 32 * k;
+          const uint8_t* source = row_source(c / 4);
+          const bool valid = kEveryRow || source != nullptr;
+          cp_async_16(tile + staged_e4m3_rope_offset(first_row + c / 4, c % 4),
+                      valid ? source + kLatentDim + 16 * (c % 4) : fallback, valid);
+        }
       }
     }
     cp_async_commit();
@@ -243,21 +181,23 @@ __device__ __forceinline__ void stage_e4m3_tile_rows(uint32_t tile, int first_ro
 }
 
 // Producer warp `warp` (0..3) fills rows [16 warp, +16) of a 64-token KV tile
-// from an e4m3 cache; lane i < 16 holds row 16 warp + i's token address, or
-// nullptr for a zero row. Every byte the warp needs is first copied by
-// cp.async into the tile itself (staged_e4m3_latent_offset), one copy group
-// per kBatch rows; each batch is converted as its group lands. Loaded into
-// registers instead, the loads in flight were bounded by the producer's 88
-// registers (ptxas kept 2-3 rows' loads ahead of their conversion).
+// from an fp8 cache; lane i < 16 holds row 16 warp + i's token address, or
+// nullptr for a zero row. kBlockwise selects the format (see the top).
+// Every byte the warp needs is first copied by cp.async into the tile
+// itself (staged_fp8_latent_offset), one copy group per kBatch rows; each
+// batch is converted as its group lands. Loaded into registers instead,
+// the loads in flight were bounded by the producer's 88 registers (ptxas
+// kept 2-3 rows' loads ahead of their conversion: bench/NOTES.md v72).
 // Where the warp's 16 rows are consecutive tokens of one page (pages of a
 // multiple of 16 tokens, inside a piece; a vote on the addresses decides),
 // each row's address is the first one's plus a constant: no shuffles, no
 // zero rows to test.
-template <int kBatch>
-__device__ __forceinline__ void produce_e4m3_tile_rows(uint32_t tile, int warp, int lane,
-                                                       const uint8_t* my_row_source,
-                                                       const void* fallback) {
-  constexpr uintptr_t kTokenBytes = kv_token_bytes(KvDtype::kFp8E4m3);
+template <bool kBlockwise, int kBatch>
+__device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, int lane,
+                                                      const uint8_t* my_row_source,
+                                                      const void* fallback) {
+  constexpr uintptr_t kTokenBytes =
+      kv_token_bytes(kBlockwise ? KvDtype::kFp8Blockwise : KvDtype::kFp8E4m3);
   const int first_row = warp * 16;
   static_assert(16 % kBatch == 0 && 16 / kBatch <= 8, "groups cover the warp's 16 rows");
   const uintptr_t mine = reinterpret_cast<uintptr_t>(my_row_source);
@@ -265,48 +205,58 @@ __device__ __forceinline__ void produce_e4m3_tile_rows(uint32_t tile, int warp, 
   const bool in_stride = lane >= 16 || (first != 0 && mine == first + lane * kTokenBytes);
   if (__all_sync(0xffffffffu, in_stride)) {
     const uint8_t* base = reinterpret_cast<const uint8_t*>(first);
-    stage_e4m3_tile_rows<kBatch, true>(
+    stage_fp8_tile_rows<kBlockwise, kBatch, true>(
         tile, first_row, lane, [base](int i) { return base + i * kTokenBytes; }, fallback);
   } else {
-    stage_e4m3_tile_rows<kBatch, false>(
+    stage_fp8_tile_rows<kBlockwise, kBatch, false>(
         tile, first_row, lane,
         [my_row_source](int i) { return row_address_of_lane(my_row_source, i); }, fallback);
   }
 
-  // Latent part: lane l converts chunk e4m3_lane_chunk(l, r) of row r. The
-  // wait covers this lane's own copies (the only ones it reads); __syncwarp
-  // orders every lane's reads of a row before the stores that overwrite
-  // its staged bytes.
+  // Latent part: lane l converts chunk fp8_lane_chunk(l, r) of row r, in
+  // scale group l / 8. The wait covers this lane's own copies; the first
+  // __syncwarp makes the other lanes' (blockwise's scales) visible, the
+  // second orders every lane's reads of a row before the stores that
+  // overwrite its staged bytes.
   constexpr int kGroups = 16 / kBatch;
   const uint32_t pair_base =
       tile + (lane >> 2) * kSlabBytes + first_row * 128 + ((lane & 3) << 5);
 #pragma unroll
   for (int g = 0; g < kGroups; ++g) {
     cp_async_wait_unrolled(kGroups - 1 - g);
+    if (kBlockwise) __syncwarp();
     uint4 latent[kBatch];
+    float scale[kBatch];
 #pragma unroll
     for (int u = 0; u < kBatch; ++u) {
-      latent[u] = load_shared_v4(tile + staged_e4m3_latent_offset(first_row + g * kBatch + u, lane));
+      const int row = first_row + g * kBatch + u;
+      latent[u] = load_shared_v4(tile + staged_fp8_latent_offset(row, lane));
+      scale[u] = kBlockwise ? __uint_as_float(load_shared_u32(
+                                  tile + staged_blockwise_scales_offset(row) + 4 * (lane / 8)))
+                            : 1.f;
     }
     __syncwarp();
 #pragma unroll
     for (int u = 0; u < kBatch; ++u) {
       const int r = g * kBatch + u;
       const uint32_t row_base = pair_base + r * 128;
-      store_e4m3x16_at<false>(row_base + (r & 1) * 16, row_base + (~r & 1) * 16, latent[u], 1.f);
+      store_e4m3x16_at<kBlockwise>(row_base + (r & 1) * 16, row_base + (~r & 1) * 16, latent[u],
+                                   scale[u]);
     }
   }
-  uint4 rope[2];
+  if (!kBlockwise) {
+    uint4 rope[2];
 #pragma unroll
-  for (int k = 0; k < 2; ++k) {
-    const int c = lane + 32 * k;
-    rope[k] = load_shared_v4(tile + staged_e4m3_rope_offset(first_row + c / 4, c % 4));
-  }
-  __syncwarp();
+    for (int k = 0; k < 2; ++k) {
+      const int c = lane + 32 * k;
+      rope[k] = load_shared_v4(tile + staged_e4m3_rope_offset(first_row + c / 4, c % 4));
+    }
+    __syncwarp();
 #pragma unroll
-  for (int k = 0; k < 2; ++k) {
-    const int c = lane + 32 * k;
-    store_e4m3x16<false>(tile, first_row + c / 4, 64 + 2 * (c % 4), rope[k], 1.f);
+    for (int k = 0; k < 2; ++k) {
+      const int c = lane + 32 * k;
+      store_e4m3x16<false>(tile, first_row + c / 4, 64 + 2 * (c % 4), rope[k], 1.f);
+    }
   }
 }
 
