@@ -1,3 +1,5 @@
+// The fp8 producers' dequantization at its edges.
+//
 // Every e4m3 code through the decode kernel's fp8 producer, bit for bit:
 // requests of one KV token each, so P = 1 and every output row is that
 // token's latent part, dequantized. The latent values cycle through all 254
@@ -8,12 +10,17 @@
 // result is a bf16 value; both fp8 formats, both tile forms.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "mladec/compare.h"
 #include "mladec/device_step.h"
+#include "mladec/kv_format.h"
 #include "mladec/random_inputs.h"
 #include "src/core/kv_token_codec.h"
 #include "src/core/numeric_formats.h"
@@ -99,6 +106,75 @@ void run_case(KvDtype dtype, int heads) {
 TEST(Fp8Codes, EveryFiniteCodeDequantizesExactly) {
   for (KvDtype dtype : {KvDtype::kFp8E4m3, KvDtype::kFp8Blockwise}) {
     for (int heads : {16, 128}) run_case(dtype, heads);
+  }
+}
+
+// Blockwise tokens whose scales lie 60 octaves apart, per row checked
+// against the reference (a norm over all rows would hide the small ones).
+// Scores come from the RoPE part only (Q's latent part zero, its RoPE part
+// all ones), so they stay O(1) whatever the scales:
+//   request 0: latent values ~2^-30, but token 37's ~2^+30 with RoPE values
+//     of -100, a score some 270 below the others': its P·V term (~2^-390
+//     relative) must vanish and the tiny tokens' must not be lost — a P·V
+//     scale set by the largest scale seen would flush them all;
+//   request 1: each token's scale 2^k, k uniform in [-30, 30];
+//   request 2: every token ~2^+30.
+// h_q 8: the 16-row register-A form; 20 and 128: 64-row tiles.
+TEST(Fp8Codes, BlockwiseScalesSpanningSixtyOctaves) {
+  constexpr uint16_t kBf16One = 0x3f80;
+  for (int heads : {8, 20, 128}) {
+    SCOPED_TRACE("h_q=" + std::to_string(heads));
+    const RandomStepSpec spec{.num_heads = heads,
+                              .kv_dtype = KvDtype::kFp8Blockwise,
+                              .seqlens = {200, 130, 64},
+                              .q_lens = {1, 1, 1},
+                              .seed = 1234 + uint64_t(heads)};
+    RandomStep step = make_random_step(spec);
+    for (size_t row = 0; row < step.inputs.q.size() / kHeadDim; ++row) {
+      for (int d = 0; d < kHeadDim; ++d) {
+        step.inputs.q[row * kHeadDim + d] = d < kLatentDim ? uint16_t(0) : kBf16One;
+      }
+    }
+    std::mt19937_64 rng(spec.seed);
+    std::normal_distribution<float> normal;
+    std::uniform_int_distribution<int> octave(-30, 30);
+    const int token_bytes = kv_token_bytes(KvDtype::kFp8Blockwise);
+    std::vector<float> values(kHeadDim);
+    for (int b = 0; b < int(spec.seqlens.size()); ++b) {
+      for (int t = 0; t < spec.seqlens[b]; ++t) {
+        const bool outlier = b == 0 && t == 37;
+        const int k = b == 0 ? (outlier ? 30 : -30) : b == 1 ? octave(rng) : 30;
+        for (int d = 0; d < kLatentDim; ++d) values[d] = std::ldexp(normal(rng), k);
+        for (int d = kLatentDim; d < kHeadDim; ++d) values[d] = outlier ? -100.f : normal(rng);
+        const int64_t page = step.inputs.block_table[int64_t(b) * step.problem.max_pages_per_request +
+                                                     t / spec.page_size];
+        encode_kv_token(KvDtype::kFp8Blockwise, values.data(), 1.f,
+                        step.inputs.kv_cache.data() +
+                            (page * spec.page_size + t % spec.page_size) * token_bytes);
+      }
+    }
+    DeviceStep device(step.problem, step.inputs, 0);
+    device.poison_outputs(nullptr);
+    device.plan(nullptr);
+    device.decode(nullptr);
+    const HostDecodeOutputs out = device.download_outputs();
+    const HostDecodeOutputs ref = reference_decode(step.problem, step.inputs);
+    double worst = 0;
+    for (int64_t row = 0; row < int64_t(spec.seqlens.size()) * heads; ++row) {
+      double error = 0, norm = 0;
+      for (int i = 0; i < kLatentDim; ++i) {
+        const double want = ref.out[row * kLatentDim + i];
+        error += std::pow(out.out[row * kLatentDim + i] - want, 2);
+        norm += want * want;
+      }
+      ASSERT_GT(norm, 0.0) << "row " << row;
+      const double relative = std::sqrt(error / norm);
+      worst = std::max(worst, relative);
+      EXPECT_LT(relative, kGpuTolerance.relative) << "row " << row;
+      EXPECT_LT(std::fabs(out.lse[row] - ref.lse[row]), kGpuTolerance.lse)
+          << "row " << row;
+    }
+    std::printf("h_q %d: worst per-row relative error %.3g\n", heads, worst);
   }
 }
 
