@@ -21,6 +21,7 @@
 #include "src/core/numeric_formats.h"
 #include "tests/support/error_match.h"
 #include "tests/support/output_match.h"
+#include "tests/support/step_tokens.h"
 
 namespace mladec::test {
 namespace {
@@ -40,17 +41,6 @@ RandomStep make_step(int num_heads, KvDtype dtype, bool causal, int page_size,
   spec.seqlens = std::move(seqlens);
   spec.seed = seed;
   return make_random_step(spec);
-}
-
-// The cache bytes of KV token `token` of request `request`.
-uint8_t* token_bytes(RandomStep& step, int request, int token) {
-  const DecodeProblem& p = step.problem;
-  const int32_t page =
-      step.inputs.block_table[size_t(request) * p.max_pages_per_request +
-                              token / p.page_size];
-  const size_t size = size_t(kv_token_bytes(p.kv_dtype));
-  return step.inputs.kv_cache.data() +
-         (size_t(page) * p.page_size + token % p.page_size) * size;
 }
 
 // Output row (token, head) of `result`: 512 values then the LSE.

@@ -44,4 +44,14 @@ MLADEC_HD int divide(const FastDivider& f, int n) {
   return int((multiply_high(uint32_t(n), f.multiplier) + uint32_t(n)) >> f.shift);
 }
 
+// n / f.divisor and n % f.divisor (the page of a token and its place there).
+struct QuotientRemainder {
+  int quotient;
+  int remainder;
+};
+MLADEC_HD QuotientRemainder divide_with_remainder(const FastDivider& f, int n) {
+  const int quotient = divide(f, n);
+  return {quotient, n - quotient * int(f.divisor)};
+}
+
 }  // namespace mladec::detail

@@ -86,8 +86,8 @@ __device__ __forceinline__ const uint8_t* kv_token_address_in_page(const DecodeP
 __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p,
                                                            const int32_t* block_table,
                                                            int j) {
-  const int page_index = divide(p.page_divider, j);
-  return kv_token_address_in_page(p, block_table[page_index], j - page_index * p.page_size);
+  const QuotientRemainder page = divide_with_remainder(p.page_divider, j);
+  return kv_token_address_in_page(p, block_table[page.quotient], page.remainder);
 }
 
 // A full block through the TMA path: one copy per slab and page of the
@@ -229,9 +229,9 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       int row_page = 0, row_in_page = 0;
       const uint8_t* source = nullptr;
       if (j >= piece.kv_begin && j < e.load_end) {
-        const int row_page_index = divide(p.page_divider, j);
-        row_in_page = j - row_page_index * p.page_size;
-        row_page = block_table[row_page_index];
+        const QuotientRemainder page = divide_with_remainder(p.page_divider, j);
+        row_in_page = page.remainder;
+        row_page = block_table[page.quotient];
         if (!tma_block) source = kv_token_address_in_page(p, row_page, row_in_page);
         if (first_piece && b == 0) timeline_after(kTimelinePageLanded, row_page);
       }
@@ -356,10 +356,10 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
         // form 1% slower: bench/NOTES.md v54.)
         const int box_token = lane * p.kv_tma_tokens < kBlockTokens ? lane * p.kv_tma_tokens : -1;
         const int box_first = block_begin + max(box_token, 0);  // (unused below 0)
-        const int box_page_index = divide(p.page_divider, box_first);
-        const int box_page = box_token >= 0 ? block_table[box_page_index] : 0;
-        produce_tile_tma<KvDtype::kFp8E4m3>(p, box_token, box_page,
-                                            box_first - box_page_index * p.page_size, tile,
+        const QuotientRemainder box_page = divide_with_remainder(p.page_divider, box_first);
+        produce_tile_tma<KvDtype::kFp8E4m3>(p, box_token,
+                                            box_token >= 0 ? block_table[box_page.quotient] : 0,
+                                            box_page.remainder, tile,
                                             bars + 8 * (kRawFull + stage));
         trace(kTraceCopyIssued, kv_loads);
       } else {

@@ -24,6 +24,7 @@
 #include "mladec/random_inputs.h"
 #include "src/core/kv_token_codec.h"
 #include "src/core/numeric_formats.h"
+#include "tests/support/step_tokens.h"
 
 namespace mladec {
 namespace {
@@ -52,12 +53,10 @@ void run_case(KvDtype dtype, int heads) {
   RandomStep step = make_random_step(spec);
   step.inputs.kv_scale = 1.f;
   const std::vector<uint8_t> codes = finite_codes();
-  const int token_bytes = kv_token_bytes(dtype);
   const int batch = int(spec.seqlens.size());
   std::vector<std::vector<float>> expected(batch, std::vector<float>(kLatentDim));
   for (int b = 0; b < batch; ++b) {
-    const int64_t page = step.inputs.block_table[int64_t(b) * step.problem.max_pages_per_request];
-    uint8_t* token = step.inputs.kv_cache.data() + page * spec.page_size * token_bytes;
+    uint8_t* token = test::token_bytes(step, b, 0);
     for (int i = 0; i < kLatentDim; ++i) {
       // Each request starts elsewhere in the code list, so every code meets
       // every scale group and both tile halves.
@@ -121,7 +120,7 @@ TEST(Fp8Codes, EveryFiniteCodeDequantizesExactly) {
 //   request 2: every token ~2^+30.
 // h_q 8: the 16-row register-A form; 20 and 128: 64-row tiles.
 TEST(Fp8Codes, BlockwiseScalesSpanningSixtyOctaves) {
-  constexpr uint16_t kBf16One = 0x3f80;
+  const uint16_t bf16_one = detail::float_to_bf16(1.f);
   for (int heads : {8, 20, 128}) {
     SCOPED_TRACE("h_q=" + std::to_string(heads));
     const RandomStepSpec spec{.num_heads = heads,
@@ -132,13 +131,12 @@ TEST(Fp8Codes, BlockwiseScalesSpanningSixtyOctaves) {
     RandomStep step = make_random_step(spec);
     for (size_t row = 0; row < step.inputs.q.size() / kHeadDim; ++row) {
       for (int d = 0; d < kHeadDim; ++d) {
-        step.inputs.q[row * kHeadDim + d] = d < kLatentDim ? uint16_t(0) : kBf16One;
+        step.inputs.q[row * kHeadDim + d] = d < kLatentDim ? uint16_t(0) : bf16_one;
       }
     }
     std::mt19937_64 rng(spec.seed);
     std::normal_distribution<float> normal;
     std::uniform_int_distribution<int> octave(-30, 30);
-    const int token_bytes = kv_token_bytes(KvDtype::kFp8Blockwise);
     std::vector<float> values(kHeadDim);
     for (int b = 0; b < int(spec.seqlens.size()); ++b) {
       for (int t = 0; t < spec.seqlens[b]; ++t) {
@@ -146,11 +144,8 @@ TEST(Fp8Codes, BlockwiseScalesSpanningSixtyOctaves) {
         const int k = b == 0 ? (outlier ? 30 : -30) : b == 1 ? octave(rng) : 30;
         for (int d = 0; d < kLatentDim; ++d) values[d] = std::ldexp(normal(rng), k);
         for (int d = kLatentDim; d < kHeadDim; ++d) values[d] = outlier ? -100.f : normal(rng);
-        const int64_t page = step.inputs.block_table[int64_t(b) * step.problem.max_pages_per_request +
-                                                     t / spec.page_size];
         encode_kv_token(KvDtype::kFp8Blockwise, values.data(), 1.f,
-                        step.inputs.kv_cache.data() +
-                            (page * spec.page_size + t % spec.page_size) * token_bytes);
+                        test::token_bytes(step, b, t));
       }
     }
     DeviceStep device(step.problem, step.inputs, 0);
