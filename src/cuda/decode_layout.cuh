@@ -197,8 +197,10 @@ struct RegisterSplit {
                 "registers the CTA is launched with");
   // fp8 rows per copy group of the row producer (fp8_kv_tiles.cuh): it
   // stages a whole block in shared memory and holds one group's rows to
-  // convert.
-  static constexpr int kFp8RowsPerBatch = 4;
+  // convert. e4m3 waits on two groups of 8 per warp and block (−0.3..−1%
+  // against four of 4 at 64+ rows, bench/NOTES.md v74, v76); blockwise keeps
+  // groups of 4.
+  static constexpr int kFp8RowsPerBatch = kDtype == KvDtype::kFp8E4m3 ? 8 : 4;
 };
 
 // The fp8-compute form (e4m3 caches at 64-row tiles when the problem asks
