@@ -113,7 +113,8 @@ TEST(Fp8ComputeLayout, TransposeAndFragmentsMultiplyToPV) {
     };
     for (int lane = 0; lane < 32; ++lane) {
       for (int slab = 0; slab < kLatentDim / 64; ++slab) {
-        for (int half = 0; half < 2; ++half) {
+        for (int unit_half = 0; unit_half < 2; ++unit_half) {
+          const int half = fp8_compute_transpose_half(lane, unit_half);
           uint32_t out[8][2];
           for (int kk = 0; kk < 2; ++kk) {
             const int k = 2 * half + kk;
@@ -209,18 +210,62 @@ int wavefronts(const std::vector<int>& byte_offsets, int bytes_per_lane) {
   return int(most);
 }
 
+// Each lane's k-step of a read: k = 2 · its half + kk (transpose_v).
 TEST(Fp8ComputeLayout, TransposeReadsTakeTwoWavefronts) {
-  for (int warp = 0; warp < 4; ++warp) {
-    for (int s = 0; s < 2; ++s) {
-      for (int k = 0; k < 4; ++k) {
+  for (int slab = 0; slab < kLatentDim / 64; ++slab) {
+    for (int unit_half = 0; unit_half < 2; ++unit_half) {
+      for (int kk = 0; kk < 2; ++kk) {
         for (int j = 0; j < 4; ++j) {
           std::vector<int> offsets;
           for (int lane = 0; lane < 32; ++lane) {
-            offsets.push_back(fp8_compute_transpose_read_offset(lane, warp + 4 * s, k, j));
+            const int k = 2 * fp8_compute_transpose_half(lane, unit_half) + kk;
+            offsets.push_back(fp8_compute_transpose_read_offset(lane, slab, k, j));
           }
-          EXPECT_EQ(wavefronts(offsets, 8), 2) << "k " << k << " j " << j;  // 256 bytes
+          EXPECT_EQ(wavefronts(offsets, 8), 2)  // 256 bytes
+              << "slab " << slab << " half " << unit_half << " kk " << kk << " j " << j;
         }
       }
+    }
+  }
+}
+
+// The eight 8-byte stores of a unit: 256 bytes each, so two wavefronts.
+// With one half for every lane (fp8_compute_transpose_half's lanes not
+// flipped) they took four, which Nsight counted (bench/NOTES.md v76).
+TEST(Fp8ComputeLayout, TransposeWritesTakeTwoWavefronts) {
+  for (int slab = 0; slab < kLatentDim / 64; ++slab) {
+    for (int unit_half = 0; unit_half < 2; ++unit_half) {
+      for (int e = 0; e < 8; ++e) {
+        std::vector<int> offsets, unflipped;
+        for (int lane = 0; lane < 32; ++lane) {
+          offsets.push_back(fp8_compute_transpose_write_base(slab, lane) +
+                            fp8_compute_transpose_write_step(
+                                e, fp8_compute_transpose_half(lane, unit_half)));
+          unflipped.push_back(fp8_compute_transpose_write_base(slab, lane) +
+                              fp8_compute_transpose_write_step(e, unit_half));
+        }
+        EXPECT_EQ(wavefronts(offsets, 8), 2) << "slab " << slab << " e " << e;
+        EXPECT_EQ(wavefronts(unflipped, 8), 4) << "the conflict the flip removes";
+      }
+    }
+  }
+}
+
+// The publication's 16-byte stores and loads of P's fragments (one per
+// k-step): 512 bytes a warp, so four wavefronts, and every thread's two
+// chunks distinct and inside the buffer.
+TEST(Fp8ComputeLayout, PublicationAccessesTakeFourWavefronts) {
+  std::set<int> chunks;
+  for (int kk = 0; kk < 2; ++kk) {
+    for (int warp = 0; warp < 4; ++warp) {
+      std::vector<int> offsets;
+      for (int lane = 0; lane < 32; ++lane) {
+        const int offset = fp8_compute_p_offset(32 * warp + lane, kk);
+        offsets.push_back(offset);
+        EXPECT_TRUE(chunks.insert(offset).second) << "two fragments in one chunk";
+        EXPECT_LE(offset + 16, kFp8ComputePBytes);
+      }
+      EXPECT_EQ(wavefronts(offsets, 16), 4) << "kk " << kk << " warp " << warp;
     }
   }
 }

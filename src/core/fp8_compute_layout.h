@@ -34,9 +34,15 @@ inline constexpr int kFp8ComputeTileBytes = kRegisterAStageSlabBytes;
 inline constexpr int kFp8ComputeSlabs = kHeadDim / kFp8ComputeRowBytes;  // of Q and of a staged block
 inline constexpr int kFp8ComputeVtBytes = kLatentDim * kFp8ComputeRowBytes;
 // A block's P for the other warpgroup: each owner thread's eight A-fragment
-// registers (32 bytes at 32 · thread), read back by the same thread of the
-// other warpgroup.
-inline constexpr int kFp8ComputePBytes = 128 * 32;
+// registers, k-step kk's four at fp8_compute_p_offset(thread, kk), read back
+// by the same thread of the other warpgroup. One plane per k-step: at
+// 32 · thread + 16 · kk a quarter warp's 16-byte accesses spanned 256 bytes,
+// two wavefronts each (Nsight, bench/NOTES.md v77).
+inline constexpr int kFp8ComputePPlaneBytes = 128 * 16;
+inline constexpr int kFp8ComputePBytes = 2 * kFp8ComputePPlaneBytes;
+MLADEC_HD constexpr int fp8_compute_p_offset(int thread, int kk) {
+  return kk * kFp8ComputePPlaneBytes + 16 * thread;
+}
 // P is stored times 2^8: e4m3 keeps 3 bits from 2^-6 down to 2^-9 only, and
 // P ∈ [0, 1]; scaled, values down to 2^-14 keep all of them (448 > 256).
 inline constexpr float kFp8ComputePShift = 8.f;
@@ -101,6 +107,15 @@ MLADEC_HD constexpr uint32_t fp8_compute_transpose_low(int lane) {
 }
 MLADEC_HD constexpr uint32_t fp8_compute_transpose_high(int lane) {
   return (lane / 8) & 1 ? 0x3726u : 0x7362u;
+}
+// The half of its slots lane `lane` transposes in unit half `half` (0, 1):
+// lanes whose chunk (lane % 8) / 2 is odd take the other one. With the same
+// half on every lane, four lanes of each 8-byte store met on every bank pair
+// used (16 of 32 banks: four wavefronts for 256 bytes); so each store fills
+// all 32 banks twice, and the reads keep their two wavefronts
+// (tests/fp8_compute_layout_test.cpp; bench/NOTES.md v76).
+MLADEC_HD constexpr int fp8_compute_transpose_half(int lane, int half) {
+  return half ^ ((lane >> 1) & 1);
 }
 // Where latent 64 S + 8 b + e's slots 16 a + 8 half .. + 7 go in Vᵀ: row
 // 64 S + b + 8 e, chunk a ^ (b >> 1) — one per-lane base per slab plus

@@ -143,7 +143,7 @@ __device__ __forceinline__ void issue_fp8_output(float (&acc)[128], const uint32
 
 // The owner's step for block b (S waited for): mask, scale, new row maxima,
 // P (times 2^8) as e4m3 A fragments in p_frag and in P buffer `p_buffer`
-// (32 bytes per thread), and the maxima and rescale factors in exchange
+// (fp8_compute_p_offset), and the maxima and rescale factors in exchange
 // slot m; published on kPublished + m. Returns the factors in `scale`.
 template <int m>
 __device__ __forceinline__ void fp8_block_softmax(float (&s)[32], uint32_t (&p_frag)[2][4],
@@ -168,9 +168,9 @@ __device__ __forceinline__ void fp8_block_softmax(float (&s)[32], uint32_t (&p_f
     }
   }
   const int thread = threadIdx.x % decode_layout::kWarpgroupThreads;
-  store_shared_v4(p_buffer + 32 * thread,
+  store_shared_v4(p_buffer + fp8_compute_p_offset(thread, 0),
                   make_uint4(p_frag[0][0], p_frag[0][1], p_frag[0][2], p_frag[0][3]));
-  store_shared_v4(p_buffer + 32 * thread + 16,
+  store_shared_v4(p_buffer + fp8_compute_p_offset(thread, 1),
                   make_uint4(p_frag[1][0], p_frag[1][1], p_frag[1][2], p_frag[1][3]));
   if ((lane & 3) == 0) {
 #pragma unroll
@@ -206,8 +206,8 @@ __device__ __forceinline__ void take_fp8_publication(float (&scale)[2], uint32_t
     rows.sum[h] *= scale[h];
   }
   const int thread = threadIdx.x % decode_layout::kWarpgroupThreads;
-  const uint4 low = load_shared_v4(p_buffer + 32 * thread);
-  const uint4 high = load_shared_v4(p_buffer + 32 * thread + 16);
+  const uint4 low = load_shared_v4(p_buffer + fp8_compute_p_offset(thread, 0));
+  const uint4 high = load_shared_v4(p_buffer + fp8_compute_p_offset(thread, 1));
   p_frag[0][0] = low.x, p_frag[0][1] = low.y, p_frag[0][2] = low.z, p_frag[0][3] = low.w;
   p_frag[1][0] = high.x, p_frag[1][1] = high.y, p_frag[1][2] = high.z, p_frag[1][3] = high.w;
 }

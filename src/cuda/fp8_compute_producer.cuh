@@ -32,9 +32,11 @@ __device__ __forceinline__ void prefetch_q_rows(const DecodeParams& p, const Pla
 
 // A staged block's 512 latent values into Vᵀ (fp8_compute_vt_offset), by
 // transposer warp `warp` (0..2): units u = warp, warp + 3, .. of the 16
-// (slab u / 2, half u % 2), each eight 8-byte reads, 4 × 4 byte transposes
-// (prmt) and eight 8-byte stores, every address a per-lane base plus an
-// immediate (fp8_compute_transpose_* in fp8_compute_layout.h say which bytes).
+// (slab u / 2, half u % 2 — or the other one, by lane:
+// fp8_compute_transpose_half), each eight 8-byte reads, 4 × 4 byte
+// transposes (prmt) and eight 8-byte stores, every store address a per-lane
+// base plus an immediate (fp8_compute_transpose_* in fp8_compute_layout.h
+// say which bytes).
 __device__ __forceinline__ void transpose_v(uint32_t staged, uint32_t vt, int warp, int lane) {
   using namespace decode_layout::fp8_compute;
   const uint32_t select_low = fp8_compute_transpose_low(lane);
@@ -43,7 +45,7 @@ __device__ __forceinline__ void transpose_v(uint32_t staged, uint32_t vt, int wa
                                  staged + fp8_compute_transpose_read_base(lane, 1)};
 #pragma unroll 1
   for (int unit = warp; unit < 2 * kLatentDim / 64; unit += kTransposerWarps) {
-    const int slab = unit / 2, half = unit % 2;
+    const int slab = unit / 2, half = fp8_compute_transpose_half(lane, unit % 2);
     const uint32_t write_base = vt + fp8_compute_transpose_write_base(slab, lane) +
                                 fp8_compute_transpose_write_step(0, half);
     const uint32_t slab_offset = slab * kFp8ComputeTileBytes;

@@ -201,7 +201,7 @@ __device__ __forceinline__ void produce_fp8_tile_rows(uint32_t tile, int warp, i
   const int first_row = warp * 16;
   static_assert(16 % kBatch == 0 && 16 / kBatch <= 8, "groups cover the warp's 16 rows");
   const uintptr_t mine = reinterpret_cast<uintptr_t>(my_row_source);
-  const uintptr_t first = __shfl_sync(0xffffffffu, static_cast<unsigned long long>(mine), 0);
+  const uintptr_t first = reinterpret_cast<uintptr_t>(row_address_of_lane(my_row_source, 0));
   const bool in_stride = lane >= 16 || (first != 0 && mine == first + lane * kTokenBytes);
   if (__all_sync(0xffffffffu, in_stride)) {
     const uint8_t* base = reinterpret_cast<const uint8_t*>(first);
