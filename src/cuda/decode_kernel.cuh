@@ -110,7 +110,12 @@ __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p
 // staged layout (slabs of 64 bytes per token, src/core/register_a_layout.h);
 // blockwise, its 8 latent slabs the same way plus its RoPE values
 // (kv_rope_map) and scales (kv_scale_map) — 10 copies per page.
-template <KvDtype kDtype>
+// kReadOnce: every KV byte is read by this tile alone — a tile of at most
+// 32 rows holds all its request's rows — so the copies ask L2 to evict it
+// first (tma_load_3d_evict_first). The 64-row tiles keep plain copies: a
+// request's tiles share its blocks through L2 there, and passing the choice
+// at run time cost those kernels 1.5% at h_q 128 (bench/NOTES.md v79).
+template <KvDtype kDtype, bool kReadOnce>
 __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p, int box_token,
                                                  int box_page, int box_token_in_page,
                                                  uint32_t tile, uint32_t full) {
@@ -122,18 +127,25 @@ __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p, int box_
   constexpr int kSlabPitch = kStaged ? kRegisterAStageSlabBytes : kSlabBytes;
   constexpr int kTokenPitch = kStaged ? kRegisterAStageTokenBytes : kSlabBytes / kSlabRows;
   if (threadIdx.x == 0) mbarrier_arrive_expect_bytes(full, kTileBytesHere);
-  if (box_token >= 0) {
+  const auto copy_block = [&](auto copy) {
     const uint32_t destination = tile + box_token * kTokenPitch;
 #pragma unroll
     for (int slab = 0; slab < kSlabs; ++slab) {
-      tma_load_3d(destination + slab * kSlabPitch, &p.kv_map, slab * kSlabValues,
-                  box_token_in_page, box_page, full);
+      copy(destination + slab * kSlabPitch, &p.kv_map, slab * kSlabValues, box_token_in_page,
+           box_page, full);
     }
     if constexpr (kBlockwise) {
-      tma_load_3d(tile + kBlockwiseStageRope + kBlockwiseRopeBytes * box_token, &p.kv_rope_map,
-                  kBlockwiseRopeOffset, box_token_in_page, box_page, full);
-      tma_load_3d(tile + kBlockwiseStageScales + kBlockwiseScaleBytes * box_token,
-                  &p.kv_scale_map, kBlockwiseScalesOffset, box_token_in_page, box_page, full);
+      copy(tile + kBlockwiseStageRope + kBlockwiseRopeBytes * box_token, &p.kv_rope_map,
+           kBlockwiseRopeOffset, box_token_in_page, box_page, full);
+      copy(tile + kBlockwiseStageScales + kBlockwiseScaleBytes * box_token, &p.kv_scale_map,
+           kBlockwiseScalesOffset, box_token_in_page, box_page, full);
+    }
+  };
+  if (box_token >= 0) {
+    if constexpr (kReadOnce) {
+      copy_block([](auto... copy) { tma_load_3d_evict_first(copy...); });
+    } else {
+      copy_block([](auto... copy) { tma_load_3d(copy...); });
     }
   }
   if (threadIdx.x != 0) mbarrier_arrive(full);
@@ -253,8 +265,9 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         // (Boxes are of 8, 16, 32 or 64 tokens: kv_tensor_map.h.)
         const int row_token = j - block_begin;
         const bool begins_box = lane < 16 && (row_token & (p.kv_tma_tokens - 1)) == 0;
-        produce_tile_tma<kDtype>(p, begins_box ? row_token : -1, row_page, row_in_page, tile,
-                                 bars + 8 * (kFull + buffer));
+        produce_tile_tma<kDtype, (kRows < kTileRows)>(p, begins_box ? row_token : -1, row_page,
+                                                      row_in_page, tile,
+                                                      bars + 8 * (kFull + buffer));
         copies_issued(kv_loads);
         continue;
       }
@@ -357,10 +370,9 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
         const int box_token = lane * p.kv_tma_tokens < kBlockTokens ? lane * p.kv_tma_tokens : -1;
         const int box_first = block_begin + max(box_token, 0);  // (unused below 0)
         const QuotientRemainder box_page = divide_with_remainder(p.page_divider, box_first);
-        produce_tile_tma<KvDtype::kFp8E4m3>(p, box_token,
-                                            box_token >= 0 ? block_table[box_page.quotient] : 0,
-                                            box_page.remainder, tile,
-                                            bars + 8 * (kRawFull + stage));
+        produce_tile_tma<KvDtype::kFp8E4m3, false>(
+            p, box_token, box_token >= 0 ? block_table[box_page.quotient] : 0,
+            box_page.remainder, tile, bars + 8 * (kRawFull + stage));
         trace(kTraceCopyIssued, kv_loads);
       } else {
         // The block's 64 tokens as four warps' 16 rows each.
