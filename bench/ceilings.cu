@@ -2,16 +2,117 @@
 
 #include <cublas_v2.h>
 
+#include <algorithm>
 
 #include "bench/device_fill.h"
 #include "bench/event_timer.h"
 #include "mladec/device_step.h"
 #include "src/cuda/cuda_check.h"
+#include "src/cuda/hopper.cuh"
 
 namespace mladec::bench {
 namespace {
 
 using detail::cuda_check;
+
+// The read ceilings' buffer: 2 GiB of random bf16, far beyond L2.
+constexpr size_t kReadBytes = size_t(2) << 30;
+
+int sm_count() {
+  int device = 0, count = 0;
+  cuda_check(cudaGetDevice(&device), "cudaGetDevice");
+  cuda_check(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device),
+             "cudaDeviceGetAttribute");
+  return count;
+}
+
+// Every thread XORs 16-byte loads (four in flight), grid-stride; the sink
+// store, never taken in practice, keeps the loads.
+__global__ void __launch_bounds__(512) read_kernel(const uint4* data, size_t count,
+                                                   uint32_t* sink) {
+  const size_t stride = size_t(gridDim.x) * blockDim.x;
+  size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  uint32_t acc = 0;
+  for (; i + 3 * stride < count; i += 4 * stride) {
+    uint4 v[4];
+#pragma unroll
+    for (int k = 0; k < 4; ++k) v[k] = __ldg(data + i + k * stride);
+#pragma unroll
+    for (int k = 0; k < 4; ++k) acc ^= v[k].x ^ v[k].y ^ v[k].z ^ v[k].w;
+  }
+  for (; i < count; i += stride) {
+    const uint4 v = __ldg(data + i);
+    acc ^= v.x ^ v.y ^ v.z ^ v.w;
+  }
+  if (acc == 0x9e3779b9u) *sink = acc;
+}
+
+// A 1-D TMA bulk copy of `bytes` (a multiple of 16) into shared memory,
+// completed on `bar` in bytes.
+__device__ __forceinline__ void bulk_copy_to_shared(uint32_t destination, const void* source,
+                                                    uint32_t bytes, uint32_t bar) {
+  asm volatile(
+      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::
+          "r"(destination),
+      "l"(source), "r"(bytes), "r"(bar)
+      : "memory");
+}
+
+// One thread per CTA (one CTA per SM) keeps `stages` bulk copies of
+// `chunk_bytes` in flight: chunks blockIdx.x, + gridDim.x, ... of `data`
+// into a ring of stages, each reissued as soon as it lands — the decode
+// producer's read path with nothing consuming the data.
+__global__ void tma_read_kernel(const uint8_t* data, size_t chunks, int chunk_bytes, int stages) {
+  extern __shared__ __align__(128) uint8_t smem[];
+  if (threadIdx.x != 0) return;
+  const uint32_t buffers = uint32_t(__cvta_generic_to_shared(smem));
+  const uint32_t bars = buffers + uint32_t(stages * chunk_bytes);
+  for (int s = 0; s < stages; ++s) detail::mbarrier_init(bars + 8 * s, 1);
+  detail::fence_barrier_init();
+  const size_t mine =
+      chunks > blockIdx.x ? (chunks - blockIdx.x + gridDim.x - 1) / gridDim.x : 0;
+  for (size_t i = 0; i < mine + stages; ++i) {
+    const int s = int(i % stages);
+    const uint32_t bar = bars + 8 * s;
+    // The chunk issued `stages` steps ago on this stage (its use i / stages - 1).
+    if (i >= size_t(stages)) detail::mbarrier_wait(bar, uint32_t((i / stages - 1) & 1));
+    if (i < mine) {
+      detail::mbarrier_arrive_expect_bytes(bar, uint32_t(chunk_bytes));
+      bulk_copy_to_shared(buffers + uint32_t(s * chunk_bytes),
+                          data + (blockIdx.x + i * gridDim.x) * size_t(chunk_bytes),
+                          uint32_t(chunk_bytes), bar);
+    }
+  }
+}
+
+// Bytes read per second by read_kernel over kReadBytes.
+double read_ceiling(const void* data, int sms) {
+  DeviceBuffer sink(sizeof(uint32_t));
+  const double seconds = median_seconds(nullptr, 2, 9, [&] {
+    read_kernel<<<4 * sms, 512>>>(static_cast<const uint4*>(data), kReadBytes / 16,
+                                  static_cast<uint32_t*>(sink.get()));
+    cuda_check(cudaGetLastError(), "read_kernel");
+  });
+  return double(kReadBytes) / seconds;
+}
+
+// Bytes read per second by tma_read_kernel with `in_flight` bytes per SM in
+// 8 KiB copies (the size of one of the decode's slab copies).
+double tma_read_ceiling(const void* data, int sms, int in_flight) {
+  constexpr int kChunk = 8 << 10;
+  const int stages = in_flight / kChunk;
+  // At least 120 KiB of shared memory, so that one CTA runs per SM.
+  const int smem = std::max(stages * (kChunk + 8), 120 << 10);
+  cuda_check(cudaFuncSetAttribute(tma_read_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  smem),
+             "cudaFuncSetAttribute");
+  const double seconds = median_seconds(nullptr, 2, 9, [&] {
+    tma_read_kernel<<<sms, 32, smem>>>(static_cast<const uint8_t*>(data), kReadBytes / kChunk,
+                                       kChunk, stages);
+    cuda_check(cudaGetLastError(), "tma_read_kernel");
+  });
+  return double(kReadBytes) / seconds;
+}
 
 double copy_ceiling() {
   const size_t bytes = size_t(2) << 30;
@@ -51,6 +152,17 @@ Ceilings measure_ceilings() {
   Ceilings ceilings;
   ceilings.copy_bytes_per_s = copy_ceiling();
   ceilings.gemm_flops_per_s = gemm_ceiling();
+  {
+    DeviceBuffer data(kReadBytes);
+    fill_random_bf16(data.get(), kReadBytes / 2, 31);
+    const int sms = sm_count();
+    ceilings.read_bytes_per_s = read_ceiling(data.get(), sms);
+    // The bf16 forms keep one 72 KiB block in flight while they compute on
+    // the other; e4m3's register-A path three stages of 36 KiB.
+    for (const int kib : {16, 32, 64, 72, 96, 128, 160, 192}) {
+      ceilings.tma_read.push_back({kib << 10, tma_read_ceiling(data.get(), sms, kib << 10)});
+    }
+  }
   return ceilings;
 }
 

@@ -1,13 +1,24 @@
 #pragma once
+#include <vector>
 
 namespace mladec::bench {
 
-// The two ceilings every result is compared against, measured in the same
-// run: a device-to-device copy (bytes read + written per second) and a cuBLAS
-// bf16 GEMM 8192³ on random data (FLOP per second).
+// The ceilings every result is compared against, measured in the same run:
+// a device-to-device copy (bytes read + written per second) and a cuBLAS
+// bf16 GEMM 8192³ on random data (FLOP per second) — the % columns — and,
+// for the memory-bound cells, what reading alone reaches: 16-byte loads
+// from every SM, and TMA bulk copies into shared memory with a given number
+// of bytes in flight per SM (the decode's own read path; how many bytes it
+// must keep in flight to reach the read rate).
+struct TmaReadRate {
+  int in_flight_bytes = 0;  // per SM
+  double bytes_per_s = 0;
+};
 struct Ceilings {
   double copy_bytes_per_s = 0;
   double gemm_flops_per_s = 0;
+  double read_bytes_per_s = 0;
+  std::vector<TmaReadRate> tma_read;
 };
 
 Ceilings measure_ceilings();

@@ -166,7 +166,14 @@ void write_json(const std::string& path, const std::string& header_json,
   };
   f << "{\n" << header_json << "  \"ceilings\": {\"copy_tb_per_s\": "
     << ceiling(ceilings.copy_bytes_per_s) << ", \"gemm_bf16_tflops\": "
-    << ceiling(ceilings.gemm_flops_per_s) << "},\n  \"cases\": [\n";
+    << ceiling(ceilings.gemm_flops_per_s) << ", \"read_tb_per_s\": "
+    << ceiling(ceilings.read_bytes_per_s) << ", \"tma_read_tb_per_s\": {";
+  // Keyed by the bytes in flight per SM.
+  for (size_t i = 0; i < ceilings.tma_read.size(); ++i) {
+    f << (i ? ", " : "") << "\"" << ceilings.tma_read[i].in_flight_bytes
+      << "\": " << ceiling(ceilings.tma_read[i].bytes_per_s);
+  }
+  f << "}},\n  \"cases\": [\n";
   for (size_t i = 0; i < rows.size(); ++i) {
     const BenchCase& c = rows[i].c;
     const BenchResult& r = rows[i].r;
@@ -204,6 +211,13 @@ void write_markdown(const std::string& path, const std::string& title,
   if (measured) {
     f << "Ceilings measured in this run: device copy " << ceilings.copy_bytes_per_s * 1e-12
       << " TB/s, cuBLAS bf16 GEMM 8192³ " << ceilings.gemm_flops_per_s * 1e-12 << " TFLOPS.\n\n";
+    f << "Reading only (not in the % columns): 16-byte loads " << ceilings.read_bytes_per_s * 1e-12
+      << " TB/s; TMA copies of 8 KiB with a given number of bytes in flight per SM:";
+    for (size_t i = 0; i < ceilings.tma_read.size(); ++i) {
+      f << (i ? "," : "") << " " << ceilings.tma_read[i].in_flight_bytes / 1024 << " KiB "
+        << ceilings.tma_read[i].bytes_per_s * 1e-12;
+    }
+    f << " TB/s.\n\n";
   } else {
     f << "Ceilings not measured in this run (--no-ceilings): the % columns are empty.\n\n";
   }
@@ -321,8 +335,13 @@ int run(int argc, char** argv) {
   }
   // Profiling runs skip the ceilings: their kernels would only slow ncu down.
   const Ceilings ceilings = ceilings_wanted ? measure_ceilings() : Ceilings{};
-  std::printf("ceilings: copy %.2f TB/s, bf16 GEMM %.0f TFLOPS\n",
-              ceilings.copy_bytes_per_s * 1e-12, ceilings.gemm_flops_per_s * 1e-12);
+  std::printf("ceilings: copy %.2f TB/s, bf16 GEMM %.0f TFLOPS, read %.2f TB/s\n",
+              ceilings.copy_bytes_per_s * 1e-12, ceilings.gemm_flops_per_s * 1e-12,
+              ceilings.read_bytes_per_s * 1e-12);
+  for (const TmaReadRate& rate : ceilings.tma_read) {
+    std::printf("  TMA read, %3d KiB in flight per SM: %.2f TB/s\n", rate.in_flight_bytes / 1024,
+                rate.bytes_per_s * 1e-12);
+  }
   std::vector<Row> rows;
   for (size_t i = 0; i < cases.size(); ++i) {
     const BenchCase& c = cases[i];

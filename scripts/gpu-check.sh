@@ -30,6 +30,7 @@ if want python || want pip; then
 fi
 # CMAKE_ARGS / BUILD_TARGETS / CTEST_ARGS / BENCH_ARGS / PYTEST_ARGS (environment)
 # narrow the build, the GPU tests, the benchmark and the Python tests when needed.
+# BENCH_TIMEOUT (seconds, default 300) bounds the benchmark.
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release ${CMAKE_ARGS:-} \
     >"$OUT/configure.log" 2>&1 &&
   cmake --build build-gpu -j"$(nproc)" ${BUILD_TARGETS:+--target $BUILD_TARGETS} \
@@ -68,7 +69,9 @@ if want bench && [ -x build-gpu/bench/mladec_bench ]; then
   # device command): the device copy's git HEAD is stale — runs of
   # 2026-11-29 stamped an old commit both ways — so without it the results
   # say "unknown" rather than a wrong commit.
+  # A hung benchmark must not take the sanitizers' part of the call with it.
   MLADEC_COMMIT=${MLADEC_COMMIT:-unknown} \
+    timeout "${BENCH_TIMEOUT:-300}" \
     build-gpu/bench/mladec_bench --json "$OUT/bench.json" --markdown "$OUT/bench.md" \
     ${BENCH_ARGS:-} >"$OUT/bench.log" 2>&1
   summary+=("bench rc=$?")
