@@ -97,21 +97,21 @@ double read_ceiling(const void* data, int sms) {
 }
 
 // Bytes read per second by tma_read_kernel with `in_flight` bytes per SM in
-// 8 KiB copies (the size of one of the decode's slab copies).
-double tma_read_ceiling(const void* data, int sms, int in_flight) {
-  constexpr int kChunk = 8 << 10;
-  const int stages = in_flight / kChunk;
+// copies of `copy_bytes` (a multiple of 16 dividing in_flight).
+double tma_read_ceiling(const void* data, int sms, int copy_bytes, int in_flight) {
+  const int stages = in_flight / copy_bytes;
   // At least 120 KiB of shared memory, so that one CTA runs per SM.
-  const int smem = std::max(stages * (kChunk + 8), 120 << 10);
+  const int smem = std::max(stages * (copy_bytes + 8), 120 << 10);
   cuda_check(cudaFuncSetAttribute(tma_read_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                   smem),
              "cudaFuncSetAttribute");
+  const size_t copies = kReadBytes / size_t(copy_bytes);
   const double seconds = median_seconds(nullptr, 2, 9, [&] {
-    tma_read_kernel<<<sms, 32, smem>>>(static_cast<const uint8_t*>(data), kReadBytes / kChunk,
-                                       kChunk, stages);
+    tma_read_kernel<<<sms, 32, smem>>>(static_cast<const uint8_t*>(data), copies, copy_bytes,
+                                       stages);
     cuda_check(cudaGetLastError(), "tma_read_kernel");
   });
-  return double(kReadBytes) / seconds;
+  return double(copies * size_t(copy_bytes)) / seconds;
 }
 
 double copy_ceiling() {
@@ -157,10 +157,18 @@ Ceilings measure_ceilings() {
     fill_random_bf16(data.get(), kReadBytes / 2, 31);
     const int sms = sm_count();
     ceilings.read_bytes_per_s = read_ceiling(data.get(), sms);
-    // The bf16 forms keep one 72 KiB block in flight while they compute on
-    // the other; e4m3's register-A path three stages of 36 KiB.
-    for (const int kib : {16, 32, 64, 72, 96, 128, 160, 192}) {
-      ceilings.tma_read.push_back({kib << 10, tma_read_ceiling(data.get(), sms, kib << 10)});
+    // 8 KiB copies, as the decode copies a block's slabs. Its bf16 forms
+    // hold up to two 72 KiB blocks in flight (one while they compute on the
+    // other); e4m3's register-A path up to four stages of 36 KiB.
+    for (const int kib : {16, 32, 64, 72, 96, 128, 144, 192}) {
+      ceilings.tma_read.push_back(
+          {8 << 10, kib << 10, tma_read_ceiling(data.get(), sms, 8 << 10, kib << 10)});
+    }
+    // 144 KiB in flight in fewer, larger copies: whether the copies' count
+    // matters, or only their bytes (bench/NOTES.md v55's one-box blocks).
+    for (const int copy_kib : {36, 72}) {
+      ceilings.tma_read.push_back(
+          {copy_kib << 10, 144 << 10, tma_read_ceiling(data.get(), sms, copy_kib << 10, 144 << 10)});
     }
   }
   return ceilings;

@@ -11,6 +11,7 @@ namespace mladec::bench {
 // of bytes in flight per SM (the decode's own read path; how many bytes it
 // must keep in flight to reach the read rate).
 struct TmaReadRate {
+  int copy_bytes = 0;       // per bulk copy
   int in_flight_bytes = 0;  // per SM
   double bytes_per_s = 0;
 };

@@ -167,13 +167,14 @@ void write_json(const std::string& path, const std::string& header_json,
   f << "{\n" << header_json << "  \"ceilings\": {\"copy_tb_per_s\": "
     << ceiling(ceilings.copy_bytes_per_s) << ", \"gemm_bf16_tflops\": "
     << ceiling(ceilings.gemm_flops_per_s) << ", \"read_tb_per_s\": "
-    << ceiling(ceilings.read_bytes_per_s) << ", \"tma_read_tb_per_s\": {";
-  // Keyed by the bytes in flight per SM.
+    << ceiling(ceilings.read_bytes_per_s) << ", \"tma_read\": [";
   for (size_t i = 0; i < ceilings.tma_read.size(); ++i) {
-    f << (i ? ", " : "") << "\"" << ceilings.tma_read[i].in_flight_bytes
-      << "\": " << ceiling(ceilings.tma_read[i].bytes_per_s);
+    const TmaReadRate& rate = ceilings.tma_read[i];
+    f << (i ? ", " : "") << "{\"copy_bytes\": " << rate.copy_bytes
+      << ", \"in_flight_bytes\": " << rate.in_flight_bytes
+      << ", \"tb_per_s\": " << ceiling(rate.bytes_per_s) << "}";
   }
-  f << "}},\n  \"cases\": [\n";
+  f << "]},\n  \"cases\": [\n";
   for (size_t i = 0; i < rows.size(); ++i) {
     const BenchCase& c = rows[i].c;
     const BenchResult& r = rows[i].r;
@@ -212,12 +213,13 @@ void write_markdown(const std::string& path, const std::string& title,
     f << "Ceilings measured in this run: device copy " << ceilings.copy_bytes_per_s * 1e-12
       << " TB/s, cuBLAS bf16 GEMM 8192³ " << ceilings.gemm_flops_per_s * 1e-12 << " TFLOPS.\n\n";
     f << "Reading only (not in the % columns): 16-byte loads " << ceilings.read_bytes_per_s * 1e-12
-      << " TB/s; TMA copies of 8 KiB with a given number of bytes in flight per SM:";
+      << " TB/s; TMA bulk copies (copy size, bytes in flight per SM → TB/s):";
     for (size_t i = 0; i < ceilings.tma_read.size(); ++i) {
-      f << (i ? "," : "") << " " << ceilings.tma_read[i].in_flight_bytes / 1024 << " KiB "
-        << ceilings.tma_read[i].bytes_per_s * 1e-12;
+      const TmaReadRate& rate = ceilings.tma_read[i];
+      f << (i ? ";" : "") << " " << rate.copy_bytes / 1024 << " KiB, "
+        << rate.in_flight_bytes / 1024 << " KiB → " << rate.bytes_per_s * 1e-12;
     }
-    f << " TB/s.\n\n";
+    f << ".\n\n";
   } else {
     f << "Ceilings not measured in this run (--no-ceilings): the % columns are empty.\n\n";
   }
@@ -339,8 +341,8 @@ int run(int argc, char** argv) {
               ceilings.copy_bytes_per_s * 1e-12, ceilings.gemm_flops_per_s * 1e-12,
               ceilings.read_bytes_per_s * 1e-12);
   for (const TmaReadRate& rate : ceilings.tma_read) {
-    std::printf("  TMA read, %3d KiB in flight per SM: %.2f TB/s\n", rate.in_flight_bytes / 1024,
-                rate.bytes_per_s * 1e-12);
+    std::printf("  TMA read, %2d KiB copies, %3d KiB in flight per SM: %.2f TB/s\n",
+                rate.copy_bytes / 1024, rate.in_flight_bytes / 1024, rate.bytes_per_s * 1e-12);
   }
   std::vector<Row> rows;
   for (size_t i = 0; i < cases.size(); ++i) {
