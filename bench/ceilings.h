@@ -22,6 +22,11 @@ struct Ceilings {
   std::vector<TmaReadRate> tma_read;
 };
 
+// The copy and GEMM ceilings (the % columns).
 Ceilings measure_ceilings();
+// The read ceilings into `ceilings`. Run after the decode cases: a ring
+// wait that never completes traps (bench/ceilings.cu), which throws here
+// and leaves the CUDA context unusable.
+void measure_read_ceilings(Ceilings& ceilings);
 
 }  // namespace mladec::bench
