@@ -6,6 +6,7 @@
 
 #include "bench/device_fill.h"
 #include "bench/event_timer.h"
+#include "mladec/decode.h"
 #include "mladec/device_step.h"
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/hopper.cuh"
@@ -15,16 +16,8 @@ namespace {
 
 using detail::cuda_check;
 
-// The read ceilings' buffer: 2 GiB of random bf16, far beyond L2.
-constexpr size_t kReadBytes = size_t(2) << 30;
-
-int sm_count() {
-  int device = 0, count = 0;
-  cuda_check(cudaGetDevice(&device), "cudaGetDevice");
-  cuda_check(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device),
-             "cudaDeviceGetAttribute");
-  return count;
-}
+// The copy's and the reads' buffers: 2 GiB of random bf16, far beyond L2.
+constexpr size_t kCeilingBufferBytes = size_t(2) << 30;
 
 // Every thread XORs 16-byte loads (four in flight), grid-stride; the sink
 // store, never taken in practice, keeps the loads.
@@ -95,15 +88,15 @@ __global__ void tma_read_kernel(const uint8_t* data, size_t chunks, int chunk_by
   }
 }
 
-// Bytes read per second by read_kernel over kReadBytes.
+// Bytes read per second by read_kernel over kCeilingBufferBytes.
 double read_ceiling(const void* data, int sms) {
   DeviceBuffer sink(sizeof(uint32_t));
   const double seconds = median_seconds(nullptr, 2, 9, [&] {
-    read_kernel<<<4 * sms, 512>>>(static_cast<const uint4*>(data), kReadBytes / 16,
+    read_kernel<<<4 * sms, 512>>>(static_cast<const uint4*>(data), kCeilingBufferBytes / 16,
                                   static_cast<uint32_t*>(sink.get()));
     cuda_check(cudaGetLastError(), "read_kernel");
   });
-  return double(kReadBytes) / seconds;
+  return double(kCeilingBufferBytes) / seconds;
 }
 
 // Bytes read per second by tma_read_kernel with `in_flight` bytes per SM in
@@ -115,7 +108,7 @@ double tma_read_ceiling(const void* data, int sms, int copy_bytes, int in_flight
   cuda_check(cudaFuncSetAttribute(tma_read_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                   smem),
              "cudaFuncSetAttribute");
-  const size_t copies = kReadBytes / size_t(copy_bytes);
+  const size_t copies = kCeilingBufferBytes / size_t(copy_bytes);
   const double seconds = median_seconds(nullptr, 2, 9, [&] {
     tma_read_kernel<<<sms, 32, smem>>>(static_cast<const uint8_t*>(data), copies, copy_bytes,
                                        stages);
@@ -125,7 +118,7 @@ double tma_read_ceiling(const void* data, int sms, int copy_bytes, int in_flight
 }
 
 double copy_ceiling() {
-  const size_t bytes = size_t(2) << 30;
+  const size_t bytes = kCeilingBufferBytes;
   DeviceBuffer source(bytes), destination(bytes);
   fill_random_bf16(source.get(), bytes / 2, 11);
   const double seconds = median_seconds(nullptr, 3, 15, [&] {
@@ -167,9 +160,9 @@ Ceilings measure_ceilings() {
 
 void measure_read_ceilings(Ceilings& ceilings) {
   {
-    DeviceBuffer data(kReadBytes);
-    fill_random_bf16(data.get(), kReadBytes / 2, 31);
-    const int sms = sm_count();
+    DeviceBuffer data(kCeilingBufferBytes);
+    fill_random_bf16(data.get(), kCeilingBufferBytes / 2, 31);
+    const int sms = device_worker_count();  // the SM count
     ceilings.read_bytes_per_s = read_ceiling(data.get(), sms);
     // 8 KiB copies, as the decode copies a block's slabs. Its bf16 forms
     // hold up to two 72 KiB blocks in flight (one while they compute on the

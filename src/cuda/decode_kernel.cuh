@@ -112,7 +112,7 @@ __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p
 // (kv_rope_map) and scales (kv_scale_map) — 10 copies per page.
 // kReadOnce: every KV byte is read by this tile alone — a tile of at most
 // 32 rows holds all its request's rows — so the copies ask L2 to evict it
-// first (tma_load_3d_evict_first). The 64-row tiles keep plain copies: a
+// first (tma_load_3d<true>). The 64-row tiles keep plain copies: a
 // request's tiles share its blocks through L2 there, and passing the choice
 // at run time cost those kernels 1.5% at h_q 128 (bench/NOTES.md v79).
 template <KvDtype kDtype, bool kReadOnce>
@@ -127,25 +127,20 @@ __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p, int box_
   constexpr int kSlabPitch = kStaged ? kRegisterAStageSlabBytes : kSlabBytes;
   constexpr int kTokenPitch = kStaged ? kRegisterAStageTokenBytes : kSlabBytes / kSlabRows;
   if (threadIdx.x == 0) mbarrier_arrive_expect_bytes(full, kTileBytesHere);
-  const auto copy_block = [&](auto copy) {
+  if (box_token >= 0) {
     const uint32_t destination = tile + box_token * kTokenPitch;
 #pragma unroll
     for (int slab = 0; slab < kSlabs; ++slab) {
-      copy(destination + slab * kSlabPitch, &p.kv_map, slab * kSlabValues, box_token_in_page,
-           box_page, full);
+      tma_load_3d<kReadOnce>(destination + slab * kSlabPitch, &p.kv_map, slab * kSlabValues,
+                             box_token_in_page, box_page, full);
     }
     if constexpr (kBlockwise) {
-      copy(tile + kBlockwiseStageRope + kBlockwiseRopeBytes * box_token, &p.kv_rope_map,
-           kBlockwiseRopeOffset, box_token_in_page, box_page, full);
-      copy(tile + kBlockwiseStageScales + kBlockwiseScaleBytes * box_token, &p.kv_scale_map,
-           kBlockwiseScalesOffset, box_token_in_page, box_page, full);
-    }
-  };
-  if (box_token >= 0) {
-    if constexpr (kReadOnce) {
-      copy_block([](auto... copy) { tma_load_3d_evict_first(copy...); });
-    } else {
-      copy_block([](auto... copy) { tma_load_3d(copy...); });
+      tma_load_3d<kReadOnce>(tile + kBlockwiseStageRope + kBlockwiseRopeBytes * box_token,
+                             &p.kv_rope_map, kBlockwiseRopeOffset, box_token_in_page, box_page,
+                             full);
+      tma_load_3d<kReadOnce>(tile + kBlockwiseStageScales + kBlockwiseScaleBytes * box_token,
+                             &p.kv_scale_map, kBlockwiseScalesOffset, box_token_in_page,
+                             box_page, full);
     }
   }
   if (threadIdx.x != 0) mbarrier_arrive(full);

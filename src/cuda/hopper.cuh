@@ -127,30 +127,29 @@ __device__ __forceinline__ void mbarrier_arrive_expect_bytes(uint32_t bar, uint3
 
 // A 3-D TMA copy of the box at (c0, c1, c2) of `tensor_map` (a kernel
 // parameter's address) into shared memory, completed on `bar` in bytes.
+// kEvictFirst, for bytes read once: L2 evicts them first, so they do not
+// push out what is read again (FlashMLA's deep dive reports better L2 hit
+// rates with this hint on its KV copies; bench/NOTES.md v79).
+template <bool kEvictFirst = false>
 __device__ __forceinline__ void tma_load_3d(uint32_t destination, const void* tensor_map,
                                             int c0, int c1, int c2, uint32_t bar) {
-  asm volatile(
-      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes "
-      "[%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(destination),
-      "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
-      : "memory");
-}
-
-// tma_load_3d for bytes read once: L2 evicts them first, so they do not push
-// out what is read again (FlashMLA's deep dive reports better L2 hit rates
-// with this hint on its KV copies; bench/NOTES.md v79).
-__device__ __forceinline__ void tma_load_3d_evict_first(uint32_t destination,
-                                                        const void* tensor_map, int c0, int c1,
-                                                        int c2, uint32_t bar) {
-  asm volatile(
-      "{\n"
-      ".reg .b64 policy;\n"
-      "createpolicy.fractional.L2::evict_first.b64 policy, 1.0;\n"
-      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint "
-      "[%0], [%1, {%2, %3, %4}], [%5], policy;\n"
-      "}\n" ::"r"(destination),
-      "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
-      : "memory");
+  if constexpr (kEvictFirst) {
+    asm volatile(
+        "{\n"
+        ".reg .b64 policy;\n"
+        "createpolicy.fractional.L2::evict_first.b64 policy, 1.0;\n"
+        "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes"
+        ".L2::cache_hint [%0], [%1, {%2, %3, %4}], [%5], policy;\n"
+        "}\n" ::"r"(destination),
+        "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
+        : "memory");
+  } else {
+    asm volatile(
+        "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes "
+        "[%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(destination),
+        "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
+        : "memory");
+  }
 }
 
 __device__ __forceinline__ void mbarrier_arrive(uint32_t bar) {
