@@ -17,26 +17,48 @@ struct RowState {
 
 // The owner's softmax of a block (its S waited for): tokens outside
 // [kv_begin, row_end[h]) masked, the rest scaled into the exp2 domain by
-// score_scale(h), the new row maxima over the quad, the factors that take
-// the running state to them (`scale`; rows.sum is rescaled here), and
-// s = 2^(s - maximum + p_shift) added to rows.sum (p_shift: 0, or the
-// fp8-compute mode's 2^8 headroom of e4m3 P).
+// score_scale(h) (>= 0: the softmax scale times a row's power-of-two Q
+// factor, which underflows to 0 for tiny rows), the new row maxima over the
+// quad, the factors that take the running state to them (`scale`; rows.sum
+// is rescaled here), and s = 2^(s · score_scale - maximum + p_shift) added
+// to rows.sum (p_shift: 0, or the fp8-compute mode's 2^8 headroom of e4m3 P).
+// A block that every row of the thread sees whole — all but a piece's edge
+// blocks and the causal diagonal — skips the mask's 64 compares and 32
+// selects: its maxima are taken over the unscaled scores and scaled once
+// (a factor >= 0 keeps the order, and rounding is monotonic), and the
+// scale goes into each exponent's FFMA. A masked block scales its visible
+// scores first, as before: its -inf entries times a factor of 0 would be
+// NaN (session 29: the query-range test's 2^-60 rows).
 template <typename ScoreScale>
 __device__ __forceinline__ void row_block_softmax(float (&s)[32], float (&scale)[2],
                                                   RowState& rows, ScoreScale score_scale,
                                                   float p_shift, int token0, int kv_begin,
                                                   const int (&row_end)[2]) {
+  const float factor[2] = {score_scale(0), score_scale(1)};
   float block_max[2] = {-INFINITY, -INFINITY};
+  // The thread's tokens are token0 + 8n + (x & 1), n < 8: token0 .. token0 + 57.
+  const bool whole = token0 >= kv_begin && token0 + 57 < min(row_end[0], row_end[1]);
+  if (whole) {
 #pragma unroll
-  for (int n = 0; n < 8; ++n) {
+    for (int n = 0; n < 8; ++n) {
 #pragma unroll
-    for (int x = 0; x < 4; ++x) {
-      const int j = token0 + n * 8 + (x & 1);
-      const int h = x >> 1;
-      const bool visible = j >= kv_begin && j < row_end[h];
-      float& v = s[4 * n + x];
-      v = visible ? v * score_scale(h) : -INFINITY;
-      block_max[h] = fmaxf(block_max[h], v);
+      for (int x = 0; x < 4; ++x) block_max[x >> 1] = fmaxf(block_max[x >> 1], s[4 * n + x]);
+    }
+    // Scaled before the quad's exchange: its other threads may hold a
+    // masked block's scaled maxima.
+    block_max[0] *= factor[0];
+    block_max[1] *= factor[1];
+  } else {
+#pragma unroll
+    for (int n = 0; n < 8; ++n) {
+#pragma unroll
+      for (int x = 0; x < 4; ++x) {
+        const int j = token0 + n * 8 + (x & 1);
+        const int h = x >> 1;
+        float& v = s[4 * n + x];
+        v = j >= kv_begin && j < row_end[h] ? v * factor[h] : -INFINITY;
+        block_max[h] = fmaxf(block_max[h], v);
+      }
     }
   }
 #pragma unroll
@@ -50,10 +72,11 @@ __device__ __forceinline__ void row_block_softmax(float (&s)[32], float (&scale)
     rows.max[h] = new_max;
     rows.sum[h] *= scale[h];
     const float shifted = base - p_shift;
+    const float exponent_factor = whole ? factor[h] : 1.f;  // a masked block's s is scaled
 #pragma unroll
     for (int n = 0; n < 8; ++n) {
-      s[4 * n + 2 * h] = exp2_flush(s[4 * n + 2 * h] - shifted);
-      s[4 * n + 2 * h + 1] = exp2_flush(s[4 * n + 2 * h + 1] - shifted);
+      s[4 * n + 2 * h] = exp2_flush(fmaf(s[4 * n + 2 * h], exponent_factor, -shifted));
+      s[4 * n + 2 * h + 1] = exp2_flush(fmaf(s[4 * n + 2 * h + 1], exponent_factor, -shifted));
       rows.sum[h] += s[4 * n + 2 * h] + s[4 * n + 2 * h + 1];
     }
   }
