@@ -3,6 +3,9 @@
 #include <cublas_v2.h>
 
 #include <algorithm>
+#include <numeric>
+#include <random>
+#include <vector>
 
 #include "bench/device_fill.h"
 #include "bench/event_timer.h"
@@ -10,6 +13,7 @@
 #include "mladec/device_step.h"
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/hopper.cuh"
+#include "src/cuda/kv_tensor_map.h"
 
 namespace mladec::bench {
 namespace {
@@ -63,9 +67,11 @@ __device__ __forceinline__ void wait_or_trap(uint32_t bar, uint32_t parity) {
 
 // One thread per CTA (one CTA per SM) keeps `stages` bulk copies of
 // `chunk_bytes` in flight: chunks blockIdx.x, + gridDim.x, ... of `data`
-// into a ring of stages, each reissued as soon as it lands — the decode
-// producer's read path with nothing consuming the data.
-__global__ void tma_read_kernel(const uint8_t* data, size_t chunks, int chunk_bytes, int stages) {
+// (or those entries of `order`, when given) into a ring of stages, each
+// reissued as soon as it lands — the decode producer's read path with
+// nothing consuming the data.
+__global__ void tma_read_kernel(const uint8_t* data, const int* order, size_t chunks,
+                                int chunk_bytes, int stages) {
   extern __shared__ __align__(128) uint8_t smem[];
   if (threadIdx.x != 0) return;
   const uint32_t buffers = uint32_t(__cvta_generic_to_shared(smem));
@@ -80,10 +86,40 @@ __global__ void tma_read_kernel(const uint8_t* data, size_t chunks, int chunk_by
     // The chunk issued `stages` steps ago on this stage (its use i / stages - 1).
     if (i >= size_t(stages)) wait_or_trap(bar, uint32_t((i / stages - 1) & 1));
     if (i < mine) {
+      const size_t slot = blockIdx.x + i * gridDim.x;
+      const size_t chunk = order != nullptr ? size_t(order[slot]) : slot;
       detail::mbarrier_arrive_expect_bytes(bar, uint32_t(chunk_bytes));
-      bulk_copy_to_shared(buffers + uint32_t(s * chunk_bytes),
-                          data + (blockIdx.x + i * gridDim.x) * size_t(chunk_bytes),
+      bulk_copy_to_shared(buffers + uint32_t(s * chunk_bytes), data + chunk * size_t(chunk_bytes),
                           uint32_t(chunk_bytes), bar);
+    }
+  }
+}
+
+// The same ring with tensor copies: box b < boxes_per_page of page
+// order[blockIdx.x + k · gridDim.x], page after page, as the decode's
+// producer copies a block's slabs (src/cuda/kv_tensor_map.cu).
+__global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, const int* order,
+                                    int pages, int boxes_per_page, int box_values, int box_bytes,
+                                    int stages) {
+  extern __shared__ __align__(128) uint8_t smem[];
+  if (threadIdx.x != 0) return;
+  // The 128-byte swizzle wants boxes on 1024-byte boundaries.
+  const uint32_t buffers = (uint32_t(__cvta_generic_to_shared(smem)) + 1023u) & ~1023u;
+  const uint32_t bars = buffers + uint32_t(stages * box_bytes);
+  for (int s = 0; s < stages; ++s) detail::mbarrier_init(bars + 8 * s, 1);
+  detail::fence_barrier_init();
+  const size_t my_pages =
+      size_t(pages) > blockIdx.x ? (size_t(pages) - blockIdx.x + gridDim.x - 1) / gridDim.x : 0;
+  const size_t mine = my_pages * size_t(boxes_per_page);
+  for (size_t i = 0; i < mine + stages; ++i) {
+    const int s = int(i % stages);
+    const uint32_t bar = bars + 8 * s;
+    if (i >= size_t(stages)) wait_or_trap(bar, uint32_t((i / stages - 1) & 1));
+    if (i < mine) {
+      const int page = order[blockIdx.x + (i / boxes_per_page) * gridDim.x];
+      const int box = int(i % boxes_per_page);
+      detail::mbarrier_arrive_expect_bytes(bar, uint32_t(box_bytes));
+      detail::tma_load_3d(buffers + uint32_t(s * box_bytes), &map, box * box_values, 0, page, bar);
     }
   }
 }
@@ -101,20 +137,68 @@ double read_ceiling(const void* data, int sms) {
 
 // Bytes read per second by tma_read_kernel with `in_flight` bytes per SM in
 // copies of `copy_bytes` (a multiple of 16 dividing in_flight).
-double tma_read_ceiling(const void* data, int sms, int copy_bytes, int in_flight) {
+double tma_read_ceiling(const void* data, int sms, int copy_bytes, int in_flight,
+                        const int* order = nullptr, size_t ordered_chunks = 0) {
   const int stages = in_flight / copy_bytes;
   // At least 120 KiB of shared memory, so that one CTA runs per SM.
   const int smem = std::max(stages * (copy_bytes + 8), 120 << 10);
   cuda_check(cudaFuncSetAttribute(tma_read_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                   smem),
              "cudaFuncSetAttribute");
-  const size_t copies = kCeilingBufferBytes / size_t(copy_bytes);
+  const size_t copies = order != nullptr ? ordered_chunks : kCeilingBufferBytes / size_t(copy_bytes);
   const double seconds = median_seconds(nullptr, 2, 9, [&] {
-    tma_read_kernel<<<sms, 32, smem>>>(static_cast<const uint8_t*>(data), copies, copy_bytes,
-                                       stages);
+    tma_read_kernel<<<sms, 32, smem>>>(static_cast<const uint8_t*>(data), order, copies,
+                                       copy_bytes, stages);
     cuda_check(cudaGetLastError(), "tma_read_kernel");
   });
   return double(copies * size_t(copy_bytes)) / seconds;
+}
+
+// The buffer as a paged bf16 cache of 64-token pages, as the benchmark's
+// (bench/decode_timing.cu): [pages][64 tokens][576 values].
+constexpr int kPageTokens = 64;
+constexpr int kTokenBytes = kHeadDim * 2;
+constexpr int kPageBytes = kPageTokens * kTokenBytes;
+constexpr int kCeilingPages = int(kCeilingBufferBytes / kPageBytes);
+
+// A tensor-copy form: boxes of `box_values` values × 64 tokens of a page.
+struct BoxForm {
+  const char* name;
+  int box_values;
+  CUtensorMapSwizzle swizzle;
+  CUtensorMapL2promotion promotion;
+};
+
+// Bytes read per second by tma_box_read_kernel over every page of `data`
+// in `order`, `in_flight` bytes per SM; 0 when the driver refuses the map.
+double tma_box_read_ceiling(const void* data, const int* order, int sms, const BoxForm& form,
+                            int in_flight) {
+  const PFN_cuTensorMapEncodeTiled_v12000 encode = detail::tensor_map_encoder();
+  if (encode == nullptr) return 0;
+  const cuuint64_t dims[3] = {cuuint64_t(kHeadDim), cuuint64_t(kPageTokens),
+                              cuuint64_t(kCeilingPages)};
+  const cuuint64_t strides[2] = {cuuint64_t(kTokenBytes), cuuint64_t(kPageBytes)};
+  const cuuint32_t box[3] = {cuuint32_t(form.box_values), cuuint32_t(kPageTokens), 1};
+  const cuuint32_t element_strides[3] = {1, 1, 1};
+  CUtensorMap map;
+  if (encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(data), dims, strides,
+             box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, form.swizzle, form.promotion,
+             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) != CUDA_SUCCESS) {
+    return 0;
+  }
+  const int box_bytes = form.box_values * 2 * kPageTokens;
+  const int boxes_per_page = kHeadDim / form.box_values;
+  const int stages = in_flight / box_bytes;
+  const int smem = std::max(stages * (box_bytes + 8) + 1024, 120 << 10);
+  cuda_check(cudaFuncSetAttribute(tma_box_read_kernel,
+                                  cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
+             "cudaFuncSetAttribute");
+  const double seconds = median_seconds(nullptr, 2, 9, [&] {
+    tma_box_read_kernel<<<sms, 32, smem>>>(map, order, kCeilingPages, boxes_per_page,
+                                           form.box_values, box_bytes, stages);
+    cuda_check(cudaGetLastError(), "tma_box_read_kernel");
+  });
+  return double(kCeilingPages) * kPageBytes / seconds;
 }
 
 double copy_ceiling() {
@@ -169,13 +253,55 @@ void measure_read_ceilings(Ceilings& ceilings) {
     // other); e4m3's register-A path up to four stages of 36 KiB.
     for (const int kib : {16, 32, 64, 72, 96, 128, 144, 192}) {
       ceilings.tma_read.push_back(
-          {8 << 10, kib << 10, tma_read_ceiling(data.get(), sms, 8 << 10, kib << 10)});
+          {"bulk", 8 << 10, kib << 10, tma_read_ceiling(data.get(), sms, 8 << 10, kib << 10)});
     }
     // 144 KiB in flight in fewer, larger copies: whether the copies' count
     // matters, or only their bytes (bench/NOTES.md v55's one-box blocks).
     for (const int copy_kib : {36, 72}) {
-      ceilings.tma_read.push_back(
-          {copy_kib << 10, 144 << 10, tma_read_ceiling(data.get(), sms, copy_kib << 10, 144 << 10)});
+      ceilings.tma_read.push_back({"bulk", copy_kib << 10, 144 << 10,
+                                   tma_read_ceiling(data.get(), sms, copy_kib << 10, 144 << 10)});
+    }
+    // The decode's own reads (v81: 8 KiB bulk copies 4.0 TB/s, 36 KiB and
+    // more 4.5, yet one 4-D tensor copy a block no faster than nine 3-D
+    // ones): 64-token pages in a shuffled order, as the benchmark's, by
+    // whole-page bulk copies and by tensor boxes — the decode's slab box
+    // (64 values, 128-byte swizzle) under each L2 promotion, and a box of
+    // 192 values (384-byte rows, no swizzle).
+    std::vector<int> pages(kCeilingPages);
+    std::iota(pages.begin(), pages.end(), 0);
+    DeviceBuffer in_order(pages.size() * sizeof(int)), shuffled(pages.size() * sizeof(int));
+    cuda_check(cudaMemcpy(in_order.get(), pages.data(), pages.size() * sizeof(int),
+                          cudaMemcpyHostToDevice),
+               "cudaMemcpy");
+    std::shuffle(pages.begin(), pages.end(), std::mt19937(42));
+    cuda_check(cudaMemcpy(shuffled.get(), pages.data(), pages.size() * sizeof(int),
+                          cudaMemcpyHostToDevice),
+               "cudaMemcpy");
+    const int* shuffled_pages = static_cast<const int*>(shuffled.get());
+    ceilings.tma_read.push_back(
+        {"bulk pages, shuffled", kPageBytes, 2 * kPageBytes,
+         tma_read_ceiling(data.get(), sms, kPageBytes, 2 * kPageBytes, shuffled_pages,
+                          size_t(kCeilingPages))});
+    const BoxForm slab_256{"slab box, L2 256B", 64, CU_TENSOR_MAP_SWIZZLE_128B,
+                           CU_TENSOR_MAP_L2_PROMOTION_L2_256B};
+    ceilings.tma_read.push_back(
+        {"slab box, L2 256B, pages in order", 8 << 10, 2 * kPageBytes,
+         tma_box_read_ceiling(data.get(), static_cast<const int*>(in_order.get()), sms, slab_256,
+                              2 * kPageBytes)});
+    for (const BoxForm& form :
+         {slab_256,
+          BoxForm{"slab box, L2 128B", 64, CU_TENSOR_MAP_SWIZZLE_128B,
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_128B},
+          BoxForm{"slab box, no L2 promotion", 64, CU_TENSOR_MAP_SWIZZLE_128B,
+                  CU_TENSOR_MAP_L2_PROMOTION_NONE},
+          BoxForm{"384-byte box, L2 256B", 192, CU_TENSOR_MAP_SWIZZLE_NONE,
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B}}) {
+      const int box_bytes = form.box_values * 2 * kPageTokens;
+      for (const int in_flight : {kPageBytes, 2 * kPageBytes}) {
+        ceilings.tma_read.push_back(
+            {form.name, box_bytes, in_flight,
+             tma_box_read_ceiling(data.get(), shuffled_pages, sms, form, in_flight)});
+      }
     }
   }
 }

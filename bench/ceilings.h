@@ -1,4 +1,5 @@
 #pragma once
+#include <string>
 #include <vector>
 
 namespace mladec::bench {
@@ -9,9 +10,15 @@ namespace mladec::bench {
 // for the memory-bound cells, what reading alone reaches: 16-byte loads
 // from every SM, and TMA bulk copies into shared memory with a given number
 // of bytes in flight per SM (the decode's own read path; how many bytes it
-// must keep in flight to reach the read rate).
+// must keep in flight to reach the read rate), and tensor copies of the
+// decode's boxes over a paged cache (whether the box shape or the L2
+// promotion bounds the memory-bound cells).
 struct TmaReadRate {
-  int copy_bytes = 0;       // per bulk copy
+  // "bulk": 1-D bulk copies of consecutive chunks; "bulk pages": 1-D bulk
+  // copies of whole 72 KiB pages in a shuffled order; "slab box, L2 256B"
+  // etc.: tensor copies of the decode's own boxes (bench/ceilings.cu).
+  std::string form;
+  int copy_bytes = 0;       // per copy
   int in_flight_bytes = 0;  // per SM
   double bytes_per_s = 0;
 };

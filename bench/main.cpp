@@ -171,7 +171,7 @@ void write_json(const std::string& path, const std::string& header_json,
     << ceiling(ceilings.read_bytes_per_s) << ", \"tma_read\": [";
   for (size_t i = 0; i < ceilings.tma_read.size(); ++i) {
     const TmaReadRate& rate = ceilings.tma_read[i];
-    f << (i ? ", " : "") << "{\"copy_bytes\": " << rate.copy_bytes
+    f << (i ? ", " : "") << "{\"form\": \"" << rate.form << "\", \"copy_bytes\": " << rate.copy_bytes
       << ", \"in_flight_bytes\": " << rate.in_flight_bytes
       << ", \"tb_per_s\": " << ceiling(rate.bytes_per_s) << "}";
   }
@@ -216,10 +216,10 @@ void write_markdown(const std::string& path, const std::string& title,
     if (ceilings.read_bytes_per_s > 0) {
       f << "Reading only (not in the % columns): 16-byte loads "
         << ceilings.read_bytes_per_s * 1e-12
-        << " TB/s; TMA bulk copies (copy size, bytes in flight per SM → TB/s):";
+        << " TB/s; TMA copies (form, copy size, bytes in flight per SM → TB/s):";
       for (size_t i = 0; i < ceilings.tma_read.size(); ++i) {
         const TmaReadRate& rate = ceilings.tma_read[i];
-        f << (i ? ";" : "") << " " << rate.copy_bytes / 1024 << " KiB, "
+        f << (i ? ";" : "") << " " << rate.form << ", " << rate.copy_bytes / 1024 << " KiB, "
           << rate.in_flight_bytes / 1024 << " KiB → " << rate.bytes_per_s * 1e-12;
       }
       f << ".\n\n";
@@ -377,8 +377,8 @@ int run(int argc, char** argv) {
       measure_read_ceilings(ceilings);
       std::printf("read ceilings: 16-byte loads %.2f TB/s\n", ceilings.read_bytes_per_s * 1e-12);
       for (const TmaReadRate& rate : ceilings.tma_read) {
-        std::printf("  TMA read, %2d KiB copies, %3d KiB in flight per SM: %.2f TB/s\n",
-                    rate.copy_bytes / 1024, rate.in_flight_bytes / 1024,
+        std::printf("  TMA read, %s, %2d KiB copies, %3d KiB in flight per SM: %.2f TB/s\n",
+                    rate.form.c_str(), rate.copy_bytes / 1024, rate.in_flight_bytes / 1024,
                     rate.bytes_per_s * 1e-12);
       }
     } catch (const std::exception& e) {

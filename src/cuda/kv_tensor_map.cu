@@ -1,7 +1,6 @@
 #include "src/cuda/kv_tensor_map.h"
 
 #include <cuda_runtime_api.h>
-#include <cudaTypedefs.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -11,9 +10,7 @@
 #include "src/cuda/decode_layout.cuh"
 
 namespace mladec::detail {
-namespace {
 
-// The driver's tensor-map encoder, looked up once (no link against libcuda).
 PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
   static const PFN_cuTensorMapEncodeTiled_v12000 encoder = [] {
     void* function = nullptr;
@@ -28,6 +25,8 @@ PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
   }();
   return encoder;
 }
+
+namespace {
 
 bool disabled_by_environment() {
   const char* env = std::getenv("MLADEC_KV_TMA");

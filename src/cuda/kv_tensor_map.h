@@ -7,6 +7,7 @@
 // of it (9 for pages of ≥ 64 tokens, 36 for pages of 16) instead of 128
 // threads' 4,608 (bf16) or 2,304 (e4m3) 16-byte cp.async.
 #include <cuda.h>
+#include <cudaTypedefs.h>
 
 #include "mladec/decode.h"
 
@@ -28,6 +29,11 @@ constexpr int kKvTmaMinPageTokens = 8;
 // same bytes: `map` the latent slabs (64 bytes, 64-byte swizzle, as e4m3),
 // `rope_map` the RoPE values (128 bytes, 128-byte swizzle) and `scale_map`
 // the scales (16 bytes): the staged layout of src/core/register_a_layout.h.
+// The driver's tensor-map encoder, looked up once (no link against
+// libcuda); null when the driver lacks it (the gather path takes over).
+// The benchmark's read ceilings (bench/ceilings.cu) use it too.
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder();
+
 int make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
                        CUtensorMap& map, CUtensorMap& rope_map, CUtensorMap& scale_map);
 
