@@ -23,6 +23,13 @@ using detail::cuda_check;
 // The copy's and the reads' buffers: 2 GiB of random bf16, far beyond L2.
 constexpr size_t kCeilingBufferBytes = size_t(2) << 30;
 
+// The buffer as a paged bf16 cache of 64-token pages, as the benchmark's
+// (bench/decode_timing.cu): [pages][64 tokens][576 values].
+constexpr int kPageTokens = 64;
+constexpr int kTokenBytes = kHeadDim * 2;
+constexpr int kPageBytes = kPageTokens * kTokenBytes;
+constexpr int kCeilingPages = int(kCeilingBufferBytes / kPageBytes);
+
 // Every thread XORs 16-byte loads (four in flight), grid-stride; the sink
 // store, never taken in practice, keeps the loads.
 __global__ void __launch_bounds__(512) read_kernel(const uint4* data, size_t count,
@@ -97,10 +104,14 @@ __global__ void tma_read_kernel(const uint8_t* data, const int* order, size_t ch
 
 // The same ring with tensor copies: box b < boxes_per_page of page
 // order[blockIdx.x + k · gridDim.x], page after page, as the decode's
-// producer copies a block's slabs (src/cuda/kv_tensor_map.cu).
-__global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, const int* order,
-                                    int pages, int boxes_per_page, int box_values, int box_bytes,
-                                    int stages) {
+// producer copies a block's slabs (src/cuda/kv_tensor_map.cu). With
+// `prefetch_ahead` > 0, the copy of a page's first box also starts a bulk
+// L2 prefetch of the whole page that many pages ahead (`data`: the map's
+// bytes), so the boxes find their page in L2 and DRAM sees whole pages.
+__global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, const uint8_t* data,
+                                    const int* order, int pages, int boxes_per_page,
+                                    int box_values, int box_bytes, int stages,
+                                    int prefetch_ahead) {
   extern __shared__ __align__(128) uint8_t smem[];
   if (threadIdx.x != 0) return;
   // The 128-byte swizzle wants boxes on 1024-byte boundaries.
@@ -116,8 +127,13 @@ __global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, con
     const uint32_t bar = bars + 8 * s;
     if (i >= size_t(stages)) wait_or_trap(bar, uint32_t((i / stages - 1) & 1));
     if (i < mine) {
-      const int page = order[blockIdx.x + (i / boxes_per_page) * gridDim.x];
+      const size_t page_slot = i / boxes_per_page;
+      const int page = order[blockIdx.x + page_slot * gridDim.x];
       const int box = int(i % boxes_per_page);
+      if (prefetch_ahead > 0 && box == 0 && page_slot + prefetch_ahead < my_pages) {
+        const int ahead = order[blockIdx.x + (page_slot + prefetch_ahead) * gridDim.x];
+        detail::prefetch_l2(data + size_t(ahead) * kPageBytes, kPageBytes);
+      }
       detail::mbarrier_arrive_expect_bytes(bar, uint32_t(box_bytes));
       detail::tma_load_3d(buffers + uint32_t(s * box_bytes), &map, box * box_values, 0, page, bar);
     }
@@ -154,19 +170,14 @@ double tma_read_ceiling(const void* data, int sms, int copy_bytes, int in_flight
   return double(copies * size_t(copy_bytes)) / seconds;
 }
 
-// The buffer as a paged bf16 cache of 64-token pages, as the benchmark's
-// (bench/decode_timing.cu): [pages][64 tokens][576 values].
-constexpr int kPageTokens = 64;
-constexpr int kTokenBytes = kHeadDim * 2;
-constexpr int kPageBytes = kPageTokens * kTokenBytes;
-constexpr int kCeilingPages = int(kCeilingBufferBytes / kPageBytes);
-
-// A tensor-copy form: boxes of `box_values` values × 64 tokens of a page.
+// A tensor-copy form: boxes of `box_values` values × 64 tokens of a page,
+// each page prefetched into L2 `prefetch_ahead` pages ahead (0: not).
 struct BoxForm {
   const char* name;
   int box_values;
   CUtensorMapSwizzle swizzle;
   CUtensorMapL2promotion promotion;
+  int prefetch_ahead = 0;
 };
 
 // Bytes read per second by tma_box_read_kernel over every page of `data`
@@ -194,8 +205,9 @@ double tma_box_read_ceiling(const void* data, const int* order, int sms, const B
                                   cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
              "cudaFuncSetAttribute");
   const double seconds = median_seconds(nullptr, 2, 9, [&] {
-    tma_box_read_kernel<<<sms, 32, smem>>>(map, order, kCeilingPages, boxes_per_page,
-                                           form.box_values, box_bytes, stages);
+    tma_box_read_kernel<<<sms, 32, smem>>>(map, static_cast<const uint8_t*>(data), order,
+                                           kCeilingPages, boxes_per_page, form.box_values,
+                                           box_bytes, stages, form.prefetch_ahead);
     cuda_check(cudaGetLastError(), "tma_box_read_kernel");
   });
   return double(kCeilingPages) * kPageBytes / seconds;
@@ -266,7 +278,9 @@ void measure_read_ceilings(Ceilings& ceilings) {
     // ones): 64-token pages in a shuffled order, as the benchmark's, by
     // whole-page bulk copies and by tensor boxes — the decode's slab box
     // (64 values, 128-byte swizzle) under each L2 promotion, and a box of
-    // 192 values (384-byte rows, no swizzle).
+    // 192 values (384-byte rows, no swizzle); and the slab boxes with each
+    // page prefetched into L2 by one bulk prefetch, one or two pages ahead
+    // (what a producer could issue for its next block).
     std::vector<int> pages(kCeilingPages);
     std::iota(pages.begin(), pages.end(), 0);
     DeviceBuffer in_order(pages.size() * sizeof(int)), shuffled(pages.size() * sizeof(int));
@@ -295,7 +309,11 @@ void measure_read_ceilings(Ceilings& ceilings) {
           BoxForm{"slab box, no L2 promotion", 64, CU_TENSOR_MAP_SWIZZLE_128B,
                   CU_TENSOR_MAP_L2_PROMOTION_NONE},
           BoxForm{"384-byte box, L2 256B", 192, CU_TENSOR_MAP_SWIZZLE_NONE,
-                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B}}) {
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B},
+          BoxForm{"slab box, L2 256B, page prefetched 1 ahead", 64, CU_TENSOR_MAP_SWIZZLE_128B,
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 1},
+          BoxForm{"slab box, L2 256B, page prefetched 2 ahead", 64, CU_TENSOR_MAP_SWIZZLE_128B,
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 2}}) {
       const int box_bytes = form.box_values * 2 * kPageTokens;
       for (const int in_flight : {kPageBytes, 2 * kPageBytes}) {
         ceilings.tma_read.push_back(

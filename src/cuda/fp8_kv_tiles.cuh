@@ -28,14 +28,6 @@
 
 namespace mladec::detail {
 
-// Starts a DRAM → L2 copy of `bytes` (a multiple of 16) at a 16-byte aligned
-// address and returns at once: the later register loads then hit L2.
-__device__ __forceinline__ void prefetch_l2(const void* address, uint32_t bytes) {
-  asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(address),
-               "r"(bytes)
-               : "memory");
-}
-
 __device__ __forceinline__ void store_shared_16(uint32_t address, uint4 v) {
   asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(address),
                "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w)

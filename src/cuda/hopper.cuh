@@ -152,6 +152,14 @@ __device__ __forceinline__ void tma_load_3d(uint32_t destination, const void* te
   }
 }
 
+// Starts a DRAM → L2 copy of `bytes` (a multiple of 16) at a 16-byte aligned
+// address and returns at once: later loads and copies of it then hit L2.
+__device__ __forceinline__ void prefetch_l2(const void* address, uint32_t bytes) {
+  asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(address),
+               "r"(bytes)
+               : "memory");
+}
+
 __device__ __forceinline__ void mbarrier_arrive(uint32_t bar) {
   asm volatile(
       "{\n.reg .b64 state;\nmbarrier.arrive.shared::cta.b64 state, [%0];\n}\n" ::"r"(bar)
