@@ -14,6 +14,13 @@
 #include "src/cuda/cuda_check.h"
 
 namespace mladec::bench {
+
+std::vector<int32_t> case_seqlens(const BenchCase& c) {
+  return c.varlen ? random_varlen(c.batch, c.seqlen, c.q_len, 3 * c.seqlen,
+                                  uint64_t(c.batch) * 7919 + c.seqlen + c.heads)
+                  : std::vector<int32_t>(c.batch, c.seqlen);
+}
+
 namespace {
 
 using detail::cuda_check;
@@ -31,10 +38,7 @@ constexpr int kWarmup = 3;
 class PreparedCase {
  public:
   explicit PreparedCase(const BenchCase& c) : c_(c) {
-    const std::vector<int32_t> seqlens =
-        c.varlen ? random_varlen(c.batch, c.seqlen, c.q_len, 3 * c.seqlen,
-                                 uint64_t(c.batch) * 7919 + c.seqlen + c.heads)
-                 : std::vector<int32_t>(c.batch, c.seqlen);
+    const std::vector<int32_t> seqlens = case_seqlens(c);
     const int token_bytes = kv_token_bytes(c.kv_dtype);
     int64_t pages_per_copy = 0;
     for (int32_t len : seqlens) {

@@ -1,5 +1,7 @@
 #pragma once
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "mladec/problem.h"
 #include "src/core/config_knobs.h"
@@ -45,6 +47,10 @@ struct BenchResult {
   double flops = 0;    // 2176 · rows · visible tokens
   int copies = 0;      // distinct KV copies rotated to defeat the L2
 };
+
+// The KV lengths of the case's requests: s_k each, or for varlen a draw
+// ~ N(s_k, s_k/2) clipped to [s_q, 3 s_k], seeded by the case's shape.
+std::vector<int32_t> case_seqlens(const BenchCase& bench_case);
 
 // Builds the case on the device (random bf16 data, pages scattered), plans
 // once, and returns the median per-decode time over 15 graph replays of

@@ -23,6 +23,7 @@
 #include <ctime>
 #include <exception>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -158,6 +159,14 @@ std::string today() {
   return text;
 }
 
+// The case's KV tokens over batch · s_k: 1 for fixed lengths; a varlen
+// draw's total lands a few percent either side (its mean's spread is
+// (s_k / 2) / sqrt(batch): ±4.4% at batch 128, ±6.3% at 64).
+double kv_token_share(const BenchCase& c) {
+  const std::vector<int32_t> lengths = case_seqlens(c);
+  return std::accumulate(lengths.begin(), lengths.end(), 0.0) / (double(c.batch) * c.seqlen);
+}
+
 void write_json(const std::string& path, const std::string& header_json,
                 const Ceilings& ceilings, const std::vector<Row>& rows) {
   std::ofstream f(path);
@@ -193,7 +202,8 @@ void write_json(const std::string& path, const std::string& header_json,
       << ", \"kv_in_l2\": " << (c.kv_in_l2 ? "true" : "false")
       << ", \"concurrent_tiles\": " << (c.concurrent_tiles ? "true" : "false")
       << ", \"fp8_compute\": " << (c.fp8_compute ? "true" : "false")
-      << ", \"flashmla_us\": " << c.flashmla_us;
+      << ", \"flashmla_us\": " << c.flashmla_us
+      << ", \"kv_token_share\": " << kv_token_share(c);
     BenchCase written = c;
     for (const PlannerFlag& flag : planner_flags(written)) {
       if (flag.set()) f << ", \"" << flag.json_key << "\": " << *flag.value;
@@ -254,6 +264,26 @@ void write_markdown(const std::string& path, const std::string& title,
                   row.c.flashmla_us > 0
                       ? (std::to_string(row.c.flashmla_us / row.r.us).substr(0, 4) + "×").c_str()
                       : "-");
+    f << line;
+  }
+  // Varlen cells against FlashMLA: each side timed its own draw of lengths,
+  // and DESIGN §8 does not give FlashMLA's draws' totals.
+  bool varlen_titled = false;
+  for (const Row& row : rows) {
+    if (!row.c.varlen || row.c.flashmla_us <= 0) continue;
+    if (!varlen_titled) {
+      f << "\n## varlen draws (this run's KV tokens over batch · s_k; the last column "
+           "is the speedup per token, as if FlashMLA's draw held batch · s_k tokens — "
+           "its totals are not known, and a draw's spreads ±4.4% at batch 128, ±6.3% "
+           "at 64)\n\n| case | tokens / (b · s_k) | speedup | speedup per token |\n"
+           "|---|---|---|---|\n";
+      varlen_titled = true;
+    }
+    const double share = kv_token_share(row.c);
+    const double speedup = row.c.flashmla_us / row.r.us;
+    char line[256];
+    std::snprintf(line, sizeof(line), "| %s | %.3f | %.2f× | %.2f× |\n",
+                  case_name(row.c).c_str(), share, speedup, speedup * share);
     f << line;
   }
   // Checked mode's cost, from the checked group's (eager, eager checked) pairs.
