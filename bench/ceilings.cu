@@ -12,6 +12,7 @@
 #include "mladec/decode.h"
 #include "mladec/device_step.h"
 #include "src/cuda/cuda_check.h"
+#include "src/cuda/decode_layout.cuh"
 #include "src/cuda/hopper.cuh"
 #include "src/cuda/kv_tensor_map.h"
 
@@ -19,14 +20,15 @@ namespace mladec::bench {
 namespace {
 
 using detail::cuda_check;
+using detail::decode_layout::kSlabValues;
 
 // The copy's and the reads' buffers: 2 GiB of random bf16, far beyond L2.
 constexpr size_t kCeilingBufferBytes = size_t(2) << 30;
 
-// The buffer as a paged bf16 cache of 64-token pages, as the benchmark's
-// (bench/decode_timing.cu): [pages][64 tokens][576 values].
-constexpr int kPageTokens = 64;
-constexpr int kTokenBytes = kHeadDim * 2;
+// The buffer as a paged bf16 cache of one KV block per page, as the
+// benchmark's page-64 cells: [pages][64 tokens][576 values].
+constexpr int kPageTokens = detail::decode_layout::kBlockTokens;
+constexpr int kTokenBytes = kv_token_bytes(KvDtype::kBf16);
 constexpr int kPageBytes = kPageTokens * kTokenBytes;
 constexpr int kCeilingPages = int(kCeilingBufferBytes / kPageBytes);
 
@@ -161,7 +163,8 @@ double tma_read_ceiling(const void* data, int sms, int copy_bytes, int in_flight
   cuda_check(cudaFuncSetAttribute(tma_read_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                   smem),
              "cudaFuncSetAttribute");
-  const size_t copies = order != nullptr ? ordered_chunks : kCeilingBufferBytes / size_t(copy_bytes);
+  const size_t copies =
+      order != nullptr ? ordered_chunks : kCeilingBufferBytes / size_t(copy_bytes);
   const double seconds = median_seconds(nullptr, 2, 9, [&] {
     tma_read_kernel<<<sms, 32, smem>>>(static_cast<const uint8_t*>(data), order, copies,
                                        copy_bytes, stages);
@@ -178,6 +181,7 @@ struct BoxForm {
   CUtensorMapSwizzle swizzle;
   CUtensorMapL2promotion promotion;
   int prefetch_ahead = 0;
+  int box_bytes() const { return box_values * 2 * kPageTokens; }
 };
 
 // Bytes read per second by tma_box_read_kernel over every page of `data`
@@ -197,7 +201,7 @@ double tma_box_read_ceiling(const void* data, const int* order, int sms, const B
              CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) != CUDA_SUCCESS) {
     return 0;
   }
-  const int box_bytes = form.box_values * 2 * kPageTokens;
+  const int box_bytes = form.box_bytes();
   const int boxes_per_page = kHeadDim / form.box_values;
   const int stages = in_flight / box_bytes;
   const int smem = std::max(stages * (box_bytes + 8) + 1024, 120 << 10);
@@ -296,28 +300,27 @@ void measure_read_ceilings(Ceilings& ceilings) {
         {"bulk pages, shuffled", kPageBytes, 2 * kPageBytes,
          tma_read_ceiling(data.get(), sms, kPageBytes, 2 * kPageBytes, shuffled_pages,
                           size_t(kCeilingPages))});
-    const BoxForm slab_256{"slab box, L2 256B", 64, CU_TENSOR_MAP_SWIZZLE_128B,
+    const BoxForm slab_256{"slab box, L2 256B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
                            CU_TENSOR_MAP_L2_PROMOTION_L2_256B};
     ceilings.tma_read.push_back(
-        {"slab box, L2 256B, pages in order", 8 << 10, 2 * kPageBytes,
+        {"slab box, L2 256B, pages in order", slab_256.box_bytes(), 2 * kPageBytes,
          tma_box_read_ceiling(data.get(), static_cast<const int*>(in_order.get()), sms, slab_256,
                               2 * kPageBytes)});
     for (const BoxForm& form :
          {slab_256,
-          BoxForm{"slab box, L2 128B", 64, CU_TENSOR_MAP_SWIZZLE_128B,
+          BoxForm{"slab box, L2 128B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
                   CU_TENSOR_MAP_L2_PROMOTION_L2_128B},
-          BoxForm{"slab box, no L2 promotion", 64, CU_TENSOR_MAP_SWIZZLE_128B,
+          BoxForm{"slab box, no L2 promotion", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
                   CU_TENSOR_MAP_L2_PROMOTION_NONE},
           BoxForm{"384-byte box, L2 256B", 192, CU_TENSOR_MAP_SWIZZLE_NONE,
                   CU_TENSOR_MAP_L2_PROMOTION_L2_256B},
-          BoxForm{"slab box, L2 256B, page prefetched 1 ahead", 64, CU_TENSOR_MAP_SWIZZLE_128B,
-                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 1},
-          BoxForm{"slab box, L2 256B, page prefetched 2 ahead", 64, CU_TENSOR_MAP_SWIZZLE_128B,
-                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 2}}) {
-      const int box_bytes = form.box_values * 2 * kPageTokens;
+          BoxForm{"slab box, L2 256B, page prefetched 1 ahead", kSlabValues,
+                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 1},
+          BoxForm{"slab box, L2 256B, page prefetched 2 ahead", kSlabValues,
+                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 2}}) {
       for (const int in_flight : {kPageBytes, 2 * kPageBytes}) {
         ceilings.tma_read.push_back(
-            {form.name, box_bytes, in_flight,
+            {form.name, form.box_bytes(), in_flight,
              tma_box_read_ceiling(data.get(), shuffled_pages, sms, form, in_flight)});
       }
     }

@@ -180,7 +180,8 @@ void write_json(const std::string& path, const std::string& header_json,
     << ceiling(ceilings.read_bytes_per_s) << ", \"tma_read\": [";
   for (size_t i = 0; i < ceilings.tma_read.size(); ++i) {
     const TmaReadRate& rate = ceilings.tma_read[i];
-    f << (i ? ", " : "") << "{\"form\": \"" << rate.form << "\", \"copy_bytes\": " << rate.copy_bytes
+    f << (i ? ", " : "") << "{\"form\": \"" << rate.form
+      << "\", \"copy_bytes\": " << rate.copy_bytes
       << ", \"in_flight_bytes\": " << rate.in_flight_bytes
       << ", \"tb_per_s\": " << ceiling(rate.bytes_per_s) << "}";
   }
@@ -274,7 +275,7 @@ void write_markdown(const std::string& path, const std::string& title,
     if (!varlen_titled) {
       f << "\n## varlen draws (this run's KV tokens over batch · s_k; the last column "
            "is the speedup per token, as if FlashMLA's draw held batch · s_k tokens — "
-           "its totals are not known, and a draw's spreads ±4.4% at batch 128, ±6.3% "
+           "its totals are not known, and a draw's total spreads ±4.4% at batch 128, ±6.3% "
            "at 64)\n\n| case | tokens / (b · s_k) | speedup | speedup per token |\n"
            "|---|---|---|---|\n";
       varlen_titled = true;

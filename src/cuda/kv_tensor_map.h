@@ -18,6 +18,11 @@ namespace mladec::detail {
 // correct but 2× slower than the cp.async gather: bench/NOTES.md v21).
 constexpr int kKvTmaMinPageTokens = 8;
 
+// The driver's tensor-map encoder, looked up once (no link against
+// libcuda); null when the driver lacks it (the gather path takes over).
+// The benchmark's read ceilings (bench/ceilings.cu) use it too.
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder();
+
 // Tokens per copy of the TMA path for this cache, with `map` filled; 0 when
 // the cache does not allow it: bf16, e4m3 or blockwise (these two used by
 // the register-A path only), a page size that is a multiple of 64 or divides 64 (at least
@@ -29,11 +34,6 @@ constexpr int kKvTmaMinPageTokens = 8;
 // same bytes: `map` the latent slabs (64 bytes, 64-byte swizzle, as e4m3),
 // `rope_map` the RoPE values (128 bytes, 128-byte swizzle) and `scale_map`
 // the scales (16 bytes): the staged layout of src/core/register_a_layout.h.
-// The driver's tensor-map encoder, looked up once (no link against
-// libcuda); null when the driver lacks it (the gather path takes over).
-// The benchmark's read ceilings (bench/ceilings.cu) use it too.
-PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder();
-
 int make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
                        CUtensorMap& map, CUtensorMap& rope_map, CUtensorMap& scale_map);
 
