@@ -212,19 +212,6 @@ __device__ __forceinline__ void take_fp8_publication(float (&scale)[2], uint32_t
   p_frag[1][0] = high.x, p_frag[1][1] = high.y, p_frag[1][2] = high.z, p_frag[1][3] = high.w;
 }
 
-// O's rows to the new maxima, skipped by the threads whose rows did not
-// move (a factor of exactly 1: exp2(0)), the common case once the first
-// blocks have set the maxima.
-__device__ __forceinline__ void rescale_fp8_output(float (&acc)[128], const float (&scale)[2]) {
-  if (scale[0] != 1.f || scale[1] != 1.f) {
-#pragma unroll
-    for (int k = 0; k < 128; ++k) acc[k] *= scale[(k >> 1) & 1];
-  }
-  // Keeps the multiplies before the next wgmma (some sank past one, and
-  // ptxas serialized every wgmma).
-  fence_registers(acc);
-}
-
 // Math warpgroup m (0 or 1), a template parameter: with a run-time m the
 // choice of the owner's step would be a divergent branch around wgmma, and
 // ptxas then serializes every wgmma. Warpgroup 0 owns the even blocks of a
@@ -322,7 +309,7 @@ __device__ __forceinline__ void run_math_fp8_compute(const DecodeParams& p, uint
       const int buffer = int(load % kVtBuffers);
       mbarrier_wait(bars + 8 * (kVtFull + buffer), (load / kVtBuffers) & 1);
       trace(kTraceVtWaited, load);
-      rescale_fp8_output(acc, scale);
+      rescale_output(acc, scale);
       issue_fp8_output<m>(acc, p_frag, smem + kVtOffset + buffer * kFp8ComputeVtBytes);
       trace(kTraceOutputIssued, load);
       pending_release = buffer;

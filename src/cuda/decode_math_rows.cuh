@@ -154,11 +154,6 @@ __device__ __forceinline__ void take_publication(float (&scale)[2], RowState& ro
   }
 }
 
-__device__ __forceinline__ void rescale(float (&acc)[128], const float (&scale)[2]) {
-#pragma unroll
-  for (int k = 0; k < 128; ++k) acc[k] *= scale[(k >> 1) & 1];
-}
-
 // Math warpgroup m (0 or 1) of the row form. A template parameter: with a
 // run-time m the choice between register and shared-memory P would be a
 // divergent branch around wgmma, and ptxas then serializes every wgmma.
@@ -256,7 +251,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     };
     // P·V of an own block whose softmax is done (P in p_frag).
     const auto own_block_output = [&](uint32_t load) {
-      rescale(acc, scale);
+      rescale_output(acc, scale);
       issue_block_output<m, true, kF16>(acc, p_frag, block_at(load));
       trace(kTraceOutputIssued, load);
       pending_release = int(load & 1);
@@ -272,7 +267,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     // visible to this warpgroup's own reads in the tools' model too.
     const auto other_output = [&](uint32_t load) {
       wait_full(load);
-      rescale(acc, scale);
+      rescale_output(acc, scale);
       issue_block_output<m, false, kF16>(acc, p_frag, block_at(load));
       trace(kTraceOutputIssued, load);
       pending_release = int(load & 1);

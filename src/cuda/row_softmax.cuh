@@ -82,4 +82,17 @@ __device__ __forceinline__ void row_block_softmax(float (&s)[32], float (&scale)
   }
 }
 
+// O's rows (a 64 x 256 half: element k in row r0 + 8 ((k >> 1) & 1)) to
+// the new maxima, skipped by the threads whose rows did not move (a factor
+// of exactly 1: exp2(0)), the common case once the first blocks have set
+// the maxima. The fence keeps the multiplies before the next wgmma (some
+// sank past one, and ptxas serialized every wgmma: C7515).
+__device__ __forceinline__ void rescale_output(float (&acc)[128], const float (&scale)[2]) {
+  if (scale[0] != 1.f || scale[1] != 1.f) {
+#pragma unroll
+    for (int k = 0; k < 128; ++k) acc[k] *= scale[(k >> 1) & 1];
+  }
+  fence_registers(acc);
+}
+
 }  // namespace mladec::detail
