@@ -74,70 +74,88 @@ __device__ __forceinline__ void wait_or_trap(uint32_t bar, uint32_t parity) {
   }
 }
 
-// One thread per CTA (one CTA per SM) keeps `stages` bulk copies of
-// `chunk_bytes` in flight: chunks blockIdx.x, + gridDim.x, ... of `data`
-// (or those entries of `order`, when given) into a ring of stages, each
-// reissued as soon as it lands — the decode producer's read path with
-// nothing consuming the data.
+// One thread per CTA (one CTA per SM) keeps `stages` groups of
+// `per_barrier` bulk copies of `chunk_bytes` in flight, each group on one
+// mbarrier: chunks blockIdx.x, + gridDim.x, ... of `data` (or those entries
+// of `order`, when given) into a ring of stages, each group reissued as
+// soon as it lands — the decode producer's read path with nothing
+// consuming the data. The decode completes a block's nine slab copies on
+// one barrier (per_barrier 9); per_barrier 1 waits for every copy.
 __global__ void tma_read_kernel(const uint8_t* data, const int* order, size_t chunks,
-                                int chunk_bytes, int stages) {
+                                int chunk_bytes, int per_barrier, int stages) {
   extern __shared__ __align__(128) uint8_t smem[];
   if (threadIdx.x != 0) return;
+  const uint32_t stage_bytes = uint32_t(per_barrier * chunk_bytes);
   const uint32_t buffers = uint32_t(__cvta_generic_to_shared(smem));
-  const uint32_t bars = buffers + uint32_t(stages * chunk_bytes);
+  const uint32_t bars = buffers + uint32_t(stages) * stage_bytes;
   for (int s = 0; s < stages; ++s) detail::mbarrier_init(bars + 8 * s, 1);
   detail::fence_barrier_init();
   const size_t mine =
       chunks > blockIdx.x ? (chunks - blockIdx.x + gridDim.x - 1) / gridDim.x : 0;
-  for (size_t i = 0; i < mine + stages; ++i) {
-    const int s = int(i % stages);
+  const size_t groups = (mine + per_barrier - 1) / per_barrier;
+  for (size_t g = 0; g < groups + stages; ++g) {
+    const int s = int(g % stages);
     const uint32_t bar = bars + 8 * s;
-    // The chunk issued `stages` steps ago on this stage (its use i / stages - 1).
-    if (i >= size_t(stages)) wait_or_trap(bar, uint32_t((i / stages - 1) & 1));
-    if (i < mine) {
-      const size_t slot = blockIdx.x + i * gridDim.x;
-      const size_t chunk = order != nullptr ? size_t(order[slot]) : slot;
-      detail::mbarrier_arrive_expect_bytes(bar, uint32_t(chunk_bytes));
-      bulk_copy_to_shared(buffers + uint32_t(s * chunk_bytes), data + chunk * size_t(chunk_bytes),
-                          uint32_t(chunk_bytes), bar);
+    // The group issued `stages` steps ago on this stage (its use g / stages - 1).
+    if (g >= size_t(stages)) wait_or_trap(bar, uint32_t((g / stages - 1) & 1));
+    if (g < groups) {
+      const size_t first = g * per_barrier;
+      const int count = int(mine - first < size_t(per_barrier) ? mine - first : size_t(per_barrier));
+      detail::mbarrier_arrive_expect_bytes(bar, uint32_t(count * chunk_bytes));
+      for (int c = 0; c < count; ++c) {
+        const size_t slot = blockIdx.x + (first + c) * gridDim.x;
+        const size_t chunk = order != nullptr ? size_t(order[slot]) : slot;
+        bulk_copy_to_shared(buffers + uint32_t(s) * stage_bytes + uint32_t(c * chunk_bytes),
+                            data + chunk * size_t(chunk_bytes), uint32_t(chunk_bytes), bar);
+      }
     }
   }
 }
 
 // The same ring with tensor copies: box b < boxes_per_page of page
 // order[blockIdx.x + k · gridDim.x], page after page, as the decode's
-// producer copies a block's slabs (src/cuda/kv_tensor_map.cu). With
-// `prefetch_ahead` > 0, the copy of a page's first box also starts a bulk
-// L2 prefetch of the whole page that many pages ahead (`data`: the map's
-// bytes), so the boxes find their page in L2 and DRAM sees whole pages.
+// producer copies a block's slabs (src/cuda/kv_tensor_map.cu), in groups
+// of `per_barrier` boxes on one mbarrier (boxes_per_page: a page per
+// barrier, as the decode's blocks). With `prefetch_ahead` > 0, the copy of
+// a page's first box also starts a bulk L2 prefetch of the whole page that
+// many pages ahead (`data`: the map's bytes), so the boxes find their page
+// in L2 and DRAM sees whole pages.
 __global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, const uint8_t* data,
                                     const int* order, int pages, int boxes_per_page,
-                                    int box_values, int box_bytes, int stages,
+                                    int box_values, int box_bytes, int per_barrier, int stages,
                                     int prefetch_ahead) {
   extern __shared__ __align__(128) uint8_t smem[];
   if (threadIdx.x != 0) return;
+  const uint32_t stage_bytes = uint32_t(per_barrier * box_bytes);
   // The 128-byte swizzle wants boxes on 1024-byte boundaries.
   const uint32_t buffers = (uint32_t(__cvta_generic_to_shared(smem)) + 1023u) & ~1023u;
-  const uint32_t bars = buffers + uint32_t(stages * box_bytes);
+  const uint32_t bars = buffers + uint32_t(stages) * stage_bytes;
   for (int s = 0; s < stages; ++s) detail::mbarrier_init(bars + 8 * s, 1);
   detail::fence_barrier_init();
   const size_t my_pages =
       size_t(pages) > blockIdx.x ? (size_t(pages) - blockIdx.x + gridDim.x - 1) / gridDim.x : 0;
   const size_t mine = my_pages * size_t(boxes_per_page);
-  for (size_t i = 0; i < mine + stages; ++i) {
-    const int s = int(i % stages);
+  const size_t groups = (mine + per_barrier - 1) / per_barrier;
+  for (size_t g = 0; g < groups + stages; ++g) {
+    const int s = int(g % stages);
     const uint32_t bar = bars + 8 * s;
-    if (i >= size_t(stages)) wait_or_trap(bar, uint32_t((i / stages - 1) & 1));
-    if (i < mine) {
-      const size_t page_slot = i / boxes_per_page;
-      const int page = order[blockIdx.x + page_slot * gridDim.x];
-      const int box = int(i % boxes_per_page);
-      if (prefetch_ahead > 0 && box == 0 && page_slot + prefetch_ahead < my_pages) {
-        const int ahead = order[blockIdx.x + (page_slot + prefetch_ahead) * gridDim.x];
-        detail::prefetch_l2(data + size_t(ahead) * kPageBytes, kPageBytes);
+    if (g >= size_t(stages)) wait_or_trap(bar, uint32_t((g / stages - 1) & 1));
+    if (g < groups) {
+      const size_t first = g * per_barrier;
+      const int count = int(mine - first < size_t(per_barrier) ? mine - first : size_t(per_barrier));
+      detail::mbarrier_arrive_expect_bytes(bar, uint32_t(count * box_bytes));
+      for (int c = 0; c < count; ++c) {
+        const size_t i = first + c;
+        const size_t page_slot = i / boxes_per_page;
+        const int page = order[blockIdx.x + page_slot * gridDim.x];
+        const int box = int(i % boxes_per_page);
+        if (prefetch_ahead > 0 && box == 0 && page_slot + prefetch_ahead < my_pages) {
+          const int ahead = order[blockIdx.x + (page_slot + prefetch_ahead) * gridDim.x];
+          detail::prefetch_l2(data + size_t(ahead) * kPageBytes, kPageBytes);
+        }
+        detail::tma_load_3d(buffers + uint32_t(s) * stage_bytes + uint32_t(c * box_bytes), &map,
+                            box * box_values, 0, page, bar);
       }
-      detail::mbarrier_arrive_expect_bytes(bar, uint32_t(box_bytes));
-      detail::tma_load_3d(buffers + uint32_t(s * box_bytes), &map, box * box_values, 0, page, bar);
     }
   }
 }
@@ -154,12 +172,13 @@ double read_ceiling(const void* data, int sms) {
 }
 
 // Bytes read per second by tma_read_kernel with `in_flight` bytes per SM in
-// copies of `copy_bytes` (a multiple of 16 dividing in_flight).
-double tma_read_ceiling(const void* data, int sms, int copy_bytes, int in_flight,
+// copies of `copy_bytes`, `per_barrier` to a barrier (copy_bytes ×
+// per_barrier, a multiple of 16, divides in_flight).
+double tma_read_ceiling(const void* data, int sms, int copy_bytes, int per_barrier, int in_flight,
                         const int* order = nullptr, size_t ordered_chunks = 0) {
-  const int stages = in_flight / copy_bytes;
+  const int stages = in_flight / (copy_bytes * per_barrier);
   // At least 120 KiB of shared memory, so that one CTA runs per SM.
-  const int smem = std::max(stages * (copy_bytes + 8), 120 << 10);
+  const int smem = std::max(stages * (copy_bytes * per_barrier + 8), 120 << 10);
   cuda_check(cudaFuncSetAttribute(tma_read_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                   smem),
              "cudaFuncSetAttribute");
@@ -167,7 +186,7 @@ double tma_read_ceiling(const void* data, int sms, int copy_bytes, int in_flight
       order != nullptr ? ordered_chunks : kCeilingBufferBytes / size_t(copy_bytes);
   const double seconds = median_seconds(nullptr, 2, 9, [&] {
     tma_read_kernel<<<sms, 32, smem>>>(static_cast<const uint8_t*>(data), order, copies,
-                                       copy_bytes, stages);
+                                       copy_bytes, per_barrier, stages);
     cuda_check(cudaGetLastError(), "tma_read_kernel");
   });
   return double(copies * size_t(copy_bytes)) / seconds;
@@ -185,9 +204,10 @@ struct BoxForm {
 };
 
 // Bytes read per second by tma_box_read_kernel over every page of `data`
-// in `order`, `in_flight` bytes per SM; 0 when the driver refuses the map.
+// in `order`, `in_flight` bytes per SM, each box or each page's boxes
+// (page_per_barrier) on one barrier; 0 when the driver refuses the map.
 double tma_box_read_ceiling(const void* data, const int* order, int sms, const BoxForm& form,
-                            int in_flight) {
+                            bool page_per_barrier, int in_flight) {
   const PFN_cuTensorMapEncodeTiled_v12000 encode = detail::tensor_map_encoder();
   if (encode == nullptr) return 0;
   const cuuint64_t dims[3] = {cuuint64_t(kHeadDim), cuuint64_t(kPageTokens),
@@ -203,15 +223,16 @@ double tma_box_read_ceiling(const void* data, const int* order, int sms, const B
   }
   const int box_bytes = form.box_bytes();
   const int boxes_per_page = kHeadDim / form.box_values;
-  const int stages = in_flight / box_bytes;
-  const int smem = std::max(stages * (box_bytes + 8) + 1024, 120 << 10);
+  const int per_barrier = page_per_barrier ? boxes_per_page : 1;
+  const int stages = in_flight / (box_bytes * per_barrier);
+  const int smem = std::max(stages * (box_bytes * per_barrier + 8) + 1024, 120 << 10);
   cuda_check(cudaFuncSetAttribute(tma_box_read_kernel,
                                   cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
              "cudaFuncSetAttribute");
   const double seconds = median_seconds(nullptr, 2, 9, [&] {
     tma_box_read_kernel<<<sms, 32, smem>>>(map, static_cast<const uint8_t*>(data), order,
                                            kCeilingPages, boxes_per_page, form.box_values,
-                                           box_bytes, stages, form.prefetch_ahead);
+                                           box_bytes, per_barrier, stages, form.prefetch_ahead);
     cuda_check(cudaGetLastError(), "tma_box_read_kernel");
   });
   return double(kCeilingPages) * kPageBytes / seconds;
@@ -268,23 +289,31 @@ void measure_read_ceilings(Ceilings& ceilings) {
     // hold up to two 72 KiB blocks in flight (one while they compute on the
     // other); e4m3's register-A path up to four stages of 36 KiB.
     for (const int kib : {16, 32, 64, 72, 96, 128, 144, 192}) {
-      ceilings.tma_read.push_back(
-          {"bulk", 8 << 10, kib << 10, tma_read_ceiling(data.get(), sms, 8 << 10, kib << 10)});
+      ceilings.tma_read.push_back({"bulk", 8 << 10, kib << 10,
+                                   tma_read_ceiling(data.get(), sms, 8 << 10, 1, kib << 10)});
     }
     // 144 KiB in flight in fewer, larger copies: whether the copies' count
-    // matters, or only their bytes (bench/NOTES.md v55's one-box blocks).
+    // matters, or only their bytes (bench/NOTES.md v55's one-box blocks);
+    // and the 8 KiB copies nine to a barrier, as the decode's blocks
+    // complete (v82: 8 KiB copies one to a barrier 3.6 TB/s, 36 KiB ones
+    // 4.6 — the count of copies, or of waits?).
     for (const int copy_kib : {36, 72}) {
-      ceilings.tma_read.push_back({"bulk", copy_kib << 10, 144 << 10,
-                                   tma_read_ceiling(data.get(), sms, copy_kib << 10, 144 << 10)});
+      ceilings.tma_read.push_back(
+          {"bulk", copy_kib << 10, 144 << 10,
+           tma_read_ceiling(data.get(), sms, copy_kib << 10, 1, 144 << 10)});
     }
-    // The decode's own reads (v81: 8 KiB bulk copies 4.0 TB/s, 36 KiB and
-    // more 4.5, yet one 4-D tensor copy a block no faster than nine 3-D
-    // ones): 64-token pages in a shuffled order, as the benchmark's, by
-    // whole-page bulk copies and by tensor boxes — the decode's slab box
-    // (64 values, 128-byte swizzle) under each L2 promotion, and a box of
-    // 192 values (384-byte rows, no swizzle); and the slab boxes with each
-    // page prefetched into L2 by one bulk prefetch, one or two pages ahead
-    // (what a producer could issue for its next block).
+    ceilings.tma_read.push_back({"bulk, nine to a barrier", 8 << 10, 144 << 10,
+                                 tma_read_ceiling(data.get(), sms, 8 << 10, 9, 144 << 10)});
+    // The decode's own reads: 64-token pages in a shuffled order, as the
+    // benchmark's, by whole-page bulk copies and by tensor boxes. v82 read
+    // the decode's slab boxes (64 values, 128-byte swizzle) one to a
+    // barrier at 2.28 TB/s under every L2 promotion and prefetch, far below
+    // the decode's own 3.99: so the boxes again with a page's nine on one
+    // barrier, as the decode's producer issues them, under each L2
+    // promotion; a box of 192 values (384-byte rows, no swizzle); and the
+    // slab boxes with each page prefetched into L2 by one bulk prefetch,
+    // one or two pages ahead (what a producer could issue for its next
+    // block).
     std::vector<int> pages(kCeilingPages);
     std::iota(pages.begin(), pages.end(), 0);
     DeviceBuffer in_order(pages.size() * sizeof(int)), shuffled(pages.size() * sizeof(int));
@@ -298,14 +327,23 @@ void measure_read_ceilings(Ceilings& ceilings) {
     const int* shuffled_pages = static_cast<const int*>(shuffled.get());
     ceilings.tma_read.push_back(
         {"bulk pages, shuffled", kPageBytes, 2 * kPageBytes,
-         tma_read_ceiling(data.get(), sms, kPageBytes, 2 * kPageBytes, shuffled_pages,
+         tma_read_ceiling(data.get(), sms, kPageBytes, 1, 2 * kPageBytes, shuffled_pages,
                           size_t(kCeilingPages))});
     const BoxForm slab_256{"slab box, L2 256B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
                            CU_TENSOR_MAP_L2_PROMOTION_L2_256B};
+    for (const int in_flight : {kPageBytes, 2 * kPageBytes}) {
+      ceilings.tma_read.push_back(
+          {"slab box, L2 256B, one to a barrier", slab_256.box_bytes(), in_flight,
+           tma_box_read_ceiling(data.get(), shuffled_pages, sms, slab_256, false, in_flight)});
+    }
     ceilings.tma_read.push_back(
-        {"slab box, L2 256B, pages in order", slab_256.box_bytes(), 2 * kPageBytes,
+        {"slab box, L2 256B, a page to a barrier, pages in order", slab_256.box_bytes(),
+         2 * kPageBytes,
          tma_box_read_ceiling(data.get(), static_cast<const int*>(in_order.get()), sms, slab_256,
-                              2 * kPageBytes)});
+                              true, 2 * kPageBytes)});
+    ceilings.tma_read.push_back(
+        {"slab box, L2 256B, a page to a barrier", slab_256.box_bytes(), 3 * kPageBytes,
+         tma_box_read_ceiling(data.get(), shuffled_pages, sms, slab_256, true, 3 * kPageBytes)});
     for (const BoxForm& form :
          {slab_256,
           BoxForm{"slab box, L2 128B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
@@ -318,11 +356,9 @@ void measure_read_ceilings(Ceilings& ceilings) {
                   CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 1},
           BoxForm{"slab box, L2 256B, page prefetched 2 ahead", kSlabValues,
                   CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 2}}) {
-      for (const int in_flight : {kPageBytes, 2 * kPageBytes}) {
-        ceilings.tma_read.push_back(
-            {form.name, form.box_bytes(), in_flight,
-             tma_box_read_ceiling(data.get(), shuffled_pages, sms, form, in_flight)});
-      }
+      ceilings.tma_read.push_back(
+          {std::string(form.name) + ", a page to a barrier", form.box_bytes(), 2 * kPageBytes,
+           tma_box_read_ceiling(data.get(), shuffled_pages, sms, form, true, 2 * kPageBytes)});
     }
   }
 }

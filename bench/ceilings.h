@@ -16,7 +16,9 @@ namespace mladec::bench {
 struct TmaReadRate {
   // "bulk": 1-D bulk copies of consecutive chunks; "bulk pages": 1-D bulk
   // copies of whole 72 KiB pages in a shuffled order; "slab box, L2 256B"
-  // etc.: tensor copies of the decode's own boxes (bench/ceilings.cu).
+  // etc.: tensor copies of the decode's own boxes (bench/ceilings.cu). One
+  // copy to a barrier unless the form says how many ("nine to a barrier",
+  // "a page to a barrier": a page's boxes, as the decode's blocks).
   std::string form;
   int copy_bytes = 0;       // per copy
   int in_flight_bytes = 0;  // per SM
