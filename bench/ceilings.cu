@@ -64,6 +64,16 @@ __device__ __forceinline__ void bulk_copy_to_shared(uint32_t destination, const 
       : "memory");
 }
 
+// A 4-D tensor copy (the token-group boxes below), completed on `bar`.
+__device__ __forceinline__ void tma_load_4d(uint32_t destination, const void* tensor_map, int c0,
+                                            int c1, int c2, int c3, uint32_t bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes "
+      "[%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(destination),
+      "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
+      : "memory");
+}
+
 // The ring's wait, bounded: a phase that never completes (a wrong parity)
 // traps after ~2^31 cycles (about a second) instead of hanging the
 // benchmark, and the device call that runs it, until the shell's timeout.
@@ -119,11 +129,14 @@ __global__ void tma_read_kernel(const uint8_t* data, const int* order, size_t ch
 // barrier, as the decode's blocks). With `prefetch_ahead` > 0, the copy of
 // a page's first box also starts a bulk L2 prefetch of the whole page that
 // many pages ahead (`data`: the map's bytes), so the boxes find their page
-// in L2 and DRAM sees whole pages.
+// in L2 and DRAM sees whole pages. With `group_tokens` > 0 the map is 4-D
+// (values, tokens, slabs, pages) and box b is tokens b · group_tokens ..
+// of every slab: one contiguous run of the page, landing as one 1 KiB
+// swizzle atom per slab (BoxForm).
 __global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, const uint8_t* data,
                                     const int* order, int pages, int boxes_per_page,
-                                    int box_values, int box_bytes, int per_barrier, int stages,
-                                    int prefetch_ahead) {
+                                    int box_values, int group_tokens, int box_bytes,
+                                    int per_barrier, int stages, int prefetch_ahead) {
   extern __shared__ __align__(128) uint8_t smem[];
   if (threadIdx.x != 0) return;
   const uint32_t stage_bytes = uint32_t(per_barrier * box_bytes);
@@ -153,8 +166,12 @@ __global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, con
           const int ahead = order[blockIdx.x + (page_slot + prefetch_ahead) * gridDim.x];
           detail::prefetch_l2(data + size_t(ahead) * kPageBytes, kPageBytes);
         }
-        detail::tma_load_3d(buffers + uint32_t(s) * stage_bytes + uint32_t(c * box_bytes), &map,
-                            box * box_values, 0, page, bar);
+        const uint32_t destination = buffers + uint32_t(s) * stage_bytes + uint32_t(c * box_bytes);
+        if (group_tokens > 0) {
+          tma_load_4d(destination, &map, 0, box * group_tokens, 0, page, bar);
+        } else {
+          detail::tma_load_3d(destination, &map, box * box_values, 0, page, bar);
+        }
       }
     }
   }
@@ -192,15 +209,27 @@ double tma_read_ceiling(const void* data, int sms, int copy_bytes, int per_barri
   return double(copies * size_t(copy_bytes)) / seconds;
 }
 
-// A tensor-copy form: boxes of `box_values` values × 64 tokens of a page,
-// each page prefetched into L2 `prefetch_ahead` pages ahead (0: not).
+// A tensor-copy form: boxes of `box_values` values × 64 tokens of a page
+// (the decode's slabs: each box walks 64 tokens 1,152 bytes apart), each
+// page prefetched into L2 `prefetch_ahead` pages ahead (0: not); or, with
+// `group_tokens` > 0, boxes of that many whole tokens as slabs of
+// `box_values` (a contiguous run of memory, read in order: with 8 tokens
+// each slab lands as one 8-row × 128-byte swizzle atom, so the smem holds
+// the slabs' atoms 9 KiB apart instead of 1 KiB — a layout wgmma
+// descriptors can take with another stride between 8-token groups).
 struct BoxForm {
   const char* name;
   int box_values;
   CUtensorMapSwizzle swizzle;
   CUtensorMapL2promotion promotion;
   int prefetch_ahead = 0;
-  int box_bytes() const { return box_values * 2 * kPageTokens; }
+  int group_tokens = 0;
+  int box_bytes() const {
+    return group_tokens > 0 ? group_tokens * kTokenBytes : box_values * 2 * kPageTokens;
+  }
+  int boxes_per_page() const {
+    return group_tokens > 0 ? kPageTokens / group_tokens : kHeadDim / box_values;
+  }
 };
 
 // Bytes read per second by tma_box_read_kernel over every page of `data`
@@ -210,19 +239,27 @@ double tma_box_read_ceiling(const void* data, const int* order, int sms, const B
                             bool page_per_barrier, int in_flight) {
   const PFN_cuTensorMapEncodeTiled_v12000 encode = detail::tensor_map_encoder();
   if (encode == nullptr) return 0;
-  const cuuint64_t dims[3] = {cuuint64_t(kHeadDim), cuuint64_t(kPageTokens),
-                              cuuint64_t(kCeilingPages)};
-  const cuuint64_t strides[2] = {cuuint64_t(kTokenBytes), cuuint64_t(kPageBytes)};
-  const cuuint32_t box[3] = {cuuint32_t(form.box_values), cuuint32_t(kPageTokens), 1};
-  const cuuint32_t element_strides[3] = {1, 1, 1};
+  const int slabs = kHeadDim / form.box_values;
+  const bool groups = form.group_tokens > 0;
+  // 3-D: [pages][tokens][values]; 4-D: [pages][slabs][tokens][values of a slab].
+  const cuuint64_t dims[4] = {
+      cuuint64_t(groups ? form.box_values : kHeadDim), cuuint64_t(kPageTokens),
+      cuuint64_t(groups ? slabs : kCeilingPages), cuuint64_t(kCeilingPages)};
+  const cuuint64_t strides[3] = {cuuint64_t(kTokenBytes),
+                                 cuuint64_t(groups ? form.box_values * 2 : kPageBytes),
+                                 cuuint64_t(kPageBytes)};
+  const cuuint32_t box[4] = {cuuint32_t(form.box_values),
+                             cuuint32_t(groups ? form.group_tokens : kPageTokens),
+                             cuuint32_t(groups ? slabs : 1), 1};
+  const cuuint32_t element_strides[4] = {1, 1, 1, 1};
   CUtensorMap map;
-  if (encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(data), dims, strides,
-             box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, form.swizzle, form.promotion,
-             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) != CUDA_SUCCESS) {
+  if (encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, groups ? 4 : 3, const_cast<void*>(data),
+             dims, strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, form.swizzle,
+             form.promotion, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) != CUDA_SUCCESS) {
     return 0;
   }
   const int box_bytes = form.box_bytes();
-  const int boxes_per_page = kHeadDim / form.box_values;
+  const int boxes_per_page = form.boxes_per_page();
   const int per_barrier = page_per_barrier ? boxes_per_page : 1;
   const int stages = in_flight / (box_bytes * per_barrier);
   const int smem = std::max(stages * (box_bytes * per_barrier + 8) + 1024, 120 << 10);
@@ -232,7 +269,8 @@ double tma_box_read_ceiling(const void* data, const int* order, int sms, const B
   const double seconds = median_seconds(nullptr, 2, 9, [&] {
     tma_box_read_kernel<<<sms, 32, smem>>>(map, static_cast<const uint8_t*>(data), order,
                                            kCeilingPages, boxes_per_page, form.box_values,
-                                           box_bytes, per_barrier, stages, form.prefetch_ahead);
+                                           form.group_tokens, box_bytes, per_barrier, stages,
+                                           form.prefetch_ahead);
     cuda_check(cudaGetLastError(), "tma_box_read_kernel");
   });
   return double(kCeilingPages) * kPageBytes / seconds;
@@ -355,7 +393,11 @@ void measure_read_ceilings(Ceilings& ceilings) {
           BoxForm{"slab box, L2 256B, page prefetched 1 ahead", kSlabValues,
                   CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 1},
           BoxForm{"slab box, L2 256B, page prefetched 2 ahead", kSlabValues,
-                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 2}}) {
+                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 2},
+          BoxForm{"8-token box of 9 slabs, L2 256B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 8},
+          BoxForm{"16-token box of 9 slabs, L2 256B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 16}}) {
       ceilings.tma_read.push_back(
           {std::string(form.name) + ", a page to a barrier", form.box_bytes(), 2 * kPageBytes,
            tma_box_read_ceiling(data.get(), shuffled_pages, sms, form, true, 2 * kPageBytes)});
