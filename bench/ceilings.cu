@@ -397,7 +397,11 @@ void measure_read_ceilings(Ceilings& ceilings) {
           BoxForm{"8-token box of 9 slabs, L2 256B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
                   CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 8},
           BoxForm{"16-token box of 9 slabs, L2 256B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
-                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 16}}) {
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 16},
+          BoxForm{"32-token box of 9 slabs, L2 256B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 32},
+          BoxForm{"64-token box of 9 slabs, L2 256B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 64}}) {
       ceilings.tma_read.push_back(
           {std::string(form.name) + ", a page to a barrier", form.box_bytes(), 2 * kPageBytes,
            tma_box_read_ceiling(data.get(), shuffled_pages, sms, form, true, 2 * kPageBytes)});
