@@ -402,9 +402,18 @@ void measure_read_ceilings(Ceilings& ceilings) {
                   CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 32},
           BoxForm{"64-token box of 9 slabs, L2 256B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
                   CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 64}}) {
-      ceilings.tma_read.push_back(
-          {std::string(form.name) + ", a page to a barrier", form.box_bytes(), 2 * kPageBytes,
-           tma_box_read_ceiling(data.get(), shuffled_pages, sms, form, true, 2 * kPageBytes)});
+      // The token-group boxes at one to three pages in flight too: the
+      // decode's two 72 KiB buffers hold between one and two blocks in
+      // flight, a released buffer waiting for its refill.
+      const bool groups = form.group_tokens > 0;
+      for (int pages_in_flight = groups ? 1 : 2; pages_in_flight <= (groups ? 3 : 2);
+           ++pages_in_flight) {
+        ceilings.tma_read.push_back(
+            {std::string(form.name) + ", a page to a barrier", form.box_bytes(),
+             pages_in_flight * kPageBytes,
+             tma_box_read_ceiling(data.get(), shuffled_pages, sms, form, true,
+                                  pages_in_flight * kPageBytes)});
+      }
     }
   }
 }
