@@ -64,14 +64,28 @@ __device__ __forceinline__ void bulk_copy_to_shared(uint32_t destination, const 
       : "memory");
 }
 
-// A 4-D tensor copy (the token-group boxes below), completed on `bar`.
+// A 4-D tensor copy (the token-group boxes below), completed on `bar`;
+// kEvictFirst as detail::tma_load_3d's.
+template <bool kEvictFirst>
 __device__ __forceinline__ void tma_load_4d(uint32_t destination, const void* tensor_map, int c0,
                                             int c1, int c2, int c3, uint32_t bar) {
-  asm volatile(
-      "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes "
-      "[%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(destination),
-      "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
-      : "memory");
+  if constexpr (kEvictFirst) {
+    asm volatile(
+        "{\n"
+        ".reg .b64 policy;\n"
+        "createpolicy.fractional.L2::evict_first.b64 policy, 1.0;\n"
+        "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes"
+        ".L2::cache_hint [%0], [%1, {%2, %3, %4, %5}], [%6], policy;\n"
+        "}\n" ::"r"(destination),
+        "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
+        : "memory");
+  } else {
+    asm volatile(
+        "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes "
+        "[%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(destination),
+        "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
+        : "memory");
+  }
 }
 
 // The ring's wait, bounded: a phase that never completes (a wrong parity)
@@ -132,7 +146,9 @@ __global__ void tma_read_kernel(const uint8_t* data, const int* order, size_t ch
 // in L2 and DRAM sees whole pages. With `group_tokens` > 0 the map is 4-D
 // (values, tokens, slabs, pages) and box b is tokens b · group_tokens ..
 // of every slab: one contiguous run of the page, landing as one 1 KiB
-// swizzle atom per slab (BoxForm).
+// swizzle atom per slab (BoxForm). kEvictFirst: the copies carry the 16-
+// and 32-row decode kernels' evict-first hint (bench/NOTES.md v79).
+template <bool kEvictFirst>
 __global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, const uint8_t* data,
                                     const int* order, int pages, int boxes_per_page,
                                     int box_values, int group_tokens, int box_bytes,
@@ -168,9 +184,9 @@ __global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, con
         }
         const uint32_t destination = buffers + uint32_t(s) * stage_bytes + uint32_t(c * box_bytes);
         if (group_tokens > 0) {
-          tma_load_4d(destination, &map, 0, box * group_tokens, 0, page, bar);
+          tma_load_4d<kEvictFirst>(destination, &map, 0, box * group_tokens, 0, page, bar);
         } else {
-          detail::tma_load_3d(destination, &map, box * box_values, 0, page, bar);
+          detail::tma_load_3d<kEvictFirst>(destination, &map, box * box_values, 0, page, bar);
         }
       }
     }
@@ -224,6 +240,7 @@ struct BoxForm {
   CUtensorMapL2promotion promotion;
   int prefetch_ahead = 0;
   int group_tokens = 0;
+  bool evict_first = false;
   int box_bytes() const {
     return group_tokens > 0 ? group_tokens * kTokenBytes : box_values * 2 * kPageTokens;
   }
@@ -263,11 +280,12 @@ double tma_box_read_ceiling(const void* data, const int* order, int sms, const B
   const int per_barrier = page_per_barrier ? boxes_per_page : 1;
   const int stages = in_flight / (box_bytes * per_barrier);
   const int smem = std::max(stages * (box_bytes * per_barrier + 8) + 1024, 120 << 10);
-  cuda_check(cudaFuncSetAttribute(tma_box_read_kernel,
-                                  cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
+  const auto kernel =
+      form.evict_first ? tma_box_read_kernel<true> : tma_box_read_kernel<false>;
+  cuda_check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
              "cudaFuncSetAttribute");
   const double seconds = median_seconds(nullptr, 2, 9, [&] {
-    tma_box_read_kernel<<<sms, 32, smem>>>(map, static_cast<const uint8_t*>(data), order,
+    kernel<<<sms, 32, smem>>>(map, static_cast<const uint8_t*>(data), order,
                                            kCeilingPages, boxes_per_page, form.box_values,
                                            form.group_tokens, box_bytes, per_barrier, stages,
                                            form.prefetch_ahead);
@@ -398,6 +416,12 @@ void measure_read_ceilings(Ceilings& ceilings) {
                   CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 8},
           BoxForm{"16-token box of 9 slabs, L2 256B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
                   CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 16},
+          BoxForm{"slab box, L2 256B, evict first", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 0, true},
+          BoxForm{"16-token box of 9 slabs, L2 256B, evict first", kSlabValues,
+                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 16, true},
+          BoxForm{"64-token box of 9 slabs, L2 256B, evict first", kSlabValues,
+                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 64, true},
           BoxForm{"32-token box of 9 slabs, L2 256B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
                   CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 32},
           BoxForm{"64-token box of 9 slabs, L2 256B", kSlabValues, CU_TENSOR_MAP_SWIZZLE_128B,
