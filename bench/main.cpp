@@ -216,6 +216,54 @@ void write_json(const std::string& path, const std::string& header_json,
   f << "  ]\n}\n";
 }
 
+// A fixed-length step's time as a fixed part plus bytes over a marginal
+// rate, from the same cell at s_k 4096 and 8192 (batch 128): the marginal
+// rate is what the kernel streams once running, the fixed part its start,
+// tail and launch (bench/NOTES.md v83: ours 4.15–4.29 TB/s and 9–25 µs at
+// h_q·s_q ≤ 64, FlashMLA's times 4.38–4.65 and 7–20).
+void write_step_split(std::ofstream& f, const std::vector<Row>& rows) {
+  const auto twin_at_8192 = [&rows](const BenchCase& c) -> const Row* {
+    for (const Row& other : rows) {
+      const BenchCase& o = other.c;
+      if (o.batch == 128 && o.seqlen == 8192 && o.group == c.group && o.q_len == c.q_len &&
+          o.heads == c.heads && o.page_size == c.page_size && !o.varlen &&
+          o.kv_dtype == c.kv_dtype && o.mode == c.mode && o.fp8_compute == c.fp8_compute &&
+          o.kv_in_l2 == c.kv_in_l2 && o.concurrent_tiles == c.concurrent_tiles) {
+        return &other;
+      }
+    }
+    return nullptr;
+  };
+  bool titled = false;
+  for (const Row& shorter : rows) {
+    const BenchCase& c = shorter.c;
+    if (c.batch != 128 || c.seqlen != 4096 || c.varlen) continue;
+    const Row* longer = twin_at_8192(c);
+    if (longer == nullptr || longer->r.us <= shorter.r.us) continue;
+    if (!titled) {
+      f << "\n## step split (fixed lengths, batch 128: time = fixed part + bytes / marginal "
+           "rate, from s_k 4096 and 8192)\n\n| case | fixed µs | marginal TB/s | FlashMLA "
+           "fixed µs | FlashMLA marginal TB/s |\n|---|---|---|---|---|\n";
+      titled = true;
+    }
+    const double extra_bytes = longer->r.bytes - shorter.r.bytes;
+    const double marginal = extra_bytes / (longer->r.us - shorter.r.us) * 1e-6;
+    const double fixed = shorter.r.us - shorter.r.bytes / (marginal * 1e6);
+    char theirs[64] = "- | -";
+    const double a = c.flashmla_us, b = longer->c.flashmla_us;
+    if (a > 0 && b > a) {  // FlashMLA read the same bytes
+      const double their_marginal = extra_bytes / (b - a) * 1e-6;
+      std::snprintf(theirs, sizeof(theirs), "%.1f | %.2f",
+                    a - shorter.r.bytes / (their_marginal * 1e6), their_marginal);
+    }
+    const std::string name = case_name(c);  // "128x4096 s_q=..."; the rest after the shape
+    char line[512];
+    std::snprintf(line, sizeof(line), "| 128x{4096,8192} %s | %.1f | %.2f | %s |\n",
+                  name.substr(name.find(' ') + 1).c_str(), fixed, marginal, theirs);
+    f << line;
+  }
+}
+
 void write_markdown(const std::string& path, const std::string& title,
                     const Ceilings& ceilings, const std::vector<Row>& rows) {
   std::ofstream f(path);
@@ -267,6 +315,7 @@ void write_markdown(const std::string& path, const std::string& title,
                       : "-");
     f << line;
   }
+  write_step_split(f, rows);
   // Varlen cells against FlashMLA: each side timed its own draw of lengths,
   // and DESIGN §8 does not give FlashMLA's draws' totals.
   bool varlen_titled = false;
