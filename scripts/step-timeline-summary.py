@@ -10,7 +10,9 @@ event: how many CTAs stamped it and the earliest / median / latest stamp.
 Then the chain of the decode CTAs that had work (median over them): their
 start, dependency wait, first piece read (its loads issued), the first
 piece, its unit and its first page entry landed, first KV copy issued and
-last result stored.
+last result stored. Where the decode CTAs recorded their SM (event 14, a
+value, not a time): the spread of their work spans (first KV copy to last
+result) and the SMs at either end, to compare across steps.
 
 usage: scripts/step-timeline-summary.py TIMELINE.txt
 """
@@ -22,6 +24,7 @@ import sys
 NAMES = {0: "Start", 1: "Waited", 2: "PieceRead", 3: "FirstCopy", 4: "ProducerDone",
          5: "Math0Done", 6: "Math1Done", 7: "End", 8: "FirstData", 9: "FirstTotals",
          10: "FirstPieceEnd", 11: "PieceLanded", 12: "UnitLanded", 13: "PageLanded"}
+SM_EVENT = 14  # the CTA's SM + 1, not a time
 KERNELS = ("plan", "decode", "combine")
 
 
@@ -50,7 +53,8 @@ def main():
     if 0 not in stamps["plan"] or 0 not in stamps["plan"][0]:
         sys.exit("no planner start in the timeline")
     origin = stamps["plan"][0][0]
-    every = sorted({ns for k in stamps.values() for c in k.values() for ns in c.values()})
+    every = sorted({ns for k in stamps.values() for c in k.values()
+                    for event, ns in c.items() if event != SM_EVENT})
     steps = [b - a for a, b in zip(every, every[1:]) if b > a]
     print(f"timer: smallest step between distinct stamps {min(steps) if steps else 0} ns")
     print("| kernel | event | CTAs | first µs | median µs | last µs |")
@@ -60,6 +64,8 @@ def main():
         by_event = collections.defaultdict(list)
         for events in stamps[kernel].values():
             for event, ns in events.items():
+                if event == SM_EVENT:
+                    continue
                 by_event[event].append((ns - origin) / 1000)
                 last = max(last, ns)
         for event in sorted(by_event):
@@ -80,6 +86,22 @@ def main():
                             if any(event in e for e in busy))
         print(f"decode CTAs with a KV copy: {len(busy)}; their medians (µs): {medians}, "
               f"last result {done:.2f}")
+        print_sm_spans(busy)
+
+
+def print_sm_spans(busy):
+    """Each busy decode CTA's span, first KV copy to its last result, by SM."""
+    spans = sorted(((max(e.get(5, 0), e.get(6, 0)) - e[3]) / 1000, e[SM_EVENT] - 1)
+                   for e in busy if SM_EVENT in e)
+    if not spans:
+        return
+    values = [span for span, _ in spans]
+    print(f"decode CTA spans, first copy to last result (µs): min {values[0]:.2f}, "
+          f"median {statistics.median(values):.2f}, max {values[-1]:.2f}")
+    shown = min(8, max(1, len(spans) // 2))
+    fast = ", ".join(f"SM {sm} {span:.2f}" for span, sm in spans[:shown])
+    slow = ", ".join(f"SM {sm} {span:.2f}" for span, sm in reversed(spans[-shown:]))
+    print(f"shortest: {fast}\nlongest: {slow}")
 
 
 if __name__ == "__main__":

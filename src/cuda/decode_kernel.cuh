@@ -391,7 +391,10 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
 // Every decode CTA's start, both kernels: the planner's plan (dependent
 // launch) before anything is read, then the combine kernel may launch.
 __device__ __forceinline__ void wait_for_plan() {
-  if (threadIdx.x == 0) timeline(kTimelineStart);
+  if (threadIdx.x == 0) {
+    timeline(kTimelineStart);
+    timeline_sm();
+  }
   grid_dependency_wait();
   if (threadIdx.x == 0) timeline(kTimelineWaited);
   allow_dependent_launch();

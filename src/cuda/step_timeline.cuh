@@ -44,7 +44,12 @@ enum TimelineEvent : int {
   kTimelinePieceLanded = 11,
   kTimelineUnitLanded = 12,
   kTimelinePageLanded = 13,
-  kTimelineEvents = 14,
+  // Not a time: the SM the CTA runs on, plus 1 (0 marks an empty slot). Its
+  // CTAs do equal work in a fixed-length step whose units fill the GPU, yet
+  // their ends spread by ~20 µs (bench/NOTES.md v83): whether the slow ones
+  // are the same SMs from step to step.
+  kTimelineSm = 14,
+  kTimelineEvents = 15,
 };
 
 #ifdef MLADEC_BLOCK_TRACE
@@ -57,6 +62,14 @@ __device__ __forceinline__ void timeline(TimelineEvent event, unsigned slot = bl
   unsigned long long now;
   asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
   g_step_timeline[slot][event] = now;
+}
+
+// Records the CTA's SM (kTimelineSm).
+__device__ __forceinline__ void timeline_sm() {
+  if (blockIdx.x >= kTimelineCtas) return;
+  unsigned sm;
+  asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
+  g_step_timeline[blockIdx.x][kTimelineSm] = sm + 1ull;
 }
 
 // Stamps `event` once `landed`, a load's result, is in a register: the
@@ -88,6 +101,7 @@ namespace {
 #else
 __device__ __forceinline__ void timeline(TimelineEvent, unsigned = 0) {}
 __device__ __forceinline__ void timeline_after(TimelineEvent, int) {}
+__device__ __forceinline__ void timeline_sm() {}
 #endif
 
 }  // namespace mladec::detail
