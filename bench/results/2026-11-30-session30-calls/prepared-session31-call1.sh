@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Prepared in session 30 for session 31's first device call (~200 s on a fresh machine):
+# (a) the copy mechanism's step split: the memory-bound bf16 cells at s_k 4096 and 8192 through
+#     TMA (default) and through the cp.async gather path (MLADEC_KV_TMA=0), 3 rounds alternating;
+#     each bench markdown's "step split" section gives the fixed part and the marginal rate
+#     (bench/NOTES.md v83: TMA boxes top out at 4.15-4.25 TB/s, 16-byte loads 4.6, FlashMLA's
+#     marginal 4.38-4.65);
+# (b) two step timelines of 128x8192 h_q 16 and one of 128x4096 h_q 16 (trace build), with the
+#     decode CTAs' SMs: whether the ~20 us spread of equal-work CTAs sits on the same SMs.
+set -u
+export MLADEC_CUTLASS_DIR=$PWD/.deps/cutlass-pip/cutlass_library/source/include
+nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,temperature.gpu --format=csv,noheader
+cfg() { cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMLADEC_BUILD_TESTS=OFF \
+          -DMLADEC_CUTLASS_DIR=$MLADEC_CUTLASS_DIR "${@:2}" >/dev/null; }
+cfg build-n && timeout 150 cmake --build build-n -j16 --target mladec_bench >$OUT/build-n.log 2>&1 ||
+  { tail -20 $OUT/build-n.log; exit 1; }
+mkdir -p $OUT/split
+for r in 1 2 3; do
+  for tma in 1 0; do
+    for cell in 's_q=1 h_q=16 page=64 fixed' 's_q=1 h_q=32 page=64 fixed' 's_q=1 h_q=128 page=64 fixed'; do
+      tag=r$r-tma$tma-$(echo "$cell" | cut -d' ' -f2)
+      MLADEC_KV_TMA=$tma timeout 60 build-n/bench/mladec_bench --no-ceilings --filter large \
+        --only "$cell" --json $OUT/split/$tag.json --markdown $OUT/split/$tag.md >/dev/null 2>&1
+      echo "$tag: $(grep -A4 '^## step split' $OUT/split/$tag.md | tail -1)"
+    done
+  done
+done
+cfg build-tl -DMLADEC_BLOCK_TRACE=ON && timeout 200 cmake --build build-tl -j16 --target mladec_cli \
+  >$OUT/build-tl.log 2>&1 || { tail -20 $OUT/build-tl.log; exit 1; }
+for run in a8192 b8192 c4096; do
+  MLADEC_STEP_TIMELINE=50 timeout 90 build-tl/tools/mladec run --batch 128 --heads 16 \
+    --seqlen ${run:1} --backend gpu --repeats 5 2> $OUT/tl-$run.txt | tail -2
+  python3 scripts/step-timeline-summary.py $OUT/tl-$run.txt | tail -4
+done
