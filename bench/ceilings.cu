@@ -98,25 +98,23 @@ __device__ __forceinline__ void wait_or_trap(uint32_t bar, uint32_t parity) {
   }
 }
 
-// One thread per CTA (one CTA per SM) keeps `stages` groups of
-// `per_barrier` bulk copies of `chunk_bytes` in flight, each group on one
-// mbarrier: chunks blockIdx.x, + gridDim.x, ... of `data` (or those entries
-// of `order`, when given) into a ring of stages, each group reissued as
-// soon as it lands — the decode producer's read path with nothing
-// consuming the data. The decode completes a block's nine slab copies on
-// one barrier (per_barrier 9); per_barrier 1 waits for every copy.
-__global__ void tma_read_kernel(const uint8_t* data, const int* order, size_t chunks,
-                                int chunk_bytes, int per_barrier, int stages) {
-  extern __shared__ __align__(128) uint8_t smem[];
-  if (threadIdx.x != 0) return;
-  const uint32_t stage_bytes = uint32_t(per_barrier * chunk_bytes);
-  const uint32_t buffers = uint32_t(__cvta_generic_to_shared(smem));
+// The read ring of the kernels below, run by one thread per CTA (one CTA
+// per SM): `copies` copies of `copy_bytes` each, `per_barrier` to a group
+// completed on one mbarrier, `stages` groups in flight in the shared
+// memory at `buffers`, each stage reissued as soon as its group lands —
+// the decode producer's read path with nothing consuming the data. The
+// decode completes a block's nine slab copies on one barrier
+// (per_barrier 9); per_barrier 1 waits for every copy (v82's ring, which
+// read the slab boxes at half the decode's rate). `issue(i, destination,
+// bar)` starts copy i of this CTA.
+template <class IssueCopy>
+__device__ void run_read_ring(uint32_t buffers, size_t copies, int copy_bytes, int per_barrier,
+                              int stages, IssueCopy issue) {
+  const uint32_t stage_bytes = uint32_t(per_barrier * copy_bytes);
   const uint32_t bars = buffers + uint32_t(stages) * stage_bytes;
   for (int s = 0; s < stages; ++s) detail::mbarrier_init(bars + 8 * s, 1);
   detail::fence_barrier_init();
-  const size_t mine =
-      chunks > blockIdx.x ? (chunks - blockIdx.x + gridDim.x - 1) / gridDim.x : 0;
-  const size_t groups = (mine + per_barrier - 1) / per_barrier;
+  const size_t groups = (copies + per_barrier - 1) / per_barrier;
   for (size_t g = 0; g < groups + stages; ++g) {
     const int s = int(g % stages);
     const uint32_t bar = bars + 8 * s;
@@ -124,30 +122,48 @@ __global__ void tma_read_kernel(const uint8_t* data, const int* order, size_t ch
     if (g >= size_t(stages)) wait_or_trap(bar, uint32_t((g / stages - 1) & 1));
     if (g < groups) {
       const size_t first = g * per_barrier;
-      const int count = int(mine - first < size_t(per_barrier) ? mine - first : size_t(per_barrier));
-      detail::mbarrier_arrive_expect_bytes(bar, uint32_t(count * chunk_bytes));
+      const size_t left = copies - first;
+      const int count = left < size_t(per_barrier) ? int(left) : per_barrier;
+      detail::mbarrier_arrive_expect_bytes(bar, uint32_t(count * copy_bytes));
       for (int c = 0; c < count; ++c) {
-        const size_t slot = blockIdx.x + (first + c) * gridDim.x;
-        const size_t chunk = order != nullptr ? size_t(order[slot]) : slot;
-        bulk_copy_to_shared(buffers + uint32_t(s) * stage_bytes + uint32_t(c * chunk_bytes),
-                            data + chunk * size_t(chunk_bytes), uint32_t(chunk_bytes), bar);
+        issue(first + c, buffers + uint32_t(s) * stage_bytes + uint32_t(c * copy_bytes), bar);
       }
     }
   }
 }
 
-// The same ring with tensor copies: box b < boxes_per_page of page
-// order[blockIdx.x + k · gridDim.x], page after page, as the decode's
-// producer copies a block's slabs (src/cuda/kv_tensor_map.cu), in groups
-// of `per_barrier` boxes on one mbarrier (boxes_per_page: a page per
-// barrier, as the decode's blocks). With `prefetch_ahead` > 0, the copy of
-// a page's first box also starts a bulk L2 prefetch of the whole page that
-// many pages ahead (`data`: the map's bytes), so the boxes find their page
-// in L2 and DRAM sees whole pages. With `group_tokens` > 0 the map is 4-D
-// (values, tokens, slabs, pages) and box b is tokens b · group_tokens ..
-// of every slab: one contiguous run of the page, landing as one 1 KiB
-// swizzle atom per slab (BoxForm). kEvictFirst: the copies carry the 16-
-// and 32-row decode kernels' evict-first hint (bench/NOTES.md v79).
+// How many of `items` this CTA takes: items blockIdx.x, + gridDim.x, ...
+__device__ size_t items_of_this_cta(size_t items) {
+  return items > blockIdx.x ? (items - blockIdx.x + gridDim.x - 1) / gridDim.x : 0;
+}
+
+// 1-D bulk copies of chunks blockIdx.x, + gridDim.x, ... of `data` (or
+// those entries of `order`, when given).
+__global__ void tma_read_kernel(const uint8_t* data, const int* order, size_t chunks,
+                                int chunk_bytes, int per_barrier, int stages) {
+  extern __shared__ __align__(128) uint8_t smem[];
+  if (threadIdx.x != 0) return;
+  run_read_ring(uint32_t(__cvta_generic_to_shared(smem)), items_of_this_cta(chunks), chunk_bytes,
+                per_barrier, stages, [&](size_t i, uint32_t destination, uint32_t bar) {
+                  const size_t slot = blockIdx.x + i * gridDim.x;
+                  const size_t chunk = order != nullptr ? size_t(order[slot]) : slot;
+                  bulk_copy_to_shared(destination, data + chunk * size_t(chunk_bytes),
+                                      uint32_t(chunk_bytes), bar);
+                });
+}
+
+// Tensor copies: box b < boxes_per_page of page order[blockIdx.x + k ·
+// gridDim.x], page after page, as the decode's producer copies a block's
+// slabs (src/cuda/kv_tensor_map.cu); per_barrier boxes_per_page is a page
+// to a barrier, as the decode's blocks. With `prefetch_ahead` > 0, the
+// copy of a page's first box also starts a bulk L2 prefetch of the whole
+// page that many pages ahead (`data`: the map's bytes), so the boxes find
+// their page in L2 and DRAM sees whole pages. With `group_tokens` > 0 the
+// map is 4-D (values, tokens, slabs, pages) and box b is tokens b ·
+// group_tokens .. of every slab: one contiguous run of the page, landing
+// as one 1 KiB swizzle atom per slab (BoxForm). kEvictFirst: the copies
+// carry the 16- and 32-row decode kernels' evict-first hint (bench/NOTES.md
+// v79).
 template <bool kEvictFirst>
 __global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, const uint8_t* data,
                                     const int* order, int pages, int boxes_per_page,
@@ -155,42 +171,26 @@ __global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, con
                                     int per_barrier, int stages, int prefetch_ahead) {
   extern __shared__ __align__(128) uint8_t smem[];
   if (threadIdx.x != 0) return;
-  const uint32_t stage_bytes = uint32_t(per_barrier * box_bytes);
   // The 128-byte swizzle wants boxes on 1024-byte boundaries.
   const uint32_t buffers = (uint32_t(__cvta_generic_to_shared(smem)) + 1023u) & ~1023u;
-  const uint32_t bars = buffers + uint32_t(stages) * stage_bytes;
-  for (int s = 0; s < stages; ++s) detail::mbarrier_init(bars + 8 * s, 1);
-  detail::fence_barrier_init();
-  const size_t my_pages =
-      size_t(pages) > blockIdx.x ? (size_t(pages) - blockIdx.x + gridDim.x - 1) / gridDim.x : 0;
-  const size_t mine = my_pages * size_t(boxes_per_page);
-  const size_t groups = (mine + per_barrier - 1) / per_barrier;
-  for (size_t g = 0; g < groups + stages; ++g) {
-    const int s = int(g % stages);
-    const uint32_t bar = bars + 8 * s;
-    if (g >= size_t(stages)) wait_or_trap(bar, uint32_t((g / stages - 1) & 1));
-    if (g < groups) {
-      const size_t first = g * per_barrier;
-      const int count = int(mine - first < size_t(per_barrier) ? mine - first : size_t(per_barrier));
-      detail::mbarrier_arrive_expect_bytes(bar, uint32_t(count * box_bytes));
-      for (int c = 0; c < count; ++c) {
-        const size_t i = first + c;
-        const size_t page_slot = i / boxes_per_page;
-        const int page = order[blockIdx.x + page_slot * gridDim.x];
-        const int box = int(i % boxes_per_page);
-        if (prefetch_ahead > 0 && box == 0 && page_slot + prefetch_ahead < my_pages) {
-          const int ahead = order[blockIdx.x + (page_slot + prefetch_ahead) * gridDim.x];
-          detail::prefetch_l2(data + size_t(ahead) * kPageBytes, kPageBytes);
-        }
-        const uint32_t destination = buffers + uint32_t(s) * stage_bytes + uint32_t(c * box_bytes);
-        if (group_tokens > 0) {
-          tma_load_4d<kEvictFirst>(destination, &map, 0, box * group_tokens, 0, page, bar);
-        } else {
-          detail::tma_load_3d<kEvictFirst>(destination, &map, box * box_values, 0, page, bar);
-        }
-      }
-    }
-  }
+  const size_t my_pages = items_of_this_cta(size_t(pages));
+  run_read_ring(buffers, my_pages * size_t(boxes_per_page), box_bytes, per_barrier, stages,
+                [&](size_t i, uint32_t destination, uint32_t bar) {
+                  const size_t page_slot = i / boxes_per_page;
+                  const int page = order[blockIdx.x + page_slot * gridDim.x];
+                  const int box = int(i % boxes_per_page);
+                  if (prefetch_ahead > 0 && box == 0 && page_slot + prefetch_ahead < my_pages) {
+                    const int ahead = order[blockIdx.x + (page_slot + prefetch_ahead) * gridDim.x];
+                    detail::prefetch_l2(data + size_t(ahead) * kPageBytes, kPageBytes);
+                  }
+                  if (group_tokens > 0) {
+                    tma_load_4d<kEvictFirst>(destination, &map, 0, box * group_tokens, 0, page,
+                                             bar);
+                  } else {
+                    detail::tma_load_3d<kEvictFirst>(destination, &map, box * box_values, 0,
+                                                     page, bar);
+                  }
+                });
 }
 
 // Bytes read per second by read_kernel over kCeilingBufferBytes.
