@@ -76,10 +76,11 @@ class PreparedCase {
     lse_ = DeviceBuffer(size_t(rows_) * 4);
     fill_random_bf16(q_.get(), size_t(rows_) * kHeadDim, 6);
 
-    // Copy r's requests live on their own shuffled pages.
+    // Copy r's requests live on their own shuffled pages (or, with
+    // pages_in_order, on consecutive ones).
     std::vector<int32_t> pages(problem_.num_pages);
     std::iota(pages.begin(), pages.end(), 0);
-    std::shuffle(pages.begin(), pages.end(), std::mt19937(42));
+    if (!c.pages_in_order) std::shuffle(pages.begin(), pages.end(), std::mt19937(42));
     std::vector<int32_t> tables(size_t(copies_) * c.batch * max_pages_, 0);
     size_t next = 0;
     for (int r = 0; r < copies_; ++r) {

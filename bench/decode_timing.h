@@ -39,6 +39,11 @@ struct BenchCase {
   detail::ConfigKnobValues config_knobs = detail::unset_config_knobs();
   // DecodeProblem::fp8_compute (the opt-in e4m3-product mode).
   bool fp8_compute = false;
+  // Each request's pages one after another in the pool (a block table of
+  // consecutive page numbers, as FlashMLA's test scripts mostly build it)
+  // instead of the shuffled pool: an A/B of the pages' memory order (bench
+  // flag --pages-in-order).
+  bool pages_in_order = false;
 };
 
 struct BenchResult {

@@ -2,12 +2,16 @@
 // the page-size cases, next to ceilings measured in the same run and
 // FlashMLA's times. Writes JSON and markdown.
 //   mladec_bench [--json FILE] [--markdown FILE] [--quick] [--filter GROUP]
-//                [--only SUBSTRING] [--no-ceilings] [--sequential-tiles] [--list]
-//                [--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T]
+//                [--only SUBSTRING] [--no-ceilings] [--sequential-tiles] [--pages-in-order]
+//                [--list] [--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T]
 //                [--split-overhead T] [--small-share T] [--small-workers P]
 //                [--block-cut-share T]
 // --list prints the selected cases' names and runs nothing (no GPU needed);
 // --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B);
+// --pages-in-order gives each request consecutive pages instead of the
+// shuffled pool (A/B of the pages' memory order: FlashMLA's test scripts
+// mostly build their block tables with torch.arange, and DESIGN §8 does not
+// say which order its FlashMLA times had);
 // --workers plans for W workers instead of the SM count, --fixed-chunk with
 // the FixedChunk policy and T-token chunks; the other flags set the
 // KernelConfig knob of src/core/config_knobs.h they name (--split-cost:
@@ -137,7 +141,7 @@ std::string case_name(const BenchCase& c) {
     << (c.mode == BenchMode::kEager ? " eager"
         : c.mode == BenchMode::kEagerChecked ? " eager checked" : "")
     << (c.kv_in_l2 ? " kv-in-l2" : "") << (c.concurrent_tiles ? "" : " sequential-tiles")
-    << (c.fp8_compute ? " fp8-compute" : "");
+    << (c.fp8_compute ? " fp8-compute" : "") << (c.pages_in_order ? " pages-in-order" : "");
   BenchCase named = c;
   for (const PlannerFlag& flag : planner_flags(named)) {
     if (flag.set()) s << " " << flag.label << "=" << *flag.value;
@@ -203,6 +207,7 @@ void write_json(const std::string& path, const std::string& header_json,
       << ", \"kv_in_l2\": " << (c.kv_in_l2 ? "true" : "false")
       << ", \"concurrent_tiles\": " << (c.concurrent_tiles ? "true" : "false")
       << ", \"fp8_compute\": " << (c.fp8_compute ? "true" : "false")
+      << ", \"pages_in_order\": " << (c.pages_in_order ? "true" : "false")
       << ", \"flashmla_us\": " << c.flashmla_us
       << ", \"kv_token_share\": " << kv_token_share(c);
     BenchCase written = c;
@@ -228,7 +233,8 @@ void write_step_split(std::ofstream& f, const std::vector<Row>& rows) {
       if (o.batch == 128 && o.seqlen == 8192 && o.group == c.group && o.q_len == c.q_len &&
           o.heads == c.heads && o.page_size == c.page_size && !o.varlen &&
           o.kv_dtype == c.kv_dtype && o.mode == c.mode && o.fp8_compute == c.fp8_compute &&
-          o.kv_in_l2 == c.kv_in_l2 && o.concurrent_tiles == c.concurrent_tiles) {
+          o.kv_in_l2 == c.kv_in_l2 && o.concurrent_tiles == c.concurrent_tiles &&
+          o.pages_in_order == c.pages_in_order) {
         return &other;
       }
     }
@@ -366,6 +372,7 @@ void print_row(const Row& row) {
 int run(int argc, char** argv) {
   std::string json_path = "bench.json", markdown_path = "bench.md", filter, only;
   bool quick = false, ceilings_wanted = true, concurrent_tiles = true, list_only = false;
+  bool pages_in_order = false;
   BenchCase flagged;  // only its planner flags' values are used
   const std::vector<PlannerFlag> flags = planner_flags(flagged);
   const auto count = [](const char* text, const PlannerFlag& flag) {
@@ -387,6 +394,7 @@ int run(int argc, char** argv) {
     else if (arg == "--quick") quick = true;
     else if (arg == "--no-ceilings") ceilings_wanted = false;
     else if (arg == "--sequential-tiles") concurrent_tiles = false;
+    else if (arg == "--pages-in-order") pages_in_order = true;
     else if (arg == "--list") list_only = true;
     else if (const auto flag = std::find_if(flags.begin(), flags.end(),
                                             [&](const PlannerFlag& f) { return arg == f.flag; });
@@ -395,7 +403,7 @@ int run(int argc, char** argv) {
     } else {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
                            "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
-                           "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] [--list]");
+                           "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] [--pages-in-order] [--list]");
       for (const PlannerFlag& flag : flags) {
         std::fprintf(stderr, " [%s %s]", flag.flag.c_str(), flag.placeholder);
       }
@@ -407,6 +415,7 @@ int run(int argc, char** argv) {
   int index = 0;
   for (BenchCase c : all_cases()) {
     c.concurrent_tiles = concurrent_tiles;
+    c.pages_in_order = pages_in_order;
     c.workers = flagged.workers;
     c.fixed_chunk_tokens = flagged.fixed_chunk_tokens;
     c.config_knobs = flagged.config_knobs;
