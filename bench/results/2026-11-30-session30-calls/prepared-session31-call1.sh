@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Prepared in session 30 for session 31's first device call (~200 s on a fresh machine):
-# (a) the copy mechanism's step split: the memory-bound bf16 cells at s_k 4096 and 8192 through
-#     TMA (default) and through the cp.async gather path (MLADEC_KV_TMA=0), 3 rounds alternating;
-#     each bench markdown's "step split" section gives the fixed part and the marginal rate
-#     (bench/NOTES.md v83: TMA boxes top out at 4.15-4.25 TB/s, 16-byte loads 4.6, FlashMLA's
-#     marginal 4.38-4.65);
+# (a) the step split of the memory-bound bf16 cells (s_k 4096 and 8192) three ways, 3 rounds
+#     alternating: as benchmarked (shuffled pages, TMA), --pages-in-order (each request on
+#     consecutive pages, as FlashMLA's test scripts build them), and the cp.async gather path
+#     (MLADEC_KV_TMA=0); each bench markdown's "step split" section gives the fixed part and the
+#     marginal rate (bench/NOTES.md v83: TMA boxes top out at 4.15-4.25 TB/s in the read ring,
+#     16-byte loads 4.6; FlashMLA, with our copy form, 4.38-4.65);
 # (b) two step timelines of 128x8192 h_q 16 and one of 128x4096 h_q 16 (trace build), with the
 #     decode CTAs' SMs: whether the ~20 us spread of equal-work CTAs sits on the same SMs.
 set -u
@@ -16,11 +17,15 @@ cfg build-n && timeout 150 cmake --build build-n -j16 --target mladec_bench >$OU
   { tail -20 $OUT/build-n.log; exit 1; }
 mkdir -p $OUT/split
 for r in 1 2 3; do
-  for tma in 1 0; do
+  for variant in shuffled in-order gather; do
     for cell in 's_q=1 h_q=16 page=64 fixed' 's_q=1 h_q=32 page=64 fixed' 's_q=1 h_q=128 page=64 fixed'; do
-      tag=r$r-tma$tma-$(echo "$cell" | cut -d' ' -f2)
+      tag=r$r-$variant-$(echo "$cell" | cut -d' ' -f2)
+      flags=(); tma=1
+      [ $variant = in-order ] && flags=(--pages-in-order)
+      [ $variant = gather ] && tma=0
       MLADEC_KV_TMA=$tma timeout 60 build-n/bench/mladec_bench --no-ceilings --filter large \
-        --only "$cell" --json $OUT/split/$tag.json --markdown $OUT/split/$tag.md >/dev/null 2>&1
+        --only "$cell" "${flags[@]}" --json $OUT/split/$tag.json --markdown $OUT/split/$tag.md \
+        >/dev/null 2>&1
       echo "$tag: $(grep -A4 '^## step split' $OUT/split/$tag.md | tail -1)"
     done
   done
