@@ -6,8 +6,8 @@
 #     (MLADEC_KV_TMA=0); each bench markdown's "step split" section gives the fixed part and the
 #     marginal rate (bench/NOTES.md v83: TMA boxes top out at 4.15-4.25 TB/s in the read ring,
 #     16-byte loads 4.6; FlashMLA, with our copy form, 4.38-4.65);
-# (b) two step timelines of 128x8192 h_q 16 and one of 128x4096 h_q 16 (trace build), with the
-#     decode CTAs' SMs: whether the ~20 us spread of equal-work CTAs sits on the same SMs.
+# (b) step timelines (trace build) with the decode CTAs' SMs: twice 128x8192 h_q 16 (whether the
+#     ~20 us spread of equal-work CTAs sits on the same SMs), 128x4096 h_q 16 and h_q 128.
 set -u
 export MLADEC_CUTLASS_DIR=$PWD/.deps/cutlass-pip/cutlass_library/source/include
 nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,temperature.gpu --format=csv,noheader
@@ -32,8 +32,11 @@ for r in 1 2 3; do
 done
 cfg build-tl -DMLADEC_BLOCK_TRACE=ON && timeout 200 cmake --build build-tl -j16 --target mladec_cli \
   >$OUT/build-tl.log 2>&1 || { tail -20 $OUT/build-tl.log; exit 1; }
-for run in a8192 b8192 c4096; do
-  MLADEC_STEP_TIMELINE=50 timeout 90 build-tl/tools/mladec run --batch 128 --heads 16 \
-    --seqlen ${run:1} --backend gpu --repeats 5 2> $OUT/tl-$run.txt | tail -2
-  python3 scripts/step-timeline-summary.py $OUT/tl-$run.txt | tail -4
+# label:seqlen:heads — two 128x8192 h_q 16 runs (is the slow-SM set stable?), 128x4096 h_q 16, and
+# 128x4096 h_q 128, whose fixed part is 33 us against FlashMLA's (NOTES v83).
+for run in a:8192:16 b:8192:16 c:4096:16 d:4096:128; do
+  IFS=: read -r label seqlen heads <<<"$run"
+  MLADEC_STEP_TIMELINE=50 timeout 120 build-tl/tools/mladec run --batch 128 --heads $heads \
+    --seqlen $seqlen --backend gpu --repeats 5 2> $OUT/tl-$label.txt | tail -2
+  python3 scripts/step-timeline-summary.py $OUT/tl-$label.txt | tail -4
 done
