@@ -35,6 +35,7 @@
 #include "bench/ceilings.h"
 #include "bench/decode_timing.h"
 #include "bench/flashmla_reference.h"
+#include "bench/step_split.h"
 #include "mladec/error.h"
 
 namespace mladec::bench {
@@ -221,11 +222,9 @@ void write_json(const std::string& path, const std::string& header_json,
   f << "  ]\n}\n";
 }
 
-// A fixed-length step's time as a fixed part plus bytes over a marginal
-// rate, from the same cell at s_k 4096 and 8192 (batch 128): the marginal
-// rate is what the kernel streams once running, the fixed part its start,
-// tail and launch (bench/NOTES.md v83: ours 4.15–4.29 TB/s and 9–25 µs at
-// h_q·s_q ≤ 64, FlashMLA's times 4.38–4.65 and 7–20).
+// The step split (bench/step_split.h) of each fixed-length batch-128 cell
+// at s_k 4096 and 8192, ours and FlashMLA's times' (v83: ours 4.15–4.29
+// TB/s and 9–25 µs at h_q·s_q ≤ 64, FlashMLA's 4.38–4.65 and 7–20).
 void write_step_split(std::ofstream& f, const std::vector<Row>& rows) {
   const auto twin_at_8192 = [&rows](const BenchCase& c) -> const Row* {
     for (const Row& other : rows) {
@@ -252,20 +251,20 @@ void write_step_split(std::ofstream& f, const std::vector<Row>& rows) {
            "fixed µs | FlashMLA marginal TB/s |\n|---|---|---|---|---|\n";
       titled = true;
     }
-    const double extra_bytes = longer->r.bytes - shorter.r.bytes;
-    const double marginal = extra_bytes / (longer->r.us - shorter.r.us) * 1e-6;
-    const double fixed = shorter.r.us - shorter.r.bytes / (marginal * 1e6);
+    const StepSplit ours = split_step(shorter.r.us, shorter.r.bytes, longer->r.us,
+                                      longer->r.bytes);
     char theirs[64] = "- | -";
     const double a = c.flashmla_us, b = longer->c.flashmla_us;
     if (a > 0 && b > a) {  // FlashMLA read the same bytes
-      const double their_marginal = extra_bytes / (b - a) * 1e-6;
-      std::snprintf(theirs, sizeof(theirs), "%.1f | %.2f",
-                    a - shorter.r.bytes / (their_marginal * 1e6), their_marginal);
+      const StepSplit split = split_step(a, shorter.r.bytes, b, longer->r.bytes);
+      std::snprintf(theirs, sizeof(theirs), "%.1f | %.2f", split.fixed_us,
+                    split.marginal_tb_per_s);
     }
     const std::string name = case_name(c);  // "128x4096 s_q=..."; the rest after the shape
     char line[512];
     std::snprintf(line, sizeof(line), "| 128x{4096,8192} %s | %.1f | %.2f | %s |\n",
-                  name.substr(name.find(' ') + 1).c_str(), fixed, marginal, theirs);
+                  name.substr(name.find(' ') + 1).c_str(), ours.fixed_us,
+                  ours.marginal_tb_per_s, theirs);
     f << line;
   }
 }
