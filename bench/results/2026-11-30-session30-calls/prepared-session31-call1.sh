@@ -32,11 +32,12 @@ for r in 1 2 3; do
 done
 cfg build-tl -DMLADEC_BLOCK_TRACE=ON && timeout 200 cmake --build build-tl -j16 --target mladec_cli \
   >$OUT/build-tl.log 2>&1 || { tail -20 $OUT/build-tl.log; exit 1; }
-# label:seqlen:heads — two 128x8192 h_q 16 runs (is the slow-SM set stable?), 128x4096 h_q 16, and
-# 128x4096 h_q 128, whose fixed part is 33 us against FlashMLA's (NOTES v83).
-for run in a:8192:16 b:8192:16 c:4096:16 d:4096:128; do
-  IFS=: read -r label seqlen heads <<<"$run"
+# label:seqlen:heads:dtype — two 128x8192 h_q 16 runs (is the slow-SM set stable?), 128x4096
+# h_q 16 and h_q 128 (fixed part 33 us against FlashMLA's), and e4m3 128x4096 h_q 16, whose
+# fixed part is 24-33 us in every benchmark v70-v83 at a marginal 4.6-4.8 TB/s (NOTES v83).
+for run in a:8192:16:bf16 b:8192:16:bf16 c:4096:16:bf16 d:4096:128:bf16 e:4096:16:fp8_e4m3; do
+  IFS=: read -r label seqlen heads dtype <<<"$run"
   MLADEC_STEP_TIMELINE=50 timeout 120 build-tl/tools/mladec run --batch 128 --heads $heads \
-    --seqlen $seqlen --backend gpu --repeats 5 2> $OUT/tl-$label.txt | tail -2
+    --seqlen $seqlen --dtype $dtype --backend gpu --repeats 5 2> $OUT/tl-$label.txt | tail -2
   python3 scripts/step-timeline-summary.py $OUT/tl-$label.txt | tail -4
 done
