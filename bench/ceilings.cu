@@ -168,7 +168,8 @@ template <bool kEvictFirst>
 __global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, const uint8_t* data,
                                     const int* order, int pages, int boxes_per_page,
                                     int box_values, int group_tokens, int box_bytes,
-                                    int per_barrier, int stages, int prefetch_ahead) {
+                                    int per_barrier, int stages, int prefetch_ahead,
+                                    int page_bytes) {
   extern __shared__ __align__(128) uint8_t smem[];
   if (threadIdx.x != 0) return;
   // The 128-byte swizzle wants boxes on 1024-byte boundaries.
@@ -181,7 +182,7 @@ __global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, con
                   const int box = int(i % boxes_per_page);
                   if (prefetch_ahead > 0 && box == 0 && page_slot + prefetch_ahead < my_pages) {
                     const int ahead = order[blockIdx.x + (page_slot + prefetch_ahead) * gridDim.x];
-                    detail::prefetch_l2(data + size_t(ahead) * kPageBytes, kPageBytes);
+                    detail::prefetch_l2(data + size_t(ahead) * page_bytes, page_bytes);
                   }
                   if (group_tokens > 0) {
                     tma_load_4d<kEvictFirst>(destination, &map, 0, box * group_tokens, 0, page,
@@ -233,6 +234,11 @@ double tma_read_ceiling(const void* data, int sms, int copy_bytes, int per_barri
 // each slab lands as one 8-row × 128-byte swizzle atom, so the smem holds
 // the slabs' atoms 9 KiB apart instead of 1 KiB — a layout wgmma
 // descriptors can take with another stride between 8-token groups).
+//
+// `token_bytes` and `bytes`: the cache the buffer is read as — bf16 tokens
+// of 1,152 bytes (values of 2 bytes), or with `bytes` an e4m3 cache of
+// 576-byte tokens read as bytes (the register-A path's staged copies:
+// 64-byte boxes, 64-byte swizzle).
 struct BoxForm {
   const char* name;
   int box_values;
@@ -241,11 +247,19 @@ struct BoxForm {
   int prefetch_ahead = 0;
   int group_tokens = 0;
   bool evict_first = false;
+  int token_bytes = kTokenBytes;
+  bool bytes = false;
+
+  int element_bytes() const { return bytes ? 1 : 2; }
+  int token_values() const { return token_bytes / element_bytes(); }
+  int page_bytes() const { return kPageTokens * token_bytes; }
+  int pages() const { return int(kCeilingBufferBytes / page_bytes()); }
   int box_bytes() const {
-    return group_tokens > 0 ? group_tokens * kTokenBytes : box_values * 2 * kPageTokens;
+    return group_tokens > 0 ? group_tokens * token_bytes
+                            : box_values * element_bytes() * kPageTokens;
   }
   int boxes_per_page() const {
-    return group_tokens > 0 ? kPageTokens / group_tokens : kHeadDim / box_values;
+    return group_tokens > 0 ? kPageTokens / group_tokens : token_values() / box_values;
   }
 };
 
@@ -256,23 +270,26 @@ double tma_box_read_ceiling(const void* data, const int* order, int sms, const B
                             bool page_per_barrier, int in_flight) {
   const PFN_cuTensorMapEncodeTiled_v12000 encode = detail::tensor_map_encoder();
   if (encode == nullptr) return 0;
-  const int slabs = kHeadDim / form.box_values;
+  const int slabs = form.token_values() / form.box_values;
   const bool groups = form.group_tokens > 0;
+  const int pages = form.pages(), page_bytes = form.page_bytes();
   // 3-D: [pages][tokens][values]; 4-D: [pages][slabs][tokens][values of a slab].
-  const cuuint64_t dims[4] = {
-      cuuint64_t(groups ? form.box_values : kHeadDim), cuuint64_t(kPageTokens),
-      cuuint64_t(groups ? slabs : kCeilingPages), cuuint64_t(kCeilingPages)};
-  const cuuint64_t strides[3] = {cuuint64_t(kTokenBytes),
-                                 cuuint64_t(groups ? form.box_values * 2 : kPageBytes),
-                                 cuuint64_t(kPageBytes)};
+  const cuuint64_t dims[4] = {cuuint64_t(groups ? form.box_values : form.token_values()),
+                              cuuint64_t(kPageTokens), cuuint64_t(groups ? slabs : pages),
+                              cuuint64_t(pages)};
+  const cuuint64_t strides[3] = {
+      cuuint64_t(form.token_bytes),
+      cuuint64_t(groups ? form.box_values * form.element_bytes() : page_bytes),
+      cuuint64_t(page_bytes)};
   const cuuint32_t box[4] = {cuuint32_t(form.box_values),
                              cuuint32_t(groups ? form.group_tokens : kPageTokens),
                              cuuint32_t(groups ? slabs : 1), 1};
   const cuuint32_t element_strides[4] = {1, 1, 1, 1};
   CUtensorMap map;
-  if (encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, groups ? 4 : 3, const_cast<void*>(data),
-             dims, strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, form.swizzle,
-             form.promotion, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) != CUDA_SUCCESS) {
+  if (encode(&map, form.bytes ? CU_TENSOR_MAP_DATA_TYPE_UINT8 : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16,
+             groups ? 4 : 3, const_cast<void*>(data), dims, strides, box, element_strides,
+             CU_TENSOR_MAP_INTERLEAVE_NONE, form.swizzle, form.promotion,
+             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) != CUDA_SUCCESS) {
     return 0;
   }
   const int box_bytes = form.box_bytes();
@@ -285,13 +302,25 @@ double tma_box_read_ceiling(const void* data, const int* order, int sms, const B
   cuda_check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
              "cudaFuncSetAttribute");
   const double seconds = median_seconds(nullptr, 2, 9, [&] {
-    kernel<<<sms, 32, smem>>>(map, static_cast<const uint8_t*>(data), order,
-                                           kCeilingPages, boxes_per_page, form.box_values,
-                                           form.group_tokens, box_bytes, per_barrier, stages,
-                                           form.prefetch_ahead);
+    kernel<<<sms, 32, smem>>>(map, static_cast<const uint8_t*>(data), order, pages,
+                              boxes_per_page, form.box_values, form.group_tokens, box_bytes,
+                              per_barrier, stages, form.prefetch_ahead, page_bytes);
     cuda_check(cudaGetLastError(), "tma_box_read_kernel");
   });
-  return double(kCeilingPages) * kPageBytes / seconds;
+  return double(pages) * page_bytes / seconds;
+}
+
+// Pages 0 .. count - 1 on the device, in order or in the benchmark's
+// shuffled order (bench/decode_timing.cu shuffles its pool the same way).
+DeviceBuffer page_order(int count, bool shuffle) {
+  std::vector<int> pages(count);
+  std::iota(pages.begin(), pages.end(), 0);
+  if (shuffle) std::shuffle(pages.begin(), pages.end(), std::mt19937(42));
+  DeviceBuffer order(pages.size() * sizeof(int));
+  cuda_check(cudaMemcpy(order.get(), pages.data(), pages.size() * sizeof(int),
+                        cudaMemcpyHostToDevice),
+             "cudaMemcpy");
+  return order;
 }
 
 double copy_ceiling() {
@@ -370,16 +399,8 @@ void measure_read_ceilings(Ceilings& ceilings) {
     // slab boxes with each page prefetched into L2 by one bulk prefetch,
     // one or two pages ahead (what a producer could issue for its next
     // block).
-    std::vector<int> pages(kCeilingPages);
-    std::iota(pages.begin(), pages.end(), 0);
-    DeviceBuffer in_order(pages.size() * sizeof(int)), shuffled(pages.size() * sizeof(int));
-    cuda_check(cudaMemcpy(in_order.get(), pages.data(), pages.size() * sizeof(int),
-                          cudaMemcpyHostToDevice),
-               "cudaMemcpy");
-    std::shuffle(pages.begin(), pages.end(), std::mt19937(42));
-    cuda_check(cudaMemcpy(shuffled.get(), pages.data(), pages.size() * sizeof(int),
-                          cudaMemcpyHostToDevice),
-               "cudaMemcpy");
+    const DeviceBuffer in_order = page_order(kCeilingPages, false);
+    const DeviceBuffer shuffled = page_order(kCeilingPages, true);
     const int* shuffled_pages = static_cast<const int*>(shuffled.get());
     ceilings.tma_read.push_back(
         {"bulk pages, shuffled", kPageBytes, 2 * kPageBytes,
@@ -438,6 +459,31 @@ void measure_read_ceilings(Ceilings& ceilings) {
              tma_box_read_ceiling(data.get(), shuffled_pages, sms, form, true,
                                   pages_in_flight * kPageBytes)});
       }
+    }
+    // Narrower rows (v83: e4m3's register-A path streams its 64-byte boxes
+    // at 4.6-4.8 TB/s once running, bf16's 128-byte slab boxes at 4.2):
+    // bf16 as 32-value boxes under the 64-byte swizzle (18 a page; wgmma
+    // takes that swizzle too), and the e4m3 path's own boxes over the
+    // buffer read as an e4m3 cache (576-byte tokens, 36 KiB pages), two
+    // and four pages in flight as its four 36 KiB stages.
+    const BoxForm bf16_64b{"bf16 32-value box, 64B swizzle, L2 256B, evict first", 32,
+                           CU_TENSOR_MAP_SWIZZLE_64B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 0,
+                           true};
+    ceilings.tma_read.push_back(
+        {std::string(bf16_64b.name) + ", a page to a barrier", bf16_64b.box_bytes(),
+         2 * bf16_64b.page_bytes(),
+         tma_box_read_ceiling(data.get(), shuffled_pages, sms, bf16_64b, true,
+                              2 * bf16_64b.page_bytes())});
+    const BoxForm e4m3{"e4m3 64-byte box, 64B swizzle, L2 256B, evict first", 64,
+                       CU_TENSOR_MAP_SWIZZLE_64B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, 0, 0, true,
+                       kv_token_bytes(KvDtype::kFp8E4m3), true};
+    const DeviceBuffer e4m3_order = page_order(e4m3.pages(), true);
+    for (const int pages_in_flight : {2, 4}) {
+      ceilings.tma_read.push_back(
+          {std::string(e4m3.name) + ", a page to a barrier", e4m3.box_bytes(),
+           pages_in_flight * e4m3.page_bytes(),
+           tma_box_read_ceiling(data.get(), static_cast<const int*>(e4m3_order.get()), sms, e4m3,
+                                true, pages_in_flight * e4m3.page_bytes())});
     }
   }
 }
