@@ -98,15 +98,15 @@ def print_sm_spans(busy):
     values = [span for span, _ in spans]
     print(f"decode CTA spans, first copy to last result (µs): min {values[0]:.2f}, "
           f"median {statistics.median(values):.2f}, max {values[-1]:.2f}")
-    # Equal-work CTAs of a memory-bound step split into two clusters of
-    # spans ~9% apart whose SMs change between runs (bench/NOTES.md v84).
-    bins = collections.Counter(int(span // 4) * 4 for span in values)
-    print("span histogram (4 µs bins, bin start: CTAs): " +
-          ", ".join(f"{start}: {bins[start]}" for start in sorted(bins)))
     shown = min(8, max(1, len(spans) // 2))
     fast = ", ".join(f"SM {sm} {span:.2f}" for span, sm in spans[:shown])
     slow = ", ".join(f"SM {sm} {span:.2f}" for span, sm in reversed(spans[-shown:]))
     print(f"shortest: {fast}\nlongest: {slow}")
+    # Equal-work CTAs of a memory-bound step split into two clusters of
+    # spans ~9% apart whose SMs change between runs (bench/NOTES.md, session 31).
+    bins = collections.Counter(int(span // 4) * 4 for span in values)
+    print("span histogram (4 µs bins, bin start: CTAs): " +
+          ", ".join(f"{start}: {bins[start]}" for start in sorted(bins)))
 
 
 if __name__ == "__main__":
