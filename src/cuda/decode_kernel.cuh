@@ -180,6 +180,23 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
     }
     if (e.num_blocks == 0) continue;
 
+    // bf16: the first block's page entry of this row, read before the wait
+    // for Q and its copy, so that its latency runs under them (read after
+    // the Q copy, it landed 3.1 us after the unit at 64-row tiles). Page 1
+    // at h_q 128 gained 2.5% (392-400 -> 382-384 us); page 64 and 16 did
+    // not move, and the e4m3 64-row form lost 0.9%, so the fp8 forms keep
+    // the entry in the block loop (bench/NOTES.md v84; the e4m3 32-row
+    // producer's 40 registers also spilled it).
+    constexpr bool kFirstPageEarly = kDtype == KvDtype::kBf16;
+    const int32_t* block_table = p.block_table + unit.request * p.block_table_stride;
+    int first_page = 0;
+    if constexpr (kFirstPageEarly) {
+      const int j = e.first_block * kBlockTokens + warp * 16 + (lane & 15);
+      if (j >= piece.kv_begin && j < e.load_end) {
+        first_page = block_table[divide_with_remainder(p.page_divider, j).quotient];
+      }
+    }
+
     // The math warps free Q only after the previous piece's last block,
     // whose copies must therefore be announced before waiting.
     complete_job(pending, true);
@@ -196,7 +213,6 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       ++q_loads;
     }
 
-    const int32_t* block_table = p.block_table + unit.request * p.block_table_stride;
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       constexpr int kBuffers = kStages<kDtype, kRows>;
       const int buffer = int(kv_loads % kBuffers);
@@ -238,7 +254,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       if (j >= piece.kv_begin && j < e.load_end) {
         const QuotientRemainder page = divide_with_remainder(p.page_divider, j);
         row_in_page = page.remainder;
-        row_page = block_table[page.quotient];
+        row_page = kFirstPageEarly && b == 0 ? first_page : block_table[page.quotient];
         if (!tma_block) source = kv_token_address_in_page(p, row_page, row_in_page);
         if (first_piece && b == 0) timeline_after(kTimelinePageLanded, row_page);
       }
