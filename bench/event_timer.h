@@ -32,20 +32,24 @@ double elapsed_seconds(cudaStream_t stream, Fn&& fn) {
   return ms * 1e-3;
 }
 
-// Untimed runs before a case is timed: at least `warmup` of them and at
-// least this long, so that each case is timed at the clocks its own load
-// settles at. With three runs (~0.5 ms) the first fp8 case, right after the
-// compute-bound bf16 ones, read 93 us in the whole benchmark and 82 alone
-// (e4m3 128x4096 h_q 16, every benchmark v70-v83; bench/NOTES.md v84).
-// Triton's do_bench, which FlashMLA's scripts time with, warms up for 25 ms.
-inline constexpr double kMinWarmupSeconds = 25e-3;
+// The least warm-up before each timing, in seconds (mladec_bench
+// --warmup-ms; 0, the default: the untimed runs alone, the protocol of
+// every benchmark of record). The clocks a case runs at depend on how long
+// the GPU has been loaded: after 25 ms of warm-up the compute-bound h_q 128
+// cells read 6-11% slower than after three runs (~0.5 ms), and the first
+// fp8 case after the compute-bound bf16 ones 88 us instead of 93 (alone:
+// 82). bench/NOTES.md v84.
+inline double& min_warmup_seconds() {
+  static double seconds = 0;
+  return seconds;
+}
 
 // Median seconds of `repeats` runs of fn() on `stream` after the warm-up
-// (at least `warmup` untimed runs and kMinWarmupSeconds).
+// (at least `warmup` untimed runs and min_warmup_seconds()).
 template <typename Fn>
 double median_seconds(cudaStream_t stream, int warmup, int repeats, Fn&& fn) {
   double warmed = 0;
-  for (int i = 0; i < warmup || warmed < kMinWarmupSeconds; ++i) {
+  for (int i = 0; i < warmup || warmed < min_warmup_seconds(); ++i) {
     warmed += elapsed_seconds(stream, fn);
   }
   std::vector<double> seconds;

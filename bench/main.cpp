@@ -5,7 +5,7 @@
 //                [--only SUBSTRING] [--no-ceilings] [--sequential-tiles] [--pages-in-order]
 //                [--list] [--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T]
 //                [--split-overhead T] [--small-share T] [--small-workers P]
-//                [--block-cut-share T]
+//                [--block-cut-share T] [--warmup-ms MS]
 // --list prints the selected cases' names and runs nothing (no GPU needed);
 // --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B);
 // --pages-in-order gives each request consecutive pages instead of the
@@ -16,7 +16,9 @@
 // the FixedChunk policy and T-token chunks; the other flags set the
 // KernelConfig knob of src/core/config_knobs.h they name (--split-cost:
 // split_cost_tokens, ..., --block-cut-share: block_cut_share_tokens) to
-// their value (planner A/Bs; the case names say so).
+// their value (planner A/Bs; the case names say so); --warmup-ms warms each
+// case up for at least MS milliseconds before it is timed (default 0: three
+// untimed runs, the protocol of the benchmarks of record; bench/event_timer.h).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -34,6 +36,7 @@
 
 #include "bench/ceilings.h"
 #include "bench/decode_timing.h"
+#include "bench/event_timer.h"
 #include "bench/flashmla_reference.h"
 #include "bench/step_split.h"
 #include "mladec/error.h"
@@ -392,6 +395,16 @@ int run(int argc, char** argv) {
     else if (arg == "--sequential-tiles") concurrent_tiles = false;
     else if (arg == "--pages-in-order") pages_in_order = true;
     else if (arg == "--list") list_only = true;
+    else if (arg == "--warmup-ms" && i + 1 < argc) {
+      char* end = nullptr;
+      const double ms = std::strtod(argv[++i], &end);
+      if (end == argv[i] || *end != '\0' || !(ms >= 0 && ms <= 10000)) {
+        std::fprintf(stderr, "mladec_bench: --warmup-ms expects milliseconds in [0, 10000], got '%s'\n",
+                     argv[i]);
+        return 2;
+      }
+      min_warmup_seconds() = ms * 1e-3;
+    }
     else if (const auto flag = std::find_if(flags.begin(), flags.end(),
                                             [&](const PlannerFlag& f) { return arg == f.flag; });
              flag != flags.end() && i + 1 < argc) {
@@ -399,7 +412,8 @@ int run(int argc, char** argv) {
     } else {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
                            "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
-                           "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] [--pages-in-order] [--list]");
+                           "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] [--pages-in-order] [--list] "
+                           "[--warmup-ms MS]");
       for (const PlannerFlag& flag : flags) {
         std::fprintf(stderr, " [%s %s]", flag.flag.c_str(), flag.placeholder);
       }
@@ -474,11 +488,16 @@ int run(int argc, char** argv) {
   }
   std::ostringstream header;
   header << "  \"date\": \"" << date << "\",\n  \"gpu\": \"" << gpu
-         << "\",\n  \"commit\": \"" << (commit ? commit : "unknown") << "\",\n";
+         << "\",\n  \"commit\": \"" << (commit ? commit : "unknown")
+         << "\",\n  \"warmup_ms\": " << min_warmup_seconds() * 1e3 << ",\n";
   write_json(json_path, header.str(), ceilings, rows);
   write_markdown(markdown_path,
                  "# mladec decode benchmark\n\n" + date + ", " + gpu + ", commit " +
-                     (commit ? commit : "unknown"),
+                     (commit ? commit : "unknown") +
+                     (min_warmup_seconds() > 0
+                          ? ", warm-up " + std::to_string(int(min_warmup_seconds() * 1e3)) +
+                                " ms a case"
+                          : std::string()),
                  ceilings, rows);
   return 0;
 }
