@@ -87,6 +87,7 @@ def main():
         print(f"decode CTAs with a KV copy: {len(busy)}; their medians (µs): {medians}, "
               f"last result {done:.2f}")
         print_sm_spans(busy)
+        print_tile_pairs(stamps["decode"], origin)
 
 
 def print_sm_spans(busy):
@@ -107,6 +108,38 @@ def print_sm_spans(busy):
     bins = collections.Counter(int(span // 4) * 4 for span in values)
     print("span histogram (4 µs bins, bin start: CTAs): " +
           ", ".join(f"{start}: {bins[start]}" for start in sorted(bins)))
+
+
+def print_tile_pairs(decode, origin):
+    """A tile-major plan of two tiles per request (src/core/planner.h) has
+    workers v and v + W/2 walk the same KV at the same time, the second
+    reading it from L2 while they stay together: how far apart each pair
+    finished its first piece (FirstTotals) and its last result, median and
+    largest, and the pairs furthest apart with their SMs. (For other plans
+    the pairing means nothing.)"""
+    ctas = sorted(decode)
+    half = len(ctas) // 2
+    if half == 0:
+        return
+    def done(e):
+        return max(e.get(5, 0), e.get(6, 0))
+    gaps = []
+    for v in range(half):
+        a, b = decode.get(v, {}), decode.get(v + half, {})
+        if 9 not in a or 9 not in b:
+            continue
+        gaps.append((abs(a[9] - b[9]) / 1000, abs(done(a) - done(b)) / 1000, v,
+                     a.get(SM_EVENT, 0) - 1, b.get(SM_EVENT, 0) - 1))
+    if not gaps:
+        return
+    first = sorted(g[0] for g in gaps)
+    last = sorted(g[1] for g in gaps)
+    print(f"tile pairs (v, v + {half}): first piece apart median {statistics.median(first):.2f}, "
+          f"max {first[-1]:.2f} µs; last result apart median {statistics.median(last):.2f}, "
+          f"max {last[-1]:.2f} µs")
+    worst = sorted(gaps, key=lambda g: -g[1])[:4]
+    print("furthest apart: " + ", ".join(
+        f"{v}/{v + half} (SMs {a}/{b}) {gap:.2f}" for _, gap, v, a, b in worst))
 
 
 if __name__ == "__main__":
