@@ -28,6 +28,11 @@ SM_EVENT = 14  # the CTA's SM + 1, not a time
 KERNELS = ("plan", "decode", "combine")
 
 
+def last_result(events):
+    """A decode CTA's last result: the later of its math warpgroups' ends."""
+    return max(events.get(5, 0), events.get(6, 0))
+
+
 def read_last_block(path):
     """kernel -> cta -> event -> ns, from the last complete block."""
     blocks, current = [], None
@@ -77,8 +82,7 @@ def main():
     if busy:
         def median_of(event):
             return statistics.median((e[event] - origin) / 1000 for e in busy if event in e)
-        done = statistics.median(
-            (max(e.get(5, 0), e.get(6, 0)) - origin) / 1000 for e in busy)
+        done = statistics.median((last_result(e) - origin) / 1000 for e in busy)
         chain = [("start", 0), ("waited", 1), ("piece read", 2), ("piece landed", 11),
                  ("unit landed", 12), ("page entry landed", 13), ("first copy", 3),
                  ("first data", 8), ("first totals", 9), ("first piece stored", 10)]
@@ -87,12 +91,12 @@ def main():
         print(f"decode CTAs with a KV copy: {len(busy)}; their medians (µs): {medians}, "
               f"last result {done:.2f}")
         print_sm_spans(busy)
-        print_tile_pairs(stamps["decode"], origin)
+        print_tile_pairs(stamps["decode"])
 
 
 def print_sm_spans(busy):
     """Each busy decode CTA's span, first KV copy to its last result, by SM."""
-    spans = sorted(((max(e.get(5, 0), e.get(6, 0)) - e[3]) / 1000, e[SM_EVENT] - 1)
+    spans = sorted(((last_result(e) - e[3]) / 1000, e[SM_EVENT] - 1)
                    for e in busy if SM_EVENT in e)
     if not spans:
         return
@@ -110,7 +114,7 @@ def print_sm_spans(busy):
           ", ".join(f"{start}: {bins[start]}" for start in sorted(bins)))
 
 
-def print_tile_pairs(decode, origin):
+def print_tile_pairs(decode):
     """A tile-major plan of two tiles per request (src/core/planner.h) has
     its busy workers v and v + B/2 (B busy workers, the idle ones last:
     128 of 132 at 128x8192 h_q 128) walk the same KV at the same time, the
@@ -122,15 +126,13 @@ def print_tile_pairs(decode, origin):
     half = len(busy) // 2
     if half == 0:
         return
-    def done(e):
-        return max(e.get(5, 0), e.get(6, 0))
     gaps = []
     for i in range(half):
         v, w = busy[i], busy[i + half]
         a, b = decode[v], decode[w]
         if 9 not in a or 9 not in b:
             continue
-        gaps.append((abs(a[9] - b[9]) / 1000, abs(done(a) - done(b)) / 1000, v, w,
+        gaps.append((abs(a[9] - b[9]) / 1000, abs(last_result(a) - last_result(b)) / 1000, v, w,
                      a.get(SM_EVENT, 0) - 1, b.get(SM_EVENT, 0) - 1))
     if not gaps:
         return

@@ -46,8 +46,8 @@ enum TimelineEvent : int {
   kTimelinePageLanded = 13,
   // Not a time: the SM the CTA runs on, plus 1 (0 marks an empty slot). Its
   // CTAs do equal work in a fixed-length step whose units fill the GPU, yet
-  // their ends spread by ~20 µs (bench/NOTES.md v83): whether the slow ones
-  // are the same SMs from step to step.
+  // their ends spread by ~20 µs: two clusters of SM rates by TPC, not the
+  // same SMs from run to run (bench/NOTES.md v84).
   kTimelineSm = 14,
   kTimelineEvents = 15,
 };
