@@ -14,6 +14,12 @@ last result stored. Where the decode CTAs recorded their SM (event 14, a
 value, not a time): the spread of their work spans (first KV copy to last
 result) and the SMs at either end, to compare across steps.
 
+The same build records the block trace (src/cuda/block_trace.cuh) in its
+first BLOCK_TRACED CTAs, a clock64 stamp at every block, which makes them
+~10% slower (128x8192 h_q 128: they ended 56-76 µs after every other CTA,
+bench/NOTES.md v85). So the chain, the spans, their histogram and the tile
+pairs leave them out (unless no other CTA copied KV) and name them apart.
+
 usage: scripts/step-timeline-summary.py TIMELINE.txt
 """
 import collections
@@ -26,6 +32,7 @@ NAMES = {0: "Start", 1: "Waited", 2: "PieceRead", 3: "FirstCopy", 4: "ProducerDo
          10: "FirstPieceEnd", 11: "PieceLanded", 12: "UnitLanded", 13: "PageLanded"}
 SM_EVENT = 14  # the CTA's SM + 1, not a time
 KERNELS = ("plan", "decode", "combine")
+BLOCK_TRACED = 2  # kTraceCtas of src/cuda/block_trace.cuh
 
 
 def last_result(events):
@@ -78,7 +85,13 @@ def main():
             print(f"| {kernel} | {NAMES.get(event, event)} | {len(v)} | {v[0]:.2f} | "
                   f"{statistics.median(v):.2f} | {v[-1]:.2f} |")
     print(f"\nstep: planner start to the last stamp {(last - origin) / 1000:.2f} µs")
-    busy = [e for e in stamps["decode"].values() if 3 in e]
+    copied = {cta: e for cta, e in stamps["decode"].items() if 3 in e}
+    untraced = {cta: e for cta, e in copied.items() if cta >= BLOCK_TRACED}
+    traced = [f"CTA {cta} (SM {e.get(SM_EVENT, 0) - 1}) {span(e):.2f}"
+              for cta, e in sorted(copied.items()) if cta < BLOCK_TRACED]
+    if traced and untraced:
+        print(f"block-traced CTAs, left out below (span µs): {', '.join(traced)}")
+    busy = list((untraced or copied).values())
     if busy:
         def median_of(event):
             return statistics.median((e[event] - origin) / 1000 for e in busy if event in e)
@@ -94,10 +107,14 @@ def main():
         print_tile_pairs(stamps["decode"])
 
 
+def span(events):
+    """A busy decode CTA's span, first KV copy to its last result, µs."""
+    return (last_result(events) - events[3]) / 1000
+
+
 def print_sm_spans(busy):
-    """Each busy decode CTA's span, first KV copy to its last result, by SM."""
-    spans = sorted(((last_result(e) - e[3]) / 1000, e[SM_EVENT] - 1)
-                   for e in busy if SM_EVENT in e)
+    """Each busy decode CTA's span by SM."""
+    spans = sorted((span(e), e[SM_EVENT] - 1) for e in busy if SM_EVENT in e)
     if not spans:
         return
     values = [span for span, _ in spans]
@@ -121,7 +138,9 @@ def print_tile_pairs(decode):
     second reading it from L2 while they stay together: how far apart each
     pair finished its first piece (FirstTotals) and its last result,
     median and largest, and the pairs furthest apart with their SMs. (For
-    other plans the pairing means nothing.)"""
+    other plans the pairing means nothing.) The pairs are formed over all
+    busy CTAs, as the plan forms them; a pair with a block-traced CTA is
+    left out."""
     busy = sorted(cta for cta, events in decode.items() if 3 in events)
     half = len(busy) // 2
     if half == 0:
@@ -129,6 +148,8 @@ def print_tile_pairs(decode):
     gaps = []
     for i in range(half):
         v, w = busy[i], busy[i + half]
+        if v < BLOCK_TRACED:
+            continue
         a, b = decode[v], decode[w]
         if 9 not in a or 9 not in b:
             continue
