@@ -9,6 +9,7 @@
 
 #include "bench/device_fill.h"
 #include "bench/event_timer.h"
+#include "bench/sm_clock.h"
 #include "mladec/decode.h"
 #include "mladec/device_step.h"
 #include "src/cuda/cuda_check.h"
@@ -335,14 +336,16 @@ double copy_ceiling() {
   return 2.0 * double(bytes) / seconds;
 }
 
-double gemm_ceiling() {
+// The GEMM's FLOP per second (0 if cuBLAS failed) and the SM clock after it.
+void measure_gemm_ceiling(Ceilings& ceilings) {
   const int n = 8192;
   const size_t elements = size_t(n) * n;
   DeviceBuffer a(elements * 2), b(elements * 2), c(elements * 2);
   fill_random_bf16(a.get(), elements, 21);
   fill_random_bf16(b.get(), elements, 22);
   cublasHandle_t handle;
-  if (cublasCreate(&handle) != CUBLAS_STATUS_SUCCESS) return 0;
+  if (cublasCreate(&handle) != CUBLAS_STATUS_SUCCESS) return;
+  const SmClockProbe clock;
   const float alpha = 1.f, beta = 0.f;
   bool ok = true;
   const double seconds = median_seconds(nullptr, 3, 10, [&] {
@@ -351,8 +354,9 @@ double gemm_ceiling() {
                             &beta, c.get(), CUDA_R_16BF, n, CUBLAS_COMPUTE_32F,
                             CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_SUCCESS;
   });
+  ceilings.gemm_sm_mhz = clock.read_mhz(nullptr);
   cublasDestroy(handle);
-  return ok ? 2.0 * double(n) * n * n / seconds : 0;
+  if (ok) ceilings.gemm_flops_per_s = 2.0 * double(n) * n * n / seconds;
 }
 
 }  // namespace
@@ -360,7 +364,7 @@ double gemm_ceiling() {
 Ceilings measure_ceilings() {
   Ceilings ceilings;
   ceilings.copy_bytes_per_s = copy_ceiling();
-  ceilings.gemm_flops_per_s = gemm_ceiling();
+  measure_gemm_ceiling(ceilings);
   return ceilings;
 }
 

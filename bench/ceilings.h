@@ -27,6 +27,7 @@ struct TmaReadRate {
 struct Ceilings {
   double copy_bytes_per_s = 0;
   double gemm_flops_per_s = 0;
+  double gemm_sm_mhz = 0;  // the SM clock right after the GEMM's timing (bench/sm_clock.h)
   double read_bytes_per_s = 0;
   std::vector<TmaReadRate> tma_read;
 };

@@ -8,6 +8,7 @@
 
 #include "bench/device_fill.h"
 #include "bench/event_timer.h"
+#include "bench/sm_clock.h"
 #include "mladec/constants.h"
 #include "mladec/device_step.h"
 #include "mladec/random_inputs.h"
@@ -147,6 +148,8 @@ class PreparedCase {
            copies_;
   }
 
+  cudaStream_t stream() const { return stream_.get(); }
+
   BenchResult result(double seconds_per_decode) const {
     BenchResult r;
     r.us = seconds_per_decode * 1e6;
@@ -184,12 +187,18 @@ class PreparedCase {
 
 BenchResult time_decode(const BenchCase& c) {
   PreparedCase prepared(c);
-  if (c.mode == BenchMode::kGraph) return prepared.result(prepared.graph_seconds());
-  return prepared.result(prepared.eager_seconds(c.mode == BenchMode::kEagerChecked));
+  const SmClockProbe clock;
+  const double seconds = c.mode == BenchMode::kGraph
+                             ? prepared.graph_seconds()
+                             : prepared.eager_seconds(c.mode == BenchMode::kEagerChecked);
+  BenchResult result = prepared.result(seconds);
+  result.sm_mhz = clock.read_mhz(prepared.stream());
+  return result;
 }
 
 CheckedPair time_checked_pair(const BenchCase& c) {
   PreparedCase prepared(c);
+  const SmClockProbe clock;
   // Unchecked and checked loops alternate, so clock and thermal drift hit
   // both alike; the cost is the median of the rounds' ratios (timed in
   // separate runs, the two medians moved by a few percent between runs).
@@ -205,6 +214,7 @@ CheckedPair time_checked_pair(const BenchCase& c) {
   CheckedPair pair;
   pair.unchecked = prepared.result(median(plain));
   pair.checked = prepared.result(median(checked));
+  pair.unchecked.sm_mhz = pair.checked.sm_mhz = clock.read_mhz(prepared.stream());
   pair.cost = median(ratio) - 1;
   return pair;
 }

@@ -51,6 +51,7 @@ struct BenchResult {
   double bytes = 0;    // KV bytes read once + q + out + lse
   double flops = 0;    // 2176 · rows · visible tokens
   int copies = 0;      // distinct KV copies rotated to defeat the L2
+  double sm_mhz = 0;   // the SM clock right after the timing (bench/sm_clock.h)
 };
 
 // The KV lengths of the case's requests: s_k each, or for varlen a draw

@@ -184,7 +184,9 @@ void write_json(const std::string& path, const std::string& header_json,
   };
   f << "{\n" << header_json << "  \"ceilings\": {\"copy_tb_per_s\": "
     << ceiling(ceilings.copy_bytes_per_s) << ", \"gemm_bf16_tflops\": "
-    << ceiling(ceilings.gemm_flops_per_s) << ", \"read_tb_per_s\": "
+    << ceiling(ceilings.gemm_flops_per_s) << ", \"gemm_sm_mhz\": "
+    << (ceilings.gemm_sm_mhz > 0 ? std::to_string(ceilings.gemm_sm_mhz) : std::string("null"))
+    << ", \"read_tb_per_s\": "
     << ceiling(ceilings.read_bytes_per_s) << ", \"tma_read\": [";
   for (size_t i = 0; i < ceilings.tma_read.size(); ++i) {
     const TmaReadRate& rate = ceilings.tma_read[i];
@@ -207,7 +209,7 @@ void write_json(const std::string& path, const std::string& header_json,
       << "\", \"us\": " << r.us
       << ", \"tb_per_s\": " << r.bytes / r.us * 1e-6
       << ", \"tflops\": " << r.flops / r.us * 1e-6
-      << ", \"kv_copies\": " << r.copies
+      << ", \"kv_copies\": " << r.copies << ", \"sm_mhz\": " << r.sm_mhz
       << ", \"kv_in_l2\": " << (c.kv_in_l2 ? "true" : "false")
       << ", \"concurrent_tiles\": " << (c.concurrent_tiles ? "true" : "false")
       << ", \"fp8_compute\": " << (c.fp8_compute ? "true" : "false")
@@ -276,7 +278,9 @@ void write_markdown(const std::string& path, const std::string& title,
   f << title << "\n\n";
   if (measured) {
     f << "Ceilings measured in this run: device copy " << ceilings.copy_bytes_per_s * 1e-12
-      << " TB/s, cuBLAS bf16 GEMM 8192³ " << ceilings.gemm_flops_per_s * 1e-12 << " TFLOPS.\n\n";
+      << " TB/s, cuBLAS bf16 GEMM 8192³ " << ceilings.gemm_flops_per_s * 1e-12 << " TFLOPS";
+    if (ceilings.gemm_sm_mhz > 0) f << " (SM clock after it " << int(ceilings.gemm_sm_mhz) << " MHz)";
+    f << ".\n\n";
     if (ceilings.read_bytes_per_s > 0) {
       f << "Reading only (not in the % columns): 16-byte loads "
         << ceilings.read_bytes_per_s * 1e-12
@@ -295,13 +299,15 @@ void write_markdown(const std::string& path, const std::string& title,
     << "Each time is one layer's decode step: the decode and combine kernels over a plan "
        "made once per case (a model step plans once for all its layers, as FlashMLA computes "
        "its tile-scheduler metadata once); graph mode replays back-to-back steps. The device "
-       "planner's own time, once per model step, is not included (bench/NOTES.md v64).\n";
+       "planner's own time, once per model step, is not included (bench/NOTES.md v64). SM MHz: "
+       "the SM clock read right after the case's timing (bench/sm_clock.h); compute-bound "
+       "times follow it.\n";
   std::string group;
   for (const Row& row : rows) {
     if (row.c.group != group) {
       group = row.c.group;
-      f << "\n## " << group << "\n\n| case | µs | TB/s | % copy | TFLOPS | % GEMM |"
-        << " FlashMLA µs | speedup |\n|---|---|---|---|---|---|---|---|\n";
+      f << "\n## " << group << "\n\n| case | µs | TB/s | % copy | TFLOPS | % GEMM | SM MHz |"
+        << " FlashMLA µs | speedup |\n|---|---|---|---|---|---|---|---|---|\n";
     }
     const double tbps = row.r.bytes / row.r.us * 1e-6;
     const double tflops = row.r.flops / row.r.us * 1e-6;
@@ -310,10 +316,10 @@ void write_markdown(const std::string& path, const std::string& title,
     };
     char line[512];
     std::snprintf(line, sizeof(line),
-                  "| %s | %.1f | %.2f | %s | %.0f | %s | %s | %s |\n",
+                  "| %s | %.1f | %.2f | %s | %.0f | %s | %.0f | %s | %s |\n",
                   case_name(row.c).c_str(), row.r.us, tbps,
                   percent_of(tbps * 1e12, ceilings.copy_bytes_per_s).c_str(), tflops,
-                  percent_of(tflops * 1e12, ceilings.gemm_flops_per_s).c_str(),
+                  percent_of(tflops * 1e12, ceilings.gemm_flops_per_s).c_str(), row.r.sm_mhz,
                   row.c.flashmla_us > 0 ? std::to_string(int(row.c.flashmla_us)).c_str() : "-",
                   row.c.flashmla_us > 0
                       ? (std::to_string(row.c.flashmla_us / row.r.us).substr(0, 4) + "×").c_str()
@@ -362,9 +368,9 @@ void write_markdown(const std::string& path, const std::string& title,
 }
 
 void print_row(const Row& row) {
-  std::printf("%-52s %8.1f us %6.2f TB/s %5.0f TFLOPS  FlashMLA %5.0f us\n",
+  std::printf("%-52s %8.1f us %6.2f TB/s %5.0f TFLOPS %5.0f MHz  FlashMLA %5.0f us\n",
               case_name(row.c).c_str(), row.r.us, row.r.bytes / row.r.us * 1e-6,
-              row.r.flops / row.r.us * 1e-6, row.c.flashmla_us);
+              row.r.flops / row.r.us * 1e-6, row.r.sm_mhz, row.c.flashmla_us);
   std::fflush(stdout);
 }
 
@@ -440,8 +446,9 @@ int run(int argc, char** argv) {
   }
   // Profiling runs skip the ceilings: their kernels would only slow ncu down.
   Ceilings ceilings = ceilings_wanted ? measure_ceilings() : Ceilings{};
-  std::printf("ceilings: copy %.2f TB/s, bf16 GEMM %.0f TFLOPS\n",
-              ceilings.copy_bytes_per_s * 1e-12, ceilings.gemm_flops_per_s * 1e-12);
+  std::printf("ceilings: copy %.2f TB/s, bf16 GEMM %.0f TFLOPS (SM clock after it %.0f MHz)\n",
+              ceilings.copy_bytes_per_s * 1e-12, ceilings.gemm_flops_per_s * 1e-12,
+              ceilings.gemm_sm_mhz);
   std::vector<Row> rows;
   for (size_t i = 0; i < cases.size(); ++i) {
     const BenchCase& c = cases[i];

@@ -203,6 +203,13 @@ __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
   asm volatile("barrier.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
+// %globaltimer: nanoseconds, one clock for every SM (unlike clock64).
+__device__ __forceinline__ uint64_t global_timer_ns() {
+  uint64_t t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return t;
+}
+
 // Programmatic dependent launch (dependent_launch.h): wait until the
 // previous kernel in the stream has completed and its writes are visible
 // (returns at once when not launched that way) ...

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "src/cuda/decode_params.h"
+#include "src/cuda/hopper.cuh"
 #include "src/cuda/input_check_status.h"
 
 namespace mladec::detail {
@@ -174,12 +175,6 @@ __device__ __forceinline__ void run_input_checks(const DecodeParams& p) {
       check_combine_entry(p, h, i - units_end);
     }
   }
-}
-
-__device__ __forceinline__ uint64_t global_timer_ns() {
-  uint64_t t;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-  return t;
 }
 
 // Thread 0 of each CTA, after its CTA's checks: arrives, then waits for

@@ -17,6 +17,7 @@
 #include <cstdio>
 
 #include "src/cuda/cuda_check.h"
+#include "src/cuda/hopper.cuh"
 
 namespace mladec::detail {
 
@@ -59,9 +60,7 @@ __device__ unsigned long long g_step_timeline[kTimelineCtas][kTimelineEvents];
 // stamps its barriers in the slots after its own (plan_kernel.cu).
 __device__ __forceinline__ void timeline(TimelineEvent event, unsigned slot = blockIdx.x) {
   if (slot >= kTimelineCtas) return;
-  unsigned long long now;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
-  g_step_timeline[slot][event] = now;
+  g_step_timeline[slot][event] = global_timer_ns();
 }
 
 // Records the CTA's SM (kTimelineSm).
