@@ -435,14 +435,15 @@ __device__ __forceinline__ void run_math_rows_form(const DecodeParams& p, uint8_
   // e4m3 tiles in f16 (fp8_kv_tiles.cuh: store_e4m3x16); blockwise's scaled
   // values need bf16's range.
   constexpr bool kF16 = kDtype == KvDtype::kFp8E4m3;
+  constexpr int kRopeSteps = RegisterSplit<kDtype, kTileRows>::kRopeSteps;
   if (kPairStep && p.kv_tma_tokens != 0 && p.kv_tma_tokens < kBlockTokens) {
     // Pages of 8..32 tokens: a block lands in per-page copies, later than
     // a page-64 block, and the pair step (C7) waits on it: page 16 at
     // h_q 128 took 429 us with it, 401 without (bench/NOTES.md v24; v52's
     // step 403 against 368).
-    run_math_rows<m, false, kEarlyRelease, kF16>(p, smem_bytes, smem, begin, end);
+    run_math_rows<m, false, kEarlyRelease, kF16, kRopeSteps>(p, smem_bytes, smem, begin, end);
   } else {
-    run_math_rows<m, kPairStep, kEarlyRelease, kF16>(p, smem_bytes, smem, begin, end);
+    run_math_rows<m, kPairStep, kEarlyRelease, kF16, kRopeSteps>(p, smem_bytes, smem, begin, end);
   }
 }
 

@@ -201,6 +201,12 @@ struct RegisterSplit {
   // against four of 4 at 64+ rows, bench/NOTES.md v74, v76); blockwise keeps
   // groups of 4.
   static constexpr int kFp8RowsPerBatch = kDtype == KvDtype::kFp8E4m3 ? 8 : 4;
+  // The row form's last k-steps of S with Q in registers (decode_math_rows.cuh:
+  // issue_block_scores), 4 registers each: two fit beside bf16's 232-register
+  // math (four spilled 32 bytes); the fp8 row forms' math spilled 16 bytes
+  // with two, and a producer under 40 registers spills, so 232 is the
+  // ceiling (bench/candidates/README.md).
+  static constexpr int kRopeSteps = kDtype == KvDtype::kBf16 && kRowForm ? 2 : 0;
 };
 
 // The fp8-compute form (e4m3 caches at 64-row tiles when the problem asks

@@ -42,17 +42,51 @@
 
 namespace mladec::detail {
 
-// Issues S = Q·Kᵀ for the 64 tokens of the KV block at `block` (one wgmma
-// group, not waited for); kF16: Q and the tile in f16 (see run_math_rows).
-template <bool kF16>
-__device__ __forceinline__ void issue_block_scores(float (&s)[32], uint32_t smem,
-                                                   uint32_t block) {
+// Q's RoPE slab, its last (slab kPSlab), is where S ends: its last
+// kRopeSteps k-steps (RegisterSplit) take Q from registers, as wgmma A
+// fragments loaded once per piece, not from shared memory: 2 KB less
+// shared-memory traffic per k-step, block and warpgroup (FlashMLA holds
+// the whole slab in registers). 0: all of Q from shared memory.
+using RopeFragments = uint32_t[4][4];
+
+// Loads the fragments of rows r0 and r0 + 8 for the slab's last kRopeSteps
+// k-steps from the landed Q tile: k-step k's columns [16k, 16k + 16) of the
+// slab are its chunks 2k and 2k + 1, laid out as block_softmax stores P.
+template <int kRopeSteps>
+__device__ __forceinline__ void load_rope_fragments(RopeFragments& q_rope, uint32_t smem, int r0,
+                                                    int lane) {
   using namespace decode_layout;
+  const uint32_t tile = smem + kQOffset + 4 * (lane & 3);
+  constexpr int kFirstChunk = kPSlab * 8 + 2 * (4 - kRopeSteps);
+#pragma unroll
+  for (int k = 0; k < kRopeSteps; ++k) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int chunk = kFirstChunk + 2 * k + half;
+      q_rope[k][2 * half] = load_shared_u32(tile + slab_offset(r0, chunk));
+      q_rope[k][2 * half + 1] = load_shared_u32(tile + slab_offset(r0 + 8, chunk));
+    }
+  }
+}
+
+// Issues S = Q·Kᵀ for the 64 tokens of the KV block at `block` (one wgmma
+// group, not waited for): the last kRopeSteps k-steps with Q from q_rope,
+// the others from shared memory; kF16: Q and the tile in f16 (see
+// run_math_rows).
+template <bool kF16, int kRopeSteps>
+__device__ __forceinline__ void issue_block_scores(float (&s)[32], const RopeFragments& q_rope,
+                                                   uint32_t smem, uint32_t block) {
+  using namespace decode_layout;
+  constexpr int kSteps = kRowChunks / 2, kSharedSteps = kSteps - kRopeSteps;
   const SlabDescriptors q(smem + kQOffset, 16), kv(block, 16);
   wgmma_fence();
 #pragma unroll
-  for (int k = 0; k < kRowChunks / 2; ++k) {
+  for (int k = 0; k < kSharedSteps; ++k) {
     wgmma_m64n64k16_ss<kF16>(s, q.at(k_step_offset(k)), kv.at(k_step_offset(k)), k > 0);
+  }
+#pragma unroll
+  for (int k = 0; k < kRopeSteps; ++k) {
+    wgmma_m64n64k16_rs<kF16>(s, q_rope[k], kv.at(k_step_offset(kSharedSteps + k)));
   }
   wgmma_commit();
 }
@@ -163,7 +197,8 @@ __device__ __forceinline__ void take_publication(float (&scale)[2], RowState& ro
 // producer converts each value exactly to f16 with one instruction per two
 // (bf16 takes four); both warpgroups convert each Q tile to f16 with a
 // power-of-two scale per row (q_tile_f16.cuh) and P is stored in f16.
-template <int m, bool kPairStep, bool kEarlyRelease, bool kF16>
+// kRopeSteps: Q's last k-steps held in registers (issue_block_scores).
+template <int m, bool kPairStep, bool kEarlyRelease, bool kF16, int kRopeSteps>
 __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* smem_bytes,
                                               uint32_t smem, int begin, int end) {
   using namespace decode_layout;
@@ -188,6 +223,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     }
     RowState rows{{-INFINITY, -INFINITY}, {0.f, 0.f}};
     float score_scale[2] = {p.scale_log2, p.scale_log2};
+    RopeFragments q_rope;
 
     trace(kTracePieceStart, kv_loads);
     if (e.num_blocks > 0) {
@@ -201,7 +237,11 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
         }
       }
       // Warpgroup 1 owns no block of a one-block piece: it never reads Q.
-      if (m == 1 && e.num_blocks == 1) mbarrier_arrive(bars + 8 * kQEmpty);
+      if (m == 1 && e.num_blocks == 1) {
+        mbarrier_arrive(bars + 8 * kQEmpty);
+      } else {
+        load_rope_fragments<kRopeSteps>(q_rope, smem, r0, lane);
+      }
     }
     // Zeroed after the Q conversion, which needs registers meanwhile.
     float acc[128];
@@ -236,7 +276,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     };
     const auto block_scores = [&](uint32_t load) {
       wait_full(load);
-      issue_block_scores<kF16>(s, smem, block_at(load));
+      issue_block_scores<kF16, kRopeSteps>(s, q_rope, smem, block_at(load));
       trace(kTraceScoresIssued, load);
       wgmma_wait<0>();
       fence_registers(s);
@@ -318,7 +358,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
         // is done, before P1·V1_R: the next block's copy starts a softmax
         // earlier than when both P·V waited for it (bench/NOTES.md v52).
         wait_full(load1);
-        issue_block_scores<kF16>(s, smem, block_at(load1));
+        issue_block_scores<kF16, kRopeSteps>(s, q_rope, smem, block_at(load1));
         trace(kTraceScoresIssued, load1);
         take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
         trace(kTraceTaken, load0);
