@@ -205,7 +205,7 @@ struct RegisterSplit {
   // issue_block_scores), 4 registers each: two fit beside bf16's 232-register
   // math (four spilled 32 bytes); the fp8 row forms' math spilled 16 bytes
   // with two, and a producer under 40 registers spills, so 232 is the
-  // ceiling (bench/candidates/README.md).
+  // ceiling (bench/NOTES.md v86).
   static constexpr int kRopeSteps = kDtype == KvDtype::kBf16 && kRowForm ? 2 : 0;
 };
 

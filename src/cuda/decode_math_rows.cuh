@@ -47,7 +47,7 @@ namespace mladec::detail {
 // fragments loaded once per piece, not from shared memory: 2 KB less
 // shared-memory traffic per k-step, block and warpgroup (FlashMLA holds
 // the whole slab in registers). 0: all of Q from shared memory.
-using RopeFragments = uint32_t[4][4];
+using RopeFragments = uint32_t[kSlabKSteps][4];
 
 // Loads the fragments of rows r0 and r0 + 8 for the slab's last kRopeSteps
 // k-steps from the landed Q tile: k-step k's columns [16k, 16k + 16) of the
@@ -56,8 +56,9 @@ template <int kRopeSteps>
 __device__ __forceinline__ void load_rope_fragments(RopeFragments& q_rope, uint32_t smem, int r0,
                                                     int lane) {
   using namespace decode_layout;
+  static_assert(kRopeSteps <= kSlabKSteps, "k-steps of the RoPE slab");
   const uint32_t tile = smem + kQOffset + 4 * (lane & 3);
-  constexpr int kFirstChunk = kPSlab * 8 + 2 * (4 - kRopeSteps);
+  constexpr int kFirstChunk = kPSlab * 8 + 2 * (kSlabKSteps - kRopeSteps);
 #pragma unroll
   for (int k = 0; k < kRopeSteps; ++k) {
 #pragma unroll

@@ -68,10 +68,13 @@ __device__ __forceinline__ SlabDescriptors sw64_descriptors(uint32_t address) {
   return SlabDescriptors(address, 16, 512, kSwizzle64B);
 }
 
-// Byte offset of k-step k (16 features, 32 bytes of a row) in a tile of
-// slabs: slab k / 4, step k % 4 of its 128-byte rows.
+// wgmma k-steps (16 features, 32 bytes) in a slab's 128-byte rows.
+inline constexpr int kSlabKSteps = 4;
+
+// Byte offset of k-step k in a tile of slabs: slab k / kSlabKSteps, step
+// k % kSlabKSteps of its rows.
 __device__ __forceinline__ uint32_t k_step_offset(int k) {
-  return uint32_t((k / 4) * kSlabBytes + (k % 4) * 32);
+  return uint32_t((k / kSlabKSteps) * kSlabBytes + (k % kSlabKSteps) * 32);
 }
 
 __device__ __forceinline__ void wgmma_fence() {
