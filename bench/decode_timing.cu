@@ -192,6 +192,7 @@ BenchResult time_decode(const BenchCase& c) {
                              ? prepared.graph_seconds()
                              : prepared.eager_seconds(c.mode == BenchMode::kEagerChecked);
   BenchResult result = prepared.result(seconds);
+  result.settle = last_clock_settle();
   result.sm_mhz = clock.read_mhz(prepared.stream());
   return result;
 }
@@ -203,6 +204,8 @@ CheckedPair time_checked_pair(const BenchCase& c) {
   // both alike; the cost is the median of the rounds' ratios (timed in
   // separate runs, the two medians moved by a few percent between runs).
   std::vector<double> plain, checked, ratio;
+  settle_sm_clock(prepared.stream());
+  const ClockSettle settle = last_clock_settle();
   for (int i = 0; i < kWarmup + kRepeats; ++i) {
     const double p = prepared.eager_loop_seconds(false);
     const double k = prepared.eager_loop_seconds(true);
@@ -215,6 +218,7 @@ CheckedPair time_checked_pair(const BenchCase& c) {
   pair.unchecked = prepared.result(median(plain));
   pair.checked = prepared.result(median(checked));
   pair.unchecked.sm_mhz = pair.checked.sm_mhz = clock.read_mhz(prepared.stream());
+  pair.unchecked.settle = pair.checked.settle = settle;
   pair.cost = median(ratio) - 1;
   return pair;
 }

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/sm_clock.h"
 #include "mladec/problem.h"
 #include "src/core/config_knobs.h"
 
@@ -52,6 +53,7 @@ struct BenchResult {
   double flops = 0;    // 2176 · rows · visible tokens
   int copies = 0;      // distinct KV copies rotated to defeat the L2
   double sm_mhz = 0;   // the SM clock right after the timing (bench/sm_clock.h)
+  ClockSettle settle;  // the wait before the timing (--settle-ms; zero without)
 };
 
 // The KV lengths of the case's requests: s_k each, or for varlen a draw

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "bench/sm_clock.h"
 #include "src/cuda/cuda_check.h"
 
 namespace mladec::bench {
@@ -44,10 +45,12 @@ inline double& min_warmup_seconds() {
   return seconds;
 }
 
-// Median seconds of `repeats` runs of fn() on `stream` after the warm-up
-// (at least `warmup` untimed runs and min_warmup_seconds()).
+// Median seconds of `repeats` runs of fn() on `stream` after the clock has
+// settled (settle_sm_clock: off unless --settle-ms) and the warm-up (at
+// least `warmup` untimed runs and min_warmup_seconds()).
 template <typename Fn>
 double median_seconds(cudaStream_t stream, int warmup, int repeats, Fn&& fn) {
+  settle_sm_clock(stream);
   double warmed = 0;
   for (int i = 0; i < warmup || warmed < min_warmup_seconds(); ++i) {
     warmed += elapsed_seconds(stream, fn);

@@ -5,7 +5,7 @@
 //                [--only SUBSTRING] [--no-ceilings] [--sequential-tiles] [--pages-in-order]
 //                [--list] [--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T]
 //                [--split-overhead T] [--small-share T] [--small-workers P]
-//                [--block-cut-share T] [--warmup-ms MS]
+//                [--block-cut-share T] [--warmup-ms MS] [--settle-ms MS]
 // --list prints the selected cases' names and runs nothing (no GPU needed);
 // --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B);
 // --pages-in-order gives each request consecutive pages instead of the
@@ -18,7 +18,9 @@
 // split_cost_tokens, ..., --block-cut-share: block_cut_share_tokens) to
 // their value (planner A/Bs; the case names say so); --warmup-ms warms each
 // case up for at least MS milliseconds before it is timed (default 0: three
-// untimed runs, the protocol of the benchmarks of record; bench/event_timer.h).
+// untimed runs, the protocol of the benchmarks of record; bench/event_timer.h);
+// --settle-ms idles before each timing until the SM clock is back at its
+// peak, for at most MS milliseconds (default 0: no wait; bench/sm_clock.h).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -210,6 +212,9 @@ void write_json(const std::string& path, const std::string& header_json,
       << ", \"tb_per_s\": " << r.bytes / r.us * 1e-6
       << ", \"tflops\": " << r.flops / r.us * 1e-6
       << ", \"kv_copies\": " << r.copies << ", \"sm_mhz\": " << r.sm_mhz
+      << ", \"settle_ms\": " << r.settle.waited_ms << ", \"start_mhz\": " << r.settle.start_mhz
+      << ", \"settle_first_mhz\": " << r.settle.first_mhz
+      << ", \"settled\": " << (r.settle.settled ? "true" : "false")
       << ", \"kv_in_l2\": " << (c.kv_in_l2 ? "true" : "false")
       << ", \"concurrent_tiles\": " << (c.concurrent_tiles ? "true" : "false")
       << ", \"fp8_compute\": " << (c.fp8_compute ? "true" : "false")
@@ -271,6 +276,18 @@ void write_step_split(std::ofstream& f, const std::vector<Row>& rows) {
   }
 }
 
+// The SM MHz column: the clock after the timing, or with --settle-ms the
+// clock the timing began at and the clock after it.
+std::string clock_column(const BenchResult& r) {
+  char text[32];
+  if (settle_bound_seconds() > 0) {
+    std::snprintf(text, sizeof(text), "%.0f → %.0f", r.settle.start_mhz, r.sm_mhz);
+  } else {
+    std::snprintf(text, sizeof(text), "%.0f", r.sm_mhz);
+  }
+  return text;
+}
+
 void write_markdown(const std::string& path, const std::string& title,
                     const Ceilings& ceilings, const std::vector<Row>& rows) {
   std::ofstream f(path);
@@ -301,7 +318,28 @@ void write_markdown(const std::string& path, const std::string& title,
        "its tile-scheduler metadata once); graph mode replays back-to-back steps. The device "
        "planner's own time, once per model step, is not included (bench/NOTES.md v64). SM MHz: "
        "the SM clock read right after the case's timing (bench/sm_clock.h); compute-bound "
-       "times follow it.\n";
+       "times follow it.";
+  if (settle_bound_seconds() > 0) {
+    // The waits of the order-independent protocol (--settle-ms).
+    std::vector<double> waits;
+    int unsettled = 0;
+    for (const Row& row : rows) {
+      waits.push_back(row.r.settle.waited_ms);
+      unsettled += row.r.settle.settled ? 0 : 1;
+    }
+    std::sort(waits.begin(), waits.end());
+    char line[512];
+    std::snprintf(line, sizeof(line),
+                  " Each case was timed after the GPU idled until the clock probe read at least "
+                  "%.0f%% of the peak SM clock (at most %.0f ms; waits: median %.0f ms, max %.0f "
+                  "ms; %d of %zu cases reached the bound unsettled); the SM MHz column reads "
+                  "\"clock when the timing began → clock after it\".",
+                  100 * kSettledShare, settle_bound_seconds() * 1e3,
+                  waits.empty() ? 0. : waits[waits.size() / 2],
+                  waits.empty() ? 0. : waits.back(), unsettled, rows.size());
+    f << line;
+  }
+  f << "\n";
   std::string group;
   for (const Row& row : rows) {
     if (row.c.group != group) {
@@ -316,10 +354,11 @@ void write_markdown(const std::string& path, const std::string& title,
     };
     char line[512];
     std::snprintf(line, sizeof(line),
-                  "| %s | %.1f | %.2f | %s | %.0f | %s | %.0f | %s | %s |\n",
+                  "| %s | %.1f | %.2f | %s | %.0f | %s | %s | %s | %s |\n",
                   case_name(row.c).c_str(), row.r.us, tbps,
                   percent_of(tbps * 1e12, ceilings.copy_bytes_per_s).c_str(), tflops,
-                  percent_of(tflops * 1e12, ceilings.gemm_flops_per_s).c_str(), row.r.sm_mhz,
+                  percent_of(tflops * 1e12, ceilings.gemm_flops_per_s).c_str(),
+                  clock_column(row.r).c_str(),
                   row.c.flashmla_us > 0 ? std::to_string(int(row.c.flashmla_us)).c_str() : "-",
                   row.c.flashmla_us > 0
                       ? (std::to_string(row.c.flashmla_us / row.r.us).substr(0, 4) + "×").c_str()
@@ -368,9 +407,14 @@ void write_markdown(const std::string& path, const std::string& title,
 }
 
 void print_row(const Row& row) {
-  std::printf("%-52s %8.1f us %6.2f TB/s %5.0f TFLOPS %5.0f MHz  FlashMLA %5.0f us\n",
+  std::printf("%-52s %8.1f us %6.2f TB/s %5.0f TFLOPS %11s MHz  FlashMLA %5.0f us",
               case_name(row.c).c_str(), row.r.us, row.r.bytes / row.r.us * 1e-6,
-              row.r.flops / row.r.us * 1e-6, row.r.sm_mhz, row.c.flashmla_us);
+              row.r.flops / row.r.us * 1e-6, clock_column(row.r).c_str(), row.c.flashmla_us);
+  if (settle_bound_seconds() > 0) {
+    std::printf("  (idled %.0f ms from %.0f MHz%s)", row.r.settle.waited_ms,
+                row.r.settle.first_mhz, row.r.settle.settled ? "" : ", unsettled");
+  }
+  std::printf("\n");
   std::fflush(stdout);
 }
 
@@ -401,15 +445,15 @@ int run(int argc, char** argv) {
     else if (arg == "--sequential-tiles") concurrent_tiles = false;
     else if (arg == "--pages-in-order") pages_in_order = true;
     else if (arg == "--list") list_only = true;
-    else if (arg == "--warmup-ms" && i + 1 < argc) {
+    else if ((arg == "--warmup-ms" || arg == "--settle-ms") && i + 1 < argc) {
       char* end = nullptr;
       const double ms = std::strtod(argv[++i], &end);
       if (end == argv[i] || *end != '\0' || !(ms >= 0 && ms <= 10000)) {
-        std::fprintf(stderr, "mladec_bench: --warmup-ms expects milliseconds in [0, 10000], got '%s'\n",
-                     argv[i]);
+        std::fprintf(stderr, "mladec_bench: %s expects milliseconds in [0, 10000], got '%s'\n",
+                     arg.c_str(), argv[i]);
         return 2;
       }
-      min_warmup_seconds() = ms * 1e-3;
+      (arg == "--warmup-ms" ? min_warmup_seconds() : settle_bound_seconds()) = ms * 1e-3;
     }
     else if (const auto flag = std::find_if(flags.begin(), flags.end(),
                                             [&](const PlannerFlag& f) { return arg == f.flag; });
@@ -419,7 +463,7 @@ int run(int argc, char** argv) {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
                            "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
                            "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] [--pages-in-order] [--list] "
-                           "[--warmup-ms MS]");
+                           "[--warmup-ms MS] [--settle-ms MS]");
       for (const PlannerFlag& flag : flags) {
         std::fprintf(stderr, " [%s %s]", flag.flag.c_str(), flag.placeholder);
       }
@@ -496,7 +540,8 @@ int run(int argc, char** argv) {
   std::ostringstream header;
   header << "  \"date\": \"" << date << "\",\n  \"gpu\": \"" << gpu
          << "\",\n  \"commit\": \"" << (commit ? commit : "unknown")
-         << "\",\n  \"warmup_ms\": " << min_warmup_seconds() * 1e3 << ",\n";
+         << "\",\n  \"warmup_ms\": " << min_warmup_seconds() * 1e3
+         << ",\n  \"settle_ms_bound\": " << settle_bound_seconds() * 1e3 << ",\n";
   write_json(json_path, header.str(), ceilings, rows);
   write_markdown(markdown_path,
                  "# mladec decode benchmark\n\n" + date + ", " + gpu + ", commit " +
@@ -504,6 +549,10 @@ int run(int argc, char** argv) {
                      (min_warmup_seconds() > 0
                           ? ", warm-up " + std::to_string(int(min_warmup_seconds() * 1e3)) +
                                 " ms a case"
+                          : std::string()) +
+                     (settle_bound_seconds() > 0
+                          ? ", clock settled before each case (at most " +
+                                std::to_string(int(settle_bound_seconds() * 1e3)) + " ms)"
                           : std::string()),
                  ceilings, rows);
   return 0;

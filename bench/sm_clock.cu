@@ -1,6 +1,8 @@
 #include "bench/sm_clock.h"
 
+#include <chrono>
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 #include "bench/event_timer.h"
@@ -42,5 +44,50 @@ double SmClockProbe::read_mhz(cudaStream_t stream) const {
   rates_.download(mhz.data(), sizeof(float) * sms_);
   return median(std::vector<double>(mhz.begin(), mhz.end()));
 }
+
+namespace {
+
+ClockSettle& clock_settle_record() {
+  static ClockSettle record;
+  return record;
+}
+
+// The device's peak SM clock in MHz (0 if it cannot be read).
+double peak_sm_mhz() {
+  int device = 0, khz = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, device) != cudaSuccess) {
+    return 0;
+  }
+  return khz * 1e-3;
+}
+
+}  // namespace
+
+void settle_sm_clock(cudaStream_t stream) {
+  ClockSettle& record = clock_settle_record();
+  record = ClockSettle{};
+  if (settle_bound_seconds() <= 0) return;
+  // Made once and kept (never freed: a static's destructor would run after
+  // the CUDA runtime's teardown).
+  static const SmClockProbe* probe = new SmClockProbe();
+  static const double target_mhz = kSettledShare * peak_sm_mhz();
+  // Idle steps between readings: the probe's own 30 µs are a 0.6% load.
+  constexpr auto kIdleStep = std::chrono::milliseconds(5);
+  const auto start = std::chrono::steady_clock::now();
+  double waited = 0;
+  for (;;) {
+    const double mhz = probe->read_mhz(stream);
+    if (record.first_mhz == 0) record.first_mhz = mhz;
+    record.start_mhz = mhz;
+    waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    record.settled = mhz >= target_mhz && target_mhz > 0;
+    if (record.settled || mhz == 0 || waited >= settle_bound_seconds()) break;
+    std::this_thread::sleep_for(kIdleStep);
+  }
+  record.waited_ms = waited * 1e3;
+}
+
+const ClockSettle& last_clock_settle() { return clock_settle_record(); }
 
 }  // namespace mladec::bench

@@ -25,4 +25,33 @@ class SmClockProbe {
   DeviceBuffer rates_;
 };
 
+// The order-independent protocol (mladec_bench --settle-ms MS): before each
+// timing the GPU idles until the probe reads the peak SM clock again (at
+// least kSettledShare of cudaDevAttrClockRate), for at most MS
+// milliseconds, so a case no longer starts at the clock the cases before it
+// left (the first fp8 case after the compute-bound bf16 ones: 92 µs at
+// 1709 MHz, 82 alone; bench/NOTES.md v85). 0, the default: no wait.
+inline double& settle_bound_seconds() {
+  static double seconds = 0;
+  return seconds;
+}
+constexpr double kSettledShare = 0.98;
+
+// What the last settle did: how long it idled, the probe's first and last
+// readings, and whether the last reached the peak share (false: the bound
+// ended the wait). All zero when settling is off.
+struct ClockSettle {
+  double waited_ms = 0;
+  double first_mhz = 0;
+  double start_mhz = 0;
+  bool settled = false;
+};
+
+// Idles until the SM clock is settled (above) on `stream`'s device and
+// remembers the result in last_clock_settle(); nothing when
+// settle_bound_seconds() is 0. Every timing calls it first
+// (bench/event_timer.h: median_seconds).
+void settle_sm_clock(cudaStream_t stream);
+const ClockSettle& last_clock_settle();
+
 }  // namespace mladec::bench
