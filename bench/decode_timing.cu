@@ -54,6 +54,7 @@ class PreparedCase {
     copies_ = c.kv_in_l2 ? 1
                          : std::clamp(int(std::ceil(kMinRotatedBytes / kv_bytes_)), 1,
                                       kMaxCopies);
+    rounds_ = std::max(1, (min_steps_per_timing() + copies_ - 1) / copies_);
 
     problem_ = make_uniform_problem(c.batch, c.heads, c.q_len, c.page_size,
                                     pages_per_copy * copies_, max_pages_, c.kv_dtype,
@@ -121,7 +122,7 @@ class PreparedCase {
     cudaGraphExec_t exec;
     cuda_check(cudaStreamBeginCapture(stream_.get(), cudaStreamCaptureModeThreadLocal),
                "capture");
-    all_copies(false);
+    all_steps(false);
     cuda_check(cudaStreamEndCapture(stream_.get(), &graph), "end capture");
     cuda_check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
     const double seconds = median_seconds(stream_.get(), kWarmup, kRepeats, [&] {
@@ -129,7 +130,7 @@ class PreparedCase {
     });
     cudaGraphExecDestroy(exec);
     cudaGraphDestroy(graph);
-    return seconds / copies_;
+    return seconds / steps();
   }
 
   // Per-decode seconds of one loop of back-to-back eager steps over the
@@ -139,13 +140,13 @@ class PreparedCase {
   // every step was followed by a stream synchronize, which timed the
   // host's launch latency as much as the checks.)
   double eager_loop_seconds(bool checked) {
-    return elapsed_seconds(stream_.get(), [&] { all_copies(checked); }) / copies_;
+    return elapsed_seconds(stream_.get(), [&] { all_steps(checked); }) / steps();
   }
 
   // The median of kRepeats such loops after kWarmup.
   double eager_seconds(bool checked) {
-    return median_seconds(stream_.get(), kWarmup, kRepeats, [&] { all_copies(checked); }) /
-           copies_;
+    return median_seconds(stream_.get(), kWarmup, kRepeats, [&] { all_steps(checked); }) /
+           steps();
   }
 
   cudaStream_t stream() const { return stream_.get(); }
@@ -156,15 +157,17 @@ class PreparedCase {
     r.bytes = kv_bytes_ + double(rows_) * (kHeadDim * 2 + kLatentDim * 2 + 4);
     r.flops = kFlopsPerRowToken * row_tokens_;
     r.copies = copies_;
+    r.steps = steps();
     return r;
   }
 
  private:
-  void all_copies(bool checked) {
+  // The timing's steps: passes over the copies (rounds_ of them).
+  void all_steps(bool checked) {
     args_.checked = checked;
-    for (int r = 0; r < copies_; ++r) {
+    for (int r = 0; r < steps(); ++r) {
       args_.block_table = contiguous_view(
-          static_cast<int32_t*>(block_tables_.get()) + size_t(r) * c_.batch * max_pages_,
+          static_cast<int32_t*>(block_tables_.get()) + size_t(r % copies_) * c_.batch * max_pages_,
           ScalarType::kInt32, {c_.batch, max_pages_});
       decode(problem_, config_, layout_, plan_.get(), workspace_.get(), args_, stream_.get());
     }
@@ -173,6 +176,8 @@ class PreparedCase {
   BenchCase c_;
   int max_pages_ = 1;
   int copies_ = 1;
+  int rounds_ = 1;  // passes over the copies per timing (min_steps_per_timing)
+  int steps() const { return copies_ * rounds_; }
   int64_t rows_ = 0;
   double kv_bytes_ = 0, row_tokens_ = 0;
   DecodeProblem problem_;

@@ -52,9 +52,19 @@ struct BenchResult {
   double bytes = 0;    // KV bytes read once + q + out + lse
   double flops = 0;    // 2176 · rows · visible tokens
   int copies = 0;      // distinct KV copies rotated to defeat the L2
+  int steps = 0;       // decode steps per timing: passes over the copies
   double sm_mhz = 0;   // the SM clock right after the timing (bench/sm_clock.h)
   ClockSettle settle;  // the wait before the timing (--settle-ms; zero without)
 };
+
+// The least decode steps in one timing (mladec_bench --steps-per-timing;
+// default 1): a timing runs whole passes over the KV copies, at least this
+// many steps back to back, so that one launch's latency from an idle GPU is
+// shared by them.
+inline int& min_steps_per_timing() {
+  static int steps = 1;
+  return steps;
+}
 
 // The KV lengths of the case's requests: s_k each, or for varlen a draw
 // ~ N(s_k, s_k/2) clipped to [s_q, 3 s_k], seeded by the case's shape.

@@ -6,6 +6,7 @@
 //                [--list] [--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T]
 //                [--split-overhead T] [--small-share T] [--small-workers P]
 //                [--block-cut-share T] [--warmup-ms MS] [--settle-ms MS]
+//                [--steps-per-timing N]
 // --list prints the selected cases' names and runs nothing (no GPU needed);
 // --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B);
 // --pages-in-order gives each request consecutive pages instead of the
@@ -20,7 +21,10 @@
 // case up for at least MS milliseconds before it is timed (default 0: three
 // untimed runs, the protocol of the benchmarks of record; bench/event_timer.h);
 // --settle-ms idles before each timing until the SM clock is back at its
-// peak, for at most MS milliseconds (default 0: no wait; bench/sm_clock.h).
+// peak, for at most MS milliseconds (default 1000; 0: no wait, the protocol
+// until v86; bench/sm_clock.h); --steps-per-timing times at least N
+// back-to-back steps per timing (default 1: one pass over the KV copies;
+// bench/decode_timing.h).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -211,7 +215,8 @@ void write_json(const std::string& path, const std::string& header_json,
       << "\", \"us\": " << r.us
       << ", \"tb_per_s\": " << r.bytes / r.us * 1e-6
       << ", \"tflops\": " << r.flops / r.us * 1e-6
-      << ", \"kv_copies\": " << r.copies << ", \"sm_mhz\": " << r.sm_mhz
+      << ", \"kv_copies\": " << r.copies << ", \"steps_per_timing\": " << r.steps
+      << ", \"sm_mhz\": " << r.sm_mhz
       << ", \"settle_ms\": " << r.settle.waited_ms << ", \"start_mhz\": " << r.settle.start_mhz
       << ", \"settle_first_mhz\": " << r.settle.first_mhz
       << ", \"settled\": " << (r.settle.settled ? "true" : "false")
@@ -455,6 +460,16 @@ int run(int argc, char** argv) {
       }
       (arg == "--warmup-ms" ? min_warmup_seconds() : settle_bound_seconds()) = ms * 1e-3;
     }
+    else if (arg == "--steps-per-timing" && i + 1 < argc) {
+      char* end = nullptr;
+      const long steps = std::strtol(argv[++i], &end, 10);
+      if (end == argv[i] || *end != '\0' || steps < 1 || steps > 64) {
+        std::fprintf(stderr, "mladec_bench: --steps-per-timing expects a count in [1, 64], got '%s'\n",
+                     argv[i]);
+        return 2;
+      }
+      min_steps_per_timing() = int(steps);
+    }
     else if (const auto flag = std::find_if(flags.begin(), flags.end(),
                                             [&](const PlannerFlag& f) { return arg == f.flag; });
              flag != flags.end() && i + 1 < argc) {
@@ -463,7 +478,7 @@ int run(int argc, char** argv) {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
                            "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
                            "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] [--pages-in-order] [--list] "
-                           "[--warmup-ms MS] [--settle-ms MS]");
+                           "[--warmup-ms MS] [--settle-ms MS] [--steps-per-timing N]");
       for (const PlannerFlag& flag : flags) {
         std::fprintf(stderr, " [%s %s]", flag.flag.c_str(), flag.placeholder);
       }
@@ -541,7 +556,8 @@ int run(int argc, char** argv) {
   header << "  \"date\": \"" << date << "\",\n  \"gpu\": \"" << gpu
          << "\",\n  \"commit\": \"" << (commit ? commit : "unknown")
          << "\",\n  \"warmup_ms\": " << min_warmup_seconds() * 1e3
-         << ",\n  \"settle_ms_bound\": " << settle_bound_seconds() * 1e3 << ",\n";
+         << ",\n  \"settle_ms_bound\": " << settle_bound_seconds() * 1e3
+         << ",\n  \"min_steps_per_timing\": " << min_steps_per_timing() << ",\n";
   write_json(json_path, header.str(), ceilings, rows);
   write_markdown(markdown_path,
                  "# mladec decode benchmark\n\n" + date + ", " + gpu + ", commit " +

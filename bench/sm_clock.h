@@ -30,9 +30,11 @@ class SmClockProbe {
 // least kSettledShare of cudaDevAttrClockRate), for at most MS
 // milliseconds, so a case no longer starts at the clock the cases before it
 // left (the first fp8 case after the compute-bound bf16 ones: 92 µs at
-// 1709 MHz, 82 alone; bench/NOTES.md v85). 0, the default: no wait.
+// 1709 MHz, 82 alone; bench/NOTES.md v85). The default, 1000 ms, is the
+// protocol of record since v87, where the longest wait in a full run was
+// 98 ms (from 1844 MHz); --settle-ms 0, the protocol until v86: no wait.
 inline double& settle_bound_seconds() {
-  static double seconds = 0;
+  static double seconds = 1.0;
   return seconds;
 }
 constexpr double kSettledShare = 0.98;
