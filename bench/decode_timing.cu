@@ -30,6 +30,7 @@ using detail::cuda_check;
 // the next decode's data.
 constexpr double kMinRotatedBytes = 512e6;
 constexpr int kMaxCopies = 64;
+constexpr int kMaxRounds = 64;
 constexpr int kRepeats = 15;
 constexpr int kWarmup = 3;
 
@@ -54,7 +55,6 @@ class PreparedCase {
     copies_ = c.kv_in_l2 ? 1
                          : std::clamp(int(std::ceil(kMinRotatedBytes / kv_bytes_)), 1,
                                       kMaxCopies);
-    rounds_ = std::max(1, (min_steps_per_timing() + copies_ - 1) / copies_);
 
     problem_ = make_uniform_problem(c.batch, c.heads, c.q_len, c.page_size,
                                     pages_per_copy * copies_, max_pages_, c.kv_dtype,
@@ -116,21 +116,20 @@ class PreparedCase {
   }
 
   // Per-decode seconds: the median over kRepeats replays of one graph of
-  // back-to-back decodes over the copies.
+  // back-to-back decodes, whole passes over the copies, at least
+  // min_timing_seconds() of them: one pass is timed first to size it.
   double graph_seconds() {
-    cudaGraph_t graph;
-    cudaGraphExec_t exec;
-    cuda_check(cudaStreamBeginCapture(stream_.get(), cudaStreamCaptureModeThreadLocal),
-               "capture");
-    all_steps(false);
-    cuda_check(cudaStreamEndCapture(stream_.get(), &graph), "end capture");
-    cuda_check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
-    const double seconds = median_seconds(stream_.get(), kWarmup, kRepeats, [&] {
-      cuda_check(cudaGraphLaunch(exec, stream_.get()), "cudaGraphLaunch");
-    });
-    cudaGraphExecDestroy(exec);
-    cudaGraphDestroy(graph);
-    return seconds / steps();
+    rounds_ = 1;
+    if (min_timing_seconds() > 0) {
+      const StepGraph one_pass(*this);
+      double pass = 1e30;
+      for (int i = 0; i < 2; ++i) {
+        pass = std::min(pass, elapsed_seconds(stream_.get(), [&] { one_pass.launch(); }));
+      }
+      rounds_ = std::clamp(int(std::ceil(min_timing_seconds() / pass)), 1, kMaxRounds);
+    }
+    const StepGraph timed(*this);
+    return median_seconds(stream_.get(), kWarmup, kRepeats, [&] { timed.launch(); }) / steps();
   }
 
   // Per-decode seconds of one loop of back-to-back eager steps over the
@@ -173,10 +172,33 @@ class PreparedCase {
     }
   }
 
+  // all_steps(false) captured into an instantiated graph.
+  class StepGraph {
+   public:
+    explicit StepGraph(PreparedCase& prepared) : stream_(prepared.stream_.get()) {
+      cuda_check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "capture");
+      prepared.all_steps(false);
+      cuda_check(cudaStreamEndCapture(stream_, &graph_), "end capture");
+      cuda_check(cudaGraphInstantiate(&exec_, graph_, 0), "instantiate");
+    }
+    ~StepGraph() {
+      cudaGraphExecDestroy(exec_);
+      cudaGraphDestroy(graph_);
+    }
+    StepGraph(const StepGraph&) = delete;
+    StepGraph& operator=(const StepGraph&) = delete;
+    void launch() const { cuda_check(cudaGraphLaunch(exec_, stream_), "cudaGraphLaunch"); }
+
+   private:
+    cudaStream_t stream_;
+    cudaGraph_t graph_;
+    cudaGraphExec_t exec_;
+  };
+
   BenchCase c_;
   int max_pages_ = 1;
   int copies_ = 1;
-  int rounds_ = 1;  // passes over the copies per timing (min_steps_per_timing)
+  int rounds_ = 1;  // passes over the copies per timing (graph_seconds)
   int steps() const { return copies_ * rounds_; }
   int64_t rows_ = 0;
   double kv_bytes_ = 0, row_tokens_ = 0;

@@ -52,18 +52,20 @@ struct BenchResult {
   double bytes = 0;    // KV bytes read once + q + out + lse
   double flops = 0;    // 2176 · rows · visible tokens
   int copies = 0;      // distinct KV copies rotated to defeat the L2
-  int steps = 0;       // decode steps per timing: passes over the copies
+  int steps = 0;       // decode steps per timing: whole passes over the copies
   double sm_mhz = 0;   // the SM clock right after the timing (bench/sm_clock.h)
   ClockSettle settle;  // the wait before the timing (--settle-ms; zero without)
 };
 
-// The least decode steps in one timing (mladec_bench --steps-per-timing;
-// default 1): a timing runs whole passes over the KV copies, at least this
-// many steps back to back, so that one launch's latency from an idle GPU is
-// shared by them.
-inline int& min_steps_per_timing() {
-  static int steps = 1;
-  return steps;
+// The least time one graph timing covers (mladec_bench --min-timing-ms;
+// default 1 ms): whole passes over the KV copies back to back, enough of
+// them that the launch from an idle GPU (~2-4 µs, bench/NOTES.md v88) is a
+// small share of the timing, as in DESIGN §8's "events around many
+// back-to-back calls". 0: one pass, the protocol until v87 (a single step
+// for the large cases, whose one KV copy exceeds 512 MB).
+inline double& min_timing_seconds() {
+  static double seconds = 1e-3;
+  return seconds;
 }
 
 // The KV lengths of the case's requests: s_k each, or for varlen a draw

@@ -6,7 +6,7 @@
 //                [--list] [--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T]
 //                [--split-overhead T] [--small-share T] [--small-workers P]
 //                [--block-cut-share T] [--warmup-ms MS] [--settle-ms MS]
-//                [--steps-per-timing N]
+//                [--min-timing-ms MS]
 // --list prints the selected cases' names and runs nothing (no GPU needed);
 // --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B);
 // --pages-in-order gives each request consecutive pages instead of the
@@ -22,9 +22,9 @@
 // untimed runs, the protocol of the benchmarks of record; bench/event_timer.h);
 // --settle-ms idles before each timing until the SM clock is back at its
 // peak, for at most MS milliseconds (default 1000; 0: no wait, the protocol
-// until v86; bench/sm_clock.h); --steps-per-timing times at least N
-// back-to-back steps per timing (default 1: one pass over the KV copies;
-// bench/decode_timing.h).
+// until v86; bench/sm_clock.h); --min-timing-ms makes each graph timing at
+// least MS milliseconds of back-to-back steps (default 1; 0: one pass over
+// the KV copies, the protocol until v87; bench/decode_timing.h).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -281,6 +281,13 @@ void write_step_split(std::ofstream& f, const std::vector<Row>& rows) {
   }
 }
 
+// A number as the shortest text that reads back the same (1, 0.5, 2.25).
+std::string format_number(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
 // The SM MHz column: the clock after the timing, or with --settle-ms the
 // clock the timing began at and the clock after it.
 std::string clock_column(const BenchResult& r) {
@@ -320,7 +327,13 @@ void write_markdown(const std::string& path, const std::string& title,
   f
     << "Each time is one layer's decode step: the decode and combine kernels over a plan "
        "made once per case (a model step plans once for all its layers, as FlashMLA computes "
-       "its tile-scheduler metadata once); graph mode replays back-to-back steps. The device "
+       "its tile-scheduler metadata once); graph mode replays back-to-back steps, each timing "
+       "whole passes over the case's KV copies" +
+           (min_timing_seconds() > 0
+                ? std::string(", at least ") + format_number(min_timing_seconds() * 1e3) +
+                      " ms of them (steps_per_timing in the JSON)"
+                : std::string(" (one pass)")) +
+           ". The device "
        "planner's own time, once per model step, is not included (bench/NOTES.md v64). SM MHz: "
        "the SM clock read right after the case's timing (bench/sm_clock.h); compute-bound "
        "times follow it.";
@@ -450,7 +463,8 @@ int run(int argc, char** argv) {
     else if (arg == "--sequential-tiles") concurrent_tiles = false;
     else if (arg == "--pages-in-order") pages_in_order = true;
     else if (arg == "--list") list_only = true;
-    else if ((arg == "--warmup-ms" || arg == "--settle-ms") && i + 1 < argc) {
+    else if ((arg == "--warmup-ms" || arg == "--settle-ms" || arg == "--min-timing-ms") &&
+             i + 1 < argc) {
       char* end = nullptr;
       const double ms = std::strtod(argv[++i], &end);
       if (end == argv[i] || *end != '\0' || !(ms >= 0 && ms <= 10000)) {
@@ -458,17 +472,9 @@ int run(int argc, char** argv) {
                      arg.c_str(), argv[i]);
         return 2;
       }
-      (arg == "--warmup-ms" ? min_warmup_seconds() : settle_bound_seconds()) = ms * 1e-3;
-    }
-    else if (arg == "--steps-per-timing" && i + 1 < argc) {
-      char* end = nullptr;
-      const long steps = std::strtol(argv[++i], &end, 10);
-      if (end == argv[i] || *end != '\0' || steps < 1 || steps > 64) {
-        std::fprintf(stderr, "mladec_bench: --steps-per-timing expects a count in [1, 64], got '%s'\n",
-                     argv[i]);
-        return 2;
-      }
-      min_steps_per_timing() = int(steps);
+      (arg == "--warmup-ms"   ? min_warmup_seconds()
+       : arg == "--settle-ms" ? settle_bound_seconds()
+                              : min_timing_seconds()) = ms * 1e-3;
     }
     else if (const auto flag = std::find_if(flags.begin(), flags.end(),
                                             [&](const PlannerFlag& f) { return arg == f.flag; });
@@ -478,7 +484,7 @@ int run(int argc, char** argv) {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
                            "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
                            "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] [--pages-in-order] [--list] "
-                           "[--warmup-ms MS] [--settle-ms MS] [--steps-per-timing N]");
+                           "[--warmup-ms MS] [--settle-ms MS] [--min-timing-ms MS]");
       for (const PlannerFlag& flag : flags) {
         std::fprintf(stderr, " [%s %s]", flag.flag.c_str(), flag.placeholder);
       }
@@ -557,7 +563,7 @@ int run(int argc, char** argv) {
          << "\",\n  \"commit\": \"" << (commit ? commit : "unknown")
          << "\",\n  \"warmup_ms\": " << min_warmup_seconds() * 1e3
          << ",\n  \"settle_ms_bound\": " << settle_bound_seconds() * 1e3
-         << ",\n  \"min_steps_per_timing\": " << min_steps_per_timing() << ",\n";
+         << ",\n  \"min_timing_ms\": " << min_timing_seconds() * 1e3 << ",\n";
   write_json(json_path, header.str(), ceilings, rows);
   write_markdown(markdown_path,
                  "# mladec decode benchmark\n\n" + date + ", " + gpu + ", commit " +
