@@ -58,13 +58,15 @@ struct BenchResult {
 };
 
 // The least time one graph timing covers (mladec_bench --min-timing-ms;
-// default 1 ms): whole passes over the KV copies back to back, enough of
-// them that the launch from an idle GPU (~2-4 µs, bench/NOTES.md v88) is a
-// small share of the timing, as in DESIGN §8's "events around many
-// back-to-back calls". 0: one pass, the protocol until v87 (a single step
-// for the large cases, whose one KV copy exceeds 512 MB).
+// default 0.5 ms): whole passes over the KV copies back to back, as in
+// DESIGN §8's "events around many back-to-back calls", so that the launch
+// from an idle GPU (2.5-3 µs, bench/NOTES.md v88) is at most ~0.6% of a
+// timing. Not longer: a step of 0.5 ms or more (the compute-bound cells)
+// still times alone, and with 1 ms timings the power cap lowered the clock
+// in more cells (+4..+12% in some, v88). 0: one pass, the protocol until
+// v87 (a single step for the large cases, whose one KV copy exceeds 512 MB).
 inline double& min_timing_seconds() {
-  static double seconds = 1e-3;
+  static double seconds = 0.5e-3;
   return seconds;
 }
 

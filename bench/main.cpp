@@ -23,7 +23,7 @@
 // --settle-ms idles before each timing until the SM clock is back at its
 // peak, for at most MS milliseconds (default 1000; 0: no wait, the protocol
 // until v86; bench/sm_clock.h); --min-timing-ms makes each graph timing at
-// least MS milliseconds of back-to-back steps (default 1; 0: one pass over
+// least MS milliseconds of back-to-back steps (default 0.5; 0: one pass over
 // the KV copies, the protocol until v87; bench/decode_timing.h).
 #include <cuda_runtime_api.h>
 

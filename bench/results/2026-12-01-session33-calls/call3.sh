@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Session 33, call 3: the benchmark of record under the protocol of v88 (the bench defaults:
+# Session 33, call 3: the benchmark of record under the protocol of v88 as first written (the bench defaults then:
 # settle the clock before each case, at most 1 s; each graph timing at least 1 ms of
-# back-to-back steps), then the same run with one pass per timing (--min-timing-ms 0, v87's
+# back-to-back steps; the default became 0.5 ms after this call), then the same run with one pass per timing (--min-timing-ms 0, v87's
 # protocol) for the same-call difference.
 set -u
 export MLADEC_CUTLASS_DIR=$PWD/.deps/cutlass-pip/cutlass_library/source/include
