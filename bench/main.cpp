@@ -348,11 +348,11 @@ void write_markdown(const std::string& path, const std::string& title,
     std::sort(waits.begin(), waits.end());
     char line[512];
     std::snprintf(line, sizeof(line),
-                  " Each case was timed after the GPU idled until the clock probe read at least "
-                  "%.0f%% of the peak SM clock (at most %.0f ms; waits: median %.0f ms, max %.0f "
-                  "ms; %d of %zu cases reached the bound unsettled); the SM MHz column reads "
-                  "\"clock when the timing began → clock after it\".",
-                  100 * kSettledShare, settle_bound_seconds() * 1e3,
+                  " Each case was timed after the GPU idled at least %.0f ms and until the clock "
+                  "probe read at least %.0f%% of the peak SM clock (at most %.0f ms; waits: median "
+                  "%.0f ms, max %.0f ms; %d of %zu cases reached the bound unsettled); the SM MHz "
+                  "column reads \"clock when the timing began → clock after it\".",
+                  kSettleMinIdleSeconds * 1e3, 100 * kSettledShare, settle_bound_seconds() * 1e3,
                   waits.empty() ? 0. : waits[waits.size() / 2],
                   waits.empty() ? 0. : waits.back(), unsettled, rows.size());
     f << line;

@@ -81,7 +81,7 @@ void settle_sm_clock(cudaStream_t stream) {
     if (record.first_mhz == 0) record.first_mhz = mhz;
     record.start_mhz = mhz;
     waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    record.settled = mhz >= target_mhz && target_mhz > 0;
+    record.settled = mhz >= target_mhz && target_mhz > 0 && waited >= kSettleMinIdleSeconds;
     if (record.settled || mhz == 0 || waited >= settle_bound_seconds()) break;
     std::this_thread::sleep_for(kIdleStep);
   }

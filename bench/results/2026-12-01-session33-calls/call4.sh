@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 33, call 4: the benchmark of record v88 under the bench's defaults (the clock settled
+# Session 33, call 4 (and 5, after the 100 ms idle floor): the benchmark of record v88 under the bench's defaults (the clock settled
 # before each case, at most 1 s; each graph timing at least 0.5 ms of back-to-back steps).
 set -u
 export MLADEC_CUTLASS_DIR=$PWD/.deps/cutlass-pip/cutlass_library/source/include
