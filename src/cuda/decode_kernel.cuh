@@ -189,10 +189,16 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
     // producer's 40 registers also spilled it).
     constexpr bool kFirstPageEarly = kDtype == KvDtype::kBf16;
     const int32_t* block_table = p.block_table + unit.request * p.block_table_stride;
+    // The token of this lane's row in the piece's block b (lanes 16..31
+    // mirror 0..15), and whether the piece loads it.
+    const auto row_token = [&](int b) {
+      return (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
+    };
+    const auto piece_loads = [&](int j) { return j >= piece.kv_begin && j < e.load_end; };
     int first_page = 0;
     if constexpr (kFirstPageEarly) {
-      const int j = e.first_block * kBlockTokens + warp * 16 + (lane & 15);
-      if (j >= piece.kv_begin && j < e.load_end) {
+      const int j = row_token(0);
+      if (piece_loads(j)) {
         first_page = block_table[divide_with_remainder(p.page_divider, j).quotient];
       }
     }
@@ -216,7 +222,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       constexpr int kBuffers = kStages<kDtype, kRows>;
       const int buffer = int(kv_loads % kBuffers);
-      const int j = (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
+      const int j = row_token(b);
       if (kDtype != KvDtype::kBf16 && !kRegisterA<kDtype, kRows> && b + 1 < e.num_blocks) {
         // fp8 tiles are converted through registers, few loads in flight:
         // start the next block's DRAM reads now so those loads find it in
@@ -251,7 +257,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       // begin them, with those rows' entries (produce_tile_tma).
       int row_page = 0, row_in_page = 0;
       const uint8_t* source = nullptr;
-      if (j >= piece.kv_begin && j < e.load_end) {
+      if (piece_loads(j)) {
         const QuotientRemainder page = divide_with_remainder(p.page_divider, j);
         row_in_page = page.remainder;
         row_page = kFirstPageEarly && b == 0 ? first_page : block_table[page.quotient];
