@@ -12,6 +12,7 @@
 #include "mladec/constants.h"
 #include "mladec/device_step.h"
 #include "mladec/random_inputs.h"
+#include "src/cuda/captured_graph.h"
 #include "src/cuda/cuda_check.h"
 
 namespace mladec::bench {
@@ -121,15 +122,18 @@ class PreparedCase {
   double graph_seconds() {
     rounds_ = 1;
     if (min_timing_seconds() > 0) {
-      const StepGraph one_pass(*this);
+      const detail::CapturedGraph one_pass(stream_.get(), [&] { all_steps(false); });
       double pass = 1e30;
       for (int i = 0; i < 2; ++i) {
-        pass = std::min(pass, elapsed_seconds(stream_.get(), [&] { one_pass.launch(); }));
+        pass = std::min(pass,
+                        elapsed_seconds(stream_.get(), [&] { one_pass.launch(stream_.get()); }));
       }
       rounds_ = std::clamp(int(std::ceil(min_timing_seconds() / pass)), 1, kMaxRounds);
     }
-    const StepGraph timed(*this);
-    return median_seconds(stream_.get(), kWarmup, kRepeats, [&] { timed.launch(); }) / steps();
+    const detail::CapturedGraph timed(stream_.get(), [&] { all_steps(false); });
+    return median_seconds(stream_.get(), kWarmup, kRepeats,
+                          [&] { timed.launch(stream_.get()); }) /
+           steps();
   }
 
   // Per-decode seconds of one loop of back-to-back eager steps over the
@@ -172,28 +176,6 @@ class PreparedCase {
     }
   }
 
-  // all_steps(false) captured into an instantiated graph.
-  class StepGraph {
-   public:
-    explicit StepGraph(PreparedCase& prepared) : stream_(prepared.stream_.get()) {
-      cuda_check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "capture");
-      prepared.all_steps(false);
-      cuda_check(cudaStreamEndCapture(stream_, &graph_), "end capture");
-      cuda_check(cudaGraphInstantiate(&exec_, graph_, 0), "instantiate");
-    }
-    ~StepGraph() {
-      cudaGraphExecDestroy(exec_);
-      cudaGraphDestroy(graph_);
-    }
-    StepGraph(const StepGraph&) = delete;
-    StepGraph& operator=(const StepGraph&) = delete;
-    void launch() const { cuda_check(cudaGraphLaunch(exec_, stream_), "cudaGraphLaunch"); }
-
-   private:
-    cudaStream_t stream_;
-    cudaGraph_t graph_;
-    cudaGraphExec_t exec_;
-  };
 
   BenchCase c_;
   int max_pages_ = 1;

@@ -8,6 +8,7 @@
 
 #include "mladec/device_step.h"
 #include "mladec/error.h"
+#include "src/cuda/captured_graph.h"
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/step_timeline.h"
 #include "tools/backend.h"
@@ -57,41 +58,11 @@ void require_planned(const DeviceStep& device_step) {
   }
 }
 
-// kCallsPerSample decode calls captured once, replayed per sample.
-class DecodeGraph {
- public:
-  DecodeGraph(DeviceStep& device_step, cudaStream_t stream) {
-    cuda_check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal),
-               "cudaStreamBeginCapture");
-    try {
-      for (int i = 0; i < kCallsPerSample; ++i) device_step.decode(stream);
-    } catch (...) {
-      cudaGraph_t abandoned = nullptr;
-      cudaStreamEndCapture(stream, &abandoned);
-      cudaGraphDestroy(abandoned);
-      throw;
-    }
-    cuda_check(cudaStreamEndCapture(stream, &graph_), "cudaStreamEndCapture");
-    cuda_check(cudaGraphInstantiate(&exec_, graph_, 0), "cudaGraphInstantiate");
-  }
-  ~DecodeGraph() {
-    cudaGraphExecDestroy(exec_);
-    cudaGraphDestroy(graph_);
-  }
-  DecodeGraph(const DecodeGraph&) = delete;
-  DecodeGraph& operator=(const DecodeGraph&) = delete;
-
-  void launch(cudaStream_t stream) const {
-    cuda_check(cudaGraphLaunch(exec_, stream), "cudaGraphLaunch");
-  }
-
- private:
-  cudaGraph_t graph_ = nullptr;
-  cudaGraphExec_t exec_ = nullptr;
-};
-
 Timing time_decode(DeviceStep& device_step, cudaStream_t stream, int samples) {
-  const DecodeGraph graph(device_step, stream);
+  // kCallsPerSample decode calls captured once, replayed per sample.
+  const detail::CapturedGraph graph(stream, [&] {
+    for (int i = 0; i < kCallsPerSample; ++i) device_step.decode(stream);
+  });
   for (int i = 0; i < kWarmupLaunches; ++i) graph.launch(stream);
   Event start, stop;
   std::vector<double> per_call_us;

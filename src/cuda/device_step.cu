@@ -5,6 +5,7 @@
 
 #include "mladec/constants.h"
 #include "src/core/numeric_formats.h"
+#include "src/cuda/captured_graph.h"
 #include "src/cuda/cuda_check.h"
 
 namespace mladec {
@@ -189,22 +190,13 @@ std::vector<std::byte> DeviceStep::download_plan() const {
 }
 
 DeviceStepGraph::DeviceStepGraph(DeviceStep& step, cudaStream_t stream) {
-  cuda_check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal),
-             "cudaStreamBeginCapture");
-  try {
-    step.plan(stream);
-    step.decode(stream);
-  } catch (...) {
-    // End the capture so the stream is usable again, then pass the error on.
-    cudaGraph_t abandoned = nullptr;
-    cudaStreamEndCapture(stream, &abandoned);
-    if (abandoned != nullptr) cudaGraphDestroy(abandoned);
-    throw;
-  }
-  cuda_check(cudaStreamEndCapture(stream, &graph_), "cudaStreamEndCapture");
-  const cudaError_t status = cudaGraphInstantiate(&exec_, graph_, 0);
-  if (status != cudaSuccess) cudaGraphDestroy(graph_);
-  cuda_check(status, "cudaGraphInstantiate");
+  detail::capture_graph(
+      stream,
+      [&] {
+        step.plan(stream);
+        step.decode(stream);
+      },
+      graph_, exec_);
 }
 
 DeviceStepGraph::~DeviceStepGraph() {
