@@ -28,12 +28,13 @@ class SmClockProbe {
 // The order-independent protocol (mladec_bench --settle-ms MS): before each
 // timing the GPU idles at least kSettleMinIdleSeconds and until the probe
 // reads the peak SM clock again (at least kSettledShare of
-// cudaDevAttrClockRate), for at most MS milliseconds, so a case no longer starts at the clock the cases before it
-// left (the first fp8 case after the compute-bound bf16 ones: 92 µs at
-// 1709 MHz, 82 alone; bench/NOTES.md v85). The default, 1000 ms, is the
-// protocol of record since v87 (v87: the clock alone, the longest wait 98 ms,
-// from 1844 MHz; v88: the 100 ms floor too); --settle-ms 0, the protocol
-// until v86: no wait.
+// cudaDevAttrClockRate), for at most MS milliseconds. So a case no longer
+// starts at the clock the cases before it left (the first fp8 case after
+// the compute-bound bf16 ones: 92 µs at 1709 MHz, 82 alone; bench/NOTES.md
+// v85). A bound below the floor cuts the floor short, and its cases count
+// as unsettled. The default, 1000 ms, is the protocol of record since v87
+// (v87: the clock alone, the longest wait 98 ms, from 1844 MHz; v88: the
+// 100 ms floor too); --settle-ms 0, the protocol until v86: no wait.
 inline double& settle_bound_seconds() {
   static double seconds = 1.0;
   return seconds;
