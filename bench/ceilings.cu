@@ -345,7 +345,7 @@ void measure_gemm_ceiling(Ceilings& ceilings) {
   fill_random_bf16(b.get(), elements, 22);
   cublasHandle_t handle;
   if (cublasCreate(&handle) != CUBLAS_STATUS_SUCCESS) return;
-  const SmClockProbe clock;
+  const SmClockProbe& clock = sm_clock_probe();
   const float alpha = 1.f, beta = 0.f;
   bool ok = true;
   const double seconds = median_seconds(nullptr, 3, 10, [&] {

@@ -170,12 +170,12 @@ class PreparedCase {
     args_.checked = checked;
     for (int r = 0; r < steps(); ++r) {
       args_.block_table = contiguous_view(
-          static_cast<int32_t*>(block_tables_.get()) + size_t(r % copies_) * c_.batch * max_pages_,
+          static_cast<int32_t*>(block_tables_.get()) +
+              size_t(r % copies_) * c_.batch * max_pages_,
           ScalarType::kInt32, {c_.batch, max_pages_});
       decode(problem_, config_, layout_, plan_.get(), workspace_.get(), args_, stream_.get());
     }
   }
-
 
   BenchCase c_;
   int max_pages_ = 1;
@@ -196,7 +196,7 @@ class PreparedCase {
 
 BenchResult time_decode(const BenchCase& c) {
   PreparedCase prepared(c);
-  const SmClockProbe clock;
+  const SmClockProbe& clock = sm_clock_probe();
   const double seconds = c.mode == BenchMode::kGraph
                              ? prepared.graph_seconds()
                              : prepared.eager_seconds(c.mode == BenchMode::kEagerChecked);
@@ -208,7 +208,7 @@ BenchResult time_decode(const BenchCase& c) {
 
 CheckedPair time_checked_pair(const BenchCase& c) {
   PreparedCase prepared(c);
-  const SmClockProbe clock;
+  const SmClockProbe& clock = sm_clock_probe();
   // Unchecked and checked loops alternate, so clock and thermal drift hit
   // both alike; the cost is the median of the rounds' ratios (timed in
   // separate runs, the two medians moved by a few percent between runs).

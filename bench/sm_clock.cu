@@ -45,6 +45,11 @@ double SmClockProbe::read_mhz(cudaStream_t stream) const {
   return median(std::vector<double>(mhz.begin(), mhz.end()));
 }
 
+const SmClockProbe& sm_clock_probe() {
+  static const SmClockProbe* probe = new SmClockProbe();
+  return *probe;
+}
+
 namespace {
 
 ClockSettle& clock_settle_record() {
@@ -68,16 +73,14 @@ void settle_sm_clock(cudaStream_t stream) {
   ClockSettle& record = clock_settle_record();
   record = ClockSettle{};
   if (settle_bound_seconds() <= 0) return;
-  // Made once and kept (never freed: a static's destructor would run after
-  // the CUDA runtime's teardown).
-  static const SmClockProbe* probe = new SmClockProbe();
+  const SmClockProbe& probe = sm_clock_probe();
   static const double target_mhz = kSettledShare * peak_sm_mhz();
   // Idle steps between readings: the probe's own 30 µs are a 0.6% load.
   constexpr auto kIdleStep = std::chrono::milliseconds(5);
   const auto start = std::chrono::steady_clock::now();
   double waited = 0;
   for (;;) {
-    const double mhz = probe->read_mhz(stream);
+    const double mhz = probe.read_mhz(stream);
     if (record.first_mhz == 0) record.first_mhz = mhz;
     record.start_mhz = mhz;
     waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

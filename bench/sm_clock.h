@@ -11,8 +11,9 @@ namespace mladec::bench {
 // read 1965-1980 MHz through 128x4096 h_q 128 timed as the benchmark times
 // it, and 1560-1740 MHz, the power cap given as the reason, through
 // 128x8192 h_q 128 after a 200 ms warm-up, which then took 590 µs instead
-// of 515 (bench/NOTES.md v85). The probe is made before the timing, so
-// that reading it allocates nothing between the timing and the probe.
+// of 515 (bench/NOTES.md v85). One probe serves the whole run
+// (sm_clock_probe), taken before a timing, so that reading it allocates
+// nothing between the timing and the probe.
 class SmClockProbe {
  public:
   SmClockProbe();
@@ -24,6 +25,10 @@ class SmClockProbe {
   int sms_;
   DeviceBuffer rates_;
 };
+
+// The run's probe, made on first use and kept (never freed: a static's
+// destructor would run after the CUDA runtime's teardown).
+const SmClockProbe& sm_clock_probe();
 
 // The order-independent protocol (mladec_bench --settle-ms MS): before each
 // timing the GPU idles at least kSettleMinIdleSeconds and until the probe
