@@ -177,6 +177,21 @@ __device__ __forceinline__ void store_lse(const DecodeParams& p, int64_t token, 
       weight > 0.f ? max_lse + logf(weight) : -INFINITY;
 }
 
+// Whether a combine CTA reads its row's plan entries (find_row) before
+// start_combine_cta's wait rather than after it. Before: the chain header
+// -> combine entry -> unit took three L2 round trips after the wait (the
+// combine phase of 16×4096 h_q 128 ran 4-5.7 µs past it, bench/NOTES.md
+// v91). They are the planner's, not the decode's, and the planner is done:
+// this grid launches only once every decode CTA has passed its own wait
+// for the kernel before it (wait_for_plan), and the plan comes before the
+// decode in the stream. In checked mode the plan is unchecked until the
+// decode's CTAs have met, so it is read after the wait. Every CTA waits,
+// with a row or none: a grid that could end before the decode would
+// release a dependent next launch (the next step's decode) early.
+__device__ __forceinline__ bool plan_read_before_wait(const DecodeParams& p) {
+  return p.check_status == nullptr;
+}
+
 // Every combine CTA's start: waits for the decode kernel's partials
 // (dependent launch). False when checked mode stopped the step.
 __device__ __forceinline__ bool start_combine_cta(const DecodeParams& p) {
@@ -203,10 +218,13 @@ __global__ void __launch_bounds__(kWarps * 32)
   // Splits whose loads are in flight: as many registers for 4 columns at 8
   // splits as for 16 at 4.
   constexpr int kBatch = kWarpsPerRow == 1 ? kSplitBatch : 2 * kSplitBatch;
-  if (!start_combine_cta(p)) return;
   CombineRow c;
   const int warp = (blockIdx.x % row_blocks) * kWarps + threadIdx.x / 32;
-  if (!find_row(p, blockIdx.x / row_blocks, warp / kWarpsPerRow, c)) return;
+  const bool early = plan_read_before_wait(p);
+  bool found = early && find_row(p, blockIdx.x / row_blocks, warp / kWarpsPerRow, c);
+  if (!start_combine_cta(p)) return;
+  if (!early) found = find_row(p, blockIdx.x / row_blocks, warp / kWarpsPerRow, c);
+  if (!found) return;
   const int lane = threadIdx.x % 32;
   const int part = warp % kWarpsPerRow;
   // The column of this lane's i-th 4 columns.
@@ -280,17 +298,22 @@ __global__ void __launch_bounds__(kWarps * 32)
 
 // Chunk form: block b merges 128-column chunk b % kChunksPerRow of row
 // (b / kChunksPerRow) % slot_rows of combine entry b / (slot_rows *
-// kChunksPerRow); warp g sums group g.
-__global__ void __launch_bounds__(kWarps * 32)
+// kChunksPerRow); warp g sums group g. Three CTAs per SM, as it ran with
+// 70 registers: left to itself, ptxas aimed at four (64 registers) and
+// spilled once the plan was read before the wait.
+__global__ void __launch_bounds__(kWarps * 32, 3)
     combine_chunks_kernel(const __grid_constant__ DecodeParams p) {
   static_assert(kWarps == kGroups, "a warp per group");
   __shared__ float4 group_sums[kGroups][32];
   __shared__ float group_weights[kGroups];
-  if (!start_combine_cta(p)) return;
   const int chunk = blockIdx.x % kChunksPerRow;
   const int row_index = blockIdx.x / kChunksPerRow;
   CombineRow c;
-  if (!find_row(p, row_index / p.slot_rows, row_index % p.slot_rows, c)) return;
+  const bool early = plan_read_before_wait(p);
+  bool found = early && find_row(p, row_index / p.slot_rows, row_index % p.slot_rows, c);
+  if (!start_combine_cta(p)) return;
+  if (!early) found = find_row(p, row_index / p.slot_rows, row_index % p.slot_rows, c);
+  if (!found) return;
   const int lane = threadIdx.x % 32, group = threadIdx.x / 32;
   const int column = chunk * kChunkColumns + lane * 4;
   const int length = group_length(c.unit.num_splits);
