@@ -11,7 +11,7 @@ constexpr ProblemDefaults kDefaults{4, 128, 1, 64, 1024};
 
 std::string usage() {
   return "usage: mladec check [problem flags] [--dtype NAME] [--backend NAME] "
-         "[--workers W]\n"
+         "[--workers W] [planner knobs]\n"
          "Runs a random decode step and compares it with the float64 "
          "reference: PASS\n(exit 0) or FAIL (exit 1). Limits: GPU out rel "
          "error < 1e-2 and |lse error|\n< 1e-3; CPU executor both < 1e-9.\n\n" +

@@ -15,7 +15,7 @@ namespace {
 constexpr ProblemDefaults kDefaults{8, 128, 1, 64, 4096};
 
 std::string usage() {
-  std::string text =
+  return
       "usage: mladec plan [problem flags] [--workers W] [planner knobs] [--summary]\n"
       "Plans a decode step on the host (make_plan), checks it "
       "(validate_plan) and prints\neach worker's pieces and the balance "
@@ -23,15 +23,8 @@ std::string usage() {
       problem_flags_help(kDefaults, false) +
       "  --workers W        persistent workers (default " + std::to_string(kDefaultWorkers) +
       ", an H200's SMs)\n"
-      "  --summary          print the summary only, not every worker\n"
-      "planner knobs: each sets a KernelConfig field instead of select_config()'s\n"
-      "(the benchmark's flags of the same names):\n";
-  for (const detail::ConfigKnob& knob : detail::kConfigKnobs) {
-    const std::string flag = "--" + std::string(knob.flag) + " " + knob.placeholder;
-    text += "  " + flag + std::string(flag.size() < 19 ? 19 - flag.size() : 1, ' ') + knob.name +
-            "\n";
-  }
-  return text;
+      "  --summary          print the summary only, not every worker\n" +
+      config_knob_flags_help();
 }
 
 void print_workers(const HostPlan& plan, const PlanBalance& balance) {
@@ -96,11 +89,7 @@ int run(Args& args) {
   const ProblemFlags flags = take_problem_flags(args, kDefaults, false);
   const int workers =
       int(args.take_int("workers", kDefaultWorkers, 1, INT32_MAX));
-  detail::ConfigKnobValues knobs = detail::unset_config_knobs();
-  for (int k = 0; k < detail::kConfigKnobCount; ++k) {
-    const detail::ConfigKnob& knob = detail::kConfigKnobs[k];
-    knobs[k] = int(args.take_int(knob.flag, -1, knob.least, knob.most));
-  }
+  const detail::ConfigKnobValues knobs = take_config_knob_flags(args);
   const bool summary_only = args.take_switch("summary");
   args.finish();
 
@@ -109,8 +98,7 @@ int run(Args& args) {
   const RequestLengths request_lengths{
       lengths.seqlens.data(),
       problem.ragged_q ? lengths.qo_indptr.data() : nullptr};
-  KernelConfig config = select_config(problem);
-  detail::apply_config_knobs(knobs, config);
+  const KernelConfig config = configure(problem, knobs);
   const HostPlan plan = make_host_plan(problem, config, workers, request_lengths);
   validate_plan(problem, config, plan.layout, request_lengths,
                 plan.buffer.data());

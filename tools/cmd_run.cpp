@@ -13,7 +13,7 @@ constexpr int kDefaultSamples = 15;
 
 std::string usage() {
   return "usage: mladec run [problem flags] [--dtype NAME] [--backend NAME] "
-         "[--workers W]\n"
+         "[--workers W] [planner knobs]\n"
          "                  [--repeats N]\n"
          "Runs a DeepSeek-shaped decode step on the GPU when there is one "
          "(else on the CPU\nexecutor), prints its time and checks it against "

@@ -5,9 +5,9 @@
 
 namespace mladec::cli {
 
-BackendRun run_on_cpu(const RandomStep& step, int workers) {
+BackendRun run_on_cpu(const RandomStep& step, const KernelConfig& config, int workers) {
   const DecodeProblem& problem = step.problem;
-  HostPlan plan = make_host_plan(problem, select_config(problem), workers,
+  HostPlan plan = make_host_plan(problem, config, workers,
                                  step.inputs.lengths(problem));
   BackendRun run;
   run.device = "cpu (execute_plan, float64)";

@@ -63,6 +63,7 @@ JobFlags take_job_flags(Args& args) {
                 : backend == "cpu" ? BackendChoice::kCpu
                                    : BackendChoice::kGpu;
   job.workers = int(args.take_int("workers", 0, 1, INT32_MAX));
+  job.knobs = take_config_knob_flags(args);
   return job;
 }
 
@@ -72,7 +73,7 @@ std::string job_flags_help() {
          "                     usable one, else the CPU plan executor)\n"
          "  --workers W        persistent workers (default: the GPU's SM "
          "count; " +
-         std::to_string(kDefaultWorkers) + " on the CPU)\n";
+         std::to_string(kDefaultWorkers) + " on the CPU)\n" + config_knob_flags_help();
 }
 
 int run_decode_job(const char* command, const ProblemFlags& flags,
@@ -81,9 +82,10 @@ int run_decode_job(const char* command, const ProblemFlags& flags,
   std::printf("mladec %s: %s\n", command, describe(flags, lengths).c_str());
   const bool gpu = use_gpu(job.backend);
   const RandomStep step = random_step(flags, lengths);
+  const KernelConfig config = configure(step.problem, job.knobs);
   const BackendRun run =
-      gpu ? run_on_gpu(step, job.workers, timing_samples)
-          : run_on_cpu(step, job.workers > 0 ? job.workers : kDefaultWorkers);
+      gpu ? run_on_gpu(step, config, job.workers, timing_samples)
+          : run_on_cpu(step, config, job.workers > 0 ? job.workers : kDefaultWorkers);
   std::printf("backend: %s, %d workers\n", run.device.c_str(), run.workers);
   if (timing_samples > 0) print_timing(run, gpu, step);
 
@@ -93,7 +95,7 @@ int run_decode_job(const char* command, const ProblemFlags& flags,
   // The fp8-compute mode's reference quantizes Q as the kernel does; P's
   // e4m3 rounding (on the GPU) is what its tolerance covers.
   const Tolerance tolerance = !gpu                                 ? kCpuTolerance
-                              : select_config(step.problem).fp8_compute ? kFp8ComputeTolerance
+                              : config.fp8_compute ? kFp8ComputeTolerance
                                                                    : kGpuTolerance;
   const bool pass = within(c, tolerance);
   std::printf("vs reference: out rel error %.3g (limit %.0e), max |lse error| "

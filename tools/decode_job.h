@@ -12,6 +12,7 @@ enum class BackendChoice { kAuto, kCpu, kGpu };
 struct JobFlags {
   BackendChoice backend = BackendChoice::kAuto;
   int workers = 0;  // 0: the GPU's SM count, or kDefaultWorkers on the CPU
+  detail::ConfigKnobValues knobs = detail::unset_config_knobs();  // planner knobs
 };
 JobFlags take_job_flags(Args& args);
 std::string job_flags_help();

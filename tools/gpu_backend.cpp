@@ -124,9 +124,10 @@ std::string gpu_unavailable_reason() {
   return "";
 }
 
-BackendRun run_on_gpu(const RandomStep& step, int workers, int timing_samples) {
+BackendRun run_on_gpu(const RandomStep& step, const KernelConfig& config, int workers,
+                      int timing_samples) {
   cuda_check(cudaSetDevice(0), "cudaSetDevice(0)");
-  DeviceStep device_step(step.problem, step.inputs, workers);
+  DeviceStep device_step(step.problem, step.inputs, workers, config);
   const DeviceStream stream;
   device_step.poison_outputs(stream.get());
   device_step.plan(stream.get());

@@ -9,7 +9,7 @@ std::string gpu_unavailable_reason() {
          "MLADEC_ENABLE_CUDA=OFF)";
 }
 
-BackendRun run_on_gpu(const RandomStep&, int, int) {
+BackendRun run_on_gpu(const RandomStep&, const KernelConfig&, int, int) {
   throw Error(ErrorCode::kUnsupportedDevice, gpu_unavailable_reason());
 }
 

@@ -169,4 +169,31 @@ std::string describe(const ProblemFlags& f, const StepLengths& lengths) {
   return text.str();
 }
 
+detail::ConfigKnobValues take_config_knob_flags(Args& args) {
+  detail::ConfigKnobValues knobs = detail::unset_config_knobs();
+  for (int k = 0; k < detail::kConfigKnobCount; ++k) {
+    const detail::ConfigKnob& knob = detail::kConfigKnobs[k];
+    knobs[k] = int(args.take_int(knob.flag, -1, knob.least, knob.most));
+  }
+  return knobs;
+}
+
+std::string config_knob_flags_help() {
+  std::string text =
+      "planner knobs: each sets a KernelConfig field instead of select_config()'s\n"
+      "(the benchmark's flags of the same names):\n";
+  for (const detail::ConfigKnob& knob : detail::kConfigKnobs) {
+    const std::string flag = "--" + std::string(knob.flag) + " " + knob.placeholder;
+    text += "  " + flag + std::string(flag.size() < 19 ? 19 - flag.size() : 1, ' ') + knob.name +
+            "\n";
+  }
+  return text;
+}
+
+KernelConfig configure(const DecodeProblem& problem, const detail::ConfigKnobValues& knobs) {
+  KernelConfig config = select_config(problem);
+  detail::apply_config_knobs(knobs, config);
+  return config;
+}
+
 }  // namespace mladec::cli

@@ -3,7 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "mladec/config.h"
 #include "mladec/random_inputs.h"
+#include "src/core/config_knobs.h"
 #include "tools/args.h"
 
 namespace mladec::cli {
@@ -43,6 +45,13 @@ ProblemFlags take_problem_flags(Args& args, const ProblemDefaults& defaults,
                                 bool with_dtype);
 std::string problem_flags_help(const ProblemDefaults& defaults,
                                bool with_dtype);
+
+// The planner knobs' flags (src/core/config_knobs.h), the benchmark's of the
+// same names: each sets its KernelConfig field instead of select_config()'s.
+detail::ConfigKnobValues take_config_knob_flags(Args& args);
+std::string config_knob_flags_help();
+// select_config(problem) with the knobs set.
+KernelConfig configure(const DecodeProblem& problem, const detail::ConfigKnobValues& knobs);
 
 // Per-request KV and query lengths drawn from the flags (seeded).
 struct StepLengths {

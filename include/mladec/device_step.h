@@ -53,6 +53,10 @@ class DeviceStep {
   // `workers` workers (0: one per SM).
   DeviceStep(const DecodeProblem& problem, const HostDecodeInputs& inputs,
              int workers = 0);
+  // The same with a configuration of the caller's: select_config(problem)
+  // with planner knobs changed (src/core/config_knobs.h).
+  DeviceStep(const DecodeProblem& problem, const HostDecodeInputs& inputs, int workers,
+             const KernelConfig& config);
 
   // Fills out and lse with NaN so unwritten elements cannot pass a check.
   void poison_outputs(cudaStream_t stream);

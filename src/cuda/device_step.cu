@@ -86,7 +86,11 @@ void upload_items(DeviceBuffer& device, const std::vector<T>& host,
 
 DeviceStep::DeviceStep(const DecodeProblem& problem,
                        const HostDecodeInputs& inputs, int workers)
-    : problem_(problem), config_(select_config(problem)) {
+    : DeviceStep(problem, inputs, workers, select_config(problem)) {}
+
+DeviceStep::DeviceStep(const DecodeProblem& problem, const HostDecodeInputs& inputs,
+                       int workers, const KernelConfig& config)
+    : problem_(problem), config_(config) {
   layout_ = plan_layout(problem_, config_,
                         workers > 0 ? workers : device_worker_count());
   const int64_t rows = problem.total_q * problem.num_heads;
