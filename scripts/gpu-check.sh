@@ -7,6 +7,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
+# Files already in $OUT are the caller's (a call script's own log, e.g. this
+# script's output redirected there): the bundling at the end leaves them
+# alone (session 34 lost a call's test log to it).
+declare -A callers_files=()
+for f in "$OUT"/*; do [ -e "$f" ] && callers_files["$(basename "$f")"]=1; done
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(all)
 want() { for s in "${steps[@]}"; do [ "$s" = all ] || [ "$s" = "$1" ] && return 0; done; return 1; }
@@ -146,8 +151,14 @@ if want profile; then
 fi
 
 # The device returns at most 8 files: keep the JSON and markdown of the
-# benchmark as they are and bundle every log into one archive.
-(cd "$OUT" && tar czf logs.tgz ./*.log ./*.txt 2>/dev/null && rm -f ./*.log ./*.txt)
+# benchmark as they are and bundle this script's logs into one archive.
+own_logs=()
+for f in "$OUT"/*.log "$OUT"/*.txt; do
+  [ -e "$f" ] && [ -z "${callers_files[$(basename "$f")]:-}" ] && own_logs+=("./$(basename "$f")")
+done
+if [ ${#own_logs[@]} -gt 0 ]; then
+  (cd "$OUT" && tar czf logs.tgz "${own_logs[@]}" 2>/dev/null && rm -f "${own_logs[@]}")
+fi
 
 echo "==== summary"
 printf '%s\n' "${summary[@]}"
