@@ -46,7 +46,7 @@ inline double& min_warmup_seconds() {
 }
 
 // Median seconds of `repeats` runs of fn() on `stream` after the clock has
-// settled (settle_sm_clock: off unless --settle-ms) and the warm-up (at
+// settled (settle_sm_clock; --settle-ms 0 turns it off) and the warm-up (at
 // least `warmup` untimed runs and min_warmup_seconds()).
 template <typename Fn>
 double median_seconds(cudaStream_t stream, int warmup, int repeats, Fn&& fn) {

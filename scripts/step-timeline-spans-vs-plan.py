@@ -74,8 +74,7 @@ def main():
     for cta, events in decode.items():
         if cta < summary.BLOCK_TRACED or cta not in workers or 3 not in events:
             continue
-        span_us = (summary.last_result(events) - events[3]) / 1000
-        rows.append((workers[cta]["pieces"], workers[cta]["blocks"], span_us))
+        rows.append((workers[cta]["pieces"], workers[cta]["blocks"], summary.span(events)))
     if len(rows) < 2:
         sys.exit("fewer than two CTAs with a KV copy and a plan worker")
     pieces = [r[0] for r in rows]

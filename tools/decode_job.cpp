@@ -94,9 +94,9 @@ int run_decode_job(const char* command, const ProblemFlags& flags,
       compare_outputs(step.problem, step.inputs, reference, run.outputs);
   // The fp8-compute mode's reference quantizes Q as the kernel does; P's
   // e4m3 rounding (on the GPU) is what its tolerance covers.
-  const Tolerance tolerance = !gpu                                 ? kCpuTolerance
+  const Tolerance tolerance = !gpu                 ? kCpuTolerance
                               : config.fp8_compute ? kFp8ComputeTolerance
-                                                                   : kGpuTolerance;
+                                                   : kGpuTolerance;
   const bool pass = within(c, tolerance);
   std::printf("vs reference: out rel error %.3g (limit %.0e), max |lse error| "
               "%.3g (limit %.0e)\n",
