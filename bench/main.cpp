@@ -4,8 +4,8 @@
 //   mladec_bench [--json FILE] [--markdown FILE] [--quick] [--filter GROUP]
 //                [--only SUBSTRING] [--no-ceilings] [--sequential-tiles] [--pages-in-order]
 //                [--list] [--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T]
-//                [--split-overhead T] [--small-share T] [--small-workers P]
-//                [--block-cut-share T] [--warmup-ms MS] [--settle-ms MS]
+//                [--split-overhead T] [--varlen-split-overhead T] [--small-share T]
+//                [--small-workers P] [--block-cut-share T] [--warmup-ms MS] [--settle-ms MS]
 //                [--min-timing-ms MS]
 // --list prints the selected cases' names and runs nothing (no GPU needed);
 // --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B);

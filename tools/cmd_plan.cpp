@@ -63,9 +63,10 @@ void print_summary(const HostPlan& plan, const PlanBalance& balance) {
   }
   std::printf("\n");
   std::printf("plan: %d workers, %d units, %d pieces, %d split slots, %d "
-              "combined units; plan buffer %zu bytes, workspace %zu bytes\n",
+              "combined units, piece overhead %d tokens; plan buffer %zu bytes, "
+              "workspace %zu bytes\n",
               h.workers, h.num_units, h.num_pieces, h.num_split_slots,
-              h.num_combine, plan.layout.plan_bytes,
+              h.num_combine, h.piece_overhead, plan.layout.plan_bytes,
               plan.layout.workspace_bytes);
   std::printf("validate_plan: ok\n");
   const std::vector<int64_t>& cost = balance.worker_cost;

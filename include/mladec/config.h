@@ -20,6 +20,16 @@ struct KernelConfig {
   // took a median 2% off the varlen cells and 0.8% off the small batches
   // against 32, the fixed lengths unchanged (bench/NOTES.md v60, v62).
   int split_overhead_tokens = 160;
+  // The same cost where the plan's units differ in cost (variable lengths),
+  // used to place the cuts: workers there get unequal numbers of pieces, so
+  // the cost of a piece decides the balance. select_config() sets it per
+  // tile form from step timelines and an A/B on the large varlen cells
+  // (bench/NOTES.md v92: a 64-row piece costs ~280-330 tokens; 320 took
+  // 0-1.5% off those cells, 256 0.3-1.9% off the 32-row ones, the 16-row
+  // ones keep 160). Plans of equal-cost units never read it: their workers
+  // get alike piece counts, and the worker counts and small-step rules
+  // above were measured with split_overhead_tokens.
+  int varlen_split_overhead_tokens = 160;
   // What splitting a unit costs the step beyond its tokens (float32
   // partials, the combine, one more piece), in tokens of one worker's time:
   // fixed-length steps leave up to 1/32 of the workers idle when that gives

@@ -31,7 +31,9 @@ struct PlanHeader {
   int32_t workers;
   int32_t status;           // 0: ok; else the device planner rejected the
                             // lengths and the plan holds no work
-  int32_t reserved;
+  int32_t piece_overhead;   // planner cost of a piece's start the cuts used
+                            // (KernelConfig::split_overhead_tokens or
+                            // varlen_split_overhead_tokens)
 };
 
 struct PlanUnit {
@@ -149,7 +151,8 @@ struct HostPlan {
 HostPlan make_host_plan(const DecodeProblem& problem, const KernelConfig& config,
                         int workers, RequestLengths lengths);
 
-// Planner cost of each worker (KV tokens + overhead per piece) and the
+// Planner cost of each worker (KV tokens + the plan's piece_overhead per
+// piece) and the
 // max / mean ratio the Balanced policy keeps close to 1; and the KV blocks
 // (kv_block_tokens) each worker's pieces walk. The kernel runs every block a
 // piece has a token in whole, so the busiest worker's blocks bound a short

@@ -53,6 +53,7 @@ nb::dict header_dict(const HostPlan& plan) {
   d["num_split_slots"] = h.num_split_slots;
   d["num_combine"] = h.num_combine;
   d["status"] = h.status;
+  d["piece_overhead"] = h.piece_overhead;
   return d;
 }
 
@@ -120,6 +121,7 @@ make_host_plan() makes one; Plan.download() copies a device plan into one.)")
       .def_ro("layout", &HostPlan::layout)
       .def_prop_ro("header", &header_dict,
                    "Counts of the plan's units, pieces, split slots and combines, "
+                   "the planner cost of a piece's start its cuts used (piece_overhead), "
                    "and its status (0: planned; else the device planner rejected "
                    "the lengths and the plan holds no work).")
       .def("balance", [](const HostPlan& p) { return plan_balance(p.config, p); },

@@ -33,6 +33,8 @@ def test_balanced_plans_even_out_a_large_batch():
     seqlens = np.random.default_rng(1).integers(1024, 8192, p.batch)
     plan = mladec.make_host_plan(p, mladec.select_config(p), 132, seqlens)
     balance = plan.balance()
+    # Units of unequal cost at 64-row tiles: the cuts charge a piece 320 tokens.
+    assert plan.header["piece_overhead"] == plan.config.varlen_split_overhead_tokens == 320
     assert len(balance.worker_cost) == 132
     assert balance.max_over_mean < 1.1
     # Every block with a token of a unit (two 64-row units per request) is

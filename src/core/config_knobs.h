@@ -26,6 +26,8 @@ inline constexpr ConfigKnob kConfigKnobs[] = {
      INT_MAX},
     {&KernelConfig::split_overhead_tokens, "split_overhead_tokens", "split-overhead", "T", 1,
      INT_MAX},
+    {&KernelConfig::varlen_split_overhead_tokens, "varlen_split_overhead_tokens",
+     "varlen-split-overhead", "T", 1, INT_MAX},
     {&KernelConfig::small_step_share_tokens, "small_step_share_tokens", "small-share", "T", 1,
      INT_MAX},
     {&KernelConfig::small_step_workers_percent, "small_step_workers_percent", "small-workers",

@@ -30,6 +30,7 @@ PlannerParams planner_params(const DecodeProblem& problem,
                       : 0;
   p.split_align = config.split_align_tokens;
   p.split_overhead = config.split_overhead_tokens;
+  p.varlen_split_overhead = config.varlen_split_overhead_tokens;
   p.split_cost = config.split_cost_tokens;
   p.min_worker_share = config.min_worker_share_tokens;
   p.small_step_share = config.small_step_share_tokens;
@@ -179,7 +180,7 @@ PlanBalance plan_balance(const KernelConfig& config, const HostPlan& plan) {
     for (int i = begin[w]; i < begin[w + 1]; ++i) {
       int64_t tokens = pieces[i].kv_end - pieces[i].kv_begin;
       balance.worker_cost[w] += detail::piece_cost(
-          config.split_align_tokens, config.split_overhead_tokens, tokens);
+          config.split_align_tokens, plan.header().piece_overhead, tokens);
       if (tokens > 0) {
         balance.worker_blocks[w] +=
             (pieces[i].kv_end - 1) / block - pieces[i].kv_begin / block + 1;

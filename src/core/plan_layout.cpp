@@ -97,7 +97,7 @@ PlanLayout plan_layout(const DecodeProblem& problem, const KernelConfig& config,
   const int64_t max_item_cost =
       ceil_div(max_item_tokens, config.split_align_tokens) *
           config.split_align_tokens +
-      config.split_overhead_tokens;
+      std::max(config.split_overhead_tokens, config.varlen_split_overhead_tokens);
   // Both factors are below 2^33 and 2^30 here, so the product fits.
   const int64_t max_total_cost = max_items * max_item_cost;
   require(max_total_cost <= INT64_MAX / workers, ErrorCode::kBadBatch,

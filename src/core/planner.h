@@ -39,6 +39,7 @@ struct PlannerParams {
   int fixed_chunk;  // 0 for Balanced, else chunk tokens (items indivisible)
   int split_align;
   int split_overhead;
+  int varlen_split_overhead;
   int split_cost;
   int min_worker_share;
   int small_step_share;
@@ -163,6 +164,18 @@ MLADEC_HD int64_t piece_cost(int split_align, int split_overhead,
   return ceil_div(tokens, split_align) * split_align + split_overhead;
 }
 
+// The planner cost of a piece's start on the cut line: split_overhead while
+// every item costs the same (and under FixedChunk, whose cuts are item
+// boundaries), varlen_split_overhead when the costs differ
+// (KernelConfig::varlen_split_overhead_tokens says why). Equal first and
+// mean costs are taken as equal costs, as in whole_item_workers.
+MLADEC_HD int64_t line_piece_overhead(const PlannerParams& p, const int64_t* item_cost_prefix,
+                                      int num_items) {
+  const bool alike =
+      num_items == 0 || item_cost_prefix[1] * num_items == item_cost_prefix[num_items];
+  return p.fixed_chunk != 0 || alike ? p.split_overhead : p.varlen_split_overhead;
+}
+
 // Phase 3, per item: its cost on the line, to be scanned into
 // item_cost_prefix.
 MLADEC_HD void phase_item_cost(const PlannerParams& p, const PlanView& v,
@@ -268,7 +281,7 @@ MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
   }
   // The cut line: each item costs its tokens plus `start_cost` for its
   // start; worker w starts w/workers of the way along it.
-  int64_t start_cost = p.split_overhead;
+  int64_t start_cost = line_piece_overhead(p, v.item_cost_prefix, num_items);
   int64_t share = total / workers;  // the share cut_alignment sees
   if (p.fixed_chunk == 0 && fine > coarse) {
     // A small step (its worker count is the small-step rule's): nearly every
@@ -282,7 +295,9 @@ MLADEC_HD void phase_worker_cut(const PlannerParams& p, const PlanView& v,
     start_cost = share < start_cost ? share : start_cost;
     start_cost = start_cost > 1 ? start_cost : 1;
   }
-  const int64_t discount = p.split_overhead - start_cost;  // 0 but in small steps
+  // The item costs hold split_overhead: 0 but in small steps and varlen
+  // plans (negative there: a surcharge).
+  const int64_t discount = p.split_overhead - start_cost;
   const int64_t* prefix = v.item_cost_prefix;
   const auto line_before = [prefix, discount](int i) {  // item i's start on the line
     return prefix[i] - int64_t(i) * discount;
@@ -469,6 +484,7 @@ MLADEC_HD int32_t run_planner(const PlannerParams& p, const PlanView& v,
     v.header->num_pieces = int32_t(num_pieces);
     v.header->num_split_slots = int32_t(num_slots);
     v.header->num_combine = int32_t(num_combine);
+    v.header->piece_overhead = int32_t(line_piece_overhead(p, v.item_cost_prefix, ni));
   }
   ex.sync();
   return kPlanOk;

@@ -15,6 +15,11 @@ KernelConfig select_config(const DecodeProblem& problem) {
   // e4m3 converts in registers (v34).
   config.tile_rows = detail::tile_rows_for(int64_t(problem.max_q_len) * problem.num_heads,
                                           problem.kv_dtype != KvDtype::kFp8Blockwise);
+  // The cost of a piece in varlen plans (KernelConfig says why), by tile form.
+  config.varlen_split_overhead_tokens =
+      config.tile_rows == detail::kRowFormTileRows          ? 320
+      : config.tile_rows == detail::kTransposedTileRowLimit ? 256
+                                                            : config.split_overhead_tokens;
   config.blockwise_products = detail::blockwise_exact_products(config.tile_rows)
                                   ? BlockwiseProducts::kExact
                                   : BlockwiseProducts::kRoundedToBf16;
