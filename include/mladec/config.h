@@ -44,8 +44,11 @@ struct KernelConfig {
   // batches (bench/NOTES.md v65): the best worker count was 37–74 of 132
   // in every cell that min_worker_share left below 66 (1×1024 h_q 16:
   // 9 workers 13.4 µs, 37 workers 10.3 µs), while every cell pushed to all
-  // 132 got slower (1×4096 h_q 128: 20.3 → 22.1 µs).
-  int small_step_share_tokens = 32;
+  // 132 got slower (1×4096 h_q 128: 20.3 → 22.1 µs). One KV block (64)
+  // rather than half of one (32) since v94, with the combine of 45b55cc:
+  // 1×1024 h_q 16 on 16 workers 9.4 µs against 32's 9.7, h_q 128 14.8
+  // against 15.3, no other benchmark cell's plan changed.
+  int small_step_share_tokens = 64;
   // "Half the workers" above, in percent of them (1..100).
   int small_step_workers_percent = 50;
   // While the worker share (planner cost per worker) is below this many
@@ -57,8 +60,9 @@ struct KernelConfig {
   // worker (1×4096 h_q 16: 62-token pieces, most touching two blocks;
   // 64-token cuts touch one). Measured on the H200 over the small batches
   // against off: 256 took 0.3–2.5 µs off six cells, 512 off four more,
-  // none slower (bench/NOTES.md v67). 0: off.
-  int block_cut_share_tokens = 512;
+  // none slower (bench/NOTES.md v67); 1024 took 2.8% off 32×1024 h_q 128
+  // and 1.9% off 4×32768 h_q 16 against 512, none slower (v94). 0: off.
+  int block_cut_share_tokens = 1024;
   int fixed_chunk_tokens = 2048;    // FixedChunk split size
   // Balanced, uniform s_q, several tiles per request: the tiles of a request
   // go to different workers that walk the same KV ranges at the same time,
