@@ -58,12 +58,14 @@ std::vector<BenchCase> all_cases() {
                        KvDtype::kBf16, varlen ? f.varlen_us : f.fixed_us});
     }
   }
-  // fp8 caches against FlashMLA's bf16 time for the same shape (FlashMLA has
-  // no dense fp8 decode on Hopper).
+  // fp8 caches against FlashMLA's bf16 time for the same shape and lengths
+  // (FlashMLA has no dense fp8 decode on Hopper).
   for (KvDtype dtype : {KvDtype::kFp8E4m3, KvDtype::kFp8Blockwise}) {
     for (const FlashMlaTime& f : kFlashMlaLarge) {
-      cases.push_back({"fp8", f.batch, f.seqlen, f.q_len, f.heads, 64, false, dtype,
-                       f.fixed_us});
+      for (bool varlen : {false, true}) {
+        cases.push_back({"fp8", f.batch, f.seqlen, f.q_len, f.heads, 64, varlen, dtype,
+                         varlen ? f.varlen_us : f.fixed_us});
+      }
     }
   }
   // The opt-in fp8-compute mode (e4m3 caches, 64-row tiles: h_q * s_q > 32)
