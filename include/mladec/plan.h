@@ -152,11 +152,10 @@ HostPlan make_host_plan(const DecodeProblem& problem, const KernelConfig& config
                         int workers, RequestLengths lengths);
 
 // Planner cost of each worker (KV tokens + the plan's piece_overhead per
-// piece) and the
-// max / mean ratio the Balanced policy keeps close to 1; and the KV blocks
-// (kv_block_tokens) each worker's pieces walk. The kernel runs every block a
-// piece has a token in whole, so the busiest worker's blocks bound a short
-// step (bench/NOTES.md v67).
+// piece) and the max / mean ratio the Balanced policy keeps close to 1; and
+// the KV blocks (kv_block_tokens) each worker's pieces walk. The kernel runs
+// every block a piece has a token in whole, so the busiest worker's blocks
+// bound a short step (bench/NOTES.md v67).
 struct PlanBalance {
   std::vector<int64_t> worker_cost;
   double max_over_mean = 0.0;
