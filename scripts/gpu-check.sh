@@ -81,6 +81,8 @@ if want bench && [ -x build-gpu/bench/mladec_bench ]; then
     ${BENCH_ARGS:-} >"$OUT/bench.log" 2>&1
   summary+=("bench rc=$?")
   cat "$OUT/bench.md" 2>/dev/null | head -80
+  # Issues 3 and 4's targets against this run (printed before the summary).
+  python3 bench/targets.py "$OUT/bench.json" >"$OUT/targets.md" 2>&1 && targets_written=1
 fi
 
 if want sanitize; then
@@ -160,5 +162,9 @@ if [ ${#own_logs[@]} -gt 0 ]; then
   (cd "$OUT" && tar czf logs.tgz "${own_logs[@]}" 2>/dev/null && rm -f "${own_logs[@]}")
 fi
 
+if [ -n "${targets_written:-}" ]; then
+  echo "==== targets (bench/targets.py; targets.md names the misses)"
+  grep '^| [34] ' "$OUT/targets.md" | cut -d'|' -f2-5
+fi
 echo "==== summary"
 printf '%s\n' "${summary[@]}"
