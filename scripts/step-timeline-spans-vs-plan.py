@@ -7,8 +7,9 @@ one; its last block) and the plan of the same step, printed by
 same lengths from the same seed), and prints, per number of pieces a worker
 has, the spans (first KV copy to last result) of its CTAs, and the slope of
 span against pieces. Every worker of a Balanced plan has the same planner
-cost (tokens + split_overhead_tokens per piece), so a slope that is not 0
-says a piece costs the step more, or less, than the plan's overhead: the
+cost (tokens + the plan's piece overhead per piece: split_overhead_tokens,
+or varlen_split_overhead_tokens for units of unequal cost), so a slope that
+is not 0 says a piece costs the step more, or less, than that overhead: the
 slope divided by the time of one KV block, times its 64 tokens, is that
 difference in tokens (bench/NOTES.md v91).
 
