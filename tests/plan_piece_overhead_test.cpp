@@ -3,6 +3,7 @@
 // form) where they differ; the plan header records the one used.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "mladec/config.h"
@@ -28,16 +29,27 @@ HostPlan plan_with(const LengthsCase& c, int split_overhead, int varlen_split_ov
   return make_host_plan(c.problem, config, kWorkers, c.lengths());
 }
 
-TEST(PlanPieceOverhead, ChosenByTileForm) {
+TEST(PlanPieceOverhead, ChosenByTileFormAndFormat) {
   struct Form {
+    KvDtype dtype;
     int num_heads, q_len, tile_rows, overhead;
   };
-  for (const Form f : {Form{16, 1, 16, 160}, Form{32, 1, 32, 256}, Form{16, 2, 32, 256},
-                       Form{64, 1, 64, 320}, Form{128, 2, 64, 320}}) {
-    const KernelConfig config = select_config(varlen_case(8, f.num_heads, f.q_len, 4096, 1).problem);
-    EXPECT_EQ(config.tile_rows, f.tile_rows) << f.num_heads << " x " << f.q_len;
-    EXPECT_EQ(config.varlen_split_overhead_tokens, f.overhead) << f.num_heads << " x " << f.q_len;
-    EXPECT_EQ(config.split_overhead_tokens, 160);
+  constexpr KvDtype kBf16 = KvDtype::kBf16, kE4m3 = KvDtype::kFp8E4m3,
+                    kBlockwise = KvDtype::kFp8Blockwise;
+  for (const Form f : {Form{kBf16, 16, 1, 16, 160}, Form{kBf16, 32, 1, 32, 256},
+                       Form{kBf16, 16, 2, 32, 256}, Form{kBf16, 64, 1, 64, 320},
+                       Form{kBf16, 128, 2, 64, 320}, Form{kE4m3, 16, 1, 16, 256},
+                       Form{kE4m3, 32, 1, 32, 256}, Form{kE4m3, 128, 1, 64, 320},
+                       Form{kBlockwise, 16, 1, 16, 256}, Form{kBlockwise, 32, 1, 64, 160},
+                       Form{kBlockwise, 128, 2, 64, 160}}) {
+    LengthsCase c = varlen_case(8, f.num_heads, f.q_len, 4096, 1);
+    c.problem.kv_dtype = f.dtype;
+    const KernelConfig config = select_config(c.problem);
+    const std::string form = std::string(kv_dtype_name(f.dtype)) + " " +
+                             std::to_string(f.num_heads) + " x " + std::to_string(f.q_len);
+    EXPECT_EQ(config.tile_rows, f.tile_rows) << form;
+    EXPECT_EQ(config.varlen_split_overhead_tokens, f.overhead) << form;
+    EXPECT_EQ(config.split_overhead_tokens, 160) << form;
   }
 }
 

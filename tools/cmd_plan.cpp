@@ -20,7 +20,7 @@ std::string usage() {
       "Plans a decode step on the host (make_plan), checks it "
       "(validate_plan) and prints\neach worker's pieces and the balance "
       "(max worker cost / mean).\n\n" +
-      problem_flags_help(kDefaults, false) +
+      problem_flags_help(kDefaults) +
       "  --workers W        persistent workers (default " + std::to_string(kDefaultWorkers) +
       ", an H200's SMs)\n"
       "  --summary          print the summary only, not every worker\n" +
@@ -87,7 +87,7 @@ void print_summary(const HostPlan& plan, const PlanBalance& balance) {
 }
 
 int run(Args& args) {
-  const ProblemFlags flags = take_problem_flags(args, kDefaults, false);
+  const ProblemFlags flags = take_problem_flags(args, kDefaults);
   const int workers =
       int(args.take_int("workers", kDefaultWorkers, 1, INT32_MAX));
   const detail::ConfigKnobValues knobs = take_config_knob_flags(args);

@@ -12,19 +12,19 @@ constexpr ProblemDefaults kDefaults{8, 128, 1, 64, 4096};
 constexpr int kDefaultSamples = 15;
 
 std::string usage() {
-  return "usage: mladec run [problem flags] [--dtype NAME] [--backend NAME] "
+  return "usage: mladec run [problem flags] [--backend NAME] "
          "[--workers W] [planner knobs]\n"
          "                  [--repeats N]\n"
          "Runs a DeepSeek-shaped decode step on the GPU when there is one "
          "(else on the CPU\nexecutor), prints its time and checks it against "
          "the reference like check.\n\n" +
-         problem_flags_help(kDefaults, true) + job_flags_help() +
+         problem_flags_help(kDefaults) + job_flags_help() +
          "  --repeats N        GPU timing samples, median reported (default " +
          std::to_string(kDefaultSamples) + ")\n";
 }
 
 int run(Args& args) {
-  const ProblemFlags problem = take_problem_flags(args, kDefaults, true);
+  const ProblemFlags problem = take_problem_flags(args, kDefaults);
   const JobFlags job = take_job_flags(args);
   const int samples = int(args.take_int("repeats", kDefaultSamples, 1, 100000));
   args.finish();

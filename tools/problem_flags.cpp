@@ -19,8 +19,7 @@ constexpr int kVarlenSpread = 3;
 
 }  // namespace
 
-ProblemFlags take_problem_flags(Args& args, const ProblemDefaults& defaults,
-                                bool with_dtype) {
+ProblemFlags take_problem_flags(Args& args, const ProblemDefaults& defaults) {
   ProblemFlags f;
   f.batch = int(args.take_int("batch", defaults.batch, 1, INT32_MAX));
   f.heads = int(args.take_int("heads", defaults.heads, 1, kMaxHeads));
@@ -40,19 +39,17 @@ ProblemFlags take_problem_flags(Args& args, const ProblemDefaults& defaults,
                  ? SchedulePolicy::kBalanced
                  : SchedulePolicy::kFixedChunk;
   f.chunk_tokens = int(args.take_int("chunk", 0, 1, INT32_MAX));
-  if (with_dtype) {
-    const std::string dtype = args.take_choice(
-        "dtype", "bf16", {"bf16", "fp8_e4m3", "fp8_blockwise"});
-    f.kv_dtype = dtype == "bf16"       ? KvDtype::kBf16
-                 : dtype == "fp8_e4m3" ? KvDtype::kFp8E4m3
-                                       : KvDtype::kFp8Blockwise;
-    f.fp8_compute = args.take_switch("fp8-compute");
-  }
+  const std::string dtype =
+      args.take_choice("dtype", "bf16", {"bf16", "fp8_e4m3", "fp8_blockwise"});
+  f.kv_dtype = dtype == "bf16"       ? KvDtype::kBf16
+               : dtype == "fp8_e4m3" ? KvDtype::kFp8E4m3
+                                     : KvDtype::kFp8Blockwise;
+  f.fp8_compute = args.take_switch("fp8-compute");
   f.seed = uint64_t(args.take_int("seed", 1, 0, INT64_MAX));
   return f;
 }
 
-std::string problem_flags_help(const ProblemDefaults& d, bool with_dtype) {
+std::string problem_flags_help(const ProblemDefaults& d) {
   std::ostringstream help;
   help << "  --batch B          requests (default " << d.batch << ")\n"
        << "  --heads H          query heads h_q, 1.." << kMaxHeads
@@ -72,14 +69,12 @@ std::string problem_flags_help(const ProblemDefaults& d, bool with_dtype) {
           "causal MTP mask)\n"
        << "  --policy NAME      balanced | fixed_chunk (default balanced)\n"
        << "  --chunk T          fixed_chunk split size, a multiple of 64 "
-          "(default: the config's)\n";
-  if (with_dtype) {
-    help << "  --dtype NAME       KV cache: bf16 | fp8_e4m3 | fp8_blockwise "
-            "(default bf16)\n"
-         << "  --fp8-compute      fp8_e4m3 only: the opt-in e4m3-product mode at "
-            "64-row tiles\n";
-  }
-  help << "  --seed N           random seed of lengths and data (default 1)\n";
+          "(default: the config's)\n"
+       << "  --dtype NAME       KV cache: bf16 | fp8_e4m3 | fp8_blockwise "
+          "(default bf16)\n"
+       << "  --fp8-compute      fp8_e4m3 only: the opt-in e4m3-product mode at "
+          "64-row tiles\n"
+       << "  --seed N           random seed of lengths and data (default 1)\n";
   return help.str();
 }
 

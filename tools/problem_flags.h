@@ -36,15 +36,13 @@ struct ProblemFlags {
   SchedulePolicy policy = SchedulePolicy::kBalanced;
   int chunk_tokens = 0;  // FixedChunk split size; 0: the config's
   KvDtype kv_dtype = KvDtype::kBf16;
-  bool fp8_compute = false;  // DecodeProblem::fp8_compute (with --dtype)
+  bool fp8_compute = false;  // DecodeProblem::fp8_compute
   uint64_t seed = 1;
 };
 
-// Reads the flags problem_flags_help() lists; `with_dtype` adds --dtype.
-ProblemFlags take_problem_flags(Args& args, const ProblemDefaults& defaults,
-                                bool with_dtype);
-std::string problem_flags_help(const ProblemDefaults& defaults,
-                               bool with_dtype);
+// Reads the flags problem_flags_help() lists.
+ProblemFlags take_problem_flags(Args& args, const ProblemDefaults& defaults);
+std::string problem_flags_help(const ProblemDefaults& defaults);
 
 // The planner knobs' flags (src/core/config_knobs.h), the benchmark's of the
 // same names: each sets its KernelConfig field instead of select_config()'s.

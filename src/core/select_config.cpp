@@ -4,6 +4,24 @@
 
 namespace mladec {
 
+namespace {
+
+// The cost of a piece in varlen plans (KernelConfig says why), by tile form
+// and cache format: a piece's fixed cost in tokens is its start's time over
+// a token's, so it grows where tokens are cheap (fp8 bytes at 16 rows) and
+// shrinks where they are dear (blockwise dequantized into 64-row tiles).
+// Measured on the H200 by A/Bs of 160 / 256 / 320 over the large varlen
+// cells, 3 rounds (bench/NOTES.md v93 for bf16, v95 for the fp8 formats).
+int varlen_piece_overhead_tokens(int tile_rows, KvDtype kv_dtype, int split_overhead_tokens) {
+  if (tile_rows == detail::kRowFormTileRows) {
+    return kv_dtype == KvDtype::kFp8Blockwise ? split_overhead_tokens : 320;
+  }
+  if (tile_rows == detail::kTransposedTileRowLimit) return 256;
+  return kv_dtype == KvDtype::kBf16 ? split_overhead_tokens : 256;
+}
+
+}  // namespace
+
 KernelConfig select_config(const DecodeProblem& problem) {
   validate_problem(problem);
   KernelConfig config;
@@ -15,11 +33,8 @@ KernelConfig select_config(const DecodeProblem& problem) {
   // e4m3 converts in registers (v34).
   config.tile_rows = detail::tile_rows_for(int64_t(problem.max_q_len) * problem.num_heads,
                                           problem.kv_dtype != KvDtype::kFp8Blockwise);
-  // The cost of a piece in varlen plans (KernelConfig says why), by tile form.
   config.varlen_split_overhead_tokens =
-      config.tile_rows == detail::kRowFormTileRows          ? 320
-      : config.tile_rows == detail::kTransposedTileRowLimit ? 256
-                                                            : config.split_overhead_tokens;
+      varlen_piece_overhead_tokens(config.tile_rows, problem.kv_dtype, config.split_overhead_tokens);
   config.blockwise_products = detail::blockwise_exact_products(config.tile_rows)
                                   ? BlockwiseProducts::kExact
                                   : BlockwiseProducts::kRoundedToBf16;
