@@ -207,6 +207,18 @@ __device__ __forceinline__ bool start_combine_cta(const DecodeParams& p) {
   return !checked_mode_failed(p);
 }
 
+// start_combine_cta with the CTA's row (entry `entry`, row `row`) found
+// before or after the wait, as plan_read_before_wait says. False when the
+// step stopped or the plan has no such row.
+__device__ __forceinline__ bool start_combine_row(const DecodeParams& p, int entry, int row,
+                                                  CombineRow& c) {
+  const bool early = plan_read_before_wait(p);
+  bool found = early && find_row(p, entry, row, c);
+  if (!start_combine_cta(p)) return false;
+  if (!early) found = find_row(p, entry, row, c);
+  return found;
+}
+
 // Row form: warp w of block b merges part w % kWarpsPerRow (its columns
 // part * 512 / kWarpsPerRow onwards) of row ((b % row_blocks) * kWarps + w) /
 // kWarpsPerRow of combine entry b / row_blocks. Each column's sums run in the
@@ -220,11 +232,7 @@ __global__ void __launch_bounds__(kWarps * 32)
   constexpr int kBatch = kWarpsPerRow == 1 ? kSplitBatch : 2 * kSplitBatch;
   CombineRow c;
   const int warp = (blockIdx.x % row_blocks) * kWarps + threadIdx.x / 32;
-  const bool early = plan_read_before_wait(p);
-  bool found = early && find_row(p, blockIdx.x / row_blocks, warp / kWarpsPerRow, c);
-  if (!start_combine_cta(p)) return;
-  if (!early) found = find_row(p, blockIdx.x / row_blocks, warp / kWarpsPerRow, c);
-  if (!found) return;
+  if (!start_combine_row(p, blockIdx.x / row_blocks, warp / kWarpsPerRow, c)) return;
   const int lane = threadIdx.x % 32;
   const int part = warp % kWarpsPerRow;
   // The column of this lane's i-th 4 columns.
@@ -309,11 +317,7 @@ __global__ void __launch_bounds__(kWarps * 32, 3)
   const int chunk = blockIdx.x % kChunksPerRow;
   const int row_index = blockIdx.x / kChunksPerRow;
   CombineRow c;
-  const bool early = plan_read_before_wait(p);
-  bool found = early && find_row(p, row_index / p.slot_rows, row_index % p.slot_rows, c);
-  if (!start_combine_cta(p)) return;
-  if (!early) found = find_row(p, row_index / p.slot_rows, row_index % p.slot_rows, c);
-  if (!found) return;
+  if (!start_combine_row(p, row_index / p.slot_rows, row_index % p.slot_rows, c)) return;
   const int lane = threadIdx.x % 32, group = threadIdx.x / 32;
   const int column = chunk * kChunkColumns + lane * 4;
   const int length = group_length(c.unit.num_splits);
