@@ -52,22 +52,19 @@ namespace {
 
 std::vector<BenchCase> all_cases() {
   std::vector<BenchCase> cases;
-  for (const FlashMlaTime& f : kFlashMlaLarge) {
-    for (bool varlen : {false, true}) {
-      cases.push_back({"large", f.batch, f.seqlen, f.q_len, f.heads, 64, varlen,
-                       KvDtype::kBf16, varlen ? f.varlen_us : f.fixed_us});
-    }
-  }
-  // fp8 caches against FlashMLA's bf16 time for the same shape and lengths
-  // (FlashMLA has no dense fp8 decode on Hopper).
-  for (KvDtype dtype : {KvDtype::kFp8E4m3, KvDtype::kFp8Blockwise}) {
+  // Every large shape, fixed and variable lengths, against FlashMLA's bf16
+  // time for the same shape and lengths.
+  const auto add_large = [&cases](const char* group, KvDtype dtype) {
     for (const FlashMlaTime& f : kFlashMlaLarge) {
       for (bool varlen : {false, true}) {
-        cases.push_back({"fp8", f.batch, f.seqlen, f.q_len, f.heads, 64, varlen, dtype,
+        cases.push_back({group, f.batch, f.seqlen, f.q_len, f.heads, 64, varlen, dtype,
                          varlen ? f.varlen_us : f.fixed_us});
       }
     }
-  }
+  };
+  add_large("large", KvDtype::kBf16);
+  // fp8 caches (FlashMLA has no dense fp8 decode on Hopper).
+  for (KvDtype dtype : {KvDtype::kFp8E4m3, KvDtype::kFp8Blockwise}) add_large("fp8", dtype);
   // The opt-in fp8-compute mode (e4m3 caches, 64-row tiles: h_q * s_q > 32)
   // against FlashMLA's bf16 time; the "fp8" group's e4m3 rows are its exact
   // counterpart.

@@ -27,9 +27,9 @@ struct KernelConfig {
   // varlen cells (bench/NOTES.md v92: a 64-row piece costs ~280-330
   // tokens; 320 took 0-1.5% off those cells, 256 0.3-1.9% off the 32-row
   // ones, bf16's 16-row ones keep 160; v95: fp8 16-row tiles take 256,
-  // blockwise 64-row tiles 160). Plans of equal-cost units never read it: their workers
-  // get alike piece counts, and the worker counts and small-step rules
-  // above were measured with split_overhead_tokens.
+  // blockwise 64-row tiles 160). Plans of equal-cost units never read it:
+  // their workers get alike piece counts, and the worker counts and
+  // small-step rules above were measured with split_overhead_tokens.
   int varlen_split_overhead_tokens = 160;
   // What splitting a unit costs the step beyond its tokens (float32
   // partials, the combine, one more piece), in tokens of one worker's time:
