@@ -146,6 +146,33 @@ __device__ __forceinline__ void produce_tile_tma(const DecodeParams& p, int box_
   if (threadIdx.x != 0) mbarrier_arrive(full);
 }
 
+// Half of a bf16 row-form block through the TMA path (decode_layout.cuh:
+// kRowHalfB says which slabs): the four V slabs from `first_slab`, and with
+// `with_p_slab` the RoPE slab, announced on `full` as produce_tile_tma
+// announces a block.
+__device__ __forceinline__ void produce_row_half_tma(const DecodeParams& p, int box_token,
+                                                     int box_page, int box_token_in_page,
+                                                     uint32_t tile, uint32_t full, int first_slab,
+                                                     bool with_p_slab) {
+  using namespace decode_layout;
+  if (threadIdx.x == 0) {
+    mbarrier_arrive_expect_bytes(full, (kRowHalfSlabs + (with_p_slab ? 1 : 0)) * kSlabBytes);
+  }
+  if (box_token >= 0) {
+    const uint32_t destination = tile + box_token * (kSlabBytes / kSlabRows);
+#pragma unroll
+    for (int i = 0; i < kRowHalfSlabs; ++i) {
+      tma_load_3d<false>(destination + (first_slab + i) * kSlabBytes, &p.kv_map,
+                         (first_slab + i) * kSlabValues, box_token_in_page, box_page, full);
+    }
+    if (with_p_slab) {
+      tma_load_3d<false>(destination + kPSlab * kSlabBytes, &p.kv_map, kPSlab * kSlabValues,
+                         box_token_in_page, box_page, full);
+    }
+  }
+  if (threadIdx.x != 0) mbarrier_arrive(full);
+}
+
 // `worker_pieces`: this worker's [begin, end) in the plan. The end is read
 // again for every piece (an L1 hit), not held: the fp8 producers, full with
 // the rows they load, spilled it.
@@ -156,7 +183,26 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
   const int warp = threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   const uint32_t bars = smem + kBarrierOffset;
-  uint32_t pending = 0;
+  // The copy job awaiting completion: the barrier it announces, and for a
+  // row-form block copied whole also its half B's.
+  uint32_t pending = 0, pending_half_b = 0;
+  const auto complete = [&](bool last) {
+    if (pending == 0) return;
+    const uint32_t half_b = pending_half_b;
+    pending_half_b = 0;
+    complete_job(pending, last);
+    if (half_b != 0) mbarrier_arrive(half_b);
+  };
+  // A free buffer (or half), announcing the pending job before blocking:
+  // the math warps free a buffer only after the next block is announced
+  // (they issue its S before they release the last one), or neither side
+  // moves.
+  const auto wait_empty = [&](uint32_t empty, uint32_t parity) {
+    if (!mbarrier_ready(empty, parity)) {
+      complete(true);
+      mbarrier_wait(empty, parity);
+    }
+  };
   uint32_t q_loads = 0, kv_loads = 0;
   // The block trace follows the row form only (its math warps log too).
   const auto trace_row_form = [](TraceEvent event, uint32_t load) {
@@ -205,7 +251,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
 
     // The math warps free Q only after the previous piece's last block,
     // whose copies must therefore be announced before waiting.
-    complete_job(pending, true);
+    complete(true);
     mbarrier_wait(bars + 8 * kQEmpty, (q_loads & 1) ^ 1);
     {
       const int r = warp * 16 + (lane & 15);
@@ -264,36 +310,54 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         if (!tma_block) source = kv_token_address_in_page(p, row_page, row_in_page);
         if (first_piece && b == 0) timeline_after(kTimelinePageLanded, row_page);
       }
-      const uint32_t empty = bars + 8 * (kEmpty + buffer);
+      // (The row form: half A's, its owner's V slabs.)
       const uint32_t empty_parity = ((kv_loads / kBuffers) & 1) ^ 1;
-      if (!mbarrier_ready(empty, empty_parity)) {
-        // The math warps free a buffer only after the next block is
-        // announced (they issue its S before they release the last one):
-        // announce the pending block before blocking, or neither side moves.
-        complete_job(pending, true);
-        mbarrier_wait(empty, empty_parity);
-      }
+      wait_empty(bars + 8 * (kEmpty + buffer), empty_parity);
       trace_row_form(kTraceEmptyWaited, kv_loads);
       const uint32_t tile =
           smem + kKvOffset +
           buffer * (kRegisterA<kDtype, kRows> ? kRegisterAStageBytes<kDtype> : kTileBytes);
       if (tma_block) {
-        complete_job(pending, true);
+        complete(true);
         // (Boxes are of 8, 16, 32 or 64 tokens: kv_tensor_map.h.)
         const int row_token = j - block_begin;
         const bool begins_box = lane < 16 && (row_token & (p.kv_tma_tokens - 1)) == 0;
-        produce_tile_tma<kDtype, (kRows < kTileRows)>(p, begins_box ? row_token : -1, row_page,
-                                                      row_in_page, tile,
-                                                      bars + 8 * (kFull + buffer));
-        copies_issued(kv_loads);
+        if constexpr (kRows == kTileRows) {
+          // In halves, each as soon as its readers free it: half A (the
+          // owner's V slabs) first, which the owner's S reads first, then
+          // half B.
+          const int owner = b & 1;
+          const int box_token = begins_box ? row_token : -1;
+          produce_row_half_tma(p, box_token, row_page, row_in_page, tile,
+                               bars + 8 * (kFull + buffer), kRowHalfSlabs * owner, false);
+          copies_issued(kv_loads);
+          wait_empty(bars + 8 * (kEmpty + kRowHalfB + buffer), empty_parity);
+          produce_row_half_tma(p, box_token, row_page, row_in_page, tile,
+                               bars + 8 * (kFull + kRowHalfB + buffer),
+                               kRowHalfSlabs * (1 - owner), true);
+        } else {
+          produce_tile_tma<kDtype, (kRows < kTileRows)>(p, begins_box ? row_token : -1,
+                                                        row_page, row_in_page, tile,
+                                                        bars + 8 * (kFull + buffer));
+          copies_issued(kv_loads);
+        }
         continue;
       }
+      if constexpr (kRows == kTileRows) {
+        // A block copied whole waits for both halves.
+        wait_empty(bars + 8 * (kEmpty + kRowHalfB + buffer), empty_parity);
+      }
+      // The barriers a block copied whole announces: the row form's two halves.
+      const auto set_pending_block = [&] {
+        pending = bars + 8 * (kFull + buffer);
+        if constexpr (kRows == kTileRows) pending_half_b = bars + 8 * (kFull + kRowHalfB + buffer);
+      };
       if (kDtype == KvDtype::kBf16) {
         produce_tile_rows(tile, warp, lane, source, p.kv);
         cp_async_commit();
         copies_issued(kv_loads);
-        complete_job(pending, false);
-        pending = bars + 8 * (kFull + buffer);
+        complete(false);
+        set_pending_block();
       } else if constexpr (kRegisterA<kDtype, kRows>) {
         // The fp8 bytes as they are: the math warps convert them.
         if constexpr (kRegisterABlockwise<kDtype, kRows>) {
@@ -302,8 +366,8 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
           stage_e4m3_rows(tile, warp, lane, source, p.kv);
         }
         cp_async_commit();
-        complete_job(pending, false);
-        pending = bars + 8 * (kFull + buffer);
+        complete(false);
+        set_pending_block();
       } else {
         // The converted rows are already stored: announce this block (and a
         // pending Q) as soon as the RoPE copies of blockwise land.
@@ -311,13 +375,13 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
                               RegisterSplit<kDtype, kRows>::kFp8RowsPerBatch>(
             tile, warp, lane, source, p.kv);
         cp_async_commit();
-        complete_job(pending, true);
-        pending = bars + 8 * (kFull + buffer);
-        complete_job(pending, true);
+        complete(true);
+        set_pending_block();
+        complete(true);
       }
     }
   }
-  complete_job(pending, true);
+  complete(true);
   if (threadIdx.x == 0) timeline(kTimelineProducerDone);
 }
 
@@ -515,10 +579,13 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     // A buffer is full when the producer's threads have arrived and empty
     // when its consumers have: both math warpgroups, or on the register-A
     // path the one that took the block.
-    for (int buffer = 0; buffer < kStages<kDtype, kRows>; ++buffer) {
+    // The row form's buffers come in halves, each freed by one warpgroup
+    // (kRowHalfB).
+    constexpr bool kHalves = kRows == kTileRows;
+    for (int buffer = 0; buffer < (kHalves ? 2 : 1) * kStages<kDtype, kRows>; ++buffer) {
       mbarrier_init(bars + 8 * (kFull + buffer), kWarpgroupThreads);
       mbarrier_init(bars + 8 * (kEmpty + buffer),
-                    kRegisterA<kDtype, kRows> ? kWarpgroupThreads : kMathThreads);
+                    kRegisterA<kDtype, kRows> || kHalves ? kWarpgroupThreads : kMathThreads);
     }
     mbarrier_init(bars + 8 * kQFull, kWarpgroupThreads);
     mbarrier_init(bars + 8 * kQEmpty, kMathThreads);

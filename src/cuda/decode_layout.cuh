@@ -53,6 +53,17 @@ constexpr int kFull = 0, kEmpty = kFull + kMaxStages, kQFull = kEmpty + kMaxStag
               kQEmpty = kQFull + 1, kPublished = kQEmpty + 1, kQConverted = kPublished + 2,
               kMergeFull = kQConverted + 1, kMergeEmpty = kMergeFull + 2,
               kBarriers = kMergeEmpty + 2;
+// Row form: each KV buffer is freed and refilled in two halves, each with
+// its own full and empty barrier — half A (kFull / kEmpty + buffer) is the
+// V slabs of the block's owner (4 o .. 4 o + 3 for owner o = the block's
+// parity in its piece), freed by the owner's P·V; half B (+ kRowHalfB) is
+// the other warpgroup's V slabs and the RoPE slab (where the owner puts P),
+// freed by the other's P·V. The owner's S reads half A first. So a block's
+// first slabs can be refilled while the other warpgroup still reads the
+// rest (FlashMLA's per-slab copies; bench/NOTES.md v96).
+constexpr int kRowHalfB = 2, kRowHalfSlabs = 4;
+static_assert(kMaxStages >= 2 * kRowHalfB, "the row form's two buffers in halves");
+static_assert(kPSlab == 2 * kRowHalfSlabs, "V slabs, then the RoPE slab");
 // Slabs must start 1024-byte aligned; the dynamic base is aligned by hand.
 constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;
 static_assert(kSharedBytes <= 227 * 1024, "shared memory budget of one CTA");

@@ -25,6 +25,10 @@
 //   wait for b1                   ←     O_R += P1·V1_R (P1 in registers)
 //   O_L += P1·V1_L (P1 from smem)
 //
+// Each buffer is freed and refilled in halves (decode_layout.cuh:
+// kRowHalfB), each by the warpgroup that reads it last; each S reads its
+// half A first.
+//
 // fp8 producers and pages of 8..32 tokens keep warpgroup 1's older order
 // (bench/NOTES.md v52: the pair step at page 16 took 368 -> 403 us): take
 // b0, O_R += P0·V0_R (P0 from smem), S(b1), softmax(b1), O_R += P1·V1_R.
@@ -70,21 +74,31 @@ __device__ __forceinline__ void load_rope_fragments(RopeFragments& q_rope, uint3
   }
 }
 
-// Issues S = Q·Kᵀ for the 64 tokens of the KV block at `block` (one wgmma
-// group, not waited for): the last kRopeSteps k-steps with Q from q_rope,
-// the others from shared memory; kF16: Q and the tile in f16 (see
-// run_math_rows).
-template <bool kF16, int kRopeSteps>
+// Issues S = Q·Kᵀ for the 64 tokens of the KV block at `block`, owned by
+// warpgroup m (one wgmma group, not waited for): the k-steps of its half A
+// (its own V slabs, decode_layout.cuh: kRowHalfB) first, then after
+// `wait_half_b()` those of half B — the other V slabs, then the RoPE slab,
+// whose last kRopeSteps k-steps take Q from q_rope; the others read Q from
+// shared memory. kF16: Q and the tile in f16 (see run_math_rows).
+template <int m, bool kF16, int kRopeSteps, typename WaitHalfB>
 __device__ __forceinline__ void issue_block_scores(float (&s)[32], const RopeFragments& q_rope,
-                                                   uint32_t smem, uint32_t block) {
+                                                   uint32_t smem, uint32_t block,
+                                                   WaitHalfB&& wait_half_b) {
   using namespace decode_layout;
   constexpr int kSteps = kRowChunks / 2, kSharedSteps = kSteps - kRopeSteps;
+  constexpr int kHalfSteps = kRowHalfSlabs * kSlabKSteps;
   const SlabDescriptors q(smem + kQOffset, 16), kv(block, 16);
+  const auto step = [&](int k, bool accumulate) {
+    wgmma_m64n64k16_ss<kF16>(s, q.at(k_step_offset(k)), kv.at(k_step_offset(k)), accumulate);
+  };
   wgmma_fence();
 #pragma unroll
-  for (int k = 0; k < kSharedSteps; ++k) {
-    wgmma_m64n64k16_ss<kF16>(s, q.at(k_step_offset(k)), kv.at(k_step_offset(k)), k > 0);
-  }
+  for (int k = 0; k < kHalfSteps; ++k) step(m * kHalfSteps + k, k > 0);
+  wait_half_b();
+#pragma unroll
+  for (int k = 0; k < kHalfSteps; ++k) step((1 - m) * kHalfSteps + k, true);
+#pragma unroll
+  for (int k = 2 * kHalfSteps; k < kSharedSteps; ++k) step(k, true);
 #pragma unroll
   for (int k = 0; k < kRopeSteps; ++k) {
     wgmma_m64n64k16_rs<kF16>(s, q_rope[k], kv.at(k_step_offset(kSharedSteps + k)));
@@ -248,15 +262,17 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     float acc[128];
 #pragma unroll
     for (int k = 0; k < 128; ++k) acc[k] = 0.f;
-    // Buffer of this warpgroup's last issued P·V, released once waited for.
+    // The half buffer (kEmpty + this) of this warpgroup's last issued P·V,
+    // released once waited for: its own block's half A, the other's half B.
     int pending_release = -1;
     const auto release_pending = [&] {
       if (pending_release >= 0) mbarrier_arrive(bars + 8 * (kEmpty + pending_release));
       pending_release = -1;
     };
-    const auto wait_full = [&](uint32_t load) {
-      mbarrier_wait(bars + 8 * (kFull + (load & 1)), (load >> 1) & 1);
-      trace(kTraceFullWaited, load);
+    // Half `half` (0: A, 1: B) of block `load` has landed.
+    const auto wait_full = [&](uint32_t load, int half) {
+      mbarrier_wait(bars + 8 * (kFull + half * kRowHalfB + (load & 1)), (load >> 1) & 1);
+      if (half == 0) trace(kTraceFullWaited, load);
       if (threadIdx.x == kWarpgroupThreads && load == 0) timeline(kTimelineFirstData);
       fence_proxy_async();
     };
@@ -275,10 +291,15 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       trace(kTraceOutputDone, uint32_t(pending_release));
       release_pending();
     };
-    const auto block_scores = [&](uint32_t load) {
-      wait_full(load);
-      issue_block_scores<kF16, kRopeSteps>(s, q_rope, smem, block_at(load));
+    // S of an own block: its half A's k-steps as soon as that half lands.
+    const auto issue_scores = [&](uint32_t load) {
+      wait_full(load, 0);
+      issue_block_scores<m, kF16, kRopeSteps>(s, q_rope, smem, block_at(load),
+                                              [&] { wait_full(load, 1); });
       trace(kTraceScoresIssued, load);
+    };
+    const auto block_scores = [&](uint32_t load) {
+      issue_scores(load);
       wgmma_wait<0>();
       fence_registers(s);
       trace(kTraceScoresDone, load);
@@ -307,11 +328,11 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     // cannot refill before this warpgroup frees it) makes the landed copies
     // visible to this warpgroup's own reads in the tools' model too.
     const auto other_output = [&](uint32_t load) {
-      wait_full(load);
+      wait_full(load, 1);
       rescale_output(acc, scale);
       issue_block_output<m, false, kF16>(acc, p_frag, block_at(load));
       trace(kTraceOutputIssued, load);
-      pending_release = int(load & 1);
+      pending_release = kRowHalfB + int(load & 1);
     };
 
     for (int b0 = 0; b0 < e.num_blocks; b0 += 2) {
@@ -355,12 +376,9 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       } else {
         // S(b1) runs while warpgroup 0 computes b0's softmax; P0·V0_R (P0
         // from b0's P slab, as the owner stored it) runs while this
-        // warpgroup computes b1's softmax, and b0's buffer is freed when it
-        // is done, before P1·V1_R: the next block's copy starts a softmax
-        // earlier than when both P·V waited for it (bench/NOTES.md v52).
-        wait_full(load1);
-        issue_block_scores<kF16, kRopeSteps>(s, q_rope, smem, block_at(load1));
-        trace(kTraceScoresIssued, load1);
+        // warpgroup computes b1's softmax, and b0's half B is freed when it
+        // is done, before P1·V1_R (bench/NOTES.md v52).
+        issue_scores(load1);
         take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
         trace(kTraceTaken, load0);
         wgmma_wait<0>();
@@ -368,7 +386,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
         trace(kTraceScoresDone, load1);
         other_output(load0);     // O to b0's maxima, P0·V0_R
         own_softmax(b1, load1);  // scale: b0's maxima to b1's
-        finish_output();         // b0's buffer freed
+        finish_output();         // b0's half B freed
         own_block_output(load1);
       }
     }
