@@ -310,9 +310,15 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         if (!tma_block) source = kv_token_address_in_page(p, row_page, row_in_page);
         if (first_piece && b == 0) timeline_after(kTimelinePageLanded, row_page);
       }
-      // (The row form: half A's, its owner's V slabs.)
+      // The row form's half A first: its owner's V slabs, freed by the
+      // owner's P·V of the buffer's last block (decode_layout.cuh, kRowHalfB).
+      const int owner = b & 1;
+      const auto row_part_empty_bar = [&](int warpgroup) {
+        return bars + 8 * row_part_empty(warpgroup, buffer);
+      };
       const uint32_t empty_parity = ((kv_loads / kBuffers) & 1) ^ 1;
-      wait_empty(bars + 8 * (kEmpty + buffer), empty_parity);
+      wait_empty(kRows == kTileRows ? row_part_empty_bar(owner) : bars + 8 * (kEmpty + buffer),
+                 empty_parity);
       trace_row_form(kTraceEmptyWaited, kv_loads);
       const uint32_t tile =
           smem + kKvOffset +
@@ -326,12 +332,11 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
           // In halves, each as soon as its readers free it: half A (the
           // owner's V slabs) first, which the owner's S reads first, then
           // half B.
-          const int owner = b & 1;
           const int box_token = begins_box ? row_token : -1;
           produce_row_half_tma(p, box_token, row_page, row_in_page, tile,
                                bars + 8 * (kFull + buffer), kRowHalfSlabs * owner, false);
           copies_issued(kv_loads);
-          wait_empty(bars + 8 * (kEmpty + kRowHalfB + buffer), empty_parity);
+          wait_empty(row_part_empty_bar(1 - owner), empty_parity);
           produce_row_half_tma(p, box_token, row_page, row_in_page, tile,
                                bars + 8 * (kFull + kRowHalfB + buffer),
                                kRowHalfSlabs * (1 - owner), true);
@@ -344,8 +349,8 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         continue;
       }
       if constexpr (kRows == kTileRows) {
-        // A block copied whole waits for both halves.
-        wait_empty(bars + 8 * (kEmpty + kRowHalfB + buffer), empty_parity);
+        // A block copied whole waits for both parts.
+        wait_empty(row_part_empty_bar(1 - owner), empty_parity);
       }
       // The barriers a block copied whole announces: the row form's two halves.
       const auto set_pending_block = [&] {
@@ -579,9 +584,11 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
     // A buffer is full when the producer's threads have arrived and empty
     // when its consumers have: both math warpgroups, or on the register-A
     // path the one that took the block.
-    // The row form's buffers come in halves, each freed by one warpgroup
-    // (kRowHalfB).
+    // The row form's buffers are filled in halves and freed in parts, each
+    // part by one warpgroup (kRowHalfB).
     constexpr bool kHalves = kRows == kTileRows;
+    static_assert(!kHalves || (!kRegisterA<kDtype, kRows> && kStages<kDtype, kRows> == kRowHalfB),
+                  "the row form: two shared-memory buffers, each in halves");
     for (int buffer = 0; buffer < (kHalves ? 2 : 1) * kStages<kDtype, kRows>; ++buffer) {
       mbarrier_init(bars + 8 * (kFull + buffer), kWarpgroupThreads);
       mbarrier_init(bars + 8 * (kEmpty + buffer),

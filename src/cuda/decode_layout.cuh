@@ -53,16 +53,26 @@ constexpr int kFull = 0, kEmpty = kFull + kMaxStages, kQFull = kEmpty + kMaxStag
               kQEmpty = kQFull + 1, kPublished = kQEmpty + 1, kQConverted = kPublished + 2,
               kMergeFull = kQConverted + 1, kMergeEmpty = kMergeFull + 2,
               kBarriers = kMergeEmpty + 2;
-// Row form: each KV buffer is freed and refilled in two halves, each with
-// its own full and empty barrier — half A (kFull / kEmpty + buffer) is the
-// V slabs of the block's owner (4 o .. 4 o + 3 for owner o = the block's
-// parity in its piece), freed by the owner's P·V; half B (+ kRowHalfB) is
-// the other warpgroup's V slabs and the RoPE slab (where the owner puts P),
-// freed by the other's P·V. The owner's S reads half A first. So a block's
-// first slabs can be refilled while the other warpgroup still reads the
-// rest (FlashMLA's per-slab copies; bench/NOTES.md v96).
+// Row form: each KV buffer is refilled in two halves and freed in two parts.
+// Full side: half A (kFull + buffer) is the V slabs of the block's owner
+// (4 o .. 4 o + 3 for owner o = the block's parity in its piece), which the
+// owner's S reads first; half B (kFull + kRowHalfB + buffer) is the other V
+// slabs and the RoPE slab (where the owner puts P). Empty side: part w
+// (row_part_empty(w, buffer)) is freed by warpgroup w's P·V, which reads
+// V slabs 4 w .. 4 w + 3 of every block (and the P slab of the other's
+// block, as its last reader). The producer copies a block of owner o as:
+// wait for part o, half A; wait for part 1 - o, half B. So a block's first
+// slabs are refilled while the other warpgroup still reads the rest
+// (FlashMLA's per-slab copies; bench/NOTES.md v96). The empty side is
+// indexed by warpgroup, not by role: after a piece of an odd number of
+// blocks a buffer's next block has the other owner, and its half A is the
+// slabs the previous block's non-owner may still read (v97: wrong results
+// under racecheck while it was indexed by role).
 constexpr int kRowHalfB = 2, kRowHalfSlabs = 4;
 static_assert(kMaxStages >= 2 * kRowHalfB, "the row form's two buffers in halves");
+__host__ __device__ constexpr int row_part_empty(int warpgroup, int buffer) {
+  return kEmpty + warpgroup * kRowHalfB + buffer;
+}
 static_assert(kPSlab == 2 * kRowHalfSlabs, "V slabs, then the RoPE slab");
 // Slabs must start 1024-byte aligned; the dynamic base is aligned by hand.
 constexpr int kSharedBytes = kBarrierOffset + kBarriers * 8 + 1024;

@@ -25,8 +25,8 @@
 //   wait for b1                   ←     O_R += P1·V1_R (P1 in registers)
 //   O_L += P1·V1_L (P1 from smem)
 //
-// Each buffer is freed and refilled in halves (decode_layout.cuh:
-// kRowHalfB), each by the warpgroup that reads it last; each S reads its
+// Each buffer is refilled in halves and freed in parts, each warpgroup's
+// P·V freeing its V slabs (decode_layout.cuh: kRowHalfB); each S reads its
 // half A first.
 //
 // fp8 producers and pages of 8..32 tokens keep warpgroup 1's older order
@@ -262,11 +262,11 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     float acc[128];
 #pragma unroll
     for (int k = 0; k < 128; ++k) acc[k] = 0.f;
-    // The half buffer (kEmpty + this) of this warpgroup's last issued P·V,
-    // released once waited for: its own block's half A, the other's half B.
+    // The buffer of this warpgroup's last issued P·V, whose part (its V
+    // slabs: decode_layout.cuh, row_part_empty) is freed once waited for.
     int pending_release = -1;
     const auto release_pending = [&] {
-      if (pending_release >= 0) mbarrier_arrive(bars + 8 * (kEmpty + pending_release));
+      if (pending_release >= 0) mbarrier_arrive(bars + 8 * row_part_empty(m, pending_release));
       pending_release = -1;
     };
     // Half `half` (0: A, 1: B) of block `load` has landed.
@@ -332,7 +332,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       rescale_output(acc, scale);
       issue_block_output<m, false, kF16>(acc, p_frag, block_at(load));
       trace(kTraceOutputIssued, load);
-      pending_release = kRowHalfB + int(load & 1);
+      pending_release = int(load & 1);
     };
 
     for (int b0 = 0; b0 < e.num_blocks; b0 += 2) {
@@ -376,7 +376,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       } else {
         // S(b1) runs while warpgroup 0 computes b0's softmax; P0·V0_R (P0
         // from b0's P slab, as the owner stored it) runs while this
-        // warpgroup computes b1's softmax, and b0's half B is freed when it
+        // warpgroup computes b1's softmax, and its part of b0's buffer is freed when it
         // is done, before P1·V1_R (bench/NOTES.md v52).
         issue_scores(load1);
         take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
@@ -386,7 +386,7 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
         trace(kTraceScoresDone, load1);
         other_output(load0);     // O to b0's maxima, P0·V0_R
         own_softmax(b1, load1);  // scale: b0's maxima to b1's
-        finish_output();         // b0's half B freed
+        finish_output();         // this warpgroup's part of b0's buffer freed
         own_block_output(load1);
       }
     }
