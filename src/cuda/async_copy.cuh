@@ -27,6 +27,13 @@ __device__ __forceinline__ void cp_async_16(uint32_t dst, const void* src,
 __device__ __forceinline__ void cp_async_commit() {
   asm volatile("cp.async.commit_group;\n" ::);
 }
+// Arrives on the mbarrier at shared address `bar` once every cp.async this
+// thread has issued so far has landed (the arrival counts toward the
+// barrier's expected count: `noinc`), without waiting here. The readers
+// still fence the async proxy after their wait, before wgmma reads the data.
+__device__ __forceinline__ void cp_async_arrive_when_landed(uint32_t bar) {
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(bar) : "memory");
+}
 template <int kPending>
 __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending));

@@ -63,6 +63,30 @@ __device__ __forceinline__ void produce_tile_rows(uint32_t tile, int warp, int l
   }
 }
 
+// Half of a bf16 row-form block (decode_layout.cuh: kRowHalfB) for the
+// rows produce_tile_rows copies: lane l copies chunk first_chunk + l of each
+// row (one V half: four slabs of 8 chunks), and with `with_rope` lanes 0..7
+// also the RoPE slab's chunks.
+__device__ __forceinline__ void produce_tile_row_half(uint32_t tile, int warp, int lane,
+                                                      const uint8_t* my_row_source,
+                                                      const void* fallback, int first_chunk,
+                                                      bool with_rope) {
+  using namespace decode_layout;
+  static_assert(kRowHalfSlabs * 8 == 32, "a V half is one chunk per lane");
+  const int chunk = first_chunk + lane, rope_chunk = kPSlab * 8 + (lane & 7);
+#pragma unroll 4
+  for (int i = 0; i < 16; ++i) {
+    const uint8_t* source = row_address_of_lane(my_row_source, i);
+    const int row = warp * 16 + i;
+    const bool valid = source != nullptr;
+    cp_async_16(tile + slab_offset(row, chunk), valid ? source + chunk * 16 : fallback, valid);
+    if (with_rope && lane < 8) {
+      cp_async_16(tile + slab_offset(row, rope_chunk),
+                  valid ? source + rope_chunk * 16 : fallback, valid);
+    }
+  }
+}
+
 // The producer's completion of its previous copy job: its cp.async group is
 // done (only the newest group may still be in flight), made visible to
 // wgmma, and announced on that job's barrier.
@@ -348,8 +372,30 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         }
         continue;
       }
+      if constexpr (kRows == kTileRows && kDtype == KvDtype::kBf16) {
+        // The gather path (small pages, a piece's partial blocks) in halves
+        // too: half A, then half B once its readers free it, each announced
+        // by its own copies as they land (cp_async_arrive_when_landed), so
+        // the producer never waits for a half to land and a block and a
+        // half stay in flight. Announced after cp.async.wait_group instead,
+        // each half waited for the one before it: page 1 h_q 128 402 -> 422
+        // us; this way 406 -> 387, h_q 16 (whole blocks) 173 -> 167
+        // (bench/NOTES.md v98).
+        produce_tile_row_half(tile, warp, lane, source, p.kv, kRowHalfSlabs * 8 * owner, false);
+        cp_async_commit();
+        copies_issued(kv_loads);
+        complete(false);  // a pending Q
+
+        cp_async_arrive_when_landed(bars + 8 * (kFull + buffer));
+        wait_empty(row_part_empty_bar(1 - owner), empty_parity);
+        produce_tile_row_half(tile, warp, lane, source, p.kv, kRowHalfSlabs * 8 * (1 - owner),
+                              true);
+        cp_async_commit();
+        cp_async_arrive_when_landed(bars + 8 * (kFull + kRowHalfB + buffer));
+        continue;
+      }
       if constexpr (kRows == kTileRows) {
-        // A block copied whole waits for both parts.
+        // The fp8 row forms' blocks are converted whole: both parts free.
         wait_empty(row_part_empty_bar(1 - owner), empty_parity);
       }
       // The barriers a block copied whole announces: the row form's two halves.
@@ -358,11 +404,13 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         if constexpr (kRows == kTileRows) pending_half_b = bars + 8 * (kFull + kRowHalfB + buffer);
       };
       if (kDtype == KvDtype::kBf16) {
+        // The 16- and 32-row forms' gathered blocks (the row form's went in
+        // halves above), announced by their copies as they land.
         produce_tile_rows(tile, warp, lane, source, p.kv);
         cp_async_commit();
         copies_issued(kv_loads);
-        complete(false);
-        set_pending_block();
+        complete(false);  // a pending Q
+        cp_async_arrive_when_landed(bars + 8 * (kFull + buffer));
       } else if constexpr (kRegisterA<kDtype, kRows>) {
         // The fp8 bytes as they are: the math warps convert them.
         if constexpr (kRegisterABlockwise<kDtype, kRows>) {
