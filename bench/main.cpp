@@ -158,6 +158,9 @@ std::string case_name(const BenchCase& c) {
   return s.str();
 }
 
+// The name --list prints and --only matches: the group, then case_name.
+std::string listed_name(const BenchCase& c) { return c.group + " " + case_name(c); }
+
 std::string gpu_name() {
   cudaDeviceProp properties{};
   cudaGetDeviceProperties(&properties, 0);
@@ -500,12 +503,15 @@ int run(int argc, char** argv) {
     c.fixed_chunk_tokens = flagged.fixed_chunk_tokens;
     c.config_knobs = flagged.config_knobs;
     if (!filter.empty() && c.group != filter) continue;
-    if (!only.empty() && case_name(c).find(only) == std::string::npos) continue;
+    // --only matches the name --list prints, group first, so any listed
+    // line's text selects (session 38 lost a device call to "large 128x8192 ..."
+    // selecting nothing while it matched the name without its group).
+    if (!only.empty() && listed_name(c).find(only) == std::string::npos) continue;
     if (quick && index++ % 4 != 0) continue;
     cases.push_back(c);
   }
   if (list_only) {  // the selection's names, nothing run (no GPU needed)
-    for (const BenchCase& c : cases) std::printf("%s %s\n", c.group.c_str(), case_name(c).c_str());
+    for (const BenchCase& c : cases) std::printf("%s\n", listed_name(c).c_str());
     return 0;
   }
   // Profiling runs skip the ceilings: their kernels would only slow ncu down.
