@@ -372,26 +372,33 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         }
         continue;
       }
-      if constexpr (kRows == kTileRows && kDtype == KvDtype::kBf16) {
-        // The gather path (small pages, a piece's partial blocks) in halves
-        // too: half A, then half B once its readers free it, each announced
-        // by its own copies as they land (cp_async_arrive_when_landed), so
-        // the producer never waits for a half to land and a block and a
-        // half stay in flight. Announced after cp.async.wait_group instead,
-        // each half waited for the one before it: page 1 h_q 128 402 -> 422
-        // us; this way 406 -> 387, h_q 16 (whole blocks) 173 -> 167
-        // (bench/NOTES.md v98).
-        produce_tile_row_half(tile, warp, lane, source, p.kv, kRowHalfSlabs * 8 * owner, false);
+      if constexpr (kDtype == KvDtype::kBf16) {
+        // The gather path (small pages, a piece's partial blocks): each
+        // block announced by its own copies as they land
+        // (cp_async_arrive_when_landed), so the producer never waits for
+        // them; the 64-row form's in halves, as its TMA blocks — half A,
+        // then half B once its readers free it: a block and a half in
+        // flight. Announced after cp.async.wait_group instead, each half
+        // waited for the one before it: page 1 h_q 128 402 -> 422 us; this
+        // way 406 -> 387, h_q 16 (whole blocks) 173 -> 167 (bench/NOTES.md
+        // v98).
+        if constexpr (kRows == kTileRows) {
+          produce_tile_row_half(tile, warp, lane, source, p.kv, kRowHalfSlabs * 8 * owner,
+                                false);
+        } else {
+          produce_tile_rows(tile, warp, lane, source, p.kv);
+        }
         cp_async_commit();
         copies_issued(kv_loads);
         complete(false);  // a pending Q
-
         cp_async_arrive_when_landed(bars + 8 * (kFull + buffer));
-        wait_empty(row_part_empty_bar(1 - owner), empty_parity);
-        produce_tile_row_half(tile, warp, lane, source, p.kv, kRowHalfSlabs * 8 * (1 - owner),
-                              true);
-        cp_async_commit();
-        cp_async_arrive_when_landed(bars + 8 * (kFull + kRowHalfB + buffer));
+        if constexpr (kRows == kTileRows) {
+          wait_empty(row_part_empty_bar(1 - owner), empty_parity);
+          produce_tile_row_half(tile, warp, lane, source, p.kv,
+                                kRowHalfSlabs * 8 * (1 - owner), true);
+          cp_async_commit();
+          cp_async_arrive_when_landed(bars + 8 * (kFull + kRowHalfB + buffer));
+        }
         continue;
       }
       if constexpr (kRows == kTileRows) {
@@ -403,15 +410,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         pending = bars + 8 * (kFull + buffer);
         if constexpr (kRows == kTileRows) pending_half_b = bars + 8 * (kFull + kRowHalfB + buffer);
       };
-      if (kDtype == KvDtype::kBf16) {
-        // The 16- and 32-row forms' gathered blocks (the row form's went in
-        // halves above), announced by their copies as they land.
-        produce_tile_rows(tile, warp, lane, source, p.kv);
-        cp_async_commit();
-        copies_issued(kv_loads);
-        complete(false);  // a pending Q
-        cp_async_arrive_when_landed(bars + 8 * (kFull + buffer));
-      } else if constexpr (kRegisterA<kDtype, kRows>) {
+      if constexpr (kRegisterA<kDtype, kRows>) {
         // The fp8 bytes as they are: the math warps convert them.
         if constexpr (kRegisterABlockwise<kDtype, kRows>) {
           stage_blockwise_rows(tile, warp, lane, source, p.kv);
