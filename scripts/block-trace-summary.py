@@ -22,7 +22,8 @@ import collections
 import sys
 
 # TraceEvent of src/cuda/block_trace.cuh.
-NAMES = {1: "EmptyWaited", 3: "CopyIssued", 10: "FullWaited",
+NAMES = {1: "EmptyWaited", 2: "HalfBWaited", 3: "CopyIssued", 4: "HalfBIssued",
+         10: "FullWaited",
          11: "ScoresIssued", 12: "ScoresDone", 13: "Published", 14: "Taken",
          15: "OutputIssued", 16: "OutputDone", 17: "VtWaited", 20: "PieceStart",
          21: "PieceEnd", 30: "Launch"}

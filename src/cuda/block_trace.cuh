@@ -20,8 +20,10 @@ constexpr int kTraceCtas = 2, kTraceRoles = 3, kTraceEvents = 4096;
 // What happened (the dump's third column; scripts/block-trace-summary.py
 // names them the same way in NAMES).
 enum TraceEvent : uint32_t {
-  kTraceEmptyWaited = 1,     // producer: the buffer is free
-  kTraceCopyIssued = 3,      // producer: the block's copies are issued
+  kTraceEmptyWaited = 1,     // producer: the buffer (the row form: its half A) is free
+  kTraceHalfBWaited = 2,     // producer (row form): the buffer's half B is free
+  kTraceCopyIssued = 3,      // producer: the block's (row form: half A's) copies are issued
+  kTraceHalfBIssued = 4,     // producer (row form): half B's copies are issued
   kTraceFullWaited = 10,     // math: the block has landed
   kTraceScoresIssued = 11,   // math: S issued
   kTraceScoresDone = 12,     // math: S complete

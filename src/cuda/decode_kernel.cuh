@@ -361,9 +361,11 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
                                bars + 8 * (kFull + buffer), kRowHalfSlabs * owner, false);
           copies_issued(kv_loads);
           wait_empty(row_part_empty_bar(1 - owner), empty_parity);
+          trace_row_form(kTraceHalfBWaited, kv_loads);
           produce_row_half_tma(p, box_token, row_page, row_in_page, tile,
                                bars + 8 * (kFull + kRowHalfB + buffer),
                                kRowHalfSlabs * (1 - owner), true);
+          trace_row_form(kTraceHalfBIssued, kv_loads);
         } else {
           produce_tile_tma<kDtype, (kRows < kTileRows)>(p, begins_box ? row_token : -1,
                                                         row_page, row_in_page, tile,
@@ -394,10 +396,12 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         cp_async_arrive_when_landed(bars + 8 * (kFull + buffer));
         if constexpr (kRows == kTileRows) {
           wait_empty(row_part_empty_bar(1 - owner), empty_parity);
+          trace_row_form(kTraceHalfBWaited, kv_loads);
           produce_tile_row_half(tile, warp, lane, source, p.kv,
                                 kRowHalfSlabs * 8 * (1 - owner), true);
           cp_async_commit();
           cp_async_arrive_when_landed(bars + 8 * (kFull + kRowHalfB + buffer));
+          trace_row_form(kTraceHalfBIssued, kv_loads);
         }
         continue;
       }
