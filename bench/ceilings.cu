@@ -3,6 +3,7 @@
 #include <cublas_v2.h>
 
 #include <algorithm>
+#include <array>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "bench/sm_clock.h"
 #include "mladec/decode.h"
 #include "mladec/device_step.h"
+#include "src/cuda/async_copy.cuh"
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/hopper.cuh"
@@ -193,6 +195,81 @@ __global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, con
                                                      page, bar);
                   }
                 });
+}
+
+// The gather ring (GatherReadRate, bench/ceilings.h): warp w of the CTA
+// takes jobs blockIdx.x · warps + w, + gridDim.x · warps, ..., each of
+// `job_rows` rows of `order`; lanes below job_rows hold their row's
+// address and each row's 72 chunks are copied by the warp's lanes (the
+// decode's produce_tile_rows), then every lane arrives on the slot's
+// barrier when its copies land. A slot is waited for only when it comes
+// round again.
+__global__ void gather_read_kernel(const uint8_t* data, const int* order, size_t jobs,
+                                   int job_rows, int slots) {
+  extern __shared__ __align__(128) uint8_t smem[];
+  constexpr int kChunks = kTokenBytes / 16;
+  const int warps = int(blockDim.x / 32), warp = int(threadIdx.x / 32), lane = int(threadIdx.x % 32);
+  const uint32_t job_bytes = uint32_t(job_rows * kTokenBytes);
+  const uint32_t base = uint32_t(__cvta_generic_to_shared(smem));
+  const uint32_t ring = base + uint32_t(warp * slots) * job_bytes;
+  const uint32_t bars = base + uint32_t(warps * slots) * job_bytes + uint32_t(warp * slots) * 8;
+  if (lane == 0) {
+    for (int s = 0; s < slots; ++s) detail::mbarrier_init(bars + 8 * s, 32);
+  }
+  detail::fence_barrier_init();
+  __syncwarp();
+  const size_t stride = size_t(gridDim.x) * warps;
+  size_t k = 0;
+  for (size_t job = size_t(blockIdx.x) * warps + warp; job < jobs; job += stride, ++k) {
+    const int s = int(k % slots);
+    const uint32_t bar = bars + 8 * s;
+    if (k >= size_t(slots)) wait_or_trap(bar, uint32_t((k / slots - 1) & 1));
+    const uint8_t* mine =
+        lane < job_rows ? data + size_t(order[job * job_rows + lane]) * kTokenBytes : data;
+    const uint32_t slot = ring + uint32_t(s) * job_bytes;
+    for (int r = 0; r < job_rows; ++r) {
+      const uint8_t* row = detail::row_address_of_lane(mine, r);
+      for (int c = lane; c < kChunks; c += 32) {
+        detail::cp_async_16(slot + uint32_t(r * kTokenBytes + c * 16), row + c * 16, true);
+      }
+    }
+    detail::cp_async_arrive_when_landed(bar);
+  }
+  asm volatile("cp.async.wait_all;\n" ::: "memory");
+}
+
+// Bytes read per second by gather_read_kernel over `order`'s tokens.
+double gather_read_ceiling(const void* data, const int* order, size_t tokens, int sms,
+                           const GatherReadRate& form) {
+  const int job_bytes = form.job_rows * kTokenBytes;
+  const int smem = std::max(form.warps * form.slots * (job_bytes + 8), 120 << 10);
+  cuda_check(cudaFuncSetAttribute(gather_read_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  smem),
+             "cudaFuncSetAttribute");
+  const size_t jobs = tokens / size_t(form.job_rows);
+  const double seconds = median_seconds(nullptr, 2, 9, [&] {
+    gather_read_kernel<<<sms, 32 * form.warps, smem>>>(static_cast<const uint8_t*>(data), order,
+                                                       jobs, form.job_rows, form.slots);
+    cuda_check(cudaGetLastError(), "gather_read_kernel");
+  });
+  return double(jobs * size_t(job_bytes)) / seconds;
+}
+
+// Token indices for the gather ring: every token of the buffer once in a
+// shuffled order, or (l2_resident) as many draws from its first 16 MiB.
+DeviceBuffer token_order(size_t tokens, bool l2_resident) {
+  std::vector<int> order(tokens);
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), std::mt19937(43));
+  if (l2_resident) {
+    const int resident_tokens = int((size_t(16) << 20) / kTokenBytes);
+    for (int& token : order) token %= resident_tokens;
+  }
+  DeviceBuffer device_order(order.size() * sizeof(int));
+  cuda_check(cudaMemcpy(device_order.get(), order.data(), order.size() * sizeof(int),
+                        cudaMemcpyHostToDevice),
+             "cudaMemcpy");
+  return device_order;
 }
 
 // Bytes read per second by read_kernel over kCeilingBufferBytes.
@@ -462,6 +539,26 @@ void measure_read_ceilings(Ceilings& ceilings) {
     for (int pages_in_flight = groups ? 1 : 2; pages_in_flight <= (groups ? 3 : 2);
          ++pages_in_flight) {
       a_page_to_a_barrier(form, shuffled.get(), pages_in_flight);
+    }
+  }
+  // The gather path (pages of 1..7 tokens): is its rate bound per SM by
+  // the cp.async bytes in flight (bench/NOTES.md v99: the page-1 producer
+  // issues at ~18 bytes a cycle an SM), and would more warps or slots
+  // raise it? DRAM and L2-resident tokens.
+  const size_t tokens = kCeilingBufferBytes / kTokenBytes;
+  for (const bool l2_resident : {false, true}) {
+    const DeviceBuffer order = token_order(tokens, l2_resident);
+    for (const auto& [warps, job_rows, slots] :
+         {std::array<int, 3>{4, 16, 1}, {4, 16, 2}, {8, 16, 1}, {16, 8, 1}, {32, 4, 1}}) {
+      GatherReadRate form;
+      form.warps = warps;
+      form.job_rows = job_rows;
+      form.slots = slots;
+      form.l2_resident = l2_resident;
+      form.in_flight_bytes = warps * slots * job_rows * kTokenBytes;
+      form.bytes_per_s = gather_read_ceiling(data.get(), static_cast<const int*>(order.get()),
+                                             tokens, sms, form);
+      ceilings.gather_read.push_back(form);
     }
   }
   // Narrower rows (v83: e4m3's register-A path streams its 64-byte boxes

@@ -24,12 +24,29 @@ struct TmaReadRate {
   int in_flight_bytes = 0;  // per SM
   double bytes_per_s = 0;
 };
+// The gather path's read rate (page sizes the TMA path does not take):
+// each of a CTA's `warps` warps (one CTA per SM) streams jobs of
+// `job_rows` token rows (1,152 bytes each, in a shuffled token order) by
+// 16-byte cp.async into its own ring of `slots` jobs, each announced by
+// its copies as they land, as the decode's producer gathers page-1 rows
+// (4 warps, 16 rows, up to 2 jobs in flight a warp). `l2_resident`: the
+// tokens drawn from a 16 MiB region, so that L2 serves them (the second
+// 64-row tile of an h_q 128 request reads its blocks from L2).
+struct GatherReadRate {
+  int warps = 0;
+  int job_rows = 0;
+  int slots = 0;
+  bool l2_resident = false;
+  int in_flight_bytes = 0;  // per SM: warps × slots × job_rows × 1,152
+  double bytes_per_s = 0;
+};
 struct Ceilings {
   double copy_bytes_per_s = 0;
   double gemm_flops_per_s = 0;
   double gemm_sm_mhz = 0;  // the SM clock right after the GEMM's timing (bench/sm_clock.h)
   double read_bytes_per_s = 0;
   std::vector<TmaReadRate> tma_read;
+  std::vector<GatherReadRate> gather_read;
 };
 
 // The copy and GEMM ceilings (the % columns).

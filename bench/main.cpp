@@ -203,6 +203,15 @@ void write_json(const std::string& path, const std::string& header_json,
       << ", \"in_flight_bytes\": " << rate.in_flight_bytes
       << ", \"tb_per_s\": " << ceiling(rate.bytes_per_s) << "}";
   }
+  f << "], \"gather_read\": [";
+  for (size_t i = 0; i < ceilings.gather_read.size(); ++i) {
+    const GatherReadRate& rate = ceilings.gather_read[i];
+    f << (i ? ", " : "") << "{\"warps\": " << rate.warps << ", \"job_rows\": " << rate.job_rows
+      << ", \"slots\": " << rate.slots
+      << ", \"l2_resident\": " << (rate.l2_resident ? "true" : "false")
+      << ", \"in_flight_bytes\": " << rate.in_flight_bytes
+      << ", \"tb_per_s\": " << ceiling(rate.bytes_per_s) << "}";
+  }
   f << "]},\n  \"cases\": [\n";
   for (size_t i = 0; i < rows.size(); ++i) {
     const BenchCase& c = rows[i].c;
@@ -322,6 +331,18 @@ void write_markdown(const std::string& path, const std::string& title,
           << rate.in_flight_bytes / 1024 << " KiB → " << rate.bytes_per_s * 1e-12;
       }
       f << ".\n\n";
+      if (!ceilings.gather_read.empty()) {
+        f << "Gather reads (16-byte cp.async of 1,152-byte token rows in a shuffled order, as "
+             "the gather path's page-1 blocks; warps per SM × rows a job × jobs in flight a "
+             "warp, KiB in flight per SM → TB/s):";
+        for (size_t i = 0; i < ceilings.gather_read.size(); ++i) {
+          const GatherReadRate& rate = ceilings.gather_read[i];
+          f << (i ? ";" : "") << " " << rate.warps << " × " << rate.job_rows << " × "
+            << rate.slots << (rate.l2_resident ? ", L2-resident" : "") << ", "
+            << rate.in_flight_bytes / 1024 << " KiB → " << rate.bytes_per_s * 1e-12;
+        }
+        f << ".\n\n";
+      }
     }
   } else {
     f << "Ceilings not measured in this run (--no-ceilings): the % columns are empty.\n\n";
@@ -557,10 +578,17 @@ int run(int argc, char** argv) {
                     rate.form.c_str(), rate.copy_bytes / 1024, rate.in_flight_bytes / 1024,
                     rate.bytes_per_s * 1e-12);
       }
+      for (const GatherReadRate& rate : ceilings.gather_read) {
+        std::printf("  gather read, %2d warps x %2d rows x %d jobs%s, %3d KiB in flight per SM: "
+                    "%.2f TB/s\n",
+                    rate.warps, rate.job_rows, rate.slots, rate.l2_resident ? ", L2-resident" : "",
+                    rate.in_flight_bytes / 1024, rate.bytes_per_s * 1e-12);
+      }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "mladec_bench: the read ceilings failed: %s\n", e.what());
       ceilings.read_bytes_per_s = 0;
       ceilings.tma_read.clear();
+      ceilings.gather_read.clear();
     }
   }
   std::ostringstream header;
