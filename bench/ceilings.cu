@@ -207,7 +207,6 @@ __global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, con
 __global__ void gather_read_kernel(const uint8_t* data, const int* order, size_t jobs,
                                    int job_rows, int slots) {
   extern __shared__ __align__(128) uint8_t smem[];
-  constexpr int kChunks = kTokenBytes / 16;
   const int warps = int(blockDim.x / 32), warp = int(threadIdx.x / 32), lane = int(threadIdx.x % 32);
   const uint32_t job_bytes = uint32_t(job_rows * kTokenBytes);
   const uint32_t base = uint32_t(__cvta_generic_to_shared(smem));
@@ -229,7 +228,7 @@ __global__ void gather_read_kernel(const uint8_t* data, const int* order, size_t
     const uint32_t slot = ring + uint32_t(s) * job_bytes;
     for (int r = 0; r < job_rows; ++r) {
       const uint8_t* row = detail::row_address_of_lane(mine, r);
-      for (int c = lane; c < kChunks; c += 32) {
+      for (int c = lane; c < detail::decode_layout::kRowChunks; c += 32) {
         detail::cp_async_16(slot + uint32_t(r * kTokenBytes + c * 16), row + c * 16, true);
       }
     }
@@ -555,7 +554,6 @@ void measure_read_ceilings(Ceilings& ceilings) {
       form.job_rows = job_rows;
       form.slots = slots;
       form.l2_resident = l2_resident;
-      form.in_flight_bytes = warps * slots * job_rows * kTokenBytes;
       form.bytes_per_s = gather_read_ceiling(data.get(), static_cast<const int*>(order.get()),
                                              tokens, sms, form);
       ceilings.gather_read.push_back(form);

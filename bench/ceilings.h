@@ -2,6 +2,8 @@
 #include <string>
 #include <vector>
 
+#include "mladec/problem.h"
+
 namespace mladec::bench {
 
 // The ceilings every result is compared against, measured in the same run:
@@ -37,8 +39,11 @@ struct GatherReadRate {
   int job_rows = 0;
   int slots = 0;
   bool l2_resident = false;
-  int in_flight_bytes = 0;  // per SM: warps × slots × job_rows × 1,152
   double bytes_per_s = 0;
+  // Per SM: every warp's ring full of bf16 token rows.
+  int in_flight_bytes() const {
+    return warps * slots * job_rows * kv_token_bytes(KvDtype::kBf16);
+  }
 };
 struct Ceilings {
   double copy_bytes_per_s = 0;

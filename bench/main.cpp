@@ -209,7 +209,7 @@ void write_json(const std::string& path, const std::string& header_json,
     f << (i ? ", " : "") << "{\"warps\": " << rate.warps << ", \"job_rows\": " << rate.job_rows
       << ", \"slots\": " << rate.slots
       << ", \"l2_resident\": " << (rate.l2_resident ? "true" : "false")
-      << ", \"in_flight_bytes\": " << rate.in_flight_bytes
+      << ", \"in_flight_bytes\": " << rate.in_flight_bytes()
       << ", \"tb_per_s\": " << ceiling(rate.bytes_per_s) << "}";
   }
   f << "]},\n  \"cases\": [\n";
@@ -339,7 +339,7 @@ void write_markdown(const std::string& path, const std::string& title,
           const GatherReadRate& rate = ceilings.gather_read[i];
           f << (i ? ";" : "") << " " << rate.warps << " × " << rate.job_rows << " × "
             << rate.slots << (rate.l2_resident ? ", L2-resident" : "") << ", "
-            << rate.in_flight_bytes / 1024 << " KiB → " << rate.bytes_per_s * 1e-12;
+            << rate.in_flight_bytes() / 1024 << " KiB → " << rate.bytes_per_s * 1e-12;
         }
         f << ".\n\n";
       }
@@ -582,7 +582,7 @@ int run(int argc, char** argv) {
         std::printf("  gather read, %2d warps x %2d rows x %d jobs%s, %3d KiB in flight per SM: "
                     "%.2f TB/s\n",
                     rate.warps, rate.job_rows, rate.slots, rate.l2_resident ? ", L2-resident" : "",
-                    rate.in_flight_bytes / 1024, rate.bytes_per_s * 1e-12);
+                    rate.in_flight_bytes() / 1024, rate.bytes_per_s * 1e-12);
       }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "mladec_bench: the read ceilings failed: %s\n", e.what());
