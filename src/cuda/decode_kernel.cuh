@@ -36,56 +36,10 @@
 #include "src/cuda/fp8_compute_producer.cuh"
 #include "src/cuda/fp8_kv_tiles.cuh"
 #include "src/cuda/input_checks_device.cuh"
+#include "src/cuda/row_gather.cuh"
 #include "src/cuda/step_timeline.cuh"
 
 namespace mladec::detail {
-
-// Producer warp `warp` (0..3) copies rows [16 warp, +16) of a 64-row tile;
-// lane i < 16 supplies row 16 warp + i's source, nullptr for a zero row.
-// kUnroll rows per loop step: 4 for KV tiles; Q, copied once per piece,
-// takes 2, whose fewer live addresses the register-A producer's 40
-// registers need at 32 rows (4 spilled its Q count).
-template <int kUnroll = 4>
-__device__ __forceinline__ void produce_tile_rows(uint32_t tile, int warp, int lane,
-                                                  const uint8_t* my_row_source,
-                                                  const void* fallback) {
-  using namespace decode_layout;
-#pragma unroll kUnroll
-  for (int i = 0; i < 16; ++i) {
-    const uint8_t* source = row_address_of_lane(my_row_source, i);
-    const int row = warp * 16 + i;
-    const bool valid = source != nullptr;
-#pragma unroll
-    for (int c = lane; c < kRowChunks; c += 32) {
-      cp_async_16(tile + slab_offset(row, c), valid ? source + c * 16 : fallback,
-                  valid);
-    }
-  }
-}
-
-// Half of a bf16 row-form block (decode_layout.cuh: kRowHalfB) for the
-// rows produce_tile_rows copies: lane l copies chunk first_chunk + l of each
-// row (one V half: four slabs of 8 chunks), and with `with_rope` lanes 0..7
-// also the RoPE slab's chunks.
-__device__ __forceinline__ void produce_tile_row_half(uint32_t tile, int warp, int lane,
-                                                      const uint8_t* my_row_source,
-                                                      const void* fallback, int first_chunk,
-                                                      bool with_rope) {
-  using namespace decode_layout;
-  static_assert(kRowHalfSlabs * 8 == 32, "a V half is one chunk per lane");
-  const int chunk = first_chunk + lane, rope_chunk = kPSlab * 8 + (lane & 7);
-#pragma unroll 4
-  for (int i = 0; i < 16; ++i) {
-    const uint8_t* source = row_address_of_lane(my_row_source, i);
-    const int row = warp * 16 + i;
-    const bool valid = source != nullptr;
-    cp_async_16(tile + slab_offset(row, chunk), valid ? source + chunk * 16 : fallback, valid);
-    if (with_rope && lane < 8) {
-      cp_async_16(tile + slab_offset(row, rope_chunk),
-                  valid ? source + rope_chunk * 16 : fallback, valid);
-    }
-  }
-}
 
 // The producer's completion of its previous copy job: its cp.async group is
 // done (only the newest group may still be in flight), made visible to
@@ -96,22 +50,6 @@ __device__ __forceinline__ void complete_job(uint32_t& pending_barrier, bool las
   fence_proxy_async();
   mbarrier_arrive(pending_barrier);
   pending_barrier = 0;
-}
-
-// Address of the KV token at `token_in_page` of `page` (a block-table entry).
-__device__ __forceinline__ const uint8_t* kv_token_address_in_page(const DecodeParams& p,
-                                                                   int64_t page,
-                                                                   int token_in_page) {
-  return p.kv + page * p.kv_page_stride_bytes +
-         int64_t(token_in_page) * p.kv_token_stride_bytes;
-}
-
-// Address of KV token j of a request (row `block_table` of the table).
-__device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p,
-                                                           const int32_t* block_table,
-                                                           int j) {
-  const QuotientRemainder page = divide_with_remainder(p.page_divider, j);
-  return kv_token_address_in_page(p, block_table[page.quotient], page.remainder);
 }
 
 // A full block through the TMA path: one copy per slab and page of the
@@ -200,7 +138,9 @@ __device__ __forceinline__ void produce_row_half_tma(const DecodeParams& p, int 
 // `worker_pieces`: this worker's [begin, end) in the plan. The end is read
 // again for every piece (an L1 hit), not held: the fp8 producers, full with
 // the rows they load, spilled it.
-template <KvDtype kDtype, int kRows>
+// kOwnerGathers: the math warpgroups copy half A of the blocks
+// owner_gathers names (row_gather.cuh); the producer copies the rest.
+template <KvDtype kDtype, int kRows, bool kOwnerGathers = false>
 __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t smem,
                                              const int* worker_pieces) {
   using namespace decode_layout;
@@ -318,7 +258,8 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       // row of NaN would still poison P·V) of a cache the TMA path takes:
       // bf16 tiles, or e4m3 / blockwise staged for the register-A path.
       constexpr bool kTmaForm = kDtype == KvDtype::kBf16 || kRegisterA<kDtype, kRows>;
-      const bool tma_block = kTmaForm && p.kv_tma_tokens != 0 && block_begin >= piece.kv_begin &&
+      const bool tma_block = kTmaForm && !kOwnerGathers && p.kv_tma_tokens != 0 &&
+                             block_begin >= piece.kv_begin &&
                              block_begin + kBlockTokens <= e.load_end;
       // The row's page entry (and for the row copies its address) before
       // the wait for the buffer, so its latency is spent waiting anyway:
@@ -341,8 +282,12 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         return bars + 8 * row_part_empty(warpgroup, buffer);
       };
       const uint32_t empty_parity = ((kv_loads / kBuffers) & 1) ^ 1;
-      wait_empty(kRows == kTileRows ? row_part_empty_bar(owner) : bars + 8 * (kEmpty + buffer),
-                 empty_parity);
+      // Half A of this block is its owner's to copy (and to wait for).
+      const bool owner_copies_half_a = kOwnerGathers && owner_gathers(piece, e, b);
+      if (!owner_copies_half_a) {
+        wait_empty(kRows == kTileRows ? row_part_empty_bar(owner) : bars + 8 * (kEmpty + buffer),
+                   empty_parity);
+      }
       trace_row_form(kTraceEmptyWaited, kv_loads);
       const uint32_t tile =
           smem + kKvOffset +
@@ -384,16 +329,18 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         // waited for the one before it: page 1 h_q 128 402 -> 422 us; this
         // way 406 -> 387, h_q 16 (whole blocks) 173 -> 167 (bench/NOTES.md
         // v98).
-        if constexpr (kRows == kTileRows) {
-          produce_tile_row_half(tile, warp, lane, source, p.kv, kRowHalfSlabs * 8 * owner,
-                                false);
-        } else {
-          produce_tile_rows(tile, warp, lane, source, p.kv);
+        if (!owner_copies_half_a) {
+          if constexpr (kRows == kTileRows) {
+            produce_tile_row_half(tile, warp, lane, source, p.kv, kRowHalfSlabs * 8 * owner,
+                                  false);
+          } else {
+            produce_tile_rows(tile, warp, lane, source, p.kv);
+          }
+          cp_async_commit();
+          copies_issued(kv_loads);
+          complete(false);  // a pending Q (owner_gathers names no piece's first block)
+          cp_async_arrive_when_landed(bars + 8 * (kFull + buffer));
         }
-        cp_async_commit();
-        copies_issued(kv_loads);
-        complete(false);  // a pending Q
-        cp_async_arrive_when_landed(bars + 8 * (kFull + buffer));
         if constexpr (kRows == kTileRows) {
           wait_empty(row_part_empty_bar(1 - owner), empty_parity);
           trace_row_form(kTraceHalfBWaited, kv_loads);
@@ -550,7 +497,7 @@ __device__ __forceinline__ void stamp_math_done() {
 }
 
 // Row-form math warpgroup m (its warpgroups run different steps).
-template <KvDtype kDtype, int m>
+template <KvDtype kDtype, int m, bool kOwnerGathers = false>
 __device__ __forceinline__ void run_math_rows_form(const DecodeParams& p, uint8_t* smem_bytes,
                                                    uint32_t smem, int begin, int end) {
   using namespace decode_layout;
@@ -567,9 +514,11 @@ __device__ __forceinline__ void run_math_rows_form(const DecodeParams& p, uint8_
     // a page-64 block, and the pair step (C7) waits on it: page 16 at
     // h_q 128 took 429 us with it, 401 without (bench/NOTES.md v24; v52's
     // step 403 against 368).
-    run_math_rows<m, false, kEarlyRelease, kF16, kRopeSteps>(p, smem_bytes, smem, begin, end);
+    run_math_rows<m, false, kEarlyRelease, kF16, kRopeSteps, kOwnerGathers>(p, smem_bytes, smem,
+                                                                            begin, end);
   } else {
-    run_math_rows<m, kPairStep, kEarlyRelease, kF16, kRopeSteps>(p, smem_bytes, smem, begin, end);
+    run_math_rows<m, kPairStep, kEarlyRelease, kF16, kRopeSteps, kOwnerGathers>(p, smem_bytes,
+                                                                                smem, begin, end);
   }
 }
 
@@ -617,8 +566,12 @@ __device__ __forceinline__ void decode_fp8_compute(const DecodeParams& p, uint8_
 }
 
 // kRows: the tile rows the plan was made with (kernel_runs_tile_rows).
-template <KvDtype kDtype, int kRows>
+// kOwnerGathers: the bf16 row form whose math warpgroups copy half A of
+// their own blocks (row_gather.cuh), for caches without the TMA block path.
+template <KvDtype kDtype, int kRows, bool kOwnerGathers = false>
 __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dynamic_smem) {
+  static_assert(!kOwnerGathers || (kDtype == KvDtype::kBf16 && kRows == decode_layout::kTileRows),
+                "owner gathers: the bf16 row form");
   using namespace decode_layout;
   // Launched dependent on the planner (decode_kernels.cu): everything below
   // may read what it wrote. The combine kernel may then start on SMs this
@@ -666,14 +619,16 @@ __device__ __forceinline__ void decode_wgmma(const DecodeParams& p, uint8_t* dyn
   using Registers = RegisterSplit<kDtype, kRows>;
   if (threadIdx.x < kWarpgroupThreads) {
     setmaxnreg_decrease<Registers::kProducer>();
-    run_producer<kDtype, kRows>(p, smem, worker_pieces);
+    run_producer<kDtype, kRows, kOwnerGathers>(p, smem, worker_pieces);
   } else if constexpr (kRows == kTileRows) {
     if (threadIdx.x < kWarpgroupThreads + kMathThreads / 2) {
       setmaxnreg_increase<Registers::kMath>();
-      run_math_rows_form<kDtype, 0>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
+      run_math_rows_form<kDtype, 0, kOwnerGathers>(p, smem_bytes, smem, worker_pieces[0],
+                                                   worker_pieces[1]);
     } else {
       setmaxnreg_increase<Registers::kMath>();
-      run_math_rows_form<kDtype, 1>(p, smem_bytes, smem, worker_pieces[0], worker_pieces[1]);
+      run_math_rows_form<kDtype, 1, kOwnerGathers>(p, smem_bytes, smem, worker_pieces[0],
+                                                   worker_pieces[1]);
     }
   } else if constexpr (kRegisterA<kDtype, kRows>) {
     setmaxnreg_increase<Registers::kMath>();

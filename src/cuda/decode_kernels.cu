@@ -13,11 +13,11 @@
 namespace mladec::detail {
 namespace {
 
-template <KvDtype kDtype, int kRows>
+template <KvDtype kDtype, int kRows, bool kOwnerGathers>
 __global__ void __launch_bounds__(decode_layout::kThreads, 1)
     decode_kernel(const __grid_constant__ DecodeParams params) {
   extern __shared__ __align__(1024) uint8_t smem[];
-  decode_wgmma<kDtype, kRows>(params, smem);
+  decode_wgmma<kDtype, kRows, kOwnerGathers>(params, smem);
 }
 
 // The fp8-compute form (e4m3 caches, 64-row tiles): decode_math_fp8_compute.cuh.
@@ -72,10 +72,10 @@ void dump_block_trace(cudaStream_t stream) {
 
 namespace {
 
-template <KvDtype kDtype, int kRows>
+template <KvDtype kDtype, int kRows, bool kOwnerGathers = false>
 void launch(const DecodeParams& params, int workers, cudaStream_t stream) {
-  launch_kernel(decode_kernel<kDtype, kRows>, decode_layout::kSharedBytes, params, workers,
-                stream);
+  launch_kernel(decode_kernel<kDtype, kRows, kOwnerGathers>, decode_layout::kSharedBytes, params,
+                workers, stream);
 }
 
 template <KvDtype kDtype>
@@ -86,7 +86,15 @@ void launch_rows(int tile_rows, const DecodeParams& params, int workers,
       return launch<kDtype, kTransposedSmallTileRows>(params, workers, stream);
     case kTransposedTileRowLimit:
       return launch<kDtype, kTransposedTileRowLimit>(params, workers, stream);
-    default: return launch<kDtype, decode_layout::kTileRows>(params, workers, stream);
+    default:
+      // bf16 caches without the TMA block path: every block is gathered,
+      // half A of most by its owner warpgroup (row_gather.cuh).
+      if constexpr (kDtype == KvDtype::kBf16) {
+        if (params.kv_tma_tokens == 0) {
+          return launch<kDtype, decode_layout::kTileRows, true>(params, workers, stream);
+        }
+      }
+      return launch<kDtype, decode_layout::kTileRows>(params, workers, stream);
   }
 }
 

@@ -41,6 +41,7 @@
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
 #include "src/cuda/q_tile_f16.cuh"
+#include "src/cuda/row_gather.cuh"
 #include "src/cuda/row_softmax.cuh"
 #include "src/cuda/step_timeline.cuh"
 
@@ -213,7 +214,10 @@ __device__ __forceinline__ void take_publication(float (&scale)[2], RowState& ro
 // (bf16 takes four); both warpgroups convert each Q tile to f16 with a
 // power-of-two scale per row (q_tile_f16.cuh) and P is stored in f16.
 // kRopeSteps: Q's last k-steps held in registers (issue_block_scores).
-template <int m, bool kPairStep, bool kEarlyRelease, bool kF16, int kRopeSteps>
+// kOwnerGathers: each warpgroup copies half A of its own next block itself
+// (row_gather.cuh: owner_gathers), bf16 caches without the TMA block path.
+template <int m, bool kPairStep, bool kEarlyRelease, bool kF16, int kRopeSteps,
+          bool kOwnerGathers = false>
 __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* smem_bytes,
                                               uint32_t smem, int begin, int end) {
   using namespace decode_layout;
@@ -277,6 +281,20 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       fence_proxy_async();
     };
     const auto block_at = [&](uint32_t load) { return smem + kKvOffset + (load & 1) * kTileBytes; };
+    // Half A of own block b (load `load`), if this warpgroup copies it: just
+    // after it freed half A of block b - 2, the same buffer's.
+    const auto gather_own_half_a = [&](int b, uint32_t load) {
+      if constexpr (kOwnerGathers) {
+        if (owner_gathers(piece, e, b)) {
+          // The release's phase: the one the producer would have waited
+          // for (run_producer's empty_parity for this load).
+          owner_gather_half_a(p, p.block_table + unit.request * p.block_table_stride, e, b, m,
+                              block_at(load), bars + 8 * (kFull + (load & 1)),
+                              bars + 8 * row_part_empty(m, int(load & 1)),
+                              ((load / 2) & 1) ^ 1);
+        }
+      }
+    };
     const auto token0 = [&](int b) {
       return (e.first_block + b) * kBlockTokens + 2 * (lane & 3);
     };
@@ -343,6 +361,8 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
       // warpgroup's previous P·V reads: finish and free it first. (Freeing
       // it behind S(b0) with wait_group 1 made ptxas serialize every wgmma.)
       finish_output();
+      // Warpgroup 1's part of the last pair's b1 was its half A: b1 next.
+      if constexpr (m == 1) gather_own_half_a(b1, load1);
       if constexpr (m == 0) {
         block_scores(load0);
         own_output(b0, load0);
@@ -355,7 +375,10 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
           // softmax earlier (bench/NOTES.md v51: e4m3 h_q 64 441 -> 422 us,
           // page 16 h_q 128 415 -> 378). Blockwise keeps the later
           // release: its cells of two tiles per request took 2-7% longer.
-          if constexpr (kEarlyRelease) finish_output();
+          if constexpr (kEarlyRelease) {
+            finish_output();
+            gather_own_half_a(b0 + 2, load0 + 2);  // b0's half A freed
+          }
           take_publication<m>(scale, rows, smem_bytes, smem, publications_taken, r0);
           trace(kTraceTaken, load1);
           if constexpr (!kEarlyRelease) finish_output();
