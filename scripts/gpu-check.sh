@@ -114,6 +114,15 @@ if want sweep; then
   rc=$?
   tail -8 "$OUT/sweep.log"
   cp /tmp/sweep/summary.md "$OUT/sweep_summary.txt" 2>/dev/null
+  # Each failing configuration's log (its first 300 KB) comes back in the
+  # archive: /tmp/sweep stays on the device, and session 40 spent a second
+  # call fetching one synccheck log.
+  for result in /tmp/sweep/*/*.result; do
+    [ -e "$result" ] && ! grep -qx ok "$result" || continue
+    tool_dir=$(dirname "$result")
+    head -c 300000 "${result%.result}.log" \
+      >"$OUT/sweep_failure_$(basename "$tool_dir")_$(basename "${result%.result}").log"
+  done
   summary+=("sanitizer sweep rc=$rc $(( $(date +%s) - start ))s")
 fi
 

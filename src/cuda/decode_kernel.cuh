@@ -11,7 +11,12 @@
 //        for e4m3 at 16 and 32 rows it stages the fp8 bytes as they are, four
 //        blocks deep (fp8_kv_tiles.cuh: stage_e4m3_rows).
 //   WG1, WG2  math: 64-row tiles on the seesaw schedule, the blocks
-//        alternating between the warpgroups (decode_math_rows.cuh); tiles
+//        alternating between the warpgroups (decode_math_rows.cuh); for
+//        bf16 caches without the TMA block path (pages of 1..4 tokens and
+//        other sizes the KV tensor map refuses) each math warpgroup also
+//        gathers half A of its own next block (row_gather.cuh:
+//        owner_gathers), since the producer's four warps alone bound page 1
+//        (bench/NOTES.md v99, v100); tiles
 //        of at most 32 rows transposed, without padding rows
 //        (decode_math_transposed.cuh); e4m3 at 16 and 32 rows transposed
 //        with the fp8 converted in registers (decode_math_register_a.cuh).
