@@ -25,7 +25,8 @@ import sys
 NAMES = {1: "EmptyWaited", 2: "HalfBWaited", 3: "CopyIssued", 4: "HalfBIssued",
          10: "FullWaited",
          11: "ScoresIssued", 12: "ScoresDone", 13: "Published", 14: "Taken",
-         15: "OutputIssued", 16: "OutputDone", 17: "VtWaited", 20: "PieceStart",
+         15: "OutputIssued", 16: "OutputDone", 17: "VtWaited", 18: "OwnerWaited",
+         19: "OwnerIssued", 20: "PieceStart",
          21: "PieceEnd", 30: "Launch"}
 SCORES_ISSUED, SCORES_DONE, OUTPUT_ISSUED, OUTPUT_DONE = 11, 12, 15, 16
 CLOCK_MASK = (1 << 40) - 1

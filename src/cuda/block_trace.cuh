@@ -32,6 +32,8 @@ enum TraceEvent : uint32_t {
   kTraceOutputIssued = 15,   // math: a P·V issued
   kTraceOutputDone = 16,     // math: its P·V complete (the buffer released)
   kTraceVtWaited = 17,       // math (fp8-compute): the block's transposed V has landed
+  kTraceOwnerWaited = 18,    // math (owner gathers): its own release of half A observed
+  kTraceOwnerIssued = 19,    // math (owner gathers): its copies of the block's half A issued
   kTracePieceStart = 20,     // math: a piece's first block
   kTracePieceEnd = 21,       // math: a piece's row totals done
   kTraceLaunch = 30,         // producer: the CTA starts (math: piece start, block 0)

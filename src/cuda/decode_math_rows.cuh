@@ -286,12 +286,9 @@ __device__ __forceinline__ void run_math_rows(const DecodeParams& p, uint8_t* sm
     const auto gather_own_half_a = [&](int b, uint32_t load) {
       if constexpr (kOwnerGathers) {
         if (owner_gathers(piece, e, b)) {
-          // The release's phase: the one the producer would have waited
-          // for (run_producer's empty_parity for this load).
           owner_gather_half_a(p, p.block_table + unit.request * p.block_table_stride, e, b, m,
                               block_at(load), bars + 8 * (kFull + (load & 1)),
-                              bars + 8 * row_part_empty(m, int(load & 1)),
-                              ((load / 2) & 1) ^ 1);
+                              bars + 8 * row_part_empty(m, int(load & 1)), load);
         }
       }
     };

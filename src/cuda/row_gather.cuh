@@ -6,6 +6,7 @@
 
 #include "src/core/fast_divider.h"
 #include "src/cuda/async_copy.cuh"
+#include "src/cuda/block_trace.cuh"
 #include "src/cuda/decode_layout.cuh"
 #include "src/cuda/decode_params.h"
 #include "src/cuda/hopper.cuh"
@@ -95,9 +96,11 @@ __device__ __forceinline__ bool owner_gathers(const PlanPiece& piece, const Piec
 // warp w copies rows 16 w .. 16 w + 15 as the producer's warps do, then
 // each thread arrives on the half's full barrier when its copies land (128
 // arrivals, as the producer's).
-// First the owner waits for its own release of the buffer's part (the
-// phase `empty_parity` of `part_empty`, which its 128 threads just
-// completed): the producer waits on every other phase of that barrier but
+// `load` is the block's load count (its buffer is load & 1). First the
+// owner waits for its own release of the buffer's part (the phase of
+// `part_empty` that its 128 threads just completed, the one run_producer's
+// empty_parity names for this load): the producer waits on every other
+// phase of that barrier but
 // skips this one, and a phase nobody waits for is what compute-sanitizer's
 // synccheck reports as a missing wait (session 40: 828 reports at page 1).
 // The wait also orders every warp's P·V reads of block b - 2 before any
@@ -106,9 +109,10 @@ __device__ __forceinline__ void owner_gather_half_a(const DecodeParams& p,
                                                     const int32_t* block_table,
                                                     const PieceExtent& e, int b, int owner,
                                                     uint32_t tile, uint32_t full_a,
-                                                    uint32_t part_empty, uint32_t empty_parity) {
+                                                    uint32_t part_empty, uint32_t load) {
   using namespace decode_layout;
-  mbarrier_wait(part_empty, empty_parity);
+  mbarrier_wait(part_empty, ((load / 2) & 1) ^ 1);
+  trace(kTraceOwnerWaited, load);
   const int warp = (threadIdx.x / 32) % 4;
   const int lane = threadIdx.x % 32;
   const int j = (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
@@ -116,6 +120,7 @@ __device__ __forceinline__ void owner_gather_half_a(const DecodeParams& p,
   produce_tile_row_half(tile, warp, lane, source, p.kv, kRowHalfSlabs * 8 * owner, false);
   cp_async_commit();
   cp_async_arrive_when_landed(full_a);
+  trace(kTraceOwnerIssued, load);
 }
 
 }  // namespace mladec::detail
