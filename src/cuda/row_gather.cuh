@@ -100,9 +100,9 @@ __device__ __forceinline__ bool owner_gathers(const PlanPiece& piece, const Piec
 // owner waits for its own release of the buffer's part (the phase of
 // `part_empty` that its 128 threads just completed, the one run_producer's
 // empty_parity names for this load): the producer waits on every other
-// phase of that barrier but
-// skips this one, and a phase nobody waits for is what compute-sanitizer's
-// synccheck reports as a missing wait (session 40: 828 reports at page 1).
+// phase of that barrier but skips this one, and a phase nobody waits for is
+// what compute-sanitizer's synccheck reports as a missing wait (session 40:
+// 828 reports at page 1).
 // The wait also orders every warp's P·V reads of block b - 2 before any
 // warp's copies of block b.
 __device__ __forceinline__ void owner_gather_half_a(const DecodeParams& p,
