@@ -9,6 +9,14 @@ __device__ __forceinline__ uint32_t shared_address(const void* pointer) {
   return uint32_t(__cvta_generic_to_shared(pointer));
 }
 
+// This thread's lane, read from the hardware each time (volatile: not
+// hoisted out of loops, unlike threadIdx.x % 32).
+__device__ __forceinline__ int lane_id() {
+  int lane;
+  asm volatile("mov.u32 %0, %%laneid;" : "=r"(lane));
+  return lane;
+}
+
 // The row address lane `source_lane` of the warp holds (the producers give
 // each of a warp's 16 rows to one lane, nullptr for a zero row).
 __device__ __forceinline__ const uint8_t* row_address_of_lane(const uint8_t* mine,

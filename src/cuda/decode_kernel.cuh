@@ -228,7 +228,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       if (r < unit.row_count) source = reinterpret_cast<const uint8_t*>(q_row_address(p, unit, r));
       // The transposed form reads only the first kRows rows; the rest of
       // the Q slabs is its exchange space.
-      if (warp * 16 < kRows) produce_tile_rows<2>(smem + kQOffset, warp, lane, source, p.q);
+      if (warp * 16 < kRows) produce_tile_rows(smem + kQOffset, warp, source, p.q);
       cp_async_commit();
       pending = bars + 8 * kQFull;
       ++q_loads;
@@ -336,10 +336,10 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         // v98).
         if (!owner_copies_half_a) {
           if constexpr (kRows == kTileRows) {
-            produce_tile_row_half(tile, warp, lane, source, p.kv, kRowHalfSlabs * 8 * owner,
+            produce_tile_row_half(tile, warp, source, p.kv, kRowHalfSlabs * owner,
                                   false);
           } else {
-            produce_tile_rows(tile, warp, lane, source, p.kv);
+            produce_tile_rows(tile, warp, source, p.kv);
           }
           cp_async_commit();
           copies_issued(kv_loads);
@@ -349,8 +349,8 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
         if constexpr (kRows == kTileRows) {
           wait_empty(row_part_empty_bar(1 - owner), empty_parity);
           trace_row_form(kTraceHalfBWaited, kv_loads);
-          produce_tile_row_half(tile, warp, lane, source, p.kv,
-                                kRowHalfSlabs * 8 * (1 - owner), true);
+          produce_tile_row_half(tile, warp, source, p.kv,
+                                kRowHalfSlabs * (1 - owner), true);
           cp_async_commit();
           cp_async_arrive_when_landed(bars + 8 * (kFull + kRowHalfB + buffer));
           trace_row_form(kTraceHalfBIssued, kv_loads);

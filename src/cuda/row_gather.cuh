@@ -13,51 +13,74 @@
 
 namespace mladec::detail {
 
-// Producer warp `warp` (0..3) copies rows [16 warp, +16) of a 64-row tile;
-// lane i < 16 supplies row 16 warp + i's source, nullptr for a zero row.
-// kUnroll rows per loop step: 4 for KV tiles; Q, copied once per piece,
-// takes 2, whose fewer live addresses the register-A producer's 40
-// registers need at 32 rows (4 spilled its Q count).
-template <int kUnroll = 4>
-__device__ __forceinline__ void produce_tile_rows(uint32_t tile, int warp, int lane,
-                                                  const uint8_t* my_row_source,
-                                                  const void* fallback) {
+// How a warp copies its 16 rows of a 64-row tile: eight lanes to a row.
+// Lane l copies 16-byte column l % 8 of every 128-byte line (slab row) it
+// takes, in rows 4 m + l / 8, m = 0..3, of the warp's 16; lane i < 16 of the
+// warp supplies row i's source (nullptr for a zero row), shuffled once per
+// m. One cp.async instruction covers four rows' lines of one slab — 512
+// bytes in four 128-byte lines, as one row's 512 bytes would — and each
+// copy's addresses are the row group's bases plus immediates: no shuffle,
+// select or swizzle arithmetic between a row group's copies. (A row a step,
+// its address shuffled, selected and swizzled per copy, took ~28
+// instructions per 640 bytes and issued ~4.5 bytes a cycle a warp:
+// bench/NOTES.md v99, v101.) Slabs [first_slab, first_slab + kSlabCount),
+// then with `with_rope` the RoPE slab.
+template <int kSlabCount>
+__device__ __forceinline__ void copy_warp_rows(uint32_t tile, int warp,
+                                               const uint8_t* my_row_source,
+                                               const void* fallback, int first_slab,
+                                               bool with_rope) {
   using namespace decode_layout;
-#pragma unroll kUnroll
-  for (int i = 0; i < 16; ++i) {
-    const uint8_t* source = row_address_of_lane(my_row_source, i);
-    const int row = warp * 16 + i;
+  // The lane read here, not taken from the caller: its column and row
+  // bases are then not hoisted out of the producer's loops, where the
+  // fp8 producers (88 registers) have none to keep them in.
+  const int my_lane = lane_id();
+  const int column = my_lane % 8, row = my_lane / 8;
+  // One row group at a time: unrolled, ptxas hoists all four groups'
+  // shuffles and addresses, which the math warpgroups' owner gathers
+  // (decode_math_rows.cuh, at their 232-register ceiling) cannot hold.
+#pragma unroll 1
+  for (int m = 0; m < 4; ++m) {
+    const uint8_t* source = row_address_of_lane(my_row_source, 4 * m + row);
     const bool valid = source != nullptr;
+    // A zero row reads nothing (src-size 0) but still names an address in
+    // the fallback's first row: column and slab offsets stay < 1,152 bytes.
+    const uint8_t* line =
+        (valid ? source : static_cast<const uint8_t*>(fallback)) + column * 16;
+    // Row 4 m + row of the warp's 16 (row < 4) sits at swizzle phase
+    // (4 m + row) % 8.
+    const uint32_t dest =
+        tile + (warp * 16 + 4 * m + row) * 128 + ((column ^ ((4 * m + row) & 7)) << 4);
+    // The first slab's addresses once, each slab's an immediate from them.
+    const uint32_t first_dest = dest + first_slab * kSlabBytes;
+    const uint8_t* first_line = line + 128 * first_slab;
 #pragma unroll
-    for (int c = lane; c < kRowChunks; c += 32) {
-      cp_async_16(tile + slab_offset(row, c), valid ? source + c * 16 : fallback,
-                  valid);
+    for (int i = 0; i < kSlabCount; ++i) {
+      cp_async_16(first_dest + i * kSlabBytes, first_line + 128 * i, valid);
     }
+    if (with_rope) cp_async_16(dest + kPSlab * kSlabBytes, line + 128 * kPSlab, valid);
   }
 }
 
+// Producer warp `warp` (0..3) copies rows [16 warp, +16) of a 64-row tile,
+// every slab; lane i < 16 supplies row 16 warp + i's source, nullptr for a
+// zero row.
+__device__ __forceinline__ void produce_tile_rows(uint32_t tile, int warp,
+                                                  const uint8_t* my_row_source,
+                                                  const void* fallback) {
+  copy_warp_rows<decode_layout::kRowChunks / 8>(tile, warp, my_row_source, fallback, 0,
+                                                false);
+}
+
 // Half of a bf16 row-form block (decode_layout.cuh: kRowHalfB) for the
-// rows produce_tile_rows copies: lane l copies chunk first_chunk + l of each
-// row (one V half: four slabs of 8 chunks), and with `with_rope` lanes 0..7
-// also the RoPE slab's chunks.
-__device__ __forceinline__ void produce_tile_row_half(uint32_t tile, int warp, int lane,
+// rows produce_tile_rows copies: the kRowHalfSlabs V slabs from
+// `first_slab` on, and with `with_rope` the RoPE slab.
+__device__ __forceinline__ void produce_tile_row_half(uint32_t tile, int warp,
                                                       const uint8_t* my_row_source,
-                                                      const void* fallback, int first_chunk,
+                                                      const void* fallback, int first_slab,
                                                       bool with_rope) {
-  using namespace decode_layout;
-  static_assert(kRowHalfSlabs * 8 == 32, "a V half is one chunk per lane");
-  const int chunk = first_chunk + lane, rope_chunk = kPSlab * 8 + (lane & 7);
-#pragma unroll 4
-  for (int i = 0; i < 16; ++i) {
-    const uint8_t* source = row_address_of_lane(my_row_source, i);
-    const int row = warp * 16 + i;
-    const bool valid = source != nullptr;
-    cp_async_16(tile + slab_offset(row, chunk), valid ? source + chunk * 16 : fallback, valid);
-    if (with_rope && lane < 8) {
-      cp_async_16(tile + slab_offset(row, rope_chunk),
-                  valid ? source + rope_chunk * 16 : fallback, valid);
-    }
-  }
+  copy_warp_rows<decode_layout::kRowHalfSlabs>(tile, warp, my_row_source, fallback,
+                                               first_slab, with_rope);
 }
 
 // Address of the KV token at `token_in_page` of `page` (a block-table entry).
@@ -117,7 +140,7 @@ __device__ __forceinline__ void owner_gather_half_a(const DecodeParams& p,
   const int lane = threadIdx.x % 32;
   const int j = (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
   const uint8_t* source = kv_token_address(p, block_table, j);
-  produce_tile_row_half(tile, warp, lane, source, p.kv, kRowHalfSlabs * 8 * owner, false);
+  produce_tile_row_half(tile, warp, source, p.kv, kRowHalfSlabs * owner, false);
   cp_async_commit();
   cp_async_arrive_when_landed(full_a);
   trace(kTraceOwnerIssued, load);
