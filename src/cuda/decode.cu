@@ -41,8 +41,9 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   params.kv = static_cast<const uint8_t*>(args.kv_cache.data);
   params.kv_page_stride_bytes = args.kv_cache.stride[0] * kv_element;
   params.kv_token_stride_bytes = args.kv_cache.stride[1] * kv_element;
-  params.kv_tma_tokens = detail::make_kv_tensor_map(problem, args.kv_cache, params.kv_map,
-                                                    params.kv_rope_map, params.kv_scale_map);
+  params.kv_tma_tokens =
+      detail::make_kv_tensor_map(problem, config.tile_rows, args.kv_cache, params.kv_map,
+                                 params.kv_rope_map, params.kv_scale_map);
   params.block_table = static_cast<const int32_t*>(args.block_table.data);
   params.block_table_stride = args.block_table.stride[0];
   params.out = static_cast<uint16_t*>(args.out.data);

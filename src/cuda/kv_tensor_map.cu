@@ -35,8 +35,9 @@ bool disabled_by_environment() {
 
 }  // namespace
 
-int make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
-                       CUtensorMap& map, CUtensorMap& rope_map, CUtensorMap& scale_map) {
+int make_kv_tensor_map(const DecodeProblem& problem, int tile_rows,
+                       const TensorView& kv_cache, CUtensorMap& map, CUtensorMap& rope_map,
+                       CUtensorMap& scale_map) {
   // The kernel's block and slab (decode_layout.cuh): a box is one slab's
   // values of the tokens one page contributes to a block.
   using decode_layout::kBlockTokens;
@@ -49,6 +50,7 @@ int make_kv_tensor_map(const DecodeProblem& problem, const TensorView& kv_cache,
   const bool bf16 = problem.kv_dtype == KvDtype::kBf16;
   const bool blockwise = problem.kv_dtype == KvDtype::kFp8Blockwise;
   if ((page % kBlockTokens != 0 && !whole_pages) || disabled_by_environment()) return 0;
+  if (bf16 && tile_rows == kTransposedSmallTileRows) return 0;  // gathered: faster (header)
   const int box_tokens = page < kBlockTokens ? page : kBlockTokens;
   const uint64_t base = reinterpret_cast<uintptr_t>(kv_cache.data);
   const uint64_t element = scalar_size(kv_cache.dtype);
