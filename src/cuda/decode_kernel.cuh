@@ -5,7 +5,8 @@
 // Three warpgroups per CTA, one CTA per SM, walking the worker's plan pieces:
 //   WG0  producer: gathers Q tiles and 64-token KV blocks through the block
 //        table (any page size) into 128-byte-swizzled 16-bit slabs — bf16 KV
-//        by TMA or 16-byte cp.async, fp8 KV through registers, dequantized
+//        by TMA or 16-byte cp.async (row_gather.cuh; every block at 16-row
+//        tiles, kv_tensor_map.h), fp8 KV through registers, dequantized
 //        (fp8_kv_tiles.cuh: e4m3 to f16, blockwise to bf16) — and signals
 //        mbarriers, two KV buffers deep;
 //        for e4m3 at 16 and 32 rows it stages the fp8 bytes as they are, four
@@ -16,7 +17,8 @@
 //        other sizes the KV tensor map refuses) each math warpgroup also
 //        gathers half A of its own next block (row_gather.cuh:
 //        owner_gathers), since the producer's four warps alone bound page 1
-//        (bench/NOTES.md v99, v100); tiles
+//        when the gather copied a row a step (bench/NOTES.md v99, v100);
+//        tiles
 //        of at most 32 rows transposed, without padding rows
 //        (decode_math_transposed.cuh); e4m3 at 16 and 32 rows transposed
 //        with the fp8 converted in registers (decode_math_register_a.cuh).

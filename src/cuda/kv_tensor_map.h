@@ -32,8 +32,9 @@ PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder();
 // tiles (`tile_rows`) gather every block too: since the gather copies eight
 // lanes to a row (row_gather.cuh) it reads faster than the TMA block path
 // there — 7–8% at h_q 16, s_q 1 fixed, page 64 (4.35 TB/s at 128x8192),
-// 2–7% varlen — while at 32 rows it was within ±3% and at 64 rows 4–10%
-// slower (bench/NOTES.md v101). MLADEC_KV_TMA=0 in the environment turns
+// 2–7% varlen — while at 32 rows it was within −4..+3%, and at 64 rows
+// the same with one tile a request but 4–10% slower with two (bench/NOTES.md
+// v101). MLADEC_KV_TMA=0 in the environment turns
 // the path off for every cache (for A/B timing and for debugging).
 // Blockwise caches (the register-A path at 16 rows) get three maps over the
 // same bytes: `map` the latent slabs (64 bytes, 64-byte swizzle, as e4m3),

@@ -104,9 +104,10 @@ __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p
 // slabs, read by nobody else — is copied by the owner itself as soon as it
 // frees half A of block b - 2 (the same warpgroup and buffer), where b - 2
 // is in the same piece and b is whole (no zero rows); the producer skips it
-// by the same rule. The gather issues ~4.5 bytes a cycle per warp, so the
-// producer's four warps bound page 1 (bench/NOTES.md v99); at page 1 the
-// owners idle ~5,000 cycles a pair waiting for data or a publication.
+// by the same rule. Written when the gather copied a row a step at ~4.5
+// bytes a cycle per warp and the producer's four warps bound page 1
+// (bench/NOTES.md v99, v100: page 1 h_q 128 386 -> 333 us); whether it
+// still pays with copy_warp_rows (v101) is not measured.
 __device__ __forceinline__ bool owner_gathers(const PlanPiece& piece, const PieceExtent& e,
                                               int b) {
   using decode_layout::kBlockTokens;
