@@ -205,7 +205,7 @@ __global__ void tma_box_read_kernel(const __grid_constant__ CUtensorMap map, con
 // barrier when its copies land. A slot is waited for only when it comes
 // round again.
 __global__ void gather_read_kernel(const uint8_t* data, const int* order, size_t jobs,
-                                   int job_rows, int slots) {
+                                   int job_rows, int slots, bool row_lines) {
   extern __shared__ __align__(128) uint8_t smem[];
   const int warps = int(blockDim.x / 32), warp = int(threadIdx.x / 32), lane = int(threadIdx.x % 32);
   const uint32_t job_bytes = uint32_t(job_rows * kTokenBytes);
@@ -226,10 +226,27 @@ __global__ void gather_read_kernel(const uint8_t* data, const int* order, size_t
     const uint8_t* mine =
         lane < job_rows ? data + size_t(order[job * job_rows + lane]) * kTokenBytes : data;
     const uint32_t slot = ring + uint32_t(s) * job_bytes;
-    for (int r = 0; r < job_rows; ++r) {
-      const uint8_t* row = detail::row_address_of_lane(mine, r);
-      for (int c = lane; c < detail::decode_layout::kRowChunks; c += 32) {
-        detail::cp_async_16(slot + uint32_t(r * kTokenBytes + c * 16), row + c * 16, true);
+    if (row_lines) {
+      // Lane l: 16-byte column l % 8 of each 128-byte line of rows
+      // 4 m + l / 8 (job_rows is a multiple of 4), every line of a row
+      // from the row's one shuffled address plus a constant.
+      const int column = lane % 8;
+      for (int m = 0; m < job_rows / 4; ++m) {
+        const int r = 4 * m + lane / 8;
+        const uint8_t* line = detail::row_address_of_lane(mine, r) + column * 16;
+        const uint32_t dest = slot + uint32_t(r * kTokenBytes + column * 16);
+#pragma unroll
+        for (int line_index = 0; line_index < detail::decode_layout::kRowChunks / 8;
+             ++line_index) {
+          detail::cp_async_16(dest + 128 * line_index, line + 128 * line_index, true);
+        }
+      }
+    } else {
+      for (int r = 0; r < job_rows; ++r) {
+        const uint8_t* row = detail::row_address_of_lane(mine, r);
+        for (int c = lane; c < detail::decode_layout::kRowChunks; c += 32) {
+          detail::cp_async_16(slot + uint32_t(r * kTokenBytes + c * 16), row + c * 16, true);
+        }
       }
     }
     detail::cp_async_arrive_when_landed(bar);
@@ -248,7 +265,8 @@ double gather_read_ceiling(const void* data, const int* order, size_t tokens, in
   const size_t jobs = tokens / size_t(form.job_rows);
   const double seconds = median_seconds(nullptr, 2, 9, [&] {
     gather_read_kernel<<<sms, 32 * form.warps, smem>>>(static_cast<const uint8_t*>(data), order,
-                                                       jobs, form.job_rows, form.slots);
+                                                       jobs, form.job_rows, form.slots,
+                                                       form.row_lines);
     cuda_check(cudaGetLastError(), "gather_read_kernel");
   });
   return double(jobs * size_t(job_bytes)) / seconds;
@@ -543,16 +561,19 @@ void measure_read_ceilings(Ceilings& ceilings) {
   // The gather path (pages of 1..7 tokens): is its rate bound per SM by
   // the cp.async bytes in flight (bench/NOTES.md v99: the page-1 producer
   // issues at ~18 bytes a cycle an SM), and would more warps or slots
-  // raise it? DRAM and L2-resident tokens.
+  // raise it? DRAM and L2-resident tokens; the last two forms copy eight
+  // lanes to a row, as the decode's gather does since v101.
   const size_t tokens = kCeilingBufferBytes / kTokenBytes;
   for (const bool l2_resident : {false, true}) {
     const DeviceBuffer order = token_order(tokens, l2_resident);
-    for (const auto& [warps, job_rows, slots] :
-         {std::array<int, 3>{4, 16, 1}, {4, 16, 2}, {8, 16, 1}, {16, 8, 1}, {32, 4, 1}}) {
+    for (const auto& [warps, job_rows, slots, row_lines] :
+         {std::array<int, 4>{4, 16, 1, 0}, {4, 16, 2, 0}, {8, 16, 1, 0}, {16, 8, 1, 0},
+          {32, 4, 1, 0}, {4, 16, 1, 1}, {4, 16, 2, 1}}) {
       GatherReadRate form;
       form.warps = warps;
       form.job_rows = job_rows;
       form.slots = slots;
+      form.row_lines = row_lines != 0;
       form.l2_resident = l2_resident;
       form.bytes_per_s = gather_read_ceiling(data.get(), static_cast<const int*>(order.get()),
                                              tokens, sms, form);

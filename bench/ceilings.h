@@ -39,6 +39,9 @@ struct GatherReadRate {
   int job_rows = 0;
   int slots = 0;
   bool l2_resident = false;
+  // Eight lanes to a row, a row group's copies from one shuffled base (the
+  // decode's copy_warp_rows since v101), instead of a row a step.
+  bool row_lines = false;
   double bytes_per_s = 0;
   // Per SM: every warp's ring full of bf16 token rows.
   int in_flight_bytes() const {

@@ -209,6 +209,7 @@ void write_json(const std::string& path, const std::string& header_json,
     f << (i ? ", " : "") << "{\"warps\": " << rate.warps << ", \"job_rows\": " << rate.job_rows
       << ", \"slots\": " << rate.slots
       << ", \"l2_resident\": " << (rate.l2_resident ? "true" : "false")
+      << ", \"row_lines\": " << (rate.row_lines ? "true" : "false")
       << ", \"in_flight_bytes\": " << rate.in_flight_bytes()
       << ", \"tb_per_s\": " << ceiling(rate.bytes_per_s) << "}";
   }
@@ -338,7 +339,8 @@ void write_markdown(const std::string& path, const std::string& title,
         for (size_t i = 0; i < ceilings.gather_read.size(); ++i) {
           const GatherReadRate& rate = ceilings.gather_read[i];
           f << (i ? ";" : "") << " " << rate.warps << " × " << rate.job_rows << " × "
-            << rate.slots << (rate.l2_resident ? ", L2-resident" : "") << ", "
+            << rate.slots << (rate.row_lines ? ", eight lanes a row" : "")
+            << (rate.l2_resident ? ", L2-resident" : "") << ", "
             << rate.in_flight_bytes() / 1024 << " KiB → " << rate.bytes_per_s * 1e-12;
         }
         f << ".\n\n";
@@ -579,9 +581,11 @@ int run(int argc, char** argv) {
                     rate.bytes_per_s * 1e-12);
       }
       for (const GatherReadRate& rate : ceilings.gather_read) {
-        std::printf("  gather read, %2d warps x %2d rows x %d jobs%s, %3d KiB in flight per SM: "
+        std::printf("  gather read, %2d warps x %2d rows x %d jobs%s%s, %3d KiB in flight per SM: "
                     "%.2f TB/s\n",
-                    rate.warps, rate.job_rows, rate.slots, rate.l2_resident ? ", L2-resident" : "",
+                    rate.warps, rate.job_rows, rate.slots,
+                    rate.row_lines ? ", eight lanes a row" : "",
+                    rate.l2_resident ? ", L2-resident" : "",
                     rate.in_flight_bytes() / 1024, rate.bytes_per_s * 1e-12);
       }
     } catch (const std::exception& e) {
