@@ -8,6 +8,8 @@
 #   scripts/bench-variants.sh OUTDIR ROUNDS NAME:FLAGS... [-- COMMON BENCH ARGS]
 #   e.g. scripts/bench-variants.sh out/ov 3 "o160:--split-overhead 160" \
 #          "o256:--split-overhead 256" -- --no-ceilings --filter large --only varlen
+# Words of FLAGS of the form NAME=VALUE set the environment instead, e.g.
+# "default:" "gathered:MLADEC_KV_TMA=0" (every cache off the TMA block path).
 #
 # BENCH names the benchmark binary (default build-gpu/bench/mladec_bench).
 # Writes OUTDIR/r<round>-<name>.{json,log} and OUTDIR/variants.txt.
@@ -33,10 +35,13 @@ done
 for ((round = 1; round <= rounds; ++round)); do
   for v in "${variants[@]}"; do
     name=${v%%:*}
-    flags=()
-    [[ $v == *:* ]] && read -r -a flags <<<"${v#*:}"
-    timeout 600 "$bench" "${common[@]}" "${flags[@]}" --json "$out/r$round-$name.json" \
-      --markdown /dev/null > "$out/r$round-$name.log" 2>&1
+    words=() flags=() environment=()
+    [[ $v == *:* ]] && read -r -a words <<<"${v#*:}"
+    for word in "${words[@]}"; do
+      if [[ $word =~ ^[A-Z_][A-Z0-9_]*= ]]; then environment+=("$word"); else flags+=("$word"); fi
+    done
+    env "${environment[@]}" timeout 600 "$bench" "${common[@]}" "${flags[@]}" \
+      --json "$out/r$round-$name.json" --markdown /dev/null > "$out/r$round-$name.log" 2>&1
     echo "round $round $name rc=$?"
   done
 done

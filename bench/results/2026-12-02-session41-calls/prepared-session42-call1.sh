@@ -25,33 +25,6 @@ cp "$OUT/ab_table.md" "$OUT/ab-unrolled-table.md"
 grep -E "^builds|^build |^check " "$OUT/ab-unrolled.txt" | cut -c1-400
 grep -o "RACECHECK SUMMARY[^)]*)" "$OUT/ab-unrolled.txt"
 cut -c1-200 "$OUT/ab-unrolled-table.md"
-bench=build-ab/$MAIN/bench/mladec_bench
-for round in 1 2; do
-  for mode in tma gather; do
-    env_args=()
-    [ $mode = gather ] && env_args=(MLADEC_KV_TMA=0)
-    env "${env_args[@]}" timeout 120 $bench --filter fp8 --only 's_q=1 h_q=16 ' --no-ceilings \
-      --json "$OUT/fp8-$mode-$round.json" --markdown /dev/null > "$OUT/fp8-$mode-$round.log" 2>&1
-    echo "fp8 $mode round $round rc=$?"
-  done
-done
-python3 - "$OUT" <<'PY'
-import json, sys, collections
-out = sys.argv[1]
-times = collections.defaultdict(lambda: collections.defaultdict(list))
-for mode in ("tma", "gather"):
-    for r in (1, 2):
-        try:
-            cases = json.load(open(f"{out}/fp8-{mode}-{r}.json"))["cases"]
-        except Exception as e:
-            print("missing", mode, r, e); continue
-        for c in cases:
-            name = f"{c['batch']}x{c['seqlen']} s_q={c['q_len']} h_q={c['heads']} {'varlen' if c['varlen'] else 'fixed'} {c['kv_dtype']}"
-            times[name][mode].append(c["us"])
-print("| case | TMA path µs | gathered µs | gathered / TMA |")
-print("|---|---|---|---|")
-for name, t in times.items():
-    a, b = t.get("tma", []), t.get("gather", [])
-    ratio = (sum(b) / len(b)) / (sum(a) / len(a)) if a and b else float("nan")
-    print(f"| {name} | {' / '.join(f'{x:.1f}' for x in a)} | {' / '.join(f'{x:.1f}' for x in b)} | {ratio:.3f} |")
-PY
+BENCH="build-ab/$MAIN/bench/mladec_bench" scripts/bench-variants.sh "$OUT/fp8-tma-ab" 2 \
+  "default:" "gathered:MLADEC_KV_TMA=0" -- --no-ceilings --filter fp8 --only 's_q=1 h_q=16 ' \
+  | tee "$OUT/fp8-tma-ab-table.md"
