@@ -4,6 +4,7 @@
 // launch (src/cuda/decode_layout.cuh, decode.cu) accept exactly these.
 #include <cstdint>
 
+#include "mladec/problem.h"
 #include "src/core/host_device.h"
 
 namespace mladec::detail {
@@ -38,6 +39,14 @@ MLADEC_HD constexpr int tile_rows_for(int64_t rows, bool transposed_to_32) {
 // (decode_layout.cuh: kRegisterABlockwise) and select_config() both ask here.
 MLADEC_HD constexpr bool blockwise_exact_products(int tile_rows) {
   return tile_rows == kTransposedSmallTileRows;
+}
+
+// Caches whose every KV block the kernel gathers with cp.async even where
+// a KV tensor map could take it (kv_tensor_map.h): bf16 at 16-row tiles,
+// where the gather reads 7–8% faster than the TMA block path at page 64
+// (bench/NOTES.md v101). make_kv_tensor_map asks here.
+MLADEC_HD constexpr bool gathers_every_block(KvDtype dtype, int tile_rows) {
+  return dtype == KvDtype::kBf16 && tile_rows == kTransposedSmallTileRows;
 }
 
 }  // namespace mladec::detail

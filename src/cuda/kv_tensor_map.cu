@@ -50,7 +50,7 @@ int make_kv_tensor_map(const DecodeProblem& problem, int tile_rows,
   const bool bf16 = problem.kv_dtype == KvDtype::kBf16;
   const bool blockwise = problem.kv_dtype == KvDtype::kFp8Blockwise;
   if ((page % kBlockTokens != 0 && !whole_pages) || disabled_by_environment()) return 0;
-  if (bf16 && tile_rows == kTransposedSmallTileRows) return 0;  // gathered: faster (header)
+  if (gathers_every_block(problem.kv_dtype, tile_rows)) return 0;
   const int box_tokens = page < kBlockTokens ? page : kBlockTokens;
   const uint64_t base = reinterpret_cast<uintptr_t>(kv_cache.data);
   const uint64_t element = scalar_size(kv_cache.dtype);
