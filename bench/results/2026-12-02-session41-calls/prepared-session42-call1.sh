@@ -4,8 +4,9 @@
 # (matrix every 6th case, the screens, racecheck every 24th) of two
 # candidates and a 2-round A/B of four trees:
 #   main      the 16-row bf16 kernel gathers every block (4812937)
-#   unrolled  bench/candidates/gather-lines-unrolled.patch: the producer's
-#             four row groups unrolled (screened)
+#   unrolled  bench/candidates/row-gather-layout.patch (the mapping as
+#             functions, CPU-tested) + gather-lines-unrolled.patch: the
+#             producer's four row groups unrolled (screened)
 #   noowner   bench/candidates/no-owner-gathers.patch: the plain 64-row
 #             kernel gathers page 1's blocks alone (screened)
 #   tma16     bench/candidates/bf16-16-row-tma.patch: the 16-row bf16
@@ -17,7 +18,8 @@
 # step? h_q 128: controls) and a 32-row control (TMA in every tree).
 # ~8 min: builds ~60 s, two screens ~80 s each, 2 rounds of ~140 s.
 # Then prepared-session42-call2.sh.
-#   here first: scripts/gpu-ab.sh --prepare-patched <main> unrolled=gather-lines-unrolled \
+#   here first: scripts/gpu-ab.sh --prepare-patched <main> \
+#                 unrolled=row-gather-layout,gather-lines-unrolled \
 #                 noowner=no-owner-gathers tma16=bf16-16-row-tma
 #   run: OUT=$OUT MAIN=<main> bash bench/results/2026-12-02-session41-calls/prepared-session42-call1.sh
 #        carry [".deps/cutlass-pip/cutlass_library/source/include", "ab"]
