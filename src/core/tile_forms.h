@@ -43,8 +43,11 @@ MLADEC_HD constexpr bool blockwise_exact_products(int tile_rows) {
 
 // Caches whose every KV block the kernel gathers with cp.async even where
 // a KV tensor map could take it (kv_tensor_map.h): bf16 at 16-row tiles,
-// where the gather reads 7–8% faster than the TMA block path at page 64
-// (bench/NOTES.md v101). make_kv_tensor_map asks here.
+// where the gather (eight lanes to a row, row_gather.cuh) reads faster than
+// the TMA block path at page 64: 7–8% at h_q 16, s_q 1 fixed (4.35 TB/s at
+// 128x8192), 2–7% varlen. At 32 rows it was within −4..+3%, at 64 rows the
+// same with one tile a request but 4–10% slower with two (bench/NOTES.md
+// v101). make_kv_tensor_map asks here.
 MLADEC_HD constexpr bool gathers_every_block(KvDtype dtype, int tile_rows) {
   return dtype == KvDtype::kBf16 && tile_rows == kTransposedSmallTileRows;
 }

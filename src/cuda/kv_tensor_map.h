@@ -29,14 +29,10 @@ PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder();
 // kKvTmaMinPageTokens), a 16-byte aligned base and
 // 16-byte multiples as strides, and the driver's encoder available. 0 leaves
 // the gather path in charge (every other cache), and so do the caches
-// that gather every block at `tile_rows` (tile_forms.h:
-// gathers_every_block — bf16 at 16-row tiles: since the gather copies
-// eight lanes to a row, row_gather.cuh, it reads faster than the TMA block
-// path there, 7–8% at h_q 16, s_q 1 fixed, page 64, 4.35 TB/s at
-// 128x8192, and 2–7% varlen; at 32 rows it was within −4..+3%, at 64 rows
-// the same with one tile a request but 4–10% slower with two:
-// bench/NOTES.md v101). MLADEC_KV_TMA=0 in the environment turns the path
-// off for every cache (for A/B timing and for debugging).
+// that gather every block at `tile_rows` (tile_forms.h: gathers_every_block,
+// where the rule and its measurements are). MLADEC_KV_TMA=0 in the
+// environment turns the path off for every cache (for A/B timing and for
+// debugging).
 // Blockwise caches (the register-A path at 16 rows) get three maps over the
 // same bytes: `map` the latent slabs (64 bytes, 64-byte swizzle, as e4m3),
 // `rope_map` the RoPE values (128 bytes, 128-byte swizzle) and `scale_map`
