@@ -47,7 +47,8 @@ MLADEC_HD constexpr bool blockwise_exact_products(int tile_rows) {
 // the TMA block path at page 64: 7–8% at h_q 16, s_q 1 fixed (4.35 TB/s at
 // 128x8192), 2–7% varlen. At 32 rows it was within −4..+3%, at 64 rows the
 // same with one tile a request but 4–10% slower with two (bench/NOTES.md
-// v101). make_kv_tensor_map asks here.
+// v101). make_kv_tensor_map asks here, and so does the kernel
+// (decode_kernel.cuh), whose TMA block code is then not compiled.
 MLADEC_HD constexpr bool gathers_every_block(KvDtype dtype, int tile_rows) {
   return dtype == KvDtype::kBf16 && tile_rows == kTransposedSmallTileRows;
 }

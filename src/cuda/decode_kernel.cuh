@@ -209,7 +209,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
     // The token of this lane's row in the piece's block b (lanes 16..31
     // mirror 0..15), and whether the piece loads it.
     const auto row_token = [&](int b) {
-      return (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
+      return gather_row_token(e, b, warp, lane);
     };
     const auto piece_loads = [&](int j) { return j >= piece.kv_begin && j < e.load_end; };
     int first_page = 0;
@@ -230,7 +230,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       if (r < unit.row_count) source = reinterpret_cast<const uint8_t*>(q_row_address(p, unit, r));
       // The transposed form reads only the first kRows rows; the rest of
       // the Q slabs is its exchange space.
-      if (warp * 16 < kRows) produce_tile_rows(smem + kQOffset, warp, source, p.q);
+      if (warp * 16 < kRows) produce_tile_rows<1>(smem + kQOffset, warp, source, p.q);
       cp_async_commit();
       pending = bars + 8 * kQFull;
       ++q_loads;
@@ -260,14 +260,12 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
           }
         }
       }
-      const int block_begin = (e.first_block + b) * kBlockTokens;
-      // A full block (every token in the piece, so no row to zero: a masked
-      // row of NaN would still poison P·V) of a cache the TMA path takes:
-      // bf16 tiles, or e4m3 / blockwise staged for the register-A path.
+      const int block_begin = block_begin_token(e, b);
+      // A whole block of a cache the TMA path takes: bf16 tiles, or e4m3 /
+      // blockwise staged for the register-A path.
       constexpr bool kTmaForm = kDtype == KvDtype::kBf16 || kRegisterA<kDtype, kRows>;
-      const bool tma_block = kTmaForm && !kOwnerGathers && p.kv_tma_tokens != 0 &&
-                             block_begin >= piece.kv_begin &&
-                             block_begin + kBlockTokens <= e.load_end;
+      const bool tma_block = kTmaForm && !kOwnerGathers && !gathers_every_block(kDtype, kRows) &&
+                             p.kv_tma_tokens != 0 && block_is_whole(piece, e, b);
       // The row's page entry (and for the row copies its address) before
       // the wait for the buffer, so its latency is spent waiting anyway:
       // with small pages every row has its own entry (page size 1 was 16%
@@ -288,7 +286,7 @@ __device__ __forceinline__ void run_producer(const DecodeParams& p, uint32_t sme
       const auto row_part_empty_bar = [&](int warpgroup) {
         return bars + 8 * row_part_empty(warpgroup, buffer);
       };
-      const uint32_t empty_parity = ((kv_loads / kBuffers) & 1) ^ 1;
+      const uint32_t empty_parity = refill_parity(kv_loads, kBuffers);
       // Half A of this block is its owner's to copy (and to wait for).
       const bool owner_copies_half_a = kOwnerGathers && owner_gathers(piece, e, b);
       if (!owner_copies_half_a) {
@@ -440,9 +438,9 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
     if (e.num_blocks > 0) prefetch_q_rows(p, unit, lane);
     for (int b = 0; b < e.num_blocks; ++b, ++kv_loads) {
       const int stage = int(kv_loads % kRawStages);
-      const int block_begin = (e.first_block + b) * kBlockTokens;
+      const int block_begin = block_begin_token(e, b);
       const uint32_t empty = bars + 8 * (kRawEmpty + stage);
-      const uint32_t empty_parity = ((kv_loads / kRawStages) & 1) ^ 1;
+      const uint32_t empty_parity = refill_parity(kv_loads, kRawStages);
       if (!mbarrier_ready(empty, empty_parity)) {
         // Announce the copies in flight before blocking, or the
         // transposes that would free this stage never start.
@@ -451,8 +449,7 @@ __device__ __forceinline__ void run_producer_fp8_compute(const DecodeParams& p, 
       }
       trace(kTraceEmptyWaited, kv_loads);
       const uint32_t tile = smem + kRawOffset + stage * kRawBytes;
-      if (p.kv_tma_tokens != 0 && block_begin >= piece.kv_begin &&
-          block_begin + kBlockTokens <= e.load_end) {
+      if (p.kv_tma_tokens != 0 && block_is_whole(piece, e, b)) {
         complete_job(pending, true);
         // Lane i issues the copies of tokens [i box, +box), with its own
         // page entry, loaded here, all lanes at once. (Loaded before the

@@ -303,6 +303,27 @@ __device__ __forceinline__ PieceExtent piece_extent(const DecodeParams& p,
   return e;
 }
 
+// The first token of a piece's block b.
+__device__ __forceinline__ int block_begin_token(const PieceExtent& e, int b) {
+  return (e.first_block + b) * decode_layout::kBlockTokens;
+}
+
+// Whether every token of block b is in the piece (no row to zero: a masked
+// row of NaN would still poison P·V): the blocks TMA copies take, and the
+// blocks the owner-gathers kernel's math warpgroups copy (row_gather.cuh).
+__device__ __forceinline__ bool block_is_whole(const PlanPiece& piece, const PieceExtent& e,
+                                               int b) {
+  const int begin = block_begin_token(e, b);
+  return begin >= piece.kv_begin && begin + decode_layout::kBlockTokens <= e.load_end;
+}
+
+// The parity a refill of a buffer waits for on its empty barrier: that of
+// the release of the buffer's previous block (`load` counts the CTA's
+// blocks, `buffers` deep). The first round passes on the fresh barrier.
+__device__ __forceinline__ uint32_t refill_parity(uint32_t load, int buffers) {
+  return ((load / buffers) & 1) ^ 1;
+}
+
 // Row r of a unit's Q tile: 576 bf16 values, 16-byte aligned (validated).
 __device__ __forceinline__ const uint4* q_row_address(const DecodeParams& p, const PlanUnit& unit,
                                                      int r) {

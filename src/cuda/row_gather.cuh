@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "src/core/fast_divider.h"
+#include "src/core/row_gather_layout.h"
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/block_trace.cuh"
 #include "src/cuda/decode_layout.cuh"
@@ -13,19 +14,17 @@
 
 namespace mladec::detail {
 
-// How a warp copies its 16 rows of a 64-row tile: eight lanes to a row.
-// Lane l copies 16-byte column l % 8 of every 128-byte line (slab row) it
-// takes, in rows 4 m + l / 8, m = 0..3, of the warp's 16; lane i < 16 of the
-// warp supplies row i's source (nullptr for a zero row), shuffled once per
-// m. One cp.async instruction covers four rows' lines of one slab — 512
-// bytes in four 128-byte lines, as one row's 512 bytes would — and each
-// copy's addresses are the row group's bases plus immediates: no shuffle,
-// select or swizzle arithmetic between a row group's copies. (A row a step,
-// its address shuffled, selected and swizzled per copy, took ~28
-// instructions per 640 bytes and issued ~4.5 bytes a cycle a warp:
-// bench/NOTES.md v99, v101.) Slabs [first_slab, first_slab + kSlabCount),
-// then with `with_rope` the RoPE slab.
-template <int kSlabCount>
+// How a warp copies its 16 rows of a 64-row tile: eight lanes to a row, in
+// four row groups (src/core/row_gather_layout.h, checked on the CPU by
+// tests/row_gather_layout_test.cpp); lane i < 16 of the warp supplies row
+// i's source (nullptr for a zero row), shuffled once per group. Each copy's
+// addresses are then the row group's bases plus immediates: no shuffle,
+// select or swizzle arithmetic between a group's copies. (A row a step, its
+// address shuffled, selected and swizzled per copy, took ~28 instructions
+// per 640 bytes and issued ~4.5 bytes a cycle a warp: bench/NOTES.md v99,
+// v101.) Slabs [first_slab, first_slab + kSlabCount), then with
+// `with_rope` the RoPE slab.
+template <int kSlabCount, int kGroupsUnrolled>
 __device__ __forceinline__ void copy_warp_rows(uint32_t tile, int warp,
                                                const uint8_t* my_row_source,
                                                const void* fallback, int first_slab,
@@ -35,22 +34,21 @@ __device__ __forceinline__ void copy_warp_rows(uint32_t tile, int warp,
   // bases are then not hoisted out of the producer's loops, where the
   // fp8 producers (88 registers) have none to keep them in.
   const int my_lane = lane_id();
-  const int column = my_lane % 8, row = my_lane / 8;
-  // One row group at a time: unrolled, ptxas hoists all four groups'
-  // shuffles and addresses, which the math warpgroups' owner gathers
-  // (decode_math_rows.cuh, at their 232-register ceiling) cannot hold.
-#pragma unroll 1
-  for (int m = 0; m < 4; ++m) {
-    const uint8_t* source = row_address_of_lane(my_row_source, 4 * m + row);
+  const int column = gather_column(my_lane);
+  // kGroupsUnrolled row groups at once: the producer's KV copies take all
+  // four (its copies then issue back to back, each group's address in its
+  // own registers); the math warpgroups' owner gathers (decode_math_rows.cuh,
+  // at their 232-register ceiling: 28 bytes spilled unrolled) and every
+  // kernel's Q copy (the fp8 producers' 88 registers) one at a time.
+#pragma unroll kGroupsUnrolled
+  for (int m = 0; m < kGatherRowGroups; ++m) {
+    const uint8_t* source = row_address_of_lane(my_row_source, gather_warp_row(my_lane, m));
     const bool valid = source != nullptr;
     // A zero row reads nothing (src-size 0) but still names an address in
     // the fallback's first row: column and slab offsets stay < 1,152 bytes.
     const uint8_t* line =
         (valid ? source : static_cast<const uint8_t*>(fallback)) + column * 16;
-    // Row 4 m + row of the warp's 16 (row < 4) sits at swizzle phase
-    // (4 m + row) % 8.
-    const uint32_t dest =
-        tile + (warp * 16 + 4 * m + row) * 128 + ((column ^ ((4 * m + row) & 7)) << 4);
+    const uint32_t dest = tile + gather_line_offset(warp, my_lane, m);
     // The first slab's addresses once, each slab's an immediate from them.
     const uint32_t first_dest = dest + first_slab * kSlabBytes;
     const uint8_t* first_line = line + 128 * first_slab;
@@ -65,21 +63,23 @@ __device__ __forceinline__ void copy_warp_rows(uint32_t tile, int warp,
 // Producer warp `warp` (0..3) copies rows [16 warp, +16) of a 64-row tile,
 // every slab; lane i < 16 supplies row 16 warp + i's source, nullptr for a
 // zero row.
+template <int kGroupsUnrolled = 4>
 __device__ __forceinline__ void produce_tile_rows(uint32_t tile, int warp,
                                                   const uint8_t* my_row_source,
                                                   const void* fallback) {
-  copy_warp_rows<decode_layout::kRowChunks / 8>(tile, warp, my_row_source, fallback, 0,
+  copy_warp_rows<decode_layout::kRowChunks / 8, kGroupsUnrolled>(tile, warp, my_row_source, fallback, 0,
                                                 false);
 }
 
 // Half of a bf16 row-form block (decode_layout.cuh: kRowHalfB) for the
 // rows produce_tile_rows copies: the kRowHalfSlabs V slabs from
 // `first_slab` on, and with `with_rope` the RoPE slab.
+template <int kGroupsUnrolled = 4>
 __device__ __forceinline__ void produce_tile_row_half(uint32_t tile, int warp,
                                                       const uint8_t* my_row_source,
                                                       const void* fallback, int first_slab,
                                                       bool with_rope) {
-  copy_warp_rows<decode_layout::kRowHalfSlabs>(tile, warp, my_row_source, fallback,
+  copy_warp_rows<decode_layout::kRowHalfSlabs, kGroupsUnrolled>(tile, warp, my_row_source, fallback,
                                                first_slab, with_rope);
 }
 
@@ -89,6 +89,12 @@ __device__ __forceinline__ const uint8_t* kv_token_address_in_page(const DecodeP
                                                                    int token_in_page) {
   return p.kv + page * p.kv_page_stride_bytes +
          int64_t(token_in_page) * p.kv_token_stride_bytes;
+}
+
+// The token whose row lane `lane` of gathering warp `warp` (0..3) addresses
+// in block b: rows 16 warp .. 16 warp + 15, lanes 16..31 mirroring 0..15.
+__device__ __forceinline__ int gather_row_token(const PieceExtent& e, int b, int warp, int lane) {
+  return block_begin_token(e, b) + warp * 16 + (lane & 15);
 }
 
 // Address of KV token j of a request (row `block_table` of the table).
@@ -110,10 +116,7 @@ __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p
 // still pays with copy_warp_rows (v101) is not measured.
 __device__ __forceinline__ bool owner_gathers(const PlanPiece& piece, const PieceExtent& e,
                                               int b) {
-  using decode_layout::kBlockTokens;
-  const int begin = (e.first_block + b) * kBlockTokens;
-  return b >= 2 && b < e.num_blocks && begin >= piece.kv_begin &&
-         begin + kBlockTokens <= e.load_end;
+  return b >= 2 && b < e.num_blocks && block_is_whole(piece, e, b);
 }
 
 // Half A of block b (owner_gathers) by the owner warpgroup `owner`: its
@@ -122,11 +125,11 @@ __device__ __forceinline__ bool owner_gathers(const PlanPiece& piece, const Piec
 // arrivals, as the producer's).
 // `load` is the block's load count (its buffer is load & 1). First the
 // owner waits for its own release of the buffer's part (the phase of
-// `part_empty` that its 128 threads just completed, the one run_producer's
-// empty_parity names for this load): the producer waits on every other
-// phase of that barrier but skips this one, and a phase nobody waits for is
-// what compute-sanitizer's synccheck reports as a missing wait (session 40:
-// 828 reports at page 1).
+// `part_empty` that its 128 threads just completed, the one the producer
+// would wait for: refill_parity): the producer waits on every other phase
+// of that barrier but skips this one, and a phase nobody waits for is what
+// compute-sanitizer's synccheck reports as a missing wait (session 40: 828
+// reports at page 1).
 // The wait also orders every warp's P·V reads of block b - 2 before any
 // warp's copies of block b.
 __device__ __forceinline__ void owner_gather_half_a(const DecodeParams& p,
@@ -135,13 +138,12 @@ __device__ __forceinline__ void owner_gather_half_a(const DecodeParams& p,
                                                     uint32_t tile, uint32_t full_a,
                                                     uint32_t part_empty, uint32_t load) {
   using namespace decode_layout;
-  mbarrier_wait(part_empty, ((load / 2) & 1) ^ 1);
+  mbarrier_wait(part_empty, refill_parity(load, kStages<KvDtype::kBf16, kTileRows>));
   trace(kTraceOwnerWaited, load);
   const int warp = (threadIdx.x / 32) % 4;
   const int lane = threadIdx.x % 32;
-  const int j = (e.first_block + b) * kBlockTokens + warp * 16 + (lane & 15);
-  const uint8_t* source = kv_token_address(p, block_table, j);
-  produce_tile_row_half(tile, warp, source, p.kv, kRowHalfSlabs * owner, false);
+  const uint8_t* source = kv_token_address(p, block_table, gather_row_token(e, b, warp, lane));
+  produce_tile_row_half<1>(tile, warp, source, p.kv, kRowHalfSlabs * owner, false);
   cp_async_commit();
   cp_async_arrive_when_landed(full_a);
   trace(kTraceOwnerIssued, load);
