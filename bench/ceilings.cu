@@ -13,6 +13,7 @@
 #include "bench/sm_clock.h"
 #include "mladec/decode.h"
 #include "mladec/device_step.h"
+#include "src/core/row_gather_layout.h"
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/decode_layout.cuh"
@@ -227,12 +228,14 @@ __global__ void gather_read_kernel(const uint8_t* data, const int* order, size_t
         lane < job_rows ? data + size_t(order[job * job_rows + lane]) * kTokenBytes : data;
     const uint32_t slot = ring + uint32_t(s) * job_bytes;
     if (row_lines) {
-      // Lane l: 16-byte column l % 8 of each 128-byte line of rows
-      // 4 m + l / 8 (job_rows is a multiple of 4), every line of a row
-      // from the row's one shuffled address plus a constant.
-      const int column = lane % 8;
-      for (int m = 0; m < job_rows / 4; ++m) {
-        const int r = 4 * m + lane / 8;
+      // The decode gather's lanes (src/core/row_gather_layout.h): in row
+      // group m, lane l copies one 16-byte column of each 128-byte line of
+      // one row (job_rows is a multiple of 4), every line of a row from
+      // the row's one shuffled address plus a constant; the ring's rows
+      // are not swizzled.
+      const int column = detail::gather_column(lane);
+      for (int m = 0; m < job_rows / (32 / detail::kGatherLanesPerRow); ++m) {
+        const int r = detail::gather_warp_row(lane, m);
         const uint8_t* line = detail::row_address_of_lane(mine, r) + column * 16;
         const uint32_t dest = slot + uint32_t(r * kTokenBytes + column * 16);
 #pragma unroll
