@@ -70,6 +70,7 @@ class PreparedCase {
     detail::apply_config_knobs(c.config_knobs, config_);
     layout_ = plan_layout(problem_, config_, c.workers > 0 ? c.workers : device_worker_count());
 
+    if (c.placement > 0) spacer_ = DeviceBuffer(size_t(c.placement) * kPlacementSpacerBytes);
     const size_t pool_bytes = size_t(problem_.num_pages) * c.page_size * token_bytes;
     kv_ = DeviceBuffer(pool_bytes);
     fill_random_bf16(kv_.get(), pool_bytes / 2, 5);
@@ -187,6 +188,7 @@ class PreparedCase {
   DecodeProblem problem_;
   KernelConfig config_;
   PlanLayout layout_;
+  DeviceBuffer spacer_;  // held while the case lives (BenchCase::placement)
   DeviceBuffer kv_, q_, out_, lse_, block_tables_, lengths_, plan_, workspace_;
   DecodeArgs args_;
   DeviceStream stream_;

@@ -45,7 +45,17 @@ struct BenchCase {
   // instead of the shuffled pool: an A/B of the pages' memory order (bench
   // flag --pages-in-order).
   bool pages_in_order = false;
+  // Diagnostic (bench flag --placements N): the case's buffers allocated
+  // while a spacer of `placement` × kPlacementSpacerBytes is held, so that
+  // they land on other physical memory — repeats of one case in one process
+  // at different placements, to tell a placement effect from a per-process
+  // one (the 128-row cells' modes: bench/NOTES.md v99, v102).
+  int placement = 0;
 };
+
+// The spacer step of BenchCase::placement: 160 MiB, five 32 MiB steps, so
+// that successive placements shift the buffers by an odd number of them.
+inline constexpr size_t kPlacementSpacerBytes = size_t(160) << 20;
 
 struct BenchResult {
   double us = 0;       // median time of one decode step (decode + combine)

@@ -6,7 +6,7 @@
 //                [--list] [--workers W] [--fixed-chunk T] [--split-cost T] [--min-share T]
 //                [--split-overhead T] [--varlen-split-overhead T] [--small-share T]
 //                [--small-workers P] [--block-cut-share T] [--warmup-ms MS] [--settle-ms MS]
-//                [--min-timing-ms MS]
+//                [--min-timing-ms MS] [--placements N]
 // --list prints the selected cases' names and runs nothing (no GPU needed);
 // --sequential-tiles plans without KernelConfig::concurrent_tiles (A/B);
 // --pages-in-order gives each request consecutive pages instead of the
@@ -24,7 +24,10 @@
 // peak, for at most MS milliseconds (default 1000; 0: no wait, the protocol
 // until v86; bench/sm_clock.h); --min-timing-ms makes each graph timing at
 // least MS milliseconds of back-to-back steps (default 0.5; 0: one pass over
-// the KV copies, the protocol until v87; bench/decode_timing.h).
+// the KV copies, the protocol until v87; bench/decode_timing.h);
+// --placements N (diagnostic) times each selected graph case N times in a
+// row, the r-th with its buffers allocated while r × 160 MiB of spacer is
+// held (BenchCase::placement; the names say "placement=r" for r > 0).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -151,6 +154,7 @@ std::string case_name(const BenchCase& c) {
         : c.mode == BenchMode::kEagerChecked ? " eager checked" : "")
     << (c.kv_in_l2 ? " kv-in-l2" : "") << (c.concurrent_tiles ? "" : " sequential-tiles")
     << (c.fp8_compute ? " fp8-compute" : "") << (c.pages_in_order ? " pages-in-order" : "");
+  if (c.placement > 0) s << " placement=" << c.placement;
   BenchCase named = c;
   for (const PlannerFlag& flag : planner_flags(named)) {
     if (flag.set()) s << " " << flag.label << "=" << *flag.value;
@@ -236,6 +240,7 @@ void write_json(const std::string& path, const std::string& header_json,
       << ", \"concurrent_tiles\": " << (c.concurrent_tiles ? "true" : "false")
       << ", \"fp8_compute\": " << (c.fp8_compute ? "true" : "false")
       << ", \"pages_in_order\": " << (c.pages_in_order ? "true" : "false")
+      << ", \"placement\": " << c.placement
       << ", \"flashmla_us\": " << c.flashmla_us
       << ", \"kv_token_share\": " << kv_token_share(c);
     BenchCase written = c;
@@ -465,17 +470,21 @@ int run(int argc, char** argv) {
   std::string json_path = "bench.json", markdown_path = "bench.md", filter, only;
   bool quick = false, ceilings_wanted = true, concurrent_tiles = true, list_only = false;
   bool pages_in_order = false;
+  int placements = 1;
   BenchCase flagged;  // only its planner flags' values are used
   const std::vector<PlannerFlag> flags = planner_flags(flagged);
-  const auto count = [](const char* text, const PlannerFlag& flag) {
+  const auto count_in = [](const char* text, const std::string& flag, int least, int most) {
     char* end = nullptr;
     const long value = std::strtol(text, &end, 10);
-    if (end == text || *end != '\0' || value < flag.least || value > flag.most) {
+    if (end == text || *end != '\0' || value < least || value > most) {
       std::fprintf(stderr, "mladec_bench: %s expects a count in [%d, %d], got '%s'\n",
-                   flag.flag.c_str(), flag.least, flag.most, text);
+                   flag.c_str(), least, most, text);
       std::exit(2);
     }
     return int(value);
+  };
+  const auto count = [&](const char* text, const PlannerFlag& flag) {
+    return count_in(text, flag.flag, flag.least, flag.most);
   };
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -488,6 +497,9 @@ int run(int argc, char** argv) {
     else if (arg == "--sequential-tiles") concurrent_tiles = false;
     else if (arg == "--pages-in-order") pages_in_order = true;
     else if (arg == "--list") list_only = true;
+    else if (arg == "--placements" && i + 1 < argc) {
+      placements = count_in(argv[++i], arg, 1, 16);
+    }
     else if ((arg == "--warmup-ms" || arg == "--settle-ms" || arg == "--min-timing-ms") &&
              i + 1 < argc) {
       char* end = nullptr;
@@ -509,7 +521,7 @@ int run(int argc, char** argv) {
       std::fprintf(stderr, "usage: mladec_bench [--json FILE] [--markdown FILE] "
                            "[--quick] [--filter large|fp8|fp8_compute|checked|page_size|small_batch|l2_resident] "
                            "[--only CASE_SUBSTRING] [--no-ceilings] [--sequential-tiles] [--pages-in-order] [--list] "
-                           "[--warmup-ms MS] [--settle-ms MS] [--min-timing-ms MS]");
+                           "[--warmup-ms MS] [--settle-ms MS] [--min-timing-ms MS] [--placements N]");
       for (const PlannerFlag& flag : flags) {
         std::fprintf(stderr, " [%s %s]", flag.flag.c_str(), flag.placeholder);
       }
@@ -531,7 +543,13 @@ int run(int argc, char** argv) {
     // selecting nothing while it matched the name without its group).
     if (!only.empty() && listed_name(c).find(only) == std::string::npos) continue;
     if (quick && index++ % 4 != 0) continue;
-    cases.push_back(c);
+    // Eager cases stay single: a checked twin is timed with the eager case
+    // right before it (below).
+    const int repeats = c.mode == BenchMode::kGraph ? placements : 1;
+    for (int r = 0; r < repeats; ++r) {
+      c.placement = r;
+      cases.push_back(c);
+    }
   }
   if (list_only) {  // the selection's names, nothing run (no GPU needed)
     for (const BenchCase& c : cases) std::printf("%s\n", listed_name(c).c_str());

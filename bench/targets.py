@@ -50,7 +50,8 @@ class Table:
 
 def main(path):
     results = json.load(open(path))
-    cases = results["cases"]
+    # Placement repeats (mladec_bench --placements, a diagnostic) are not cells.
+    cases = [c for c in results["cases"] if not c.get("placement")]
     copy = results["ceilings"]["copy_tb_per_s"]
     gemm = results["ceilings"]["gemm_bf16_tflops"]
     by_key = {key(c): c for c in cases}
