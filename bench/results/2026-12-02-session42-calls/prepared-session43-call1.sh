@@ -8,14 +8,20 @@
 # traffic (TMA writes + wgmma reads) and the math warps' stalls — is the
 # 32-row form at its copy floor with two 72 KB buffers (then: more bytes
 # in flight), or is the math's 2 µs chain per block the thing to pipeline?
-#   here first: AB_PREPARE_BUILD=0 scripts/gpu-ab.sh --prepare-patched <main> diag32=diag-no-kv-reads-32
+# Then (~1 min) the split Sᵀ (transposed-32-split-scores, neutral on TMA
+# blocks in session 42 call 5) with every 32-row block gathered
+# (scripts/bench-variants.sh, "gathered:MLADEC_KV_TMA=0"): a shorter hold
+# may pay where the gather's ceiling rises with bytes in flight (4.29 →
+# 4.43 TB/s from 72 to 144 KiB, v102) and TMA's does not (4.11–4.19).
+#   here first: scripts/gpu-ab.sh --prepare-patched <main> diag32=diag-no-kv-reads-32 \
+#                 split32=transposed-32-split-scores
 #   run: OUT=$OUT MAIN=<main> bash bench/results/2026-12-02-session42-calls/prepared-session43-call1.sh
 #        carry ["ab"]
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${OUT:-$PWD/gpu-out}; mkdir -p "$OUT"
 : "${MAIN:?MAIN=<the main commit the diagnostic was applied to>}"
-for tree in "$MAIN" diag32; do
+for tree in "$MAIN" diag32 split32; do
   cmake -S "ab/$tree" -B "build-ab/$tree" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DMLADEC_BUILD_TESTS=OFF > "/tmp/configure-$tree.log" 2>&1 &&
     cmake --build "build-ab/$tree" -j16 --target mladec_bench > "/tmp/build-$tree.log" 2>&1
@@ -32,3 +38,6 @@ for csv in "$OUT"/ncu_sass_*.txt; do
   python3 scripts/ncu-stalls.py "$csv" --top 12 > "${csv%.txt}-stalls.md" 2>&1
   echo "== $csv"; head -40 "${csv%.txt}-stalls.md" | cut -c1-160
 done
+BENCH="build-ab/split32/bench/mladec_bench" scripts/bench-variants.sh "$OUT/split32-gathered" 2 \
+  "default:" "gathered:MLADEC_KV_TMA=0" -- --no-ceilings --filter large \
+  --only 's_q=1 h_q=32 ' | tee "$OUT/split32-gathered-table.md"
