@@ -234,7 +234,7 @@ __global__ void gather_read_kernel(const uint8_t* data, const int* order, size_t
       // the row's one shuffled address plus a constant; the ring's rows
       // are not swizzled.
       const int column = detail::gather_column(lane);
-      for (int m = 0; m < job_rows / (32 / detail::kGatherLanesPerRow); ++m) {
+      for (int m = 0; m < job_rows / detail::kGatherRowsPerGroup; ++m) {
         const int r = detail::gather_warp_row(lane, m);
         const uint8_t* line = detail::row_address_of_lane(mine, r) + column * 16;
         const uint32_t dest = slot + uint32_t(r * kTokenBytes + column * 16);

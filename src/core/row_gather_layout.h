@@ -17,16 +17,18 @@
 
 namespace mladec::detail {
 
-inline constexpr int kGatherRowGroups = 4;  // of four rows, a warp's 16
 inline constexpr int kGatherLanesPerRow = 8;
+inline constexpr int kGatherRowsPerGroup = 32 / kGatherLanesPerRow;  // a warp's lanes
+inline constexpr int kGatherRowGroups = 4;                           // a warp's 16 rows
+static_assert(kGatherRowGroups * kGatherRowsPerGroup == 16, "a warp copies 16 rows");
 
 // The row (of its warp's 16) lane `lane` copies in row group `group`.
 MLADEC_HD constexpr int gather_warp_row(int lane, int group) {
-  return kGatherRowGroups * group + lane / kGatherLanesPerRow;
+  return kGatherRowsPerGroup * group + lane / kGatherLanesPerRow;
 }
 // The same row of the tile, for producer warp `warp`.
 MLADEC_HD constexpr int gather_tile_row(int warp, int lane, int group) {
-  return warp * 16 + kGatherRowGroups * group + lane / kGatherLanesPerRow;
+  return warp * 16 + gather_warp_row(lane, group);
 }
 // The 16-byte column (of each 128-byte line) the lane copies.
 MLADEC_HD constexpr int gather_column(int lane) { return lane % kGatherLanesPerRow; }

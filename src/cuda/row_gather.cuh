@@ -67,8 +67,8 @@ template <int kGroupsUnrolled = 4>
 __device__ __forceinline__ void produce_tile_rows(uint32_t tile, int warp,
                                                   const uint8_t* my_row_source,
                                                   const void* fallback) {
-  copy_warp_rows<decode_layout::kRowChunks / 8, kGroupsUnrolled>(tile, warp, my_row_source, fallback, 0,
-                                                false);
+  copy_warp_rows<decode_layout::kRowChunks / 8, kGroupsUnrolled>(tile, warp, my_row_source,
+                                                                 fallback, 0, false);
 }
 
 // Half of a bf16 row-form block (decode_layout.cuh: kRowHalfB) for the
@@ -79,8 +79,8 @@ __device__ __forceinline__ void produce_tile_row_half(uint32_t tile, int warp,
                                                       const uint8_t* my_row_source,
                                                       const void* fallback, int first_slab,
                                                       bool with_rope) {
-  copy_warp_rows<decode_layout::kRowHalfSlabs, kGroupsUnrolled>(tile, warp, my_row_source, fallback,
-                                               first_slab, with_rope);
+  copy_warp_rows<decode_layout::kRowHalfSlabs, kGroupsUnrolled>(tile, warp, my_row_source,
+                                                                fallback, first_slab, with_rope);
 }
 
 // Address of the KV token at `token_in_page` of `page` (a block-table entry).
@@ -112,8 +112,9 @@ __device__ __forceinline__ const uint8_t* kv_token_address(const DecodeParams& p
 // is in the same piece and b is whole (no zero rows); the producer skips it
 // by the same rule. Written when the gather copied a row a step at ~4.5
 // bytes a cycle per warp and the producer's four warps bound page 1
-// (bench/NOTES.md v99, v100: page 1 h_q 128 386 -> 333 us); whether it
-// still pays with copy_warp_rows (v101) is not measured.
+// (bench/NOTES.md v99, v100: page 1 h_q 128 386 -> 333 us); it still pays
+// with copy_warp_rows: without it page 1 h_q 128 took 291-294 us against
+// 286 (v102).
 __device__ __forceinline__ bool owner_gathers(const PlanPiece& piece, const PieceExtent& e,
                                               int b) {
   return b >= 2 && b < e.num_blocks && block_is_whole(piece, e, b);
