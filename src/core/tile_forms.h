@@ -42,15 +42,18 @@ MLADEC_HD constexpr bool blockwise_exact_products(int tile_rows) {
 }
 
 // Caches whose every KV block the kernel gathers with cp.async even where
-// a KV tensor map could take it (kv_tensor_map.h): bf16 at 16-row tiles,
-// where the gather (eight lanes to a row, row_gather.cuh) reads faster than
-// the TMA block path at page 64: 7–8% at h_q 16, s_q 1 fixed (4.35 TB/s at
-// 128x8192), 2–7% varlen. At 32 rows it was within −4..+3%, at 64 rows the
-// same with one tile a request but 4–10% slower with two (bench/NOTES.md
-// v101). make_kv_tensor_map asks here, and so does the kernel
-// (decode_kernel.cuh), whose TMA block code is then not compiled.
+// a KV tensor map could take it (kv_tensor_map.h): bf16 at the transposed
+// form's 16- and 32-row tiles, where the gather (eight lanes to a row,
+// row_gather.cuh) reads faster than the TMA block path at page 64. 16 rows:
+// 7–8% at h_q 16, s_q 1 fixed (4.35 TB/s at 128x8192), 2–7% varlen
+// (bench/NOTES.md v101). 32 rows, once both warpgroups split Sᵀ and so
+// hold a block for less time: 2–5% fixed (128x8192 h_q 32 305 -> 290 µs),
+// −2..+1% varlen (v103); with the whole Sᵀ on each warpgroup it was
+// within −4..+3%. At 64 rows the same with one tile a request but 4–10%
+// slower with two (v101). make_kv_tensor_map asks here, and so does the
+// kernel (decode_kernel.cuh), whose TMA block code is then not compiled.
 MLADEC_HD constexpr bool gathers_every_block(KvDtype dtype, int tile_rows) {
-  return dtype == KvDtype::kBf16 && tile_rows == kTransposedSmallTileRows;
+  return dtype == KvDtype::kBf16 && tile_rows <= kTransposedTileRowLimit;
 }
 
 }  // namespace mladec::detail

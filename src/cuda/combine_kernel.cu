@@ -50,11 +50,13 @@ constexpr int64_t kQuarterRowsMaxRows = 512;
 constexpr int kQuarterRowWarps = 4;
 constexpr int kChunkColumns = 128;  // 4 per lane
 constexpr int kChunksPerRow = kLatentDim / kChunkColumns;
-// The chunk form is chosen while its grid stays within one wave: this many
-// CTAs (of kWarps warps) per worker, i.e. per SM. With two waves it lost
-// 2-4 µs to the row form (4×1024 h_q 128, 32×1024 h_q 16; bench/NOTES.md
-// v25).
-constexpr int64_t kChunkFormBlocksPerWorker = 8;
+// The chunk form is chosen while its grid stays within half a wave: this
+// many CTAs (of kWarps warps) per worker, i.e. per SM. With two waves it
+// lost 2-4 µs to the row form (4×1024 h_q 128, 32×1024 h_q 16;
+// bench/NOTES.md v25); at a full wave (16×1024 h_q 16: 1,024 CTAs for 16
+// units of ~8 splits, one split a warp) it ended 7 µs after the decode,
+// where 32×1024's quarter rows end 2.8 µs after it (v103).
+constexpr int64_t kChunkFormBlocksPerWorker = 4;
 
 // A split unit's row as the combine sees it.
 struct CombineRow {

@@ -94,9 +94,11 @@ __host__ __device__ constexpr int transposed_p_offset(int warpgroup) {  // Pᵀ,
 }
 constexpr int kTransposedMaxOffset = kQOffset + 2 * kSlabBytes + kUpperHalf;  // float [2][4][32]
 constexpr int kTransposedSumOffset = kQOffset + 3 * kSlabBytes + kUpperHalf;  // float [2][2][4][32]
-// 16-row tiles split Sᵀ's k-steps between the warpgroups and exchange the
-// halves (8 floats per thread) through the upper halves of Q slabs 4..7:
-// [block parity][warpgroup], 4 KB each.
+// Both tile sizes split Sᵀ's k-steps between the warpgroups and exchange
+// the halves. 16 rows (8 floats per thread) through the upper halves of Q
+// slabs 4..7: [block parity][warpgroup], 4 KB each. 32 rows (16 floats, 8 KB
+// a warpgroup: two per warpgroup would not fit) in one buffer, the same
+// slabs, by warpgroup_exchange_offset (below).
 __host__ __device__ constexpr int transposed_scores_offset(int parity, int warpgroup) {
   return kQOffset + (4 + 2 * parity + warpgroup) * kSlabBytes + kUpperHalf;
 }
@@ -162,11 +164,12 @@ __host__ __device__ constexpr int blockwise_p_tiles_offset(int warpgroup) {
   return kQOffset + 4 * warpgroup * kSlabBytes + kTransposedSmallTileRows * 128;
 }
 static_assert(blockwise_p_tiles_offset(1) % 1024 == 0, "swizzle-aligned tiles");
-// Merge: what warpgroup s sends, a part of 16 floats per thread (float4
-// `slot` 0..3 of each thread, slot-major: conflict-free), in the upper
-// halves of Q slabs 4 + 2s, 5 + 2s; and the row statistics
-// (kRegisterAMergeStatsOffset, below).
-__host__ __device__ constexpr int register_a_merge_offset(int sender, int slot, int thread) {
+// What warpgroup s hands the other, 16 floats per thread (float4 `slot`
+// 0..3 of each thread, slot-major: conflict-free), in the upper halves of Q
+// slabs 4 + 2s, 5 + 2s: a part of Oᵀ in the register-A merge (with the row
+// statistics at kRegisterAMergeStatsOffset, below), or the 32-row
+// transposed form's half of a block's Sᵀ.
+__host__ __device__ constexpr int warpgroup_exchange_offset(int sender, int slot, int thread) {
   return kQOffset + (4 + 2 * sender + slot / 2) * kSlabBytes + kUpperHalf +
          16 * ((slot % 2) * kWarpgroupThreads + thread);
 }
@@ -177,8 +180,10 @@ constexpr int kMergeStats = 2 + kBlockwiseScales;
 static_assert(2 * kMergeStats * kTransposedRowLimit * 4 <= kUpperHalf, "in Q slab 8's upper half");
 
 // Per-warpgroup named barriers of the transposed form: ids 4 + m and 6 + m;
-// id 8 (both warpgroups) for the exchange of the Sᵀ halves.
-constexpr int kTransposedMaxBarrier = 4, kTransposedPBarrier = 6, kTransposedScoresBarrier = 8;
+// id 8 (both warpgroups) for the exchange of the Sᵀ halves, and id 9 (both)
+// before a 32-row half is overwritten (its one buffer).
+constexpr int kTransposedMaxBarrier = 4, kTransposedPBarrier = 6, kTransposedScoresBarrier = 8,
+              kTransposedScoresFreeBarrier = 9;
 
 // Registers per thread after setmaxnreg: the fp8 producer holds a batch of
 // rows in registers while it converts them. The CTA owns what it was

@@ -264,7 +264,7 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
           const int f = 16 * part + 4 * slot + e, t = f / kFragment, k = f % kFragment;
           v[e] = m == 0 ? acc[kHalfTiles + t][k] : acc[t][k];
         }
-        store_shared_v4(smem + register_a_merge_offset(m, slot, thread),
+        store_shared_v4(smem + warpgroup_exchange_offset(m, slot, thread),
                         make_uint4(__float_as_uint(v[0]), __float_as_uint(v[1]),
                                    __float_as_uint(v[2]), __float_as_uint(v[3])));
       }
@@ -296,7 +296,7 @@ __device__ __forceinline__ void run_math_register_a(const DecodeParams& p, uint8
       }
 #pragma unroll
       for (int slot = 0; slot < 4; ++slot) {
-        const uint4 in = load_shared_v4(smem + register_a_merge_offset(1 - m, slot, thread));
+        const uint4 in = load_shared_v4(smem + warpgroup_exchange_offset(1 - m, slot, thread));
         const float theirs[4] = {__uint_as_float(in.x), __uint_as_float(in.y),
                                  __uint_as_float(in.z), __uint_as_float(in.w)};
 #pragma unroll

@@ -86,35 +86,56 @@ __device__ __forceinline__ void run_math_transposed(const DecodeParams& p,
       if (threadIdx.x == kWarpgroupThreads && kv_loads == 0) timeline(kTimelineFirstData);
       fence_proxy_async();
 
-      // Sᵀ over this warpgroup's k-steps. 16-row tiles: warpgroup m takes
-      // half of the 36 k-steps and the halves are added through shared
-      // memory (their Sᵀ reads of the K tile were the larger part of this
-      // form's shared-memory traffic); 32-row tiles: both compute all of Sᵀ.
-      constexpr int kSteps = kRowChunks / 2;
-      constexpr bool kSplitScores = kRows == 16;
-      constexpr int kMySteps = kSplitScores ? kSteps / 2 : kSteps;
-      // Split: warpgroup m takes k-steps 2m, 2m + 1 of each slab's four,
-      // so its offsets are one base (m · 64 bytes) plus constants.
-      const uint32_t split_base = kSplitScores ? m * 2 * 32 : 0;
+      // Sᵀ over this warpgroup's k-steps: warpgroup m takes half of the 36
+      // k-steps and the halves are added through shared memory. Both
+      // computing all of Sᵀ read the whole K tile twice, the larger part
+      // of this form's shared-memory traffic (16 rows: v13, −3%; 32 rows
+      // since session 42, bench/NOTES.md v102).
+      constexpr int kMySteps = kRowChunks / 2 / 2;
+      // Warpgroup m takes k-steps 2m, 2m + 1 of each slab's four, so its
+      // offsets are one base (m · 64 bytes) plus constants.
+      const uint32_t split_base = m * 2 * 32;
       const SlabDescriptors kv(block + split_base, 16), q(smem + kQOffset + split_base, 16);
       float s[kFragment];
       wgmma_fence();
 #pragma unroll
       for (int i = 0; i < kMySteps; ++i) {
         // Relative to the split's base: steps 0, 1 of each slab.
-        const uint32_t offset = k_step_offset(kSplitScores ? 4 * (i / 2) + i % 2 : i);
+        const uint32_t offset = k_step_offset(4 * (i / 2) + i % 2);
         wgmma_m64nk16_ss<kRows, false>(s, kv.at(offset), q.at(offset), i > 0);
       }
       wgmma_commit();
       wgmma_wait<0>();
       fence_registers(s);
       if (b + 1 == e.num_blocks) mbarrier_arrive(bars + 8 * kQEmpty);
-      if constexpr (kSplitScores) {
+      const int thread = threadIdx.x % 128;
+      if constexpr (kRows == 32) {
+        // One buffer: a warpgroup overwrites its half once the other has
+        // read the previous block's (id 9; it passes at once, the other
+        // read it a whole Sᵀ ago). a + b == b + a: both get the same Sᵀ.
+        static_assert(kFragment == 16, "four float4 per thread");
+        named_barrier_sync(kTransposedScoresFreeBarrier, 2 * kWarpgroupThreads);
+#pragma unroll
+        for (int slot = 0; slot < 4; ++slot) {
+          store_shared_v4(smem + warpgroup_exchange_offset(m, slot, thread),
+                          make_uint4(__float_as_uint(s[4 * slot]), __float_as_uint(s[4 * slot + 1]),
+                                     __float_as_uint(s[4 * slot + 2]),
+                                     __float_as_uint(s[4 * slot + 3])));
+        }
+        named_barrier_sync(kTransposedScoresBarrier, 2 * kWarpgroupThreads);
+#pragma unroll
+        for (int slot = 0; slot < 4; ++slot) {
+          const uint4 in = load_shared_v4(smem + warpgroup_exchange_offset(1 - m, slot, thread));
+          s[4 * slot] += __uint_as_float(in.x);
+          s[4 * slot + 1] += __uint_as_float(in.y);
+          s[4 * slot + 2] += __uint_as_float(in.z);
+          s[4 * slot + 3] += __uint_as_float(in.w);
+        }
+      } else {
         // Double-buffered by block parity: a half is overwritten two blocks
         // later, after both warpgroups released this buffer (so after the
         // other one read it). a + b == b + a: both get the same Sᵀ.
         static_assert(kFragment == 8, "two float4 per thread");
-        const int thread = threadIdx.x % 128;
         float4* mine = reinterpret_cast<float4*>(
             smem_bytes + transposed_scores_offset(kv_loads & 1, m)) + 2 * thread;
         const float4* theirs = reinterpret_cast<const float4*>(
