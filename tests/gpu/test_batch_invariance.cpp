@@ -1,8 +1,9 @@
 // FixedChunk's promise (DESIGN §5): a request's output is bit-identical
 // whatever it is batched with. The request is decoded alone, inside a few
 // requests and inside a batch of 48; the plans differ in every layout figure
-// (so the combine runs in its chunk form alone, its row form with four warps
-// per row in the few, and with one warp per row in the batch), and the
+// (so the combine runs in its chunk form alone at h_q 16 — four-warp rows
+// at h_q 128 —, its row form with four warps per row in the few, and with
+// one warp per row in the batch), and the
 // request's rows must agree bit for bit — with few splits per row (one term
 // per combine group) and with many (several terms per group).
 #include <gtest/gtest.h>
@@ -85,7 +86,11 @@ TEST(BatchInvariance, FixedChunkRequestAloneAndInABatchAgreeBitForBit) {
         const HostDecodeOutputs in_batch = decode_on_device(batch, &batch_layout);
         const HostDecodeOutputs by_itself = decode_on_device(one, &one_layout);
         const HostDecodeOutputs in_few = decode_on_device(few, &few_layout);
-        EXPECT_TRUE(detail::combine_by_chunks(one_layout));
+        // Alone: the chunk form at h_q 16 (one unit of 32 rows: 128 CTAs); at
+        // h_q 128 (4 units of 64 rows: 1,024 CTAs, more than half a wave of
+        // chunks) the four-warp rows, as in the few.
+        EXPECT_EQ(detail::combine_by_chunks(one_layout), heads == 16);
+        if (heads != 16) EXPECT_EQ(detail::combine_row_warps(one_layout), 4);
         EXPECT_FALSE(detail::combine_by_chunks(few_layout));
         EXPECT_EQ(detail::combine_row_warps(few_layout), 4);
         EXPECT_FALSE(detail::combine_by_chunks(batch_layout));
