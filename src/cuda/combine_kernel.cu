@@ -9,7 +9,7 @@
 // the groups' sums are added in group order. Up to kGroups splits that is
 // one plain chain in split order.
 //
-// Two forms, chosen by the host from the layout alone (combine_by_chunks):
+// Two forms, chosen by the host from the layout alone (src/core/combine_forms.h):
 // - row form: a warp per row, 16 columns per lane, for the large batches,
 //   where a unit has a few splits and the rows are many; or, while the rows
 //   are few (combine_row_warps), four warps per row with 4 columns per lane
@@ -24,6 +24,7 @@
 #include <cstdint>
 
 #include "mladec/constants.h"
+#include "src/core/combine_forms.h"
 #include "src/cuda/async_copy.cuh"
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/dependent_launch.h"
@@ -38,26 +39,6 @@ namespace {
 
 constexpr int kGroups = 8;
 constexpr int kWarps = 8;  // per CTA, both forms
-// The row form's quarter rows (four warps per row) while the combine has at
-// most this many rows: measured with them everywhere (session 20, call 1),
-// every step with 512 rows or fewer gained 1.0–1.4 µs (4×4096 h_q 128,
-// 32×1024 / 32×4096 h_q 16) except 4×1024 h_q 128 (+0.4), and every step
-// with 2048 or more lost 2.5–6 µs (16×1024 h_q 128, 32×4096 h_q 128): each
-// warp reads every split's LSE, and the grid is four times larger
-// (bench/NOTES.md v65). With this bound (session 21) the gains held, and
-// 4×1024 h_q 128 lost 1.5 µs in one round (v66).
-constexpr int64_t kQuarterRowsMaxRows = 512;
-constexpr int kQuarterRowWarps = 4;
-constexpr int kChunkColumns = 128;  // 4 per lane
-constexpr int kChunksPerRow = kLatentDim / kChunkColumns;
-// The chunk form is chosen while its grid stays within half a wave: this
-// many CTAs (of kWarps warps) per worker, i.e. per SM. With two waves it
-// lost 2-4 µs to the row form (4×1024 h_q 128, 32×1024 h_q 16;
-// bench/NOTES.md v25); at a full wave (16×1024 h_q 16: 1,024 CTAs for 16
-// units of ~8 splits, one split a warp) it ended 7 µs after the decode,
-// where 32×1024's quarter rows end 2.8 µs after it (v103).
-constexpr int64_t kChunkFormBlocksPerWorker = 4;
-
 // A split unit's row as the combine sees it.
 struct CombineRow {
   PlanUnit unit;
@@ -306,9 +287,9 @@ __global__ void __launch_bounds__(kWarps * 32)
   if (threadIdx.x == 0) timeline(kTimelineEnd);
 }
 
-// Chunk form: block b merges 128-column chunk b % kChunksPerRow of row
-// (b / kChunksPerRow) % slot_rows of combine entry b / (slot_rows *
-// kChunksPerRow); warp g sums group g. Three CTAs per SM, as it ran with
+// Chunk form: block b merges 128-column chunk b % kCombineChunksPerRow of row
+// (b / kCombineChunksPerRow) % slot_rows of combine entry b / (slot_rows *
+// kCombineChunksPerRow); warp g sums group g. Three CTAs per SM, as it ran with
 // 70 registers: left to itself, ptxas aimed at four (64 registers) and
 // spilled once the plan was read before the wait.
 __global__ void __launch_bounds__(kWarps * 32, 3)
@@ -316,12 +297,12 @@ __global__ void __launch_bounds__(kWarps * 32, 3)
   static_assert(kWarps == kGroups, "a warp per group");
   __shared__ float4 group_sums[kGroups][32];
   __shared__ float group_weights[kGroups];
-  const int chunk = blockIdx.x % kChunksPerRow;
-  const int row_index = blockIdx.x / kChunksPerRow;
+  const int chunk = blockIdx.x % kCombineChunksPerRow;
+  const int row_index = blockIdx.x / kCombineChunksPerRow;
   CombineRow c;
   if (!start_combine_row(p, row_index / p.slot_rows, row_index % p.slot_rows, c)) return;
   const int lane = threadIdx.x % 32, group = threadIdx.x / 32;
-  const int column = chunk * kChunkColumns + lane * 4;
+  const int column = chunk * kCombineChunkColumns + lane * 4;
   const int length = group_length(c.unit.num_splits);
   const int begin = group * length, end = min(begin + length, c.unit.num_splits);
   // This warp's first batch before the LSE maximum (its loads do not
@@ -355,22 +336,11 @@ __global__ void __launch_bounds__(kWarps * 32, 3)
 void print_combine_timeline(std::FILE* out) { print_timeline_slots(out, "combine"); }
 #endif
 
-bool combine_by_chunks(const PlanLayout& layout) {
-  return int64_t(layout.max_combine) * layout.slot_rows * kChunksPerRow <=
-         kChunkFormBlocksPerWorker * layout.workers;
-}
-
-int combine_row_warps(const PlanLayout& layout) {
-  return int64_t(layout.max_combine) * layout.slot_rows <= kQuarterRowsMaxRows ? kQuarterRowWarps
-                                                                                : 1;
-}
-
 void launch_combine(const DecodeParams& params, const PlanLayout& layout,
                     cudaStream_t stream) {
   if (layout.max_combine == 0) return;
   if (combine_by_chunks(layout)) {
-    launch_dependent(combine_chunks_kernel,
-                     dim3(layout.max_combine * layout.slot_rows * kChunksPerRow),
+    launch_dependent(combine_chunks_kernel, dim3(combine_chunk_blocks(layout)),
                      dim3(kWarps * 32), 0, stream, "combine_chunks_kernel launch", params);
     return;
   }

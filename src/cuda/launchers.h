@@ -11,13 +11,6 @@ namespace mladec::detail {
 void launch_decode(KvDtype dtype, int tile_rows, bool fp8_compute, const DecodeParams& params,
                    int workers, cudaStream_t stream);
 
-// Whether launch_combine merges a layout's splits in the combine kernel's
-// chunk form (a CTA per 128 columns of a row) rather than its row form (a
-// warp per row): for layouts with few rows to combine (combine_kernel.cu).
-bool combine_by_chunks(const PlanLayout& layout);
-// The row form's warps per row (1 or 4): four while the rows are few.
-int combine_row_warps(const PlanLayout& layout);
-
 // Covers the combine list's capacity; entries past the plan's
 // num_combine return at once, so the grid never depends on the lengths.
 void launch_combine(const DecodeParams& params, const PlanLayout& layout,

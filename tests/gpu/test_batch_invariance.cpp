@@ -16,7 +16,7 @@
 #include "mladec/constants.h"
 #include "mladec/device_step.h"
 #include "mladec/random_inputs.h"
-#include "src/cuda/launchers.h"
+#include "src/core/combine_forms.h"
 
 namespace mladec {
 namespace {
