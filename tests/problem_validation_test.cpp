@@ -5,11 +5,13 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "mladec/config.h"
 #include "mladec/plan.h"
 #include "mladec/problem.h"
+#include "src/core/kernel_form.h"
 #include "tests/support/error_match.h"
 
 namespace mladec::test {
@@ -202,6 +204,46 @@ TEST(ProblemValidation, Config) {
   config.tile_rows = 0;
   EXPECT_TRUE(throws_error([&] { plan_layout(p, config, 7); },
                            ErrorCode::kBadConfig, {"tile_rows", "got 0"}));
+}
+
+// The kernel form (src/core/kernel_form.h): select_config()'s own config
+// passes with any planner knob changed; another tile_rows, fp8_compute or
+// blockwise_products is refused with both values named.
+TEST(ProblemValidation, KernelFormIsSelectConfigs) {
+  for (KvDtype dtype : {KvDtype::kBf16, KvDtype::kFp8E4m3, KvDtype::kFp8Blockwise}) {
+    for (int heads : {8, 20, 32, 128}) {
+      DecodeProblem p = valid_problem();
+      p.kv_dtype = dtype;
+      p.num_heads = heads;
+      KernelConfig config = select_config(p);
+      config.split_overhead_tokens += 64;
+      config.concurrent_tiles = !config.concurrent_tiles;
+      EXPECT_NO_THROW(detail::require_selected_kernel_form(p, config));
+      for (int rows : {16, 32, 64}) {
+        if (rows == config.tile_rows) continue;
+        KernelConfig other = config;
+        other.tile_rows = rows;
+        EXPECT_TRUE(throws_error([&] { detail::require_selected_kernel_form(p, other); },
+                                 ErrorCode::kBadConfig,
+                                 {"config.tile_rows is " + std::to_string(rows),
+                                  "gives this problem " + std::to_string(config.tile_rows)}));
+      }
+    }
+  }
+  DecodeProblem p = valid_problem();
+  p.kv_dtype = KvDtype::kFp8E4m3;
+  p.num_heads = 128;
+  KernelConfig config = select_config(p);
+  config.fp8_compute = true;  // the problem did not ask for it
+  EXPECT_TRUE(throws_error([&] { detail::require_selected_kernel_form(p, config); },
+                           ErrorCode::kBadConfig,
+                           {"config.fp8_compute is true", "gives this problem false"}));
+  p.kv_dtype = KvDtype::kFp8Blockwise;
+  config = select_config(p);
+  config.blockwise_products = BlockwiseProducts::kExact;  // 64-row tiles round to bf16
+  EXPECT_TRUE(throws_error([&] { detail::require_selected_kernel_form(p, config); },
+                           ErrorCode::kBadConfig,
+                           {"config.blockwise_products is exact", "gives this problem rounded"}));
 }
 
 class LengthsValidation : public testing::Test {

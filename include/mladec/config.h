@@ -9,7 +9,10 @@ namespace mladec {
 // take this value instead of re-deriving anything from the head count. Its
 // integer planner knobs are also listed in src/core/config_knobs.h, which
 // gives each its valid range, Python attribute and A/B flag: a new knob
-// goes there too.
+// goes there too. A caller may change those knobs and the policy fields
+// (fixed_chunk_tokens, concurrent_tiles), never the kernel form —
+// tile_rows, fp8_compute, blockwise_products: decode() refuses a config
+// whose form differs from select_config()'s (kBadConfig).
 struct KernelConfig {
   int tile_rows = 64;               // query rows per tile: 64 (wgmma M), or 16 / 32
                                     // when h_q*max_q_len fits (wgmma N, transposed;

@@ -1,5 +1,7 @@
 #include "mladec/config.h"
 
+#include "src/core/kernel_form.h"
+#include "src/core/require.h"
 #include "src/core/tile_forms.h"
 
 namespace mladec {
@@ -31,8 +33,8 @@ KernelConfig select_config(const DecodeProblem& problem) {
   // form's time at <= 16 rows and 0.84x at 17..32; blockwise 1.14-1.25x at
   // 17..32 (dequantized into bf16 tiles), so it keeps 64-row tiles there;
   // e4m3 converts in registers (v34).
-  config.tile_rows = detail::tile_rows_for(int64_t(problem.max_q_len) * problem.num_heads,
-                                          problem.kv_dtype != KvDtype::kFp8Blockwise);
+  config.tile_rows =
+      detail::tile_rows_for(int64_t(problem.max_q_len) * problem.num_heads, problem.kv_dtype);
   config.varlen_split_overhead_tokens =
       varlen_piece_overhead_tokens(config.tile_rows, problem.kv_dtype, config.split_overhead_tokens);
   config.blockwise_products = detail::blockwise_exact_products(config.tile_rows)
@@ -46,5 +48,29 @@ KernelConfig select_config(const DecodeProblem& problem) {
   }
   return config;
 }
+
+namespace detail {
+
+void require_selected_kernel_form(const DecodeProblem& problem, const KernelConfig& config) {
+  const KernelConfig selected = select_config(problem);
+  const char* const rule =
+      ": the kernel form comes from select_config() (only its planner knobs may change)";
+  require(config.tile_rows == selected.tile_rows, ErrorCode::kBadConfig,
+          "config.tile_rows is ", config.tile_rows, ", but select_config() gives this problem ",
+          selected.tile_rows, rule);
+  require(config.fp8_compute == selected.fp8_compute, ErrorCode::kBadConfig,
+          "config.fp8_compute is ", config.fp8_compute ? "true" : "false",
+          ", but select_config() gives this problem ", selected.fp8_compute ? "true" : "false",
+          rule);
+  const auto products_name = [](BlockwiseProducts products) {
+    return products == BlockwiseProducts::kExact ? "exact" : "rounded to bf16";
+  };
+  require(config.blockwise_products == selected.blockwise_products, ErrorCode::kBadConfig,
+          "config.blockwise_products is ", products_name(config.blockwise_products),
+          ", but select_config() gives this problem ", products_name(selected.blockwise_products),
+          rule);
+}
+
+}  // namespace detail
 
 }  // namespace mladec

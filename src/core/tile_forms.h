@@ -21,15 +21,22 @@ MLADEC_HD constexpr bool kernel_runs_tile_rows(int rows) {
          rows == kRowFormTileRows;
 }
 
-// Tile rows for requests of up to `rows` query rows (max_q_len * h_q): the
-// transposed form for up to 16 rows, and up to 32 where it computes from
-// the cache as stored — bf16, and e4m3 through the register-A path; the
-// blockwise format measured slower there (bench/NOTES.md v6, v34) — else
-// the row form.
-MLADEC_HD constexpr int tile_rows_for(int64_t rows, bool transposed_to_32) {
-  return rows <= kTransposedSmallTileRows                        ? kTransposedSmallTileRows
-         : rows <= kTransposedTileRowLimit && transposed_to_32 ? kTransposedTileRowLimit
-                                                                 : kRowFormTileRows;
+// Whether caches of `dtype` run the transposed form at 32 rows: where it
+// computes from the cache as stored — bf16, and e4m3 through the register-A
+// path; the blockwise format measured slower there and keeps 64-row tiles
+// (bench/NOTES.md v6, v34), so no blockwise 32-row kernel is built
+// (decode_kernels.cu).
+MLADEC_HD constexpr bool runs_32_row_tiles(KvDtype dtype) {
+  return dtype != KvDtype::kFp8Blockwise;
+}
+
+// Tile rows for requests of up to `rows` query rows (max_q_len * h_q) of a
+// `dtype` cache: the transposed form for up to 16 rows, and up to 32 where
+// runs_32_row_tiles, else the row form.
+MLADEC_HD constexpr int tile_rows_for(int64_t rows, KvDtype dtype) {
+  return rows <= kTransposedSmallTileRows                              ? kTransposedSmallTileRows
+         : rows <= kTransposedTileRowLimit && runs_32_row_tiles(dtype) ? kTransposedTileRowLimit
+                                                                       : kRowFormTileRows;
 }
 
 // Blockwise caches in tiles of `tile_rows` rows: the 16-row tiles run the

@@ -2,6 +2,7 @@
 
 #include "mladec/constants.h"
 #include "mladec/decode.h"
+#include "src/core/kernel_form.h"
 #include "src/core/planner_params.h"
 #include "src/cuda/cuda_check.h"
 #include "src/cuda/decode_kernel.cuh"
@@ -18,6 +19,7 @@ void decode(const DecodeProblem& problem, const KernelConfig& config,
   using detail::require;
   namespace kernel = detail::decode_layout;
   validate_args(problem, args);
+  detail::require_selected_kernel_form(problem, config);
   detail::require_matching_layout(problem, config, layout);
   require(detail::kernel_runs_tile_rows(config.tile_rows) &&
               config.kv_block_tokens == kernel::kBlockTokens,

@@ -85,7 +85,12 @@ void launch_rows(int tile_rows, const DecodeParams& params, int workers,
     case kTransposedSmallTileRows:
       return launch<kDtype, kTransposedSmallTileRows>(params, workers, stream);
     case kTransposedTileRowLimit:
-      return launch<kDtype, kTransposedTileRowLimit>(params, workers, stream);
+      // decode() runs select_config()'s tile rows only (kernel_form.h).
+      if constexpr (runs_32_row_tiles(kDtype)) {
+        return launch<kDtype, kTransposedTileRowLimit>(params, workers, stream);
+      }
+      fail(ErrorCode::kBadConfig, kv_dtype_name(kDtype), " caches have no ",
+           kTransposedTileRowLimit, "-row kernel");
     default:
       // bf16 caches without the TMA block path: every block is gathered,
       // half A of most by its owner warpgroup (row_gather.cuh).

@@ -502,6 +502,26 @@ TEST(DeviceBadInputs, ConfigTheKernelDoesNotRun) {
       ErrorCode::kBadConfig, {"kv_block_tokens", "got 64 and 48"}));
 }
 
+TEST(DeviceBadInputs, ConfigOfAnotherKernelForm) {
+  // The target's 40 rows a request run 64-row tiles; 16-row tiles would
+  // plan and launch (the kernel has them) but are not the form
+  // select_config() chose, so decode refuses them, with a layout made for
+  // that config as much as with the step's own.
+  Target t;
+  KernelConfig config = t.config();
+  ASSERT_EQ(config.tile_rows, 64);
+  config.tile_rows = 16;
+  const PlanLayout layout = plan_layout(t.problem(), config, kWorkers);
+  for (const PlanLayout* l : {&layout, &t.layout()}) {
+    EXPECT_TRUE(decode_refused(
+        t,
+        [&] {
+          decode(t.problem(), config, *l, t.plan_buffer(), t.workspace(), t.args, nullptr);
+        },
+        ErrorCode::kBadConfig, {"config.tile_rows is 16", "gives this problem 64"}));
+  }
+}
+
 TEST(DeviceBadInputs, LayoutForAnotherProblem) {
   Target t;
   DecodeProblem other = t.problem();

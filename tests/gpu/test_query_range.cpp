@@ -58,7 +58,7 @@ void run_case(KvDtype dtype, int heads) {
 }
 
 // h_q 16 / 32 / 128 at s_q 1: the 16-row and 32-row transposed forms and the
-// 64-row form (32-row tiles are bf16-only; fp8 runs them as 64-row tiles).
+// 64-row form (blockwise runs 32 rows as 64-row tiles).
 TEST(QueryRange, EveryRowScaleMatchesReference) {
   for (KvDtype dtype : {KvDtype::kBf16, KvDtype::kFp8E4m3, KvDtype::kFp8Blockwise}) {
     for (int heads : {16, 32, 128}) run_case(dtype, heads);
