@@ -1,33 +1,17 @@
 #!/usr/bin/env bash
-# Prepared in session 43 for the next session's first device call (~3 min;
-# bench/NOTES.md v103, "Next device plan (after session 43)", items 1 and 3):
-# (1) the GPU batch-invariance test in its 6356c85 form (a lone s_q 2 h_q
-# 128 request now combines in four-warp rows; the CPU test
-# combine_forms_test checks those layouts, the GPU test has not run since);
-# (2) step timelines of the small-batch h_q 128 cells that trail FlashMLA
-# (v103: 32x4096 0.85x, 82 µs against 70; 4x32768 0.91x; 16x4096 0.91x;
-# 4x1024 0.91x), as session 43's call 4 did for h_q 16: decode chain,
-# combine start and end against the decode's last result.
-#   run: OUT=$OUT bash bench/results/2026-12-02-session43-calls/prepared-session44-call1.sh
+# Prepared in session 43 for the next session's first device call (~8 min;
+# bench/NOTES.md v103, "Next device plan (after session 43)", item 1): the
+# GPU tests, sanitizers and sweep on main. Session 43's last GPU check ran
+# on c71f7dc; since then main changed host code the GPU tests cover and
+# have not run: the batch-invariance test's form assertions (6356c85: a lone
+# s_q 2 h_q 128 request combines in four-warp rows), decode()'s kernel-form
+# check with its bad-input test ConfigOfAnotherKernelForm, and the
+# blockwise 32-row kernel no longer built (f33b21a; every other kernel's
+# SASS identical to c71f7dc's). No benchmark: the decode kernels did not
+# change.
+#   run: MLADEC_COMMIT=<main, a literal hash> OUT=$OUT \
+#          bash bench/results/2026-12-02-session43-calls/prepared-session44-call1.sh
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${OUT:-$PWD/gpu-out}; mkdir -p "$OUT"
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release > /tmp/configure-gpu.log 2>&1 &&
-  cmake --build build-gpu -j16 --target batch_invariance_gpu_test > /tmp/build-gpu.log 2>&1
-echo "build rc=$?"
-build-gpu/tests/gpu/batch_invariance_gpu_test > "$OUT/batch_invariance.log" 2>&1
-echo "batch_invariance_gpu_test rc=$?"; grep -E "OK|FAILED|Failure" "$OUT/batch_invariance.log" | head -12
-cmake -S . -B build-trace -G Ninja -DCMAKE_BUILD_TYPE=Release -DMLADEC_BUILD_TESTS=OFF \
-  -DMLADEC_BLOCK_TRACE=ON > /tmp/configure-trace.log 2>&1 &&
-  cmake --build build-trace -j16 --target mladec_cli > /tmp/build-trace.log 2>&1
-echo "trace build rc=$?"
-for shape in "32 4096" "4 32768" "16 4096" "4 1024"; do
-  set -- $shape
-  name=tl-h128-$1x$2
-  MLADEC_STEP_TIMELINE=50 build-trace/tools/mladec run --batch "$1" --seqlen "$2" --heads 128 \
-    --backend gpu --repeats 1 > "$OUT/$name.out" 2> "$OUT/$name.txt"
-  echo "== $name rc=$?"
-  python3 scripts/step-timeline-summary.py "$OUT/$name.txt" > "$OUT/$name-summary.md" 2>&1
-  head -32 "$OUT/$name-summary.md" | cut -c1-170
-  rm -f "$OUT/$name.txt"  # the run tool returns at most 8 files
-done
+scripts/gpu-check.sh smoke tests sanitize sweep
