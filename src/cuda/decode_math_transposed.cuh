@@ -7,9 +7,10 @@
 //   Oᵀ += Vᵀ·Pᵀ   wgmma m64nRk16 × 4 per 64 latent values: A = the V part of
 //                 the KV tile read MN-major, B = Pᵀ (R rows × 64 tokens).
 // The row form pads every tile to 64 rows (wgmma M), so at R = 16 it
-// multiplies four times the work. Here both warpgroups compute the whole Sᵀ
-// and the same softmax (cheap at N = R) and need nothing from each other;
-// warpgroup m owns latent tiles [4m, 4m + 4) of Oᵀ.
+// multiplies four times the work. Here the warpgroups split Sᵀ's 36
+// k-steps, add the halves through shared memory, then both run the same
+// softmax (cheap at N = R); warpgroup m owns latent tiles [4m, 4m + 4) of
+// Oᵀ.
 //
 // Accumulator fragments (m64nNk16, f32): thread (warp w, lane l) of a
 // warpgroup holds element 4i + x at row 16w + l/4 + 8(x >> 1) and column
